@@ -1,0 +1,201 @@
+"""Work-arounds that let mmseg/mmpretrain run on today's PyTorch and mmcv-lite.
+
+This module is the only place for them; ``import selfkd_seg`` applies both, and
+each one does nothing where it is not needed.
+
+1. ``mmcv.ops`` without compiled ops (mmcv-lite).  mmseg 1.2.2 imports
+   ``point_sample`` and ``sigmoid_focal_loss`` from ``mmcv.ops`` unguarded, and
+   ``mmcv/ops/__init__.py`` loads the compiled ``mmcv._ext``, so ``import
+   mmseg.models`` fails with mmcv-lite.  When ``mmcv._ext`` is absent we put a
+   light ``mmcv.ops`` module in ``sys.modules`` *before* mmseg is imported.  It
+   offers the pure-PyTorch ``point_sample`` (mmcv's own file, loaded by path),
+   a pure-PyTorch ``sigmoid_focal_loss`` and raises ``ModuleNotFoundError`` for
+   any other op, which is what mmseg's guarded imports
+   (``except ModuleNotFoundError``) expect.  With a compiled mmcv nothing is
+   touched.
+
+2. Checkpoints on torch >= 2.6.  ``torch.load`` defaults to
+   ``weights_only=True`` there, and mmengine 0.10.7 checkpoints hold
+   ``HistoryBuffer`` and numpy objects, so ``--resume`` and ``init_model`` fail.
+   We do *not* fall back to ``weights_only=False`` (that runs arbitrary pickle
+   code).  Instead the few types mmengine writes are allow-listed with
+   ``torch.serialization.add_safe_globals`` and mmengine's loader for local
+   files is replaced by one that always passes ``weights_only=True`` and turns
+   a refused pickle into an error naming the file.
+"""
+import importlib.util
+import os.path as osp
+import sys
+import types
+import warnings
+
+import torch
+
+LIGHT_OPS_FLAG = '__selfkd_seg_light_ops__'
+
+
+def has_compiled_mmcv_ops() -> bool:
+    """Whether the installed mmcv ships its compiled extension ``mmcv._ext``."""
+    try:
+        return importlib.util.find_spec('mmcv._ext') is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def _sigmoid_focal_loss(input: torch.Tensor,
+                        target: torch.Tensor,
+                        gamma: float = 2.0,
+                        alpha: float = 0.25,
+                        weight=None,
+                        reduction: str = 'mean') -> torch.Tensor:
+    """Pure-PyTorch equivalent of ``mmcv.ops.sigmoid_focal_loss``.
+
+    ``input`` is (N, C) logits, ``target`` (N,) class indices where the index
+    ``C`` means background (negative for every class), ``weight`` an optional
+    per-class weight applied by the sample's target class.
+    """
+    if input.dim() != 2 or target.dim() != 1 or input.size(0) != target.size(
+            0):
+        raise ValueError('sigmoid_focal_loss expects (N, C) logits and (N,) '
+                         f'targets, got {tuple(input.shape)} and '
+                         f'{tuple(target.shape)}')
+    num_classes = input.size(1)
+    one_hot = torch.nn.functional.one_hot(
+        target.long(), num_classes + 1)[:, :num_classes].type_as(input)
+    prob = input.sigmoid()
+    pt = (1 - prob) * one_hot + prob * (1 - one_hot)
+    focal_weight = (alpha * one_hot + (1 - alpha) *
+                    (1 - one_hot)) * pt.pow(gamma)
+    loss = torch.nn.functional.binary_cross_entropy_with_logits(
+        input, one_hot, reduction='none') * focal_weight
+    if weight is not None and weight.numel() > 0:
+        per_class = torch.cat([weight, weight.new_ones(1)])
+        loss = loss * per_class[target.long()].view(-1, 1)
+    if reduction == 'mean':
+        return loss.sum() / input.size(0)
+    if reduction == 'sum':
+        return loss.sum()
+    if reduction == 'none':
+        return loss
+    raise ValueError(f'reduction must be none/mean/sum, got {reduction!r}')
+
+
+def _build_light_ops_module() -> types.ModuleType:
+    import mmcv
+    path = osp.join(osp.dirname(mmcv.__file__), 'ops', 'point_sample.py')
+    spec = importlib.util.spec_from_file_location('mmcv.ops.point_sample',
+                                                  path)
+    point_sample_mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(point_sample_mod)
+
+    ops = types.ModuleType('mmcv.ops')
+    ops.__doc__ = ('Light stand-in for mmcv.ops installed by selfkd_seg.compat '
+                   'because compiled mmcv ops (mmcv._ext) are not available.')
+    ops.__path__ = []  # a package, so "import mmcv.ops.x" fails cleanly
+    ops.point_sample = point_sample_mod.point_sample
+    ops.sigmoid_focal_loss = _sigmoid_focal_loss
+    setattr(ops, LIGHT_OPS_FLAG, True)
+
+    def __getattr__(name):
+        if name.startswith('__') and name.endswith('__'):
+            raise AttributeError(name)
+        raise ModuleNotFoundError(
+            f'mmcv.ops.{name} needs the compiled mmcv ops (mmcv._ext), which '
+            'are not installed (mmcv-lite). Install a full mmcv build to use '
+            'it.', name='mmcv._ext')
+
+    ops.__getattr__ = __getattr__
+    sys.modules['mmcv.ops.point_sample'] = point_sample_mod
+    return ops
+
+
+def install_light_mmcv_ops() -> bool:
+    """Install the light ``mmcv.ops`` if compiled ops are missing.
+
+    Returns True if the light module is (now) in use.
+    """
+    current = sys.modules.get('mmcv.ops')
+    if current is not None:
+        return bool(getattr(current, LIGHT_OPS_FLAG, False))
+    if has_compiled_mmcv_ops():
+        return False
+    ops = _build_light_ops_module()
+    sys.modules['mmcv.ops'] = ops
+    import mmcv
+    mmcv.ops = ops
+    return True
+
+
+# ---------------------------------------------------------------------------
+# Safe checkpoint loading
+# ---------------------------------------------------------------------------
+def _mmengine_safe_globals() -> list:
+    """Types that mmengine (0.10.x) writes into checkpoints besides tensors."""
+    import numpy as np
+    from mmengine.logging import HistoryBuffer
+    safe = [HistoryBuffer, np.ndarray, np.dtype]
+    try:  # numpy >= 1.25 / 2.x
+        from numpy.core.multiarray import _reconstruct, scalar
+    except ImportError:  # pragma: no cover
+        from numpy._core.multiarray import _reconstruct, scalar
+    safe += [_reconstruct, scalar]
+    # numpy 2.x pickles dtypes through their classes (e.g. Float64DType)
+    dtypes = getattr(np, 'dtypes', None)
+    if dtypes is not None:
+        safe += [
+            getattr(dtypes, name) for name in dir(dtypes)
+            if name.endswith('DType')
+        ]
+    return safe
+
+
+def supports_safe_globals() -> bool:
+    return hasattr(torch.serialization, 'add_safe_globals')
+
+
+class UnsafeCheckpointError(RuntimeError):
+    """Raised when a checkpoint holds objects that are not plain weights."""
+
+
+def safe_torch_load(filename, map_location=None):
+    """``torch.load`` with ``weights_only=True`` and a clear error message."""
+    if not supports_safe_globals():  # torch < 2.4: no allow-list mechanism
+        return torch.load(filename, map_location=map_location)
+    try:
+        return torch.load(
+            filename, map_location=map_location, weights_only=True)
+    except torch.serialization.pickle.UnpicklingError as err:
+        raise UnsafeCheckpointError(
+            f'Refused to load checkpoint {filename!r}: it contains objects '
+            'that are not allowed with weights_only=True (only tensors, '
+            'containers and the few mmengine types selfkd_seg allow-lists '
+            'can be loaded; unpickling anything else could run arbitrary '
+            f'code). torch said: {str(err).splitlines()[0]}') from err
+
+
+def _load_from_local(filename, map_location):
+    filename = osp.expanduser(filename)
+    if not osp.isfile(filename):
+        raise FileNotFoundError(f'checkpoint file {filename!r} does not exist')
+    return safe_torch_load(filename, map_location=map_location)
+
+
+def install_safe_checkpoint_loading() -> bool:
+    """Allow-list mmengine's checkpoint types and load local files safely."""
+    if not supports_safe_globals():
+        warnings.warn('torch < 2.4 has no torch.serialization.'
+                      'add_safe_globals; checkpoints load with torch.load '
+                      'defaults.')
+        return False
+    torch.serialization.add_safe_globals(_mmengine_safe_globals())
+    from mmengine.runner.checkpoint import CheckpointLoader
+    if CheckpointLoader._schemes.get('') is not _load_from_local:
+        CheckpointLoader.register_scheme(prefixes='', force=True)(
+            _load_from_local)
+    return True
+
+
+def apply() -> None:
+    """Apply every work-around that the installed stack needs."""
+    install_light_mmcv_ops()
+    install_safe_checkpoint_loading()

@@ -1,0 +1,2 @@
+from . import (backbones, classifiers, decode_heads, integrators,  # noqa: F401
+               losses, necks, segmentors)
