@@ -1,0 +1,87 @@
+"""Small blocks shared by every BiFPN in the project.
+
+The EfficientDet BiFPN (segmentation) and the FRSKD self-teachers (BiFPN /
+BiFPNc for classification) fuse feature maps the same way: fast normalized
+fusion, TF-"same" max-pool downsampling and a resize that lands exactly on the
+target level's size (levels of odd-sized inputs are not exact halves).
+"""
+import math
+from typing import Sequence
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class FastNormalizedFusion(nn.Module):
+    """Fast normalized fusion of EfficientDet: ``sum_i w_i x_i / (sum w + eps)``.
+
+    Weights start at 1 and pass through ReLU, so they stay non-negative and
+    the normalized weights sum to (almost) one.
+
+    Args:
+        num_inputs (int): Number of feature maps fused.
+        eps (float): Added to the weight sum. EfficientDet uses 1e-4, the
+            FRSKD code 1e-6.
+    """
+
+    def __init__(self, num_inputs: int, eps: float = 1e-4):
+        super().__init__()
+        if num_inputs < 1:
+            raise ValueError(f'num_inputs must be >= 1, got {num_inputs}')
+        self.num_inputs = num_inputs
+        self.eps = eps
+        self.weight = nn.Parameter(torch.ones(num_inputs))
+
+    def normalized_weights(self) -> torch.Tensor:
+        w = F.relu(self.weight)
+        return w / (w.sum() + self.eps)
+
+    def forward(self, inputs: Sequence[torch.Tensor]) -> torch.Tensor:
+        if len(inputs) != self.num_inputs:
+            raise ValueError(f'expected {self.num_inputs} inputs to fuse, got '
+                             f'{len(inputs)}')
+        w = self.normalized_weights()
+        out = inputs[0] * w[0]
+        for i in range(1, self.num_inputs):
+            out = out + inputs[i] * w[i]
+        return out
+
+    def extra_repr(self) -> str:
+        return f'num_inputs={self.num_inputs}, eps={self.eps}'
+
+
+class MaxPool2dSame(nn.Module):
+    """Max-pool with TensorFlow "SAME" padding (output = ceil(input / stride)).
+
+    Padding is computed from the input size at run time, so any input size
+    works; padded cells never win the max (padded with -inf).
+    """
+
+    def __init__(self, kernel_size: int = 3, stride: int = 2):
+        super().__init__()
+        self.kernel_size = kernel_size
+        self.stride = stride
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        pads = []
+        for size in (x.shape[-1], x.shape[-2]):  # F.pad order: W then H
+            out = math.ceil(size / self.stride)
+            total = max((out - 1) * self.stride + self.kernel_size - size, 0)
+            pads += [total // 2, total - total // 2]
+        if any(pads):
+            x = F.pad(x, pads, value=float('-inf'))
+        return F.max_pool2d(x, self.kernel_size, self.stride)
+
+    def extra_repr(self) -> str:
+        return f'kernel_size={self.kernel_size}, stride={self.stride}'
+
+
+def resize_to(x: torch.Tensor, size, mode: str = 'nearest') -> torch.Tensor:
+    """Resize ``x`` to spatial ``size`` (no-op when it already matches)."""
+    size = tuple(int(s) for s in size)
+    if tuple(x.shape[-2:]) == size:
+        return x
+    if mode == 'nearest':
+        return F.interpolate(x, size=size, mode='nearest')
+    return F.interpolate(x, size=size, mode=mode, align_corners=False)

@@ -1,0 +1,31 @@
+"""Which parts of a distillation model exist only for training.
+
+Every distillation model in selfkd_seg keeps its student under the attribute
+names of the plain model (``backbone``, ``neck``, ``decode_head`` / ``head``)
+and puts training-only parts under the names below.  Dropping those keys from
+a checkpoint gives a checkpoint that the plain student config loads strictly.
+"""
+from collections import OrderedDict
+from typing import Mapping, Tuple
+
+# Top-level attribute names of training-only submodules.
+DISTILL_ONLY_PREFIXES = ('self_teacher', 'teacher', 'integrator',
+                         'distill_losses', 'margin_estimator')
+
+
+def _is_distill_only(key: str) -> bool:
+    return key.split('.', 1)[0] in DISTILL_ONLY_PREFIXES
+
+
+def split_student_state_dict(
+        state_dict: Mapping) -> Tuple[OrderedDict, OrderedDict]:
+    """Split a state dict into (student part, training-only part)."""
+    student, extra = OrderedDict(), OrderedDict()
+    for key, value in state_dict.items():
+        (extra if _is_distill_only(key) else student)[key] = value
+    return student, extra
+
+
+def strip_distill_only(state_dict: Mapping) -> OrderedDict:
+    """Return the student's weights only."""
+    return split_student_state_dict(state_dict)[0]
