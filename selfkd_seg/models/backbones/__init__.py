@@ -1,0 +1,1 @@
+from .efficientnet import EfficientNetBackbone  # noqa: F401

@@ -1,0 +1,271 @@
+"""EfficientNet backbone: a thin adapter around ``efficientnet_pytorch``."""
+import os.path as osp
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import torch
+import torch.nn as nn
+from efficientnet_pytorch import VALID_MODELS, EfficientNet
+from efficientnet_pytorch.utils import (MemoryEfficientSwish, Swish, url_map,
+                                       url_map_advprop)
+from mmengine.model import BaseModule
+from torch.nn.modules.batchnorm import _BatchNorm
+
+from selfkd_seg.registry import MODELS
+
+# Keys of the classification head (1280-channel conv, its BN, the fc layer)
+# found in full ImageNet files; the backbone does not build these layers.
+_HEAD_PREFIXES = ('_conv_head.', '_bn1.', '_fc.')
+NUM_ENDPOINTS = 5  # reduction_1..reduction_5 at strides 2, 4, 8, 16, 32
+
+
+@MODELS.register_module()
+class EfficientNetBackbone(BaseModule):
+    """EfficientNet feature extractor built on ``efficientnet_pytorch``.
+
+    `EfficientNet: Rethinking Model Scaling for Convolutional Neural Networks
+    <https://arxiv.org/abs/1905.11946>`_.
+
+    The network is created with ``EfficientNet.from_name`` and only its stem
+    and MBConv blocks are kept (the 1280-channel head conv, pooling and fc are
+    not built).  The stem and blocks keep the package's attribute names
+    (``_conv_stem``, ``_bn0``, ``_blocks``), so a state dict of the package
+    maps key for key onto this module.
+
+    Endpoints follow the package's ``extract_endpoints``: endpoint ``i``
+    (``reduction_{i+1}``) is the feature right before the next stride-2
+    block, the last one is the output of the last block:
+
+    ======== ============= ====== =========================
+    index    name          stride channels (b0 / b1)
+    ======== ============= ====== =========================
+    0        reduction_1   2      16
+    1        reduction_2   4      24
+    2        reduction_3   8      40
+    3        reduction_4   16     112
+    4        reduction_5   32     320
+    ======== ============= ====== =========================
+
+    Unlike ``extract_endpoints`` (which compares feature sizes at run time)
+    the endpoint blocks are found from the block strides when building, so
+    the endpoints do not depend on the input size.  The convolutions use the
+    package's dynamic TF-"same" padding (``image_size=None``), so a level has
+    ``ceil(H / stride)`` rows for any input size.  Stochastic depth
+    (drop-connect) is scaled per block exactly as in the package.
+
+    Args:
+        arch (str): ``'b0'`` .. ``'b8'`` or ``'l2'``
+            (``efficientnet-{arch}``). Default: 'b0'.
+        out_indices (Sequence[int]): Endpoints to return (0..4, see table).
+            Default: (1, 2, 3, 4), strides 4, 8, 16, 32.
+        pretrained (str, optional): ``None`` (random init), ``'imagenet'``
+            (the package's download URL, needs a network) or a path to a local
+            weights file (a state dict as saved from the package's model; an
+            ``mmengine`` checkpoint with a ``state_dict`` entry also works).
+            Loaded in :meth:`init_weights`. The classification head keys of a
+            full ImageNet file are ignored; every other key must match, or a
+            ``ValueError`` names the file, the expected arch and the first
+            mismatch. Default: None.
+        advprop (bool): Use the AdvProp ImageNet weights for
+            ``pretrained='imagenet'``. AdvProp weights expect inputs scaled
+            to [-1, 1] (``mean=[127.5] * 3, std=[127.5] * 3`` in the data
+            preprocessor) instead of the ImageNet mean/std normalization.
+            Default: False.
+        frozen_stages (int): ``-1`` freezes nothing, ``0`` the stem, ``k`` in
+            1..5 the stem and every block up to endpoint ``k - 1``, i.e. up
+            to ``reduction_k`` (1: stride 2, 2: stride 4, ..., 5: all
+            blocks). Frozen parts get ``requires_grad=False`` and their BN
+            layers stay in eval mode. Default: -1.
+        norm_eval (bool): Keep every BN layer in eval mode during training
+            (frozen running statistics), as mmseg's ResNet. Default: False.
+        memory_efficient_swish (bool): Use the package's memory efficient
+            swish (a custom autograd function). ``False`` switches to the
+            plain swish, needed for ``torch.jit`` / ONNX export.
+            Default: True.
+        drop_connect_rate (float, optional): Override the package's
+            stochastic depth rate (0.2 for every arch). Default: None.
+        init_cfg (dict, optional): Initialization config; cannot be combined
+            with ``pretrained``. Default: None.
+    """
+
+    def __init__(self,
+                 arch: str = 'b0',
+                 out_indices: Sequence[int] = (1, 2, 3, 4),
+                 pretrained: Optional[str] = None,
+                 advprop: bool = False,
+                 frozen_stages: int = -1,
+                 norm_eval: bool = False,
+                 memory_efficient_swish: bool = True,
+                 drop_connect_rate: Optional[float] = None,
+                 init_cfg: Optional[dict] = None):
+        super().__init__(init_cfg)
+        model_name = f'efficientnet-{arch}'
+        if model_name not in VALID_MODELS:
+            valid = [name.replace('efficientnet-', '') for name in VALID_MODELS]
+            raise ValueError(f'unknown EfficientNet arch {arch!r}, expected '
+                             f'one of {valid}')
+        out_indices = tuple(out_indices)
+        if (not out_indices or len(set(out_indices)) != len(out_indices)
+                or not all(isinstance(i, int) and 0 <= i < NUM_ENDPOINTS
+                           for i in out_indices)):
+            raise ValueError(
+                f'out_indices must be distinct endpoint indices in '
+                f'0..{NUM_ENDPOINTS - 1}, got {out_indices}')
+        if not -1 <= frozen_stages <= NUM_ENDPOINTS:
+            raise ValueError(f'frozen_stages must be in -1..{NUM_ENDPOINTS}, '
+                             f'got {frozen_stages}')
+        if pretrained is not None and init_cfg is not None:
+            raise ValueError('pretrained and init_cfg cannot be set at the '
+                             'same time')
+
+        self.arch = arch
+        self.model_name = model_name
+        self.out_indices = out_indices
+        self.pretrained = pretrained
+        self.advprop = advprop
+        self.frozen_stages = frozen_stages
+        self.norm_eval = norm_eval
+
+        override = dict(image_size=None, include_top=False)
+        if drop_connect_rate is not None:
+            override['drop_connect_rate'] = drop_connect_rate
+        net = EfficientNet.from_name(model_name, **override)
+        net.set_swish(memory_efficient=memory_efficient_swish)
+        # Keep only what the endpoints need; the head conv would be unused
+        # parameters (wasted compute and a DDP unused-parameter error).
+        self._conv_stem = net._conv_stem
+        self._bn0 = net._bn0
+        self._blocks = net._blocks
+        self._swish = net._swish
+        self._drop_connect_rate = net._global_params.drop_connect_rate
+
+        self._endpoint_blocks, self._endpoint_channels = self._find_endpoints()
+        self._freeze_stages()
+
+    def _find_endpoints(self) -> Tuple[List[int], List[int]]:
+        """Index of the block whose output is each endpoint (-1: the stem)."""
+        blocks, channels = [], []
+        prev_channels = self._bn0.num_features
+        for idx, block in enumerate(self._blocks):
+            if max(block._depthwise_conv.stride) > 1:
+                blocks.append(idx - 1)
+                channels.append(prev_channels)
+            prev_channels = block._block_args.output_filters
+        blocks.append(len(self._blocks) - 1)
+        channels.append(prev_channels)
+        if len(blocks) != NUM_ENDPOINTS:
+            raise RuntimeError(f'{self.model_name} has {len(blocks)} '
+                               f'endpoints, expected {NUM_ENDPOINTS}')
+        return blocks, channels
+
+    @property
+    def out_channels(self) -> Tuple[int, ...]:
+        """Channels of the returned features, in ``out_indices`` order."""
+        return tuple(self._endpoint_channels[i] for i in self.out_indices)
+
+    def set_swish(self, memory_efficient: bool = True) -> None:
+        """Switch between memory efficient swish and the exportable one."""
+        self._swish = MemoryEfficientSwish() if memory_efficient else Swish()
+        for block in self._blocks:
+            block.set_swish(memory_efficient)
+
+    def forward(self, x: torch.Tensor) -> Tuple[torch.Tensor, ...]:
+        endpoints: Dict[int, torch.Tensor] = {}
+        x = self._swish(self._bn0(self._conv_stem(x)))
+        if -1 in self._endpoint_blocks:
+            endpoints[-1] = x
+        last_needed = max(self._endpoint_blocks[i] for i in self.out_indices)
+        for idx, block in enumerate(self._blocks[:last_needed + 1]):
+            # Stochastic depth grows linearly with depth, as in the package.
+            rate = self._drop_connect_rate
+            if rate:
+                rate *= float(idx) / len(self._blocks)
+            x = block(x, drop_connect_rate=rate)
+            endpoints[idx] = x
+        return tuple(endpoints[self._endpoint_blocks[i]]
+                     for i in self.out_indices)
+
+    # ---------------------------------------------------------------- weights
+    def init_weights(self) -> None:
+        super().init_weights()
+        if self.pretrained is None:
+            return
+        if self.pretrained == 'imagenet':
+            urls = url_map_advprop if self.advprop else url_map
+            if self.model_name not in urls:
+                raise ValueError(f'efficientnet_pytorch has no '
+                                 f'{"advprop " if self.advprop else ""}'
+                                 f'ImageNet weights for {self.model_name}')
+            source = urls[self.model_name]
+            state_dict = torch.hub.load_state_dict_from_url(
+                source, map_location='cpu', weights_only=True)
+        else:
+            source = self.pretrained
+            if not osp.isfile(source):
+                raise FileNotFoundError(
+                    f'pretrained weights file {source!r} not found (use '
+                    f"None, 'imagenet' or a local file path)")
+            state_dict = torch.load(
+                source, map_location='cpu', weights_only=True)
+        self.load_efficientnet_state_dict(state_dict, source)
+
+    def load_efficientnet_state_dict(self, state_dict: dict,
+                                     source: str = '<state_dict>') -> None:
+        """Load weights in ``efficientnet_pytorch`` key format, strictly.
+
+        The classification head keys (``_conv_head``, ``_bn1``, ``_fc``) are
+        dropped; any other missing/unexpected key or shape difference raises
+        a ``ValueError`` naming ``source`` and the expected arch.
+        """
+        if 'state_dict' in state_dict:  # an mmengine / torch checkpoint
+            state_dict = state_dict['state_dict']
+        state_dict = {
+            k: v
+            for k, v in state_dict.items() if not k.startswith(_HEAD_PREFIXES)
+        }
+        own = self.state_dict()
+        problems = []
+        for key, value in state_dict.items():
+            if key in own and own[key].shape != value.shape:
+                problems.append(f'shape mismatch for {key!r}: file '
+                                f'{tuple(value.shape)}, model '
+                                f'{tuple(own[key].shape)}')
+                break
+        missing = [k for k in own if k not in state_dict]
+        unexpected = [k for k in state_dict if k not in own]
+        if missing:
+            problems.append(f'{len(missing)} missing keys (first: '
+                            f'{missing[0]!r})')
+        if unexpected:
+            problems.append(f'{len(unexpected)} unexpected keys (first: '
+                            f'{unexpected[0]!r})')
+        if problems:
+            raise ValueError(
+                f'weights {source!r} do not fit {self.model_name} (arch='
+                f'{self.arch!r}); is the file for another variant? '
+                + '; '.join(problems))
+        self.load_state_dict(state_dict, strict=True)
+
+    # --------------------------------------------------------------- freezing
+    def _frozen_modules(self) -> List[nn.Module]:
+        if self.frozen_stages < 0:
+            return []
+        modules = [self._conv_stem, self._bn0]
+        if self.frozen_stages > 0:
+            last = self._endpoint_blocks[self.frozen_stages - 1]
+            modules += list(self._blocks[:last + 1])
+        return modules
+
+    def _freeze_stages(self) -> None:
+        for module in self._frozen_modules():
+            module.eval()
+            for param in module.parameters():
+                param.requires_grad = False
+
+    def train(self, mode: bool = True):
+        super().train(mode)
+        self._freeze_stages()
+        if mode and self.norm_eval:
+            for module in self.modules():
+                if isinstance(module, _BatchNorm):
+                    module.eval()
+        return self
