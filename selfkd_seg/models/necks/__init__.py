@@ -1,0 +1,1 @@
+from .weighted_bifpn import WeightedBiFPN  # noqa: F401
