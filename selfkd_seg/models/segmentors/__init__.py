@@ -1,0 +1,1 @@
+from .frskd_segmentor import FRSKDSegmentor  # noqa: F401

@@ -1,0 +1,126 @@
+"""What ``tools/train.py`` and ``tools/test.py`` do to a config.
+
+Kept out of the scripts so both mmseg and mmpretrain configs go through the
+same, tested code path; the codebase is chosen by the config's
+``default_scope``.
+"""
+import logging
+import os.path as osp
+from typing import Optional
+
+from mmengine.config import Config
+from mmengine.logging import print_log
+
+from .optim_wrappers import amp_optim_wrapper_cfg
+
+SUPPORTED_SCOPES = ('mmseg', 'mmpretrain')
+
+
+def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
+    """Read a config, apply ``--cfg-options`` and check its scope."""
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'config file {path!r} does not exist')
+    cfg = Config.fromfile(path)
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    scope = cfg.get('default_scope')
+    if scope not in SUPPORTED_SCOPES:
+        raise ValueError(f'{path}: default_scope must be one of '
+                         f'{SUPPORTED_SCOPES} (it decides whether mmseg or '
+                         f'mmpretrain runs the config), got {scope!r}')
+    return cfg
+
+
+def default_work_dir(cfg: Config, config_path: str,
+                     work_dir: Optional[str]) -> str:
+    """CLI > config's ``work_dir`` > ./work_dirs/<config name>."""
+    if work_dir is not None:
+        return work_dir
+    if cfg.get('work_dir') is not None:
+        return cfg.work_dir
+    return osp.join('./work_dirs', osp.splitext(osp.basename(config_path))[0])
+
+
+def prepare_train_cfg(cfg: Config,
+                      config_path: str,
+                      work_dir: Optional[str] = None,
+                      resume=False,
+                      amp: bool = False,
+                      auto_scale_lr: bool = False,
+                      launcher: str = 'none') -> Config:
+    """Apply the train script's switches to ``cfg`` (in place) and return it.
+
+    ``resume``: False, True/'auto' (latest checkpoint in work_dir) or a path.
+    """
+    cfg.launcher = launcher
+    cfg.work_dir = default_work_dir(cfg, config_path, work_dir)
+    if amp:
+        if cfg.optim_wrapper.get('type') in ('AmpOptimWrapper',
+                                             'AutocastOptimWrapper'):
+            print_log('AMP training is already enabled in your config.',
+                      logger='current', level=logging.WARNING)
+        cfg.optim_wrapper = amp_optim_wrapper_cfg(cfg.optim_wrapper)
+    if resume in (True, 'auto'):
+        cfg.resume, cfg.load_from = True, None
+    elif resume:
+        if not osp.isfile(resume):
+            raise FileNotFoundError(
+                f'--resume checkpoint {resume!r} does not exist')
+        cfg.resume, cfg.load_from = True, resume
+    else:
+        cfg.resume = False
+    if auto_scale_lr:
+        if 'auto_scale_lr' not in cfg or 'base_batch_size' not in (
+                cfg.auto_scale_lr or {}):
+            raise KeyError('--auto-scale-lr needs auto_scale_lr=dict('
+                           'base_batch_size=...) in the config')
+        cfg.auto_scale_lr.enable = True
+    return cfg
+
+
+def prepare_test_cfg(cfg: Config,
+                     config_path: str,
+                     checkpoint: str,
+                     work_dir: Optional[str] = None,
+                     out: Optional[str] = None,
+                     show: bool = False,
+                     show_dir: Optional[str] = None,
+                     wait_time: float = 2,
+                     launcher: str = 'none') -> Config:
+    """Apply the test script's switches to ``cfg`` (in place) and return it."""
+    if not osp.isfile(checkpoint):
+        raise FileNotFoundError(f'checkpoint {checkpoint!r} does not exist')
+    cfg.launcher = launcher
+    cfg.work_dir = default_work_dir(cfg, config_path, work_dir)
+    cfg.load_from = checkpoint
+    scope = cfg.default_scope
+    if show or show_dir:
+        hooks = cfg.default_hooks
+        if 'visualization' not in hooks:
+            raise KeyError('--show/--show-dir need a "visualization" entry in '
+                           'default_hooks of the config')
+        hooks.visualization.draw = True
+        if show:
+            hooks.visualization.show = True
+            hooks.visualization.wait_time = wait_time
+        if show_dir:
+            if scope == 'mmseg':
+                cfg.visualizer.save_dir = show_dir
+                cfg.visualizer.vis_backends = [dict(type='LocalVisBackend')]
+            else:
+                hooks.visualization.out_dir = show_dir
+    if out is not None:
+        if scope == 'mmseg':
+            # IoUMetric writes one PNG per image to output_dir
+            evaluators = cfg.test_evaluator if isinstance(
+                cfg.test_evaluator, list) else [cfg.test_evaluator]
+            for evaluator in evaluators:
+                evaluator['output_dir'] = out
+                evaluator['keep_results'] = True
+        else:
+            evaluators = cfg.test_evaluator if isinstance(
+                cfg.test_evaluator, list) else [cfg.test_evaluator]
+            cfg.test_evaluator = list(evaluators) + [
+                dict(type='DumpResults', out_file_path=out)
+            ]
+    return cfg

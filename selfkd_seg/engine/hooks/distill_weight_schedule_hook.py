@@ -1,0 +1,104 @@
+"""Warm-up then sigmoid ramp of the distillation weights (FRSKD seg code)."""
+import math
+from typing import Optional
+
+from mmengine.hooks import Hook
+from mmengine.model import is_model_wrapper
+
+from selfkd_seg.registry import HOOKS
+
+
+def sigmoid_rampup(progress: float, warmup: float, ramp: float) -> float:
+    """0 during ``warmup``, then ``exp(-5 (1 - t)^2)`` with t in [0, 1].
+
+    ``t = (progress - warmup) / ramp``, clipped; ``ramp == 0`` jumps to 1.
+    This is the Mean-Teacher ramp that FRSKD's segmentation code applies to
+    its distillation terms.
+    """
+    if progress < warmup:
+        return 0.0
+    if ramp <= 0:
+        return 1.0
+    t = min(max((progress - warmup) / ramp, 0.0), 1.0)
+    return math.exp(-5.0 * (1.0 - t)**2)
+
+
+@HOOKS.register_module()
+class DistillWeightScheduleHook(Hook):
+    """Scale a model's distillation weights by a warm-up + ramp schedule.
+
+    The model must have a ``distill_weights`` dict (``FRSKDSegmentor``,
+    ``FRSKDClassifier``, the SFD distillers).  Its values at the start of
+    training are the full weights; before every training iteration the hook
+    sets each to ``full * sigmoid_rampup(progress, warmup, ramp)``.  Progress
+    is the epoch index (``by_epoch=True``, FRSKD: warm-up 40, ramp 20 of 60
+    epochs) or the iteration index.  The factor is a pure function of the
+    runner's epoch/iteration, which checkpoints restore, so a resumed run
+    continues the same schedule; the full weights are also kept in the
+    checkpoint so a resume never mistakes scaled weights for full ones.
+
+    Args:
+        warmup (float): Epochs (or iterations) with weight 0.
+        ramp (float): Epochs (or iterations) of the ramp to full weight.
+        by_epoch (bool): Count epochs (True) or iterations.
+        keys (tuple[str], optional): Which weights to schedule; default all.
+    """
+
+    priority = 'NORMAL'
+
+    def __init__(self,
+                 warmup: float = 40,
+                 ramp: float = 20,
+                 by_epoch: bool = True,
+                 keys: Optional[tuple] = None):
+        if warmup < 0 or ramp < 0:
+            raise ValueError('warmup and ramp must be >= 0, got '
+                             f'warmup={warmup}, ramp={ramp}')
+        self.warmup = warmup
+        self.ramp = ramp
+        self.by_epoch = by_epoch
+        self.keys = tuple(keys) if keys is not None else None
+        self.full_weights = None
+
+    @staticmethod
+    def _model(runner):
+        model = runner.model
+        return model.module if is_model_wrapper(model) else model
+
+    def before_train(self, runner) -> None:
+        model = self._model(runner)
+        weights = getattr(model, 'distill_weights', None)
+        if not isinstance(weights, dict):
+            raise AttributeError(
+                f'{type(model).__name__} has no distill_weights dict; '
+                'DistillWeightScheduleHook only works with distillation '
+                'models (FRSKDSegmentor, FRSKDClassifier, SFD distillers)')
+        if self.full_weights is None:  # not restored from a checkpoint
+            self.full_weights = dict(weights)
+        missing = set(self.keys or ()) - set(self.full_weights)
+        if missing:
+            raise KeyError(f'keys {sorted(missing)} are not distillation '
+                           f'weights of the model ({sorted(weights)})')
+
+    def factor(self, runner) -> float:
+        progress = runner.epoch if self.by_epoch else runner.iter
+        return sigmoid_rampup(progress, self.warmup, self.ramp)
+
+    def before_train_iter(self, runner, batch_idx, data_batch=None) -> None:
+        factor = self.factor(runner)
+        model = self._model(runner)
+        for key, full in self.full_weights.items():
+            if self.keys is None or key in self.keys:
+                model.distill_weights[key] = full * factor
+
+    def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
+        checkpoint['distill_full_weights'] = dict(self.full_weights or {})
+
+    def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
+        if 'distill_full_weights' in checkpoint:
+            self.full_weights = dict(checkpoint['distill_full_weights'])
+
+    def after_train(self, runner) -> None:
+        # leave the model with its full weights (e.g. for a later val/test)
+        model = self._model(runner)
+        model.distill_weights.update(self.full_weights)

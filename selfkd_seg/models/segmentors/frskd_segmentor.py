@@ -1,0 +1,200 @@
+"""FRSKD for semantic segmentation (Ji et al., CVPR 2021, Sec. 4.2)."""
+import copy
+from typing import Dict, Optional, Sequence
+
+import torch
+import torch.nn as nn
+from mmseg.models.segmentors import EncoderDecoder
+from mmseg.models.utils import resize
+from mmseg.registry import MODELS
+from mmseg.utils import ConfigType, OptConfigType, OptMultiConfig, SampleList
+from torch import Tensor
+
+DEFAULT_DISTILL = dict(
+    alpha=1.0,
+    beta=50.0,
+    kd_loss=dict(type='KDLoss', temperature=1.0),
+    feature_loss=dict(type='ATLoss'))
+
+
+class SegSelfTeacher(nn.Module):
+    """The self-teacher: more BiFPN layers on the student's BiFPN, own head."""
+
+    def __init__(self, neck: dict, decode_head: dict):
+        super().__init__()
+        self.neck = MODELS.build(neck)
+        self.decode_head = MODELS.build(decode_head)
+
+    def forward(self, student_feats: Sequence[Tensor]):
+        refined = self.neck(student_feats)
+        return refined, self.decode_head(refined)
+
+
+@MODELS.register_module()
+class FRSKDSegmentor(EncoderDecoder):
+    """Feature Refinement via Self-Knowledge Distillation for segmentation.
+
+    Paper: `Refine Myself by Teaching Myself: Feature Refinement via
+    Self-Knowledge Distillation <https://arxiv.org/abs/2103.08273>`_.
+
+    The student is a plain encoder-decoder (``backbone`` + ``neck`` (BiFPN) +
+    ``decode_head``) and keeps those attribute names, so its weights load
+    into the baseline config.  The self-teacher (``self_teacher.neck``: more
+    BiFPN layers stacked on the student's BiFPN outputs, which are *not*
+    detached, and ``self_teacher.decode_head``) exists only for training.
+
+    Training loss (one term per logged key)::
+
+        decode.loss_*        CE(student)
+        self_teacher.loss_*  CE(self-teacher)      -> trains self-teacher AND
+                                                      the student's features
+        loss_kd   = alpha * KD(student || self-teacher), per pixel, label 255
+                    excluded; self-teacher logits detached
+        loss_at   = beta * sum_levels AT(student BiFPN, self-teacher BiFPN);
+                    self-teacher features detached
+
+    so the distillation terms update only the student.  ``predict``,
+    ``_forward`` and ``tensor`` mode run the student only.
+
+    Args:
+        backbone, decode_head, neck, auxiliary_head, train_cfg, test_cfg,
+        data_preprocessor, pretrained, init_cfg: as :class:`EncoderDecoder`.
+        self_teacher (dict): ``neck`` (required; its ``in_channels`` must be
+            the student neck's outputs) and ``decode_head`` (optional; default:
+            a copy of the student's ``decode_head`` config).
+        distill (dict): ``alpha`` (KD weight), ``beta`` (feature weight),
+            ``kd_loss`` and ``feature_loss`` configs. Defaults to FRSKD's
+            segmentation code: alpha 1, beta 50, KD temperature 1, AT.
+            :class:`DistillWeightScheduleHook` scales alpha and beta during
+            training through ``self.distill_weights``.
+    """
+
+    def __init__(self,
+                 backbone: ConfigType,
+                 decode_head: ConfigType,
+                 self_teacher: ConfigType,
+                 neck: OptConfigType = None,
+                 distill: OptConfigType = None,
+                 auxiliary_head: OptConfigType = None,
+                 train_cfg: OptConfigType = None,
+                 test_cfg: OptConfigType = None,
+                 data_preprocessor: OptConfigType = None,
+                 pretrained: Optional[str] = None,
+                 init_cfg: OptMultiConfig = None):
+        if neck is None:
+            raise ValueError('FRSKDSegmentor needs a multi-level neck (BiFPN) '
+                             'for the self-teacher to refine; neck is None')
+        super().__init__(
+            backbone=backbone,
+            decode_head=decode_head,
+            neck=neck,
+            auxiliary_head=auxiliary_head,
+            train_cfg=train_cfg,
+            test_cfg=test_cfg,
+            data_preprocessor=data_preprocessor,
+            pretrained=pretrained,
+            init_cfg=init_cfg)
+        self_teacher = copy.deepcopy(dict(self_teacher))
+        if 'neck' not in self_teacher:
+            raise KeyError('self_teacher must have a "neck" config (the '
+                           'BiFPN layers stacked on the student BiFPN)')
+        head_cfg = copy.deepcopy(
+            dict(self_teacher.get('decode_head') or decode_head))
+        self._check_self_teacher(self_teacher['neck'], head_cfg)
+        self.self_teacher = SegSelfTeacher(self_teacher['neck'], head_cfg)
+
+        distill = {**DEFAULT_DISTILL, **dict(distill or {})}
+        for key in ('alpha', 'beta'):
+            if float(distill[key]) < 0:
+                raise ValueError(f'distill.{key} must be >= 0, got '
+                                 f'{distill[key]}')
+        self.distill_weights = dict(
+            alpha=float(distill['alpha']), beta=float(distill['beta']))
+        self.distill_losses = nn.ModuleDict(
+            dict(
+                kd=MODELS.build(distill['kd_loss']),
+                feature=MODELS.build(distill['feature_loss'])))
+
+    def _check_self_teacher(self, neck_cfg: dict, head_cfg: dict) -> None:
+        """Fail at build time, not at the first iteration, on a mismatch."""
+        student_neck = self.neck
+        out_channels = getattr(student_neck, 'out_channels', None)
+        num_levels = getattr(student_neck, 'num_outs', None)
+        in_channels = neck_cfg.get('in_channels')
+        if out_channels is not None and in_channels is not None:
+            if isinstance(in_channels, int):
+                in_channels = [in_channels] * (num_levels or 1)
+            expected = [out_channels] * (
+                num_levels or len(in_channels)) if isinstance(
+                    out_channels, int) else list(out_channels)
+            if list(in_channels) != expected:
+                raise ValueError(
+                    'self_teacher.neck.in_channels must match the student '
+                    f'neck outputs: expected {expected}, got '
+                    f'{list(in_channels)}')
+        if head_cfg.get('num_classes') != self.num_classes:
+            raise ValueError(
+                'self_teacher.decode_head.num_classes must equal the student '
+                f'decode_head.num_classes ({self.num_classes}), got '
+                f"{head_cfg.get('num_classes')}")
+
+    # ------------------------------------------------------------------
+    def loss(self, inputs: Tensor, data_samples: SampleList) -> dict:
+        feats = self.extract_feat(inputs)
+        student_logits = self.decode_head(feats)
+        losses = self._head_losses(self.decode_head, student_logits,
+                                   data_samples, 'decode')
+        if self.with_auxiliary_head:
+            losses.update(self._auxiliary_head_forward_train(
+                feats, data_samples))
+
+        refined, teacher_logits = self.self_teacher(feats)
+        losses.update(
+            self._head_losses(self.self_teacher.decode_head, teacher_logits,
+                              data_samples, 'self_teacher'))
+
+        alpha = self.distill_weights['alpha']
+        beta = self.distill_weights['beta']
+        losses['loss_kd'] = alpha * self._pixel_kd(
+            student_logits, teacher_logits, data_samples) if alpha > 0 else \
+            student_logits.new_zeros(())
+        losses['loss_at'] = beta * self.distill_losses['feature'](
+            list(feats), list(refined)) if beta > 0 else \
+            student_logits.new_zeros(())
+        return losses
+
+    @staticmethod
+    def _head_losses(head, logits: Tensor, data_samples: SampleList,
+                     prefix: str) -> Dict[str, Tensor]:
+        return {
+            f'{prefix}.{k}': v
+            for k, v in head.loss_by_feat(logits, data_samples).items()
+        }
+
+    def _pixel_kd(self, student_logits: Tensor, teacher_logits: Tensor,
+                  data_samples: SampleList) -> Tensor:
+        """KD per pixel at label resolution, ignoring ``ignore_index``."""
+        labels = torch.stack(
+            [s.gt_sem_seg.data for s in data_samples]).squeeze(1)
+        size = labels.shape[-2:]
+        student = resize(
+            student_logits, size, mode='bilinear',
+            align_corners=self.align_corners)
+        teacher = resize(
+            teacher_logits, size, mode='bilinear',
+            align_corners=self.align_corners)
+        valid = labels != self.decode_head.ignore_index
+        return self.distill_losses['kd'](student, teacher, valid)
+
+    def self_teacher_forward(self, inputs: Tensor):
+        """Student BiFPN features, self-teacher features and both logits.
+
+        For analysis (attention maps, complexity); not used by predict.
+        """
+        feats = self.extract_feat(inputs)
+        refined, teacher_logits = self.self_teacher(feats)
+        return dict(
+            student_feats=list(feats),
+            teacher_feats=list(refined),
+            student_logits=self.decode_head(feats),
+            teacher_logits=teacher_logits)
