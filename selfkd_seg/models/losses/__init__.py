@@ -1,0 +1,10 @@
+from .at_loss import ATLoss, attention_map
+from .fitnet_loss import FitNetLoss
+from .kd_loss import KDLoss
+from .margin import RunningMarginEstimator, bn_margin
+from .ofd_loss import OFDLoss
+
+__all__ = [
+    'KDLoss', 'ATLoss', 'FitNetLoss', 'OFDLoss', 'RunningMarginEstimator',
+    'bn_margin', 'attention_map'
+]
