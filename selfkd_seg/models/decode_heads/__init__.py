@@ -1,0 +1,1 @@
+from .efficientdet_seg_head import EfficientDetSegHead  # noqa: F401

@@ -160,6 +160,12 @@ class WeightedBiFPN(BaseModule):
     conv + BN, with separate adapters for the top-down and the bottom-up
     path (EfficientDet); later layers have no adapters.
 
+    Note: a head that reads only the finest level (EfficientDet's
+    segmentation) does not use the last layer's bottom-up nodes, so those
+    parameters get no gradient; distributed training of such a plain model
+    needs ``find_unused_parameters=True`` (FRSKD's self-teacher reads every
+    level, so there everything is used).
+
     Args:
         in_channels (list[int]): Channels of each input, finest first.
         out_channels (int): BiFPN width. Default: 64 (D0).
