@@ -8,7 +8,8 @@ import logging
 import os.path as osp
 from typing import Optional
 
-from mmengine.config import Config
+import torch
+from mmengine.config import Config, ConfigDict
 from mmengine.logging import print_log
 
 from .optim_wrappers import amp_optim_wrapper_cfg
@@ -41,6 +42,39 @@ def default_work_dir(cfg: Config, config_path: str,
     return osp.join('./work_dirs', osp.splitext(osp.basename(config_path))[0])
 
 
+def replace_sync_bn(node) -> int:
+    """Turn every ``SyncBN`` norm config below ``node`` into ``BN``.
+
+    SyncBN needs a distributed run on GPUs: on one process it is plain BN
+    anyway, and with gloo on CPU torch refuses it.  Returns the count.
+    """
+    count = 0
+    if isinstance(node, (dict, ConfigDict)):
+        if node.get('type') == 'SyncBN':
+            node['type'] = 'BN'
+            count += 1
+        for value in node.values():
+            count += replace_sync_bn(value)
+    elif isinstance(node, (list, tuple)):
+        for value in node:
+            count += replace_sync_bn(value)
+    return count
+
+
+def adapt_to_device(cfg: Config, launcher: str) -> None:
+    """Make GPU-ready configs run where there is no GPU (or one process)."""
+    distributed = launcher != 'none'
+    if not (distributed and torch.cuda.is_available()):
+        if replace_sync_bn(cfg.model):
+            print_log('SyncBN -> BN: the run is not distributed over GPUs',
+                      logger='current')
+    dist_cfg = cfg.get('env_cfg', {}).get('dist_cfg', {})
+    if distributed and not torch.cuda.is_available() and dist_cfg.get(
+            'backend', 'nccl') == 'nccl':
+        cfg.env_cfg.dist_cfg.backend = 'gloo'
+        print_log('dist backend nccl -> gloo: no GPU', logger='current')
+
+
 def prepare_train_cfg(cfg: Config,
                       config_path: str,
                       work_dir: Optional[str] = None,
@@ -54,6 +88,7 @@ def prepare_train_cfg(cfg: Config,
     """
     cfg.launcher = launcher
     cfg.work_dir = default_work_dir(cfg, config_path, work_dir)
+    adapt_to_device(cfg, launcher)
     if amp:
         if cfg.optim_wrapper.get('type') in ('AmpOptimWrapper',
                                              'AutocastOptimWrapper'):
@@ -92,6 +127,7 @@ def prepare_test_cfg(cfg: Config,
         raise FileNotFoundError(f'checkpoint {checkpoint!r} does not exist')
     cfg.launcher = launcher
     cfg.work_dir = default_work_dir(cfg, config_path, work_dir)
+    adapt_to_device(cfg, launcher)
     cfg.load_from = checkpoint
     scope = cfg.default_scope
     if show or show_dir:

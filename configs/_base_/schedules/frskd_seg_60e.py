@@ -1,0 +1,30 @@
+# FRSKD's segmentation recipe (paper Sec. 4.2 and its code): 60 epochs, SGD
+# lr 0.01 momentum 0.9 wd 5e-4, lr x0.1 at epoch 40, effective batch 32 as
+# 16 images x 2 accumulated steps (per GPU batch x GPUs x accumulative_counts
+# must stay 32 when you change the GPU count), gradient VALUE clipping at 2.0.
+optimizer = dict(type='SGD', lr=0.01, momentum=0.9, weight_decay=5e-4)
+optim_wrapper = dict(
+    type='OptimWrapper',
+    optimizer=optimizer,
+    accumulative_counts=2,
+    clip_grad=dict(type='value', clip_value=2.0))
+param_scheduler = [
+    dict(type='MultiStepLR', by_epoch=True, milestones=[40], gamma=0.1)
+]
+train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=60, val_interval=5)
+val_cfg = dict(type='ValLoop')
+test_cfg = dict(type='TestLoop')
+default_hooks = dict(
+    timer=dict(type='IterTimerHook'),
+    logger=dict(type='LoggerHook', interval=50, log_metric_by_epoch=True),
+    param_scheduler=dict(type='ParamSchedulerHook'),
+    checkpoint=dict(
+        type='CheckpointHook',
+        by_epoch=True,
+        interval=5,
+        max_keep_ckpts=3,
+        save_best='mIoU',
+        rule='greater'),
+    sampler_seed=dict(type='DistSamplerSeedHook'),
+    visualization=dict(type='SegVisualizationHook'))
+log_processor = dict(by_epoch=True)

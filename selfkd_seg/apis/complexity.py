@@ -1,0 +1,95 @@
+"""Parameters and FLOPs of a student and of its training-only parts."""
+from typing import Dict, Sequence
+
+import torch
+import torch.nn as nn
+from mmengine.analysis import FlopAnalyzer
+
+from selfkd_seg.models.utils.distill import DISTILL_ONLY_PREFIXES
+
+
+def _flatten_tensors(out) -> tuple:
+    if isinstance(out, torch.Tensor):
+        return (out, )
+    if isinstance(out, dict):
+        out = list(out.values())
+    if isinstance(out, (list, tuple)):
+        return tuple(t for item in out for t in _flatten_tensors(item))
+    return ()
+
+
+class _StudentForward(nn.Module):
+    """The deployable path: what predict/test run (logits out)."""
+
+    def __init__(self, model: nn.Module):
+        super().__init__()
+        self.model = model
+
+    def forward(self, inputs):
+        return _flatten_tensors(self.model(inputs, mode='tensor'))
+
+
+class _SelfTeacherForward(nn.Module):
+    """The self-teacher alone, fed with the student's features."""
+
+    def __init__(self, self_teacher: nn.Module):
+        super().__init__()
+        self.self_teacher = self_teacher
+
+    def forward(self, *feats):
+        return _flatten_tensors(self.self_teacher(list(feats)))
+
+
+def _self_teacher_inputs(model: nn.Module, inputs: torch.Tensor) -> tuple:
+    """The features a model feeds its self-teacher (segmentor: BiFPN
+    levels; classifier: backbone stages, via ``self_teacher_inputs``)."""
+    if hasattr(model, 'self_teacher_inputs'):
+        return tuple(model.self_teacher_inputs(inputs))
+    return tuple(model.extract_feat(inputs))
+
+
+def count_params(module: nn.Module) -> int:
+    return sum(p.numel() for p in module.parameters())
+
+
+def _flops(module: nn.Module, inputs: tuple) -> int:
+    analyzer = FlopAnalyzer(module, inputs)
+    analyzer.unsupported_ops_warnings(False)
+    analyzer.uncalled_modules_warnings(False)
+    return int(analyzer.total())
+
+
+@torch.no_grad()
+def complexity_report(model: nn.Module,
+                      input_shape: Sequence[int]) -> Dict[str, float]:
+    """Params and FLOPs (multiply-adds, fvcore convention) of the student
+    and of the self-teacher, with ratios self-teacher / student.
+
+    ``input_shape`` is (C, H, W); batch size 1.  The model is put in eval
+    mode.  Training-only parts without a self-teacher (SFD's integrator,
+    teacher) are reported by parameter count.
+    """
+    model.eval()
+    device = next(model.parameters()).device
+    inputs = torch.randn(1, *input_shape, device=device)
+    student_params = sum(
+        p.numel() for name, p in model.named_parameters()
+        if name.split('.', 1)[0] not in DISTILL_ONLY_PREFIXES)
+    report = dict(
+        student_params=student_params,
+        student_flops=_flops(_StudentForward(model), (inputs, )))
+    self_teacher = getattr(model, 'self_teacher', None)
+    if self_teacher is not None:
+        feats = _self_teacher_inputs(model, inputs)
+        report['self_teacher_params'] = count_params(self_teacher)
+        report['self_teacher_flops'] = _flops(
+            _SelfTeacherForward(self_teacher), feats)
+        report['params_ratio'] = (
+            report['self_teacher_params'] / report['student_params'])
+        report['flops_ratio'] = (
+            report['self_teacher_flops'] / report['student_flops'])
+    for name in ('teacher', 'integrator'):
+        part = getattr(model, name, None)
+        if isinstance(part, nn.Module):
+            report[f'{name}_params'] = count_params(part)
+    return report

@@ -1,0 +1,66 @@
+"""Write the deployable student of a distillation checkpoint."""
+import os
+import os.path as osp
+from collections import OrderedDict
+
+import torch
+
+from selfkd_seg.compat import safe_torch_load
+from selfkd_seg.models.utils.distill import (DISTILL_ONLY_PREFIXES,
+                                             split_student_state_dict)
+
+
+def export_student_checkpoint(src: str, dst: str) -> dict:
+    """Drop self-teacher / teacher / integrator weights from ``src``.
+
+    The result holds ``state_dict`` (student only) and ``meta`` (dataset
+    classes and palette, so ``mmseg.apis.init_model`` names the classes), and
+    loads strictly into the plain student config (``EncoderDecoder`` or
+    ``ImageClassifier``).  Optimizer, scheduler and hook states are dropped.
+
+    Returns a summary dict (kept/dropped key counts and parameter counts).
+    Raises ``ValueError`` if ``src`` holds no training-only weights (it is
+    not a distillation checkpoint, or was exported already).
+    """
+    if not osp.isfile(src):
+        raise FileNotFoundError(f'checkpoint {src!r} does not exist')
+    ckpt = safe_torch_load(src, map_location='cpu')
+    if not isinstance(ckpt, dict):
+        raise ValueError(f'{src}: expected a checkpoint dict, got '
+                         f'{type(ckpt).__name__}')
+    state_dict = ckpt.get('state_dict', ckpt)
+    if not all(isinstance(v, torch.Tensor) for v in state_dict.values()):
+        raise ValueError(f'{src}: no "state_dict" of tensors found (top-level '
+                         f'keys: {sorted(ckpt)[:10]})')
+    # weights saved from a DDP-wrapped model carry a "module." prefix
+    state_dict = OrderedDict(
+        (k[len('module.'):] if k.startswith('module.') else k, v)
+        for k, v in state_dict.items())
+    student, dropped = split_student_state_dict(state_dict)
+    if not dropped:
+        raise ValueError(
+            f'{src} has no training-only weights (none of the top-level '
+            f'modules {DISTILL_ONLY_PREFIXES}): it is not a FRSKD/SFD '
+            'checkpoint, or the student was exported already')
+    meta = dict(ckpt.get('meta', {}) or {})
+    meta = {
+        k: v
+        for k, v in meta.items() if k in ('dataset_meta', 'CLASSES',
+                                          'PALETTE', 'mmengine_version',
+                                          'experiment_name', 'epoch', 'iter')
+    }
+    meta['exported_from'] = osp.basename(src)
+    out_dir = osp.dirname(osp.abspath(dst))
+    os.makedirs(out_dir, exist_ok=True)
+    tmp = f'{dst}.tmp'
+    torch.save(dict(meta=meta, state_dict=student), tmp)
+    os.replace(tmp, dst)  # never leave a truncated file under dst
+    dropped_roots = sorted({k.split('.', 1)[0] for k in dropped})
+    return dict(
+        kept_keys=len(student),
+        dropped_keys=len(dropped),
+        dropped_modules=dropped_roots,
+        student_params=sum(v.numel() for v in student.values()
+                           if v.is_floating_point()),
+        dropped_params=sum(v.numel() for v in dropped.values()
+                           if v.is_floating_point()))
