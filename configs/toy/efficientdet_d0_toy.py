@@ -1,0 +1,52 @@
+# Toy baseline: the d0 segmentation model, narrowed for 2 CPU cores, on the
+# generated toy VOC data (tools/dataset_converters/make_toy_voc.py).
+# Used by the README's main job, the tests and CI.
+_base_ = [
+    '../_base_/models/efficientdet_d0_seg.py',
+    '../_base_/datasets/toy_voc.py',
+    '../_base_/seg_runtime.py',
+]
+norm_cfg = dict(type='BN', requires_grad=True, momentum=0.01, eps=1e-3)
+crop_size = (96, 96)
+bifpn_channels = 32
+model = dict(
+    data_preprocessor=dict(size=crop_size),
+    backbone=dict(pretrained=None),  # toy runs train from scratch, offline
+    neck=dict(
+        out_channels=bifpn_channels, num_layers=3, norm_cfg=norm_cfg),
+    decode_head=dict(
+        in_channels=bifpn_channels,
+        channels=64,
+        num_convs=2,
+        num_classes=5,
+        norm_cfg=norm_cfg))
+
+max_iters = 600
+optim_wrapper = dict(
+    type='OptimWrapper',
+    optimizer=dict(type='SGD', lr=0.05, momentum=0.9, weight_decay=5e-4),
+    clip_grad=dict(type='value', clip_value=2.0))
+param_scheduler = [
+    dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=50),
+    dict(
+        type='PolyLR',
+        power=0.9,
+        eta_min=1e-4,
+        by_epoch=False,
+        begin=50,
+        end=max_iters)
+]
+train_cfg = dict(
+    type='IterBasedTrainLoop', max_iters=max_iters, val_interval=max_iters)
+val_cfg = dict(type='ValLoop')
+test_cfg = dict(type='TestLoop')
+default_hooks = dict(
+    timer=dict(type='IterTimerHook'),
+    logger=dict(type='LoggerHook', interval=50, log_metric_by_epoch=False),
+    param_scheduler=dict(type='ParamSchedulerHook'),
+    checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=200),
+    sampler_seed=dict(type='DistSamplerSeedHook'),
+    visualization=dict(type='SegVisualizationHook'))
+log_processor = dict(by_epoch=False)
+env_cfg = dict(cudnn_benchmark=False)
+randomness = dict(seed=0)
