@@ -1,0 +1,5 @@
+from .toy_voc import TOY_CLASSES, make_toy_voc, voc_palette
+from .transforms import *  # noqa: F401,F403
+from .voc_layout import VOCLayoutDataset
+
+__all__ = ['TOY_CLASSES', 'VOCLayoutDataset', 'make_toy_voc', 'voc_palette']
