@@ -29,14 +29,18 @@ class LoadImageFromFileChecked(LoadImageFromFile):
     """mmcv's ``LoadImageFromFile`` with errors that name the file.
 
     Args:
-        **kwargs: Arguments of :class:`mmcv.transforms.LoadImageFromFile`
-            (``ignore_empty=True`` still returns None for unreadable files).
+        **kwargs: Arguments of :class:`mmcv.transforms.LoadImageFromFile`.
+            With ``ignore_empty=True`` a missing *or undecodable* file gives
+            None (the dataset then samples another image); the parent only
+            covers missing files and asserts on undecodable ones.
     """
 
     def transform(self, results: dict):
         try:
             return super().transform(results)
         except Exception as err:  # AssertionError on a failed decode, too
+            if self.ignore_empty:
+                return None
             _raise_unreadable('image', results['img_path'], err)
 
 
