@@ -1,0 +1,179 @@
+"""SFD teacher-student distillation for semantic segmentation."""
+from typing import List, Optional
+
+import torch
+from mmseg.models.segmentors import EncoderDecoder
+from mmseg.models.utils import resize
+from mmseg.registry import MODELS
+from mmseg.utils import ConfigType, OptConfigType, OptMultiConfig, SampleList
+from torch import Tensor
+
+from selfkd_seg.models.utils.feature_distill import TeacherStudentMixin
+
+
+def _neck_level_channels(model) -> Optional[List[int]]:
+    """Channels of each output level of ``model.neck`` (None if unknown)."""
+    neck = getattr(model, 'neck', None)
+    out_channels = getattr(neck, 'out_channels', None)
+    if out_channels is None:
+        return None
+    if not isinstance(out_channels, int):
+        return list(out_channels)
+    if hasattr(neck, 'min_level') and hasattr(neck, 'max_level'):
+        return [out_channels] * (neck.max_level - neck.min_level + 1)
+    if hasattr(neck, 'num_outs'):
+        return [out_channels] * neck.num_outs
+    return None
+
+
+@MODELS.register_module()
+class SFDSegmentor(TeacherStudentMixin, EncoderDecoder):
+    """SFD for segmentation: a student segmentor distilled from a teacher.
+
+    `SFD: Self-boosting Feature Distillation (Li et al., IJCAI 2022)
+    <https://www.ijcai.org/proceedings/2022/0131.pdf>`_, carried over to
+    EfficientDet-style segmentation (our extension; the paper only does
+    classification).  The student is a plain ``EncoderDecoder`` (``backbone``
+    + ``neck`` + ``decode_head``) and keeps those attribute names.  Its
+    feature levels are the neck outputs (``extract_feat``); the teacher's
+    target is a level of the teacher's ``extract_feat`` (default: level 0, the
+    finest BiFPN level, the one the head reads).  BiFPN outputs end with
+    conv + BN and no activation, so they are the pre-activation features the
+    margin loss expects; their margin is the running mean of the negative
+    responses (``margin='running'``), because no single BN feeds a ReLU
+    there.  Default student level: 0 as well (same stride as the teacher's);
+    for LI/AI list three levels coarse to fine, e.g. ``(2, 1, 0)``, so the
+    finest level gets the ``c/2`` branch.
+
+    Training loss::
+
+        decode.loss_*  CE(student)                             (+ aux heads)
+        loss_feat      w * L_distill(g(student levels), max(Y, m))
+        loss_kd        pixel KD(student || teacher logits)    (optional; label
+                       resolution, ignore_index excluded)
+
+    Teacher and student read the same preprocessed batch (the student's
+    ``data_preprocessor``).  The teacher is frozen, runs under no_grad, stays
+    in eval mode (``teacher_norm_eval=False``: BN in train mode), is left out
+    of checkpoints unless ``save_teacher=True`` and is reloaded from
+    ``teacher_ckpt`` at build time.  ``predict`` / ``tensor`` run the student
+    only.
+
+    Args:
+        backbone, decode_head, neck, auxiliary_head, train_cfg, test_cfg,
+        data_preprocessor, pretrained, init_cfg: the student, as
+        :class:`EncoderDecoder`.
+        teacher (dict): The teacher's model config (an ``EncoderDecoder``).
+            Set its backbone's ``pretrained=None``: its weights come from
+            ``teacher_ckpt``.
+        teacher_ckpt (str, optional): Required unless
+            ``allow_random_teacher=True``.
+        integrator (dict, optional): Default ``ReceptiveFieldIntegration``;
+            ``in_channels`` / ``out_channels`` are filled from the necks.
+        distill (dict, optional): Overrides of :attr:`DEFAULT_DISTILL`, see
+            :class:`TeacherStudentMixin`.
+        teacher_norm_eval (bool): Keep the teacher's BN in eval mode.
+        save_teacher (bool): Also save the teacher in checkpoints.
+        allow_random_teacher (bool): Allow ``teacher_ckpt=None`` (tests).
+    """
+
+    DEFAULT_DISTILL = dict(
+        loss=dict(type='OFDLoss', loss_weight=3.0),
+        margin='running',
+        kd=None,
+        student_stages=(0, ),
+        teacher_stages=(0, ))
+
+    def __init__(self,
+                 backbone: ConfigType,
+                 decode_head: ConfigType,
+                 teacher: ConfigType,
+                 teacher_ckpt: Optional[str] = None,
+                 integrator: OptConfigType = dict(
+                     type='ReceptiveFieldIntegration'),
+                 distill: OptConfigType = None,
+                 teacher_norm_eval: bool = True,
+                 save_teacher: bool = False,
+                 allow_random_teacher: bool = False,
+                 neck: OptConfigType = None,
+                 auxiliary_head: OptConfigType = None,
+                 train_cfg: OptConfigType = None,
+                 test_cfg: OptConfigType = None,
+                 data_preprocessor: OptConfigType = None,
+                 pretrained: Optional[str] = None,
+                 init_cfg: OptMultiConfig = None):
+        super().__init__(
+            backbone=backbone,
+            decode_head=decode_head,
+            neck=neck,
+            auxiliary_head=auxiliary_head,
+            train_cfg=train_cfg,
+            test_cfg=test_cfg,
+            data_preprocessor=data_preprocessor,
+            pretrained=pretrained,
+            init_cfg=init_cfg)
+
+        def teacher_channels(model):
+            channels = _neck_level_channels(model)
+            if channels is None:
+                raise ValueError(
+                    'SFDSegmentor: cannot tell the teacher neck\'s output '
+                    'channels (needs out_channels and min/max_level or '
+                    'num_outs)')
+            return channels
+
+        self._init_distillation(
+            teacher=teacher,
+            teacher_ckpt=teacher_ckpt,
+            allow_random_teacher=allow_random_teacher,
+            save_teacher=save_teacher,
+            teacher_norm_eval=teacher_norm_eval,
+            integrator=integrator,
+            distill=distill,
+            registry=MODELS,
+            student_channels=_neck_level_channels(self),
+            teacher_channels_fn=teacher_channels)
+
+    def loss(self, inputs: Tensor, data_samples: SampleList) -> dict:
+        feats = self.extract_feat(inputs)
+        logits = self.decode_head(feats)
+        losses = {
+            f'decode.{k}': v
+            for k, v in self.decode_head.loss_by_feat(logits,
+                                                      data_samples).items()
+        }
+        if self.with_auxiliary_head:
+            losses.update(
+                self._auxiliary_head_forward_train(feats, data_samples))
+
+        with torch.no_grad():
+            teacher_feats = self.teacher.extract_feat(inputs)
+            teacher_logits = self.teacher.decode_head(teacher_feats) \
+                if 'kd' in self.distill_losses else None
+
+        if 'feature' in self.distill_losses:
+            losses['loss_feat'] = self.feature_distill_loss(
+                feats, teacher_feats)
+        if teacher_logits is not None:
+            losses['loss_kd'] = self.distill_weights['kd'] * self._pixel_kd(
+                logits, teacher_logits, data_samples)
+        return losses
+
+    def _pixel_kd(self, student_logits: Tensor, teacher_logits: Tensor,
+                  data_samples: SampleList) -> Tensor:
+        """KD per pixel at label resolution, ignoring ``ignore_index``."""
+        labels = torch.stack([s.gt_sem_seg.data
+                              for s in data_samples]).squeeze(1)
+        size = labels.shape[-2:]
+        student = resize(
+            student_logits,
+            size,
+            mode='bilinear',
+            align_corners=self.align_corners)
+        teacher = resize(
+            teacher_logits,
+            size,
+            mode='bilinear',
+            align_corners=self.align_corners)
+        valid = labels != self.decode_head.ignore_index
+        return self.distill_losses['kd'](student, teacher, valid)

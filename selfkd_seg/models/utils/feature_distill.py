@@ -1,0 +1,199 @@
+"""Teacher-student feature distillation shared by SFD's segmentor and classifier.
+
+:class:`TeacherStudentMixin` gives a student model (mmseg ``EncoderDecoder``
+or mmpretrain ``ImageClassifier``) a frozen teacher, an integrator, margins
+and the distillation losses, all under the training-only attribute names of
+:data:`selfkd_seg.models.utils.distill.DISTILL_ONLY_PREFIXES` (``teacher``,
+``integrator``, ``margin_estimator``, ``distill_losses``), so the student
+keeps the plain model's attribute names and exports cleanly.
+"""
+import copy
+from typing import Callable, List, Optional, Sequence
+
+import torch
+import torch.nn as nn
+from torch import Tensor
+
+from .teacher import (build_teacher, register_teacher_state_hooks,
+                      set_teacher_mode)
+
+MARGIN_TYPES = ('bn', 'running', None)
+
+
+def _normalize_indices(indices, num: int, what: str) -> tuple:
+    if indices is None:
+        return tuple(range(num))
+    if isinstance(indices, int):
+        indices = (indices, )
+    out = []
+    for i in indices:
+        if not isinstance(i, int) or not -num <= i < num:
+            raise ValueError(f'distill.{what}: index {i!r} is out of range '
+                             f'for {num} feature levels')
+        out.append(i % num)
+    if not out:
+        raise ValueError(f'distill.{what} must not be empty')
+    return tuple(out)
+
+
+class TeacherStudentMixin:
+    """Teacher, integrator, margins and losses of a teacher-student model.
+
+    The subclass calls :meth:`_init_distillation` after building the student
+    and implements ``loss()`` with :meth:`teacher_forward`-style code and
+    :meth:`feature_distill_loss`.
+
+    ``distill`` keys (subclasses add their own defaults):
+
+    - ``loss``: the feature loss config. ``OFDLoss`` (with a margin) is
+      called as ``loss(s, t, margins)``, other losses (``ATLoss``,
+      ``FitNetLoss``) as ``loss(s, t)``; ``s`` and ``t`` are lists of levels.
+      ``None`` disables feature distillation (KD-only baseline).
+    - ``margin``: ``'bn'`` (Overhaul's Gaussian margin from the teacher's BN
+      before the target ReLU), ``'running'`` (running mean of the negative
+      teacher responses, any teacher) or ``None`` (losses without margin).
+    - ``kd``: logit distillation loss config (e.g. ``KDLoss``) or ``None``.
+    - ``student_stages`` / ``teacher_stages``: which feature levels are
+      used.  With an integrator, the student stages are its inputs and
+      ``teacher_stages`` must name the single target level; without one,
+      level ``k`` of the student is compared with level ``k`` of the teacher.
+    """
+
+    DEFAULT_DISTILL: dict = {}
+
+    def _init_distillation(self,
+                           *,
+                           teacher: dict,
+                           teacher_ckpt: Optional[str],
+                           allow_random_teacher: bool,
+                           save_teacher: bool,
+                           teacher_norm_eval: bool,
+                           integrator: Optional[dict],
+                           distill: Optional[dict],
+                           registry,
+                           student_channels: Optional[Sequence[int]],
+                           teacher_channels_fn: Callable) -> dict:
+        """Build the training-only parts; returns the merged distill cfg."""
+        unknown = set(distill or {}) - set(self.DEFAULT_DISTILL)
+        if unknown:
+            raise KeyError(f'{type(self).__name__}: unknown distill keys '
+                           f'{sorted(unknown)}; known: '
+                           f'{sorted(self.DEFAULT_DISTILL)}')
+        distill = {**copy.deepcopy(self.DEFAULT_DISTILL), **(distill or {})}
+
+        self.teacher = build_teacher(teacher, registry, teacher_ckpt,
+                                     allow_random_teacher)
+        register_teacher_state_hooks(self.teacher, save_teacher)
+        self.teacher_norm_eval = teacher_norm_eval
+        self.save_teacher = save_teacher
+        set_teacher_mode(self.teacher, teacher_norm_eval)
+        teacher_channels = list(teacher_channels_fn(self.teacher))
+
+        if student_channels is not None:
+            self.student_stages = _normalize_indices(
+                distill['student_stages'], len(student_channels),
+                'student_stages')
+        else:  # channels unknown: indices are taken as given
+            self.student_stages = tuple(distill['student_stages'] or ())
+        self.teacher_stages = _normalize_indices(distill['teacher_stages'],
+                                                 len(teacher_channels),
+                                                 'teacher_stages')
+        target_channels = [teacher_channels[i] for i in self.teacher_stages]
+
+        self.integrator = None
+        if integrator is not None:
+            if len(self.teacher_stages) != 1:
+                raise ValueError(
+                    'an integrator maps the student onto ONE teacher level; '
+                    f'distill.teacher_stages is {self.teacher_stages}')
+            integrator = copy.deepcopy(dict(integrator))
+            if 'in_channels' not in integrator:
+                if student_channels is None:
+                    raise ValueError(
+                        'cannot infer integrator.in_channels from the '
+                        'student; set it explicitly')
+                integrator['in_channels'] = [
+                    student_channels[i] for i in self.student_stages
+                ]
+            integrator.setdefault('out_channels', target_channels[0])
+            if integrator['out_channels'] != target_channels[0]:
+                raise ValueError(
+                    f"integrator.out_channels={integrator['out_channels']} "
+                    'but the teacher target level has '
+                    f'{target_channels[0]} channels')
+            self.integrator = registry.build(integrator)
+        elif (student_channels is not None
+              and len(self.student_stages) != len(self.teacher_stages)):
+            raise ValueError(
+                'without an integrator student and teacher levels pair up: '
+                f'student_stages {self.student_stages} vs teacher_stages '
+                f'{self.teacher_stages}')
+
+        margin = distill['margin']
+        if margin not in MARGIN_TYPES:
+            raise ValueError(f'distill.margin must be one of {MARGIN_TYPES}, '
+                             f'got {margin!r}')
+        self.margin_type = margin if distill['loss'] is not None else None
+        if self.margin_type == 'running':
+            estimator = dict(type='RunningMarginEstimator')
+            self.margin_estimator = nn.ModuleList(
+                registry.build({
+                    **estimator, 'num_channels': c
+                }) for c in target_channels)
+        elif self.margin_type == 'bn':
+            self.teacher_norms_before_relu()  # fail now if unsupported
+
+        losses = {}
+        if distill['loss'] is not None:
+            losses['feature'] = registry.build(distill['loss'])
+        if distill['kd'] is not None:
+            losses['kd'] = registry.build(distill['kd'])
+        if not losses:
+            raise ValueError('distill.loss and distill.kd are both None: '
+                             'nothing to distill')
+        self.distill_losses = nn.ModuleDict(losses)
+        # Multipliers a DistillWeightScheduleHook may ramp.
+        self.distill_weights = dict(feature=1.0, kd=1.0)
+        return distill
+
+    # --------------------------------------------------------------- teacher
+    def teacher_norms_before_relu(self) -> List[nn.Module]:
+        """Norm layers feeding the ReLU after each teacher level ('bn')."""
+        raise NotImplementedError(
+            f"{type(self).__name__}: margin='bn' is not available for this "
+            "teacher; use margin='running'")
+
+    def train(self, mode: bool = True):
+        super().train(mode)
+        teacher = self._modules.get('teacher')
+        if teacher is not None:
+            # the teacher never trains; with teacher_norm_eval=False its norm
+            # layers use batch statistics while the student trains (Overhaul)
+            set_teacher_mode(teacher, self.teacher_norm_eval or not mode)
+        return self
+
+    # ------------------------------------------------------------------ loss
+    def _margins(self, targets: List[Tensor]) -> List[Tensor]:
+        if self.margin_type == 'running':
+            for estimator, t in zip(self.margin_estimator, targets):
+                estimator.update(t)
+            return [est.margin.to(t) for est, t in zip(self.margin_estimator,
+                                                       targets)]
+        from selfkd_seg.models.losses import bn_margin
+        norms = self.teacher_norms_before_relu()
+        return [bn_margin(norms[i]).to(t)
+                for i, t in zip(self.teacher_stages, targets)]
+
+    def feature_distill_loss(self, student_feats: Sequence[Tensor],
+                             teacher_feats: Sequence[Tensor]) -> Tensor:
+        """``L_distill(g(Z), max(Y, m))`` (or the baseline's feature loss)."""
+        student = [student_feats[i] for i in self.student_stages]
+        targets = [teacher_feats[i].detach() for i in self.teacher_stages]
+        if self.integrator is not None:
+            student = [self.integrator(student, targets[0].shape[-2:])]
+        loss_fn = self.distill_losses['feature']
+        if self.margin_type is None:
+            loss = loss_fn(student, targets)
+        else:
+            loss = loss_fn(student, targets, self._margins(targets))
+        return self.distill_weights['feature'] * loss
