@@ -4,4 +4,5 @@ try:
 except ImportError:  # pragma: no cover
     pass
 else:
+    from .frskd_classifier import FRSKDClassifier  # noqa: F401
     from .sfd_classifier import SFDClassifier  # noqa: F401

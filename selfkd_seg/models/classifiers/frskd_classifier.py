@@ -1,0 +1,281 @@
+"""FRSKD for image classification: a classifier plus its own self-teacher."""
+import copy
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import torch
+import torch.nn as nn
+from mmengine.model import BaseModule
+from mmpretrain.models.classifiers import ImageClassifier
+from mmpretrain.registry import MODELS
+from mmpretrain.structures import DataSample
+
+from selfkd_seg.models.losses import OFDLoss, bn_margin
+
+FEATURE_LOSSES = ('ATLoss', 'FitNetLoss', 'OFDLoss')
+MARGIN_SOURCES = ('bn_init', 'bn', 'running')
+
+
+class _MarginBuffers(BaseModule):
+    """Fixed per-level Overhaul margins kept as buffers (saved, restored)."""
+
+    def __init__(self, margins: Sequence[torch.Tensor]):
+        super().__init__()
+        for i, m in enumerate(margins):
+            self.register_buffer(f'level{i}', m.detach().clone())
+        self.num_levels = len(margins)
+
+    def forward(self) -> List[torch.Tensor]:
+        return [getattr(self, f'level{i}') for i in range(self.num_levels)]
+
+
+@MODELS.register_module()
+class FRSKDClassifier(ImageClassifier):
+    """Image classifier trained with Feature Refinement via Self-KD.
+
+    `Refine Myself by Teaching Myself: Feature Refinement via Self-Knowledge
+    Distillation <https://arxiv.org/abs/2103.08273>`_ (FRSKD, CVPR 2021).
+    The self-teacher (:class:`BiFPNc` / :class:`BiFPN`) refines the
+    classifier's stage features ``F_i`` into ``T_i`` and classifies them; the
+    training loss is (``loss()`` computes the terms in this order)::
+
+        L = CE(classifier) + CE(self-teacher)
+            + alpha * KD(classifier || self-teacher, T)
+            + beta * feature_loss(F_i, T_i)
+
+    The features enter the self-teacher undetached, so CE(self-teacher) also
+    trains the backbone; the self-teacher's outputs are detached inside the
+    distillation terms, which therefore train the classifier only.  Both CE
+    terms use the head's own loss (``head._get_loss``), so soft labels from
+    Mixup/CutMix batch augments work for both (set ``use_soft=True`` in the
+    head's loss, as mmpretrain's mixup configs do).
+
+    Prediction, ``extract_feat`` and export use the classifier alone: the
+    training-only parts live under ``self_teacher``, ``distill_losses`` and
+    ``margin_estimator`` (see ``DISTILL_ONLY_PREFIXES``), so the exported
+    student loads into the plain ``ImageClassifier`` config.
+
+    The backbone must return every stage (``out_indices`` covering all of
+    them).  The selfkd_seg CIFAR backbones also provide
+    ``forward_stages() -> (pre, post)``, needed for the Overhaul loss which
+    works on pre-ReLU features.
+
+    Args:
+        backbone, neck, head, pretrained, train_cfg, data_preprocessor,
+            init_cfg: As in mmpretrain's ``ImageClassifier``.
+        self_teacher (dict): Config of the self-teacher (``BiFPNc`` or
+            ``BiFPN``). ``in_channels`` defaults to the backbone's stage
+            channels and ``num_classes`` to the head's.
+        distill (dict): Distillation settings:
+
+            - ``alpha`` (float): KD weight. Default 1.
+            - ``beta`` (float): Feature-loss weight (0 = FRSKD\\F). Default 0.
+            - ``temperature`` (float): KD temperature. Default 4.
+            - ``feature_loss`` (dict): ``dict(type='ATLoss')`` (default),
+              ``'FitNetLoss'`` (channels filled in: classifier ``c_i`` ->
+              self-teacher ``d_i``) or ``'OFDLoss'``.
+            - ``level_weights`` (list[float], optional): OFDLoss only:
+              per-level weights; default as the FRSKD code, level ``i`` of
+              ``n`` weighted ``1 / 2^(n-i)``.  ATLoss / FitNetLoss sum their
+              levels with weight 1.
+            - ``margin`` (str): OFD margins: ``'bn_init'`` (default, FRSKD
+              code: from the self-teacher's output BNs at construction),
+              ``'bn'`` (from the current BNs at every step) or ``'running'``
+              (:class:`RunningMarginEstimator` on the self-teacher's pre-ReLU
+              outputs).
+
+            ``alpha``/``beta`` are copied to ``self.distill_weights``, which
+            a schedule hook may overwrite during training.
+    """
+
+    def __init__(self,
+                 backbone: dict,
+                 self_teacher: dict,
+                 neck: Optional[dict] = None,
+                 head: Optional[dict] = None,
+                 distill: Optional[dict] = None,
+                 pretrained: Optional[str] = None,
+                 train_cfg: Optional[dict] = None,
+                 data_preprocessor: Optional[dict] = None,
+                 init_cfg: Optional[dict] = None):
+        super().__init__(
+            backbone=backbone,
+            neck=neck,
+            head=head,
+            pretrained=pretrained,
+            train_cfg=train_cfg,
+            data_preprocessor=data_preprocessor,
+            init_cfg=init_cfg)
+        if not self.with_head:
+            raise ValueError('FRSKDClassifier needs a head (its loss is reused '
+                             'for the self-teacher)')
+        distill = dict(distill or {})
+        alpha, beta = distill.pop('alpha', 1.0), distill.pop('beta', 0.0)
+        self.distill_weights = dict(alpha=alpha, beta=beta)
+        self._check_weights()
+
+        stage_channels = self._check_backbone_stages()
+        self_teacher = copy.deepcopy(self_teacher)
+        self_teacher.setdefault('in_channels', list(stage_channels))
+        self_teacher.setdefault('num_classes', self._head_num_classes())
+        if list(self_teacher['in_channels']) != list(stage_channels):
+            raise ValueError(
+                f'self_teacher.in_channels {list(self_teacher["in_channels"])}'
+                f' does not match the backbone stage channels '
+                f'{list(stage_channels)}')
+        self.self_teacher = MODELS.build(self_teacher)
+        self._build_distill_losses(distill, stage_channels)
+
+    # ------------------------------------------------------------ build
+    def _check_weights(self) -> None:
+        for key in ('alpha', 'beta'):
+            if self.distill_weights[key] < 0:
+                raise ValueError(f'distill.{key} must be >= 0, got '
+                                 f'{self.distill_weights[key]}')
+
+    def _head_num_classes(self) -> int:
+        num_classes = getattr(self.head, 'num_classes', None)
+        if num_classes is None:
+            raise ValueError('cannot infer the self-teacher num_classes from '
+                             f'{type(self.head).__name__}; set '
+                             'self_teacher.num_classes')
+        return num_classes
+
+    def _check_backbone_stages(self) -> Tuple[int, ...]:
+        """Stage channels, after checking that every stage is returned."""
+        bb = self.backbone
+        if hasattr(bb, 'stage_channels'):  # selfkd_seg CIFAR backbones
+            channels = tuple(bb.stage_channels)
+        elif hasattr(bb, 'res_layers'):  # mmpretrain ResNet family
+            channels = tuple(
+                getattr(bb, name)[-1].out_channels for name in bb.res_layers)
+        else:
+            raise TypeError(
+                f'cannot tell the stage channels of {type(bb).__name__}: it '
+                'needs `stage_channels` or `res_layers`')
+        out_indices = tuple(getattr(bb, 'out_indices', ()))
+        if out_indices != tuple(range(len(channels))):
+            raise ValueError(
+                f'FRSKD needs every backbone stage: set backbone.out_indices='
+                f'{tuple(range(len(channels)))}, got {out_indices}')
+        return channels
+
+    def _build_distill_losses(self, distill: dict,
+                              stage_channels: Sequence[int]) -> None:
+        temperature = distill.pop('temperature', 4.0)
+        feat_cfg = dict(distill.pop('feature_loss', dict(type='ATLoss')))
+        self.margin_source = distill.pop('margin', 'bn_init')
+        level_weights = distill.pop('level_weights', None)
+        if distill:
+            raise KeyError(f'unknown distill keys: {sorted(distill)}')
+        feat_type = feat_cfg.get('type')
+        if feat_type not in FEATURE_LOSSES:
+            raise ValueError(f'distill.feature_loss.type must be one of '
+                             f'{FEATURE_LOSSES}, got {feat_type!r}')
+        if self.margin_source not in MARGIN_SOURCES:
+            raise ValueError(f'distill.margin must be one of '
+                             f'{MARGIN_SOURCES}, got {self.margin_source!r}')
+        teacher_channels = list(self.self_teacher.out_channels)
+        n = len(stage_channels)
+        losses = dict(kd=MODELS.build(
+            dict(type='KDLoss', temperature=temperature)))
+        if feat_type == 'FitNetLoss':
+            feat_cfg.setdefault('student_channels', list(stage_channels))
+            feat_cfg.setdefault('teacher_channels', teacher_channels)
+        losses['feat'] = MODELS.build(feat_cfg)
+        self.use_preact = feat_type == 'OFDLoss'
+        if self.use_preact:
+            if not hasattr(self.backbone, 'forward_stages'):
+                raise TypeError(
+                    'OFDLoss needs pre-ReLU classifier features: the backbone'
+                    ' must implement forward_stages() (selfkd_seg CIFAR '
+                    f'backbones do, {type(self.backbone).__name__} does not)')
+            # Overhaul connector: 1x1 conv + BN from c_i to d_i channels.
+            losses['connectors'] = nn.ModuleList(
+                nn.Sequential(nn.Conv2d(c, d, 1, bias=False),
+                              nn.BatchNorm2d(d))
+                for c, d in zip(stage_channels, teacher_channels))
+            if self.margin_source == 'bn_init':
+                losses['margins'] = _MarginBuffers(
+                    [bn_margin(bn) for bn in self.self_teacher.output_norms()])
+            elif self.margin_source == 'running':
+                self.margin_estimator = nn.ModuleList(
+                    MODELS.build(
+                        dict(type='RunningMarginEstimator', num_channels=d))
+                    for d in teacher_channels)
+            if level_weights is None:
+                level_weights = [2.0**-(n - 1 - i) for i in range(n)]
+        elif level_weights is not None:
+            raise ValueError('distill.level_weights is only used with '
+                             f'OFDLoss; {feat_type} sums its levels')
+        else:
+            level_weights = [1.0] * n
+        if len(level_weights) != n:
+            raise ValueError(f'distill.level_weights has {len(level_weights)}'
+                             f' entries for {n} levels')
+        self.level_weights = list(level_weights)
+        self.distill_losses = nn.ModuleDict(losses)
+
+    # ------------------------------------------------------------ forward
+    def _stage_features(
+            self, inputs: torch.Tensor
+    ) -> Tuple[Optional[List[torch.Tensor]], List[torch.Tensor]]:
+        """(pre-ReLU or None, post-ReLU) features of every stage."""
+        if self.use_preact:
+            pre, post = self.backbone.forward_stages(inputs)
+            return list(pre), list(post)
+        return None, list(self.backbone(inputs))
+
+    def _classify(self, post_feats: List[torch.Tensor]) -> torch.Tensor:
+        x = tuple(post_feats)
+        if self.with_neck:
+            x = self.neck(x)
+        return self.head(x)
+
+    def loss(self, inputs: torch.Tensor,
+             data_samples: List[DataSample]) -> Dict[str, torch.Tensor]:
+        """CE + CE(self-teacher) + alpha * KD + beta * feature loss."""
+        self._check_weights()
+        alpha = self.distill_weights['alpha']
+        beta = self.distill_weights['beta']
+        pre, post = self._stage_features(inputs)
+        logits = self._classify(post)
+        refined = self.self_teacher(post)  # not detached: CE trains backbone
+
+        losses = self._ce(logits, data_samples, 'loss_cls')
+        losses.update(
+            self._ce(refined.logits, data_samples, 'loss_self_teacher'))
+        losses['loss_kd'] = alpha * self.distill_losses['kd'](
+            logits, refined.logits.detach())
+        losses['loss_feat'] = beta * self._feature_loss(pre, post, refined)
+        return losses
+
+    def _ce(self, logits: torch.Tensor, data_samples: List[DataSample],
+            name: str) -> Dict[str, torch.Tensor]:
+        """The head's own loss (hard or soft labels) under a new key."""
+        out = self.head._get_loss(logits, data_samples)
+        prefix = name[len('loss_'):]
+        renamed = {}
+        for key, value in out.items():
+            renamed[name if key == 'loss' else f'{prefix}_{key}'] = value
+        return renamed
+
+    def _feature_loss(self, pre, post, refined) -> torch.Tensor:
+        feat_loss = self.distill_losses['feat']
+        if not isinstance(feat_loss, OFDLoss):  # AT / FitNet: sum of levels
+            return feat_loss(post, [t.detach() for t in refined.post])
+        margins = self._margins(refined.pre)
+        connectors = self.distill_losses['connectors']
+        total = 0.
+        for i, (s, t) in enumerate(zip(pre, refined.pre)):
+            total = total + self.level_weights[i] * feat_loss(
+                connectors[i](s), t.detach(), margins[i])
+        return total
+
+    def _margins(self, teacher_pre: List[torch.Tensor]) -> List[torch.Tensor]:
+        if self.margin_source == 'bn_init':
+            return self.distill_losses['margins']()
+        if self.margin_source == 'bn':
+            return [bn_margin(bn) for bn in self.self_teacher.output_norms()]
+        for estimator, feat in zip(self.margin_estimator, teacher_pre):
+            estimator.update(feat)
+        return [estimator.margin for estimator in self.margin_estimator]
