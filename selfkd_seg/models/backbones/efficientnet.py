@@ -6,7 +6,7 @@ import torch
 import torch.nn as nn
 from efficientnet_pytorch import VALID_MODELS, EfficientNet
 from efficientnet_pytorch.utils import (MemoryEfficientSwish, Swish, url_map,
-                                       url_map_advprop)
+                                        url_map_advprop)
 from mmengine.model import BaseModule
 from torch.nn.modules.batchnorm import _BatchNorm
 
@@ -100,7 +100,7 @@ class EfficientNetBackbone(BaseModule):
         super().__init__(init_cfg)
         model_name = f'efficientnet-{arch}'
         if model_name not in VALID_MODELS:
-            valid = [name.replace('efficientnet-', '') for name in VALID_MODELS]
+            valid = [n.replace('efficientnet-', '') for n in VALID_MODELS]
             raise ValueError(f'unknown EfficientNet arch {arch!r}, expected '
                              f'one of {valid}')
         out_indices = tuple(out_indices)

@@ -1,4 +1,4 @@
-"""Per-pixel classifier on the finest BiFPN level (EfficientDet segmentation)."""
+"""EfficientDet segmentation head: per-pixel classifier on BiFPN P2."""
 import torch.nn as nn
 from mmcv.cnn import ConvModule
 from mmseg.models.decode_heads.decode_head import BaseDecodeHead
@@ -43,6 +43,10 @@ class EfficientDetSegHead(BaseDecodeHead):
         kwargs.setdefault('act_cfg', dict(type='Swish'))
         if fuse_levels:
             kwargs.setdefault('input_transform', 'multiple_select')
+            if not isinstance(kwargs['in_index'], (list, tuple)):
+                raise ValueError('fuse_levels=True reads several levels: '
+                                 'in_index and in_channels must be lists, '
+                                 f"got in_index={kwargs['in_index']!r}")
         super().__init__(**kwargs)
         if num_convs < 0:
             raise ValueError(f'num_convs must be >= 0, got {num_convs}')

@@ -238,7 +238,8 @@ class WeightedBiFPN(BaseModule):
                 self.extra_levels.append(pool)
 
         levels = list(range(min_level, max_level + 1))
-        stage_in = in_channels[self.start:self.end] + [out_channels] * num_extra
+        stage_in = (in_channels[self.start:self.end] +
+                    [out_channels] * num_extra)
         stages = []
         for _ in range(num_layers):
             stages.append(

@@ -72,6 +72,9 @@ def test_fuse_levels_adds_coarser_levels():
 
 
 def test_bad_configs():
+    with pytest.raises(ValueError, match='in_index'):
+        EfficientDetSegHead(
+            in_channels=[16, 16], channels=8, num_classes=5, fuse_levels=True)
     with pytest.raises(ValueError, match='equal channels'):
         EfficientDetSegHead(
             in_channels=[16, 8], in_index=[0, 1], channels=8, num_classes=5,

@@ -23,11 +23,12 @@ def backbone_feats(h, w, channels=IN_CHANNELS, first_level=2, batch=2):
 
 @pytest.mark.parametrize('h, w', [(64, 64), (66, 50), (500, 375), (97, 61)])
 def test_p2_to_p7_shapes(h, w):
-    neck = WeightedBiFPN(IN_CHANNELS, out_channels=16, num_layers=2)
-    outs = neck(backbone_feats(h, w))
+    neck = WeightedBiFPN(IN_CHANNELS, out_channels=16, num_layers=2).eval()
+    with torch.no_grad():
+        outs = neck(backbone_feats(h, w, batch=1))
     assert len(outs) == 6
     for out, size in zip(outs, level_sizes(h, w, range(2, 8))):
-        assert out.shape == (2, 16, *size)
+        assert out.shape == (1, 16, *size)
 
 
 def test_p3_to_p7_skips_c2():
@@ -48,8 +49,10 @@ def test_p3_to_p7_skips_c2():
 def test_feature_sizes_that_are_not_ceil_halves():
     # e.g. a backbone with floor rounding: levels are resized to fit exactly.
     sizes = [(24, 15), (12, 7), (6, 3), (3, 1)]
-    feats = [torch.randn(2, c, *s) for c, s in zip(IN_CHANNELS, sizes)]
-    outs = WeightedBiFPN(IN_CHANNELS, out_channels=16, num_layers=1)(feats)
+    feats = [torch.randn(1, c, *s) for c, s in zip(IN_CHANNELS, sizes)]
+    neck = WeightedBiFPN(IN_CHANNELS, out_channels=16, num_layers=1).eval()
+    with torch.no_grad():
+        outs = neck(feats)
     assert [tuple(o.shape[-2:]) for o in outs[:4]] == sizes
     assert tuple(outs[4].shape[-2:]) == (2, 1)  # same max-pool of P5
 
@@ -98,7 +101,8 @@ def test_node_is_fusion_swish_separable_conv_bn_without_final_act():
     assert isinstance(node.fusion, FastNormalizedFusion)
     assert node.fusion.eps == 1e-4
     dw, pw = node.conv.depthwise_conv, node.conv.pointwise_conv
-    assert dw.conv.groups == 16 and dw.norm_cfg is None and not dw.with_activation
+    assert dw.conv.groups == 16 and dw.norm_cfg is None
+    assert not dw.with_activation
     assert pw.bn.momentum == 0.01 and pw.bn.eps == 1e-3
     assert not pw.with_activation
     node.eval()
@@ -125,7 +129,8 @@ def test_self_teacher_stack_on_bifpn_outputs():
     teacher = WeightedBiFPN([16] * 6, out_channels=16, num_layers=2)
     assert len(teacher.extra_levels) == 0
     assert all(
-        isinstance(m, nn.Identity) for m in teacher.stages[0].td_laterals.values())
+        isinstance(m, nn.Identity)
+        for m in teacher.stages[0].td_laterals.values())
     levels = student(backbone_feats(66, 50))
     outs = teacher(levels)
     assert [o.shape for o in outs] == [lvl.shape for lvl in levels]
