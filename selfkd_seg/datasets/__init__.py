@@ -1,5 +1,9 @@
+from .toy_cls import TOY_CLS_CLASSES, make_toy_cls
 from .toy_voc import TOY_CLASSES, make_toy_voc, voc_palette
 from .transforms import *  # noqa: F401,F403
 from .voc_layout import VOCLayoutDataset
 
-__all__ = ['TOY_CLASSES', 'VOCLayoutDataset', 'make_toy_voc', 'voc_palette']
+__all__ = [
+    'TOY_CLASSES', 'VOCLayoutDataset', 'make_toy_voc', 'voc_palette',
+    'TOY_CLS_CLASSES', 'make_toy_cls'
+]

@@ -1,0 +1,6 @@
+# Table 6: BiFPN self-teacher with 128 channels at every level, WRN-16-2.
+_base_ = ['./frskd_wrn16_2_cifar100.py']
+model = dict(
+    self_teacher=dict(
+        _delete_=True, type='BiFPN', num_channels=128, num_layers=1,
+        depth=2))
