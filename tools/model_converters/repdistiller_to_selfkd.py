@@ -1,6 +1,7 @@
-"""Convert a RepDistiller CIFAR checkpoint to a selfkd_seg classifier checkpoint.
+"""Convert a RepDistiller CIFAR checkpoint to a selfkd_seg classifier one.
 
-    python tools/model_converters/repdistiller_to_selfkd.py SRC DST --arch resnet32x4
+    python tools/model_converters/repdistiller_to_selfkd.py \
+        SRC DST --arch resnet32x4
 
 SRC is a RepDistiller checkpoint (a dict whose ``'model'`` entry holds the
 weights, e.g. ``save/models/resnet32x4_vanilla/ckpt_epoch_240.pth``).  DST

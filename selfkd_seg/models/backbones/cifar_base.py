@@ -3,25 +3,26 @@
 Every CIFAR backbone is a headless feature extractor split into *stages*
 (shallow to deep) and offers:
 
-* ``forward_stages(x) -> (pre_feats, post_feats)``: one entry per stage, computed
-  in one pass.  ``pre_feats[i]`` is the stage output *before* its final ReLU
-  (what Overhaul distillation and SFD's target use), ``post_feats[i]`` the
-  feature the network passes on (after that ReLU).  Where ``post == relu(pre)``
-  does not hold (linear bottlenecks) the subclass docstring says so.
-* ``forward(x)``: the post-activation features at ``out_indices`` as a tuple, so
-  ``mmpretrain``'s ``ImageClassifier`` + ``GlobalAveragePooling`` +
+* ``forward_stages(x) -> (pre_feats, post_feats)``: one entry per stage,
+  computed in one pass.  ``pre_feats[i]`` is the stage output *before* its
+  final ReLU (what Overhaul distillation and SFD's target use),
+  ``post_feats[i]`` the feature the network passes on (after that ReLU).
+  Where ``post == relu(pre)`` does not hold (linear bottlenecks) the
+  subclass docstring says so.
+* ``forward(x)``: the post-activation features at ``out_indices`` as a
+  tuple, so ``mmpretrain``'s ``ImageClassifier`` + ``GlobalAveragePooling`` +
   ``LinearClsHead`` is a complete classifier.
 * ``stage_channels`` and ``num_stages``.
-* ``get_bn_before_relu()``: the norm layers whose outputs feed each stage's final
-  ReLU (Overhaul computes its margin from their affine parameters).
+* ``get_bn_before_relu()``: the norm layers whose outputs feed each stage's
+  final ReLU (Overhaul computes its margin from their affine parameters).
 """
 from typing import List, Optional, Sequence, Tuple, Union
 
 import torch
 from mmengine.model import BaseModule
 
-# RepDistiller initialises conv weights with He-normal (fan_out) and norm layers
-# with weight 1, bias 0; conv biases (VGG) start at 0.
+# RepDistiller initialises conv weights with He-normal (fan_out) and norm
+# layers with weight 1, bias 0; conv biases (VGG) start at 0.
 DEFAULT_INIT_CFG = [
     dict(type='Kaiming', layer='Conv2d', mode='fan_out',
          nonlinearity='relu'),
@@ -32,9 +33,9 @@ DEFAULT_INIT_CFG = [
 class CIFARBackbone(BaseModule):
     """Base class of the CIFAR backbones: ``out_indices`` and ``forward``.
 
-    Subclasses set ``self.stage_channels`` (a tuple, one entry per stage) before
-    calling :meth:`_init_out_indices`, and implement :meth:`forward_stages` and
-    :meth:`get_bn_before_relu`.
+    Subclasses set ``self.stage_channels`` (a tuple, one entry per stage)
+    before calling :meth:`_init_out_indices`, and implement
+    :meth:`forward_stages` and :meth:`get_bn_before_relu`.
     """
 
     stage_channels: Tuple[int, ...] = ()

@@ -75,8 +75,8 @@ class CIFARMobileNetV2(CIFARBackbone):
 
     Args:
         width_mult (float): Channel multiplier.  Defaults to 0.5.
-        expand_ratio (int): Expansion of all but the first group (RepDistiller's
-            ``T``).  Defaults to 6.
+        expand_ratio (int): Expansion of all but the first group
+            (RepDistiller's ``T``).  Defaults to 6.
         out_indices (int | Sequence[int], optional): Stages whose features
             ``forward`` returns.  Defaults to the last stage.
         norm_cfg (dict): Norm layer config.  Defaults to ``dict(type='BN')``.

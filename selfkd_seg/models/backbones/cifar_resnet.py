@@ -1,4 +1,4 @@
-"""RepDistiller's CIFAR ResNets (resnet8 ... resnet110, resnet8x4, resnet32x4)."""
+"""RepDistiller's CIFAR ResNets (resnet8 ... resnet110, resnet8x4/32x4)."""
 from typing import List, Optional, Sequence, Tuple, Union
 
 import torch
@@ -59,7 +59,7 @@ class BasicBlock(nn.Module):
 
 
 class Bottleneck(nn.Module):
-    """1x1-3x3-1x1 bottleneck (stride on the 3x3), expansion 4; pre-ReLU out."""
+    """1x1-3x3-1x1 bottleneck (stride on the 3x3), expansion 4; pre-ReLU."""
     expansion = 4
 
     def __init__(self,

@@ -24,9 +24,10 @@ class CIFARResNet18(CIFARBackbone):
 
     FRSKD's code applies each ReLU at the start of the next block instead of
     the end of the current one; that is the same function, and its returned
-    ``relu(out_i)`` / ``out_i`` are exactly ``post_feats[i]`` / ``pre_feats[i]``
-    here.  Projection shortcuts are named ``downsample`` (FRSKD's name;
-    RepDistiller calls them ``shortcut``, the converter renames them).
+    ``relu(out_i)`` / ``out_i`` are exactly ``post_feats[i]`` /
+    ``pre_feats[i]`` here.  Projection shortcuts are named ``downsample``
+    (FRSKD's name; RepDistiller calls them ``shortcut``, the converter renames
+    them).
     ``post == relu(pre)`` for every stage.
 
     Args:

@@ -1,4 +1,4 @@
-"""VGG with BN for CIFAR (RepDistiller's vgg8/11/13/16/19, FC layers removed)."""
+"""VGG with BN for CIFAR (RepDistiller's vgg8/11/13/16/19, no FC layers)."""
 from typing import List, Optional, Sequence, Tuple, Union
 
 import torch

@@ -73,7 +73,7 @@ def _check_arch(arch: str) -> dict:
 
 
 def repdistiller_classifier_cfg(arch: str, num_classes: int = 100) -> dict:
-    """The mmpretrain ``ImageClassifier`` config a converted checkpoint fits."""
+    """The mmpretrain ``ImageClassifier`` config converted weights fit."""
     backbone = _check_arch(arch)
     with torch.device('meta'):
         channels = _build_backbone(backbone).stage_channels[-1]

@@ -1,4 +1,4 @@
-"""The CIFAR backbone zoo: stage contract, RepDistiller sizes, classifier use."""
+"""CIFAR backbone zoo: stage contract, RepDistiller sizes, classifier use."""
 import logging
 
 import pytest
