@@ -132,3 +132,19 @@ def test_errors_name_expected_and_got():
         BiFPNc([4])
     with pytest.raises(ValueError, match='upsample_mode'):
         BiFPN([4, 8], upsample_mode='cubic')
+
+
+@pytest.mark.parametrize('backbone', [
+    dict(type='CIFARResNet18', out_indices=(0, 1, 2, 3)),
+    dict(type='WideResNet', depth=16, widen_factor=2, norm_in_blocks=False,
+         out_indices=(0, 1, 2)),
+])
+def test_on_real_cifar_backbone_stages(backbone):
+    bb = MODELS.build(backbone).eval()
+    with torch.no_grad():
+        feats = bb(torch.randn(1, 3, 16, 16))
+        out = BiFPNc(list(bb.stage_channels), num_classes=100)(list(feats))
+    assert [f.shape[1:] for f in out.post] == [
+        (2 * c, ) + tuple(f.shape[2:])
+        for c, f in zip(bb.stage_channels, feats)]
+    assert out.logits.shape == (1, 100)
