@@ -1,6 +1,6 @@
 """Work-arounds that let mmseg/mmpretrain run on today's PyTorch and mmcv-lite.
 
-This module is the only place for them; ``import selfkd_seg`` applies both, and
+This module is the only place for them; ``import selfkd_seg`` applies all, and
 each one does nothing where it is not needed.
 
 1. ``mmcv.ops`` without compiled ops (mmcv-lite).  mmseg 1.2.2 imports
@@ -22,6 +22,12 @@ each one does nothing where it is not needed.
    ``torch.serialization.add_safe_globals`` and mmengine's loader for local
    files is replaced by one that always passes ``weights_only=True`` and turns
    a refused pickle into an error naming the file.
+
+3. ``mmseg::`` / ``mmpretrain::`` base configs without ``pkg_resources``.
+   mmengine 0.10.7 finds installed packages through ``pkg_resources``, which
+   setuptools >= 81 no longer ships; ``_base_ = ['mmseg::...']`` then fails
+   with ``No module named 'pkg_resources'``.  Where it is missing, mmengine's
+   two look-ups are replaced by ``importlib`` equivalents.
 """
 import importlib.util
 import os.path as osp
@@ -149,6 +155,26 @@ def _mmengine_safe_globals() -> list:
     return safe
 
 
+def _history_buffer_getattr(obj, name: str):
+    """The one ``getattr`` mmengine checkpoints need, and nothing more.
+
+    ``HistoryBuffer`` pickles its statistics methods as
+    ``getattr(HistoryBuffer, 'mean')``.  Allowing the real ``builtins.getattr``
+    would let a pickle walk from any allowed object to ``os.system``; this
+    stand-in only returns public statistics methods of ``HistoryBuffer``.
+    """
+    from mmengine.logging import HistoryBuffer
+    allowed = set(HistoryBuffer._statistics_methods) | {
+        'min', 'max', 'mean', 'current'
+    }
+    if (obj is HistoryBuffer or isinstance(obj, HistoryBuffer)) and \
+            name in allowed and not name.startswith('_'):
+        return getattr(obj, name)
+    raise torch.serialization.pickle.UnpicklingError(
+        f'refused getattr({type(obj).__name__}, {name!r}): only HistoryBuffer '
+        'statistics methods may be looked up while loading a checkpoint')
+
+
 def supports_safe_globals() -> bool:
     return hasattr(torch.serialization, 'add_safe_globals')
 
@@ -188,6 +214,8 @@ def install_safe_checkpoint_loading() -> bool:
                       'defaults.')
         return False
     torch.serialization.add_safe_globals(_mmengine_safe_globals())
+    torch.serialization.add_safe_globals([(_history_buffer_getattr,
+                                           'builtins.getattr')])
     from mmengine.runner.checkpoint import CheckpointLoader
     if CheckpointLoader._schemes.get('') is not _load_from_local:
         CheckpointLoader.register_scheme(prefixes='', force=True)(
@@ -195,7 +223,54 @@ def install_safe_checkpoint_loading() -> bool:
     return True
 
 
+# ---------------------------------------------------------------------------
+# Package look-ups without pkg_resources
+# ---------------------------------------------------------------------------
+def _is_installed(package: str) -> bool:
+    from importlib import metadata
+    try:
+        metadata.distribution(package)
+        return True
+    except metadata.PackageNotFoundError:
+        spec = importlib.util.find_spec(package)
+        return spec is not None and spec.origin is not None
+
+
+def _get_installed_path(package: str) -> str:
+    """Folder of the top-level module of an installed distribution, e.g.
+    'mmsegmentation' -> .../site-packages/mmseg."""
+    from importlib import metadata
+    module = package
+    try:
+        top_level = metadata.distribution(package).read_text('top_level.txt')
+        if top_level and top_level.split():
+            module = top_level.split()[0]
+    except metadata.PackageNotFoundError:
+        pass
+    spec = importlib.util.find_spec(module)
+    if spec is None or spec.origin is None:
+        raise ModuleNotFoundError(f'package {package!r} is not installed')
+    return osp.dirname(spec.origin)
+
+
+def install_package_lookup_fallback() -> bool:
+    """Give mmengine importlib-based package look-ups if needed."""
+    try:
+        import pkg_resources  # noqa: F401
+        return False
+    except ImportError:
+        pass
+    import mmengine.config.config as config_module
+    import mmengine.utils as utils_module
+    import mmengine.utils.package_utils as package_utils
+    for module in (config_module, utils_module, package_utils):
+        module.is_installed = _is_installed
+        module.get_installed_path = _get_installed_path
+    return True
+
+
 def apply() -> None:
     """Apply every work-around that the installed stack needs."""
     install_light_mmcv_ops()
     install_safe_checkpoint_loading()
+    install_package_lookup_fallback()

@@ -7,7 +7,7 @@ _base_ = [
     '../_base_/seg_runtime.py',
 ]
 norm_cfg = dict(type='BN', requires_grad=True, momentum=0.01, eps=1e-3)
-crop_size = (96, 96)
+crop_size = (128, 128)
 bifpn_channels = 32
 model = dict(
     data_preprocessor=dict(size=crop_size),

@@ -1,8 +1,10 @@
 # FRSKD segmentation data protocol (paper Sec. 4.2 and its code):
 # train on VOC2007 + VOC2012 segmentation trainval, test on VOC2007
 # segmentation test.  Expected layout (VOC2007 test tarball merged in):
-#   data/VOCdevkit/VOC2007/{JPEGImages,SegmentationClass,ImageSets/Segmentation/{trainval,test}.txt}
-#   data/VOCdevkit/VOC2012/{JPEGImages,SegmentationClass,ImageSets/Segmentation/trainval.txt}
+#   data/VOCdevkit/VOC2007/{JPEGImages,SegmentationClass,
+#       ImageSets/Segmentation/{trainval,test}.txt}
+#   data/VOCdevkit/VOC2012/{JPEGImages,SegmentationClass,
+#       ImageSets/Segmentation/trainval.txt}
 # Augmentation as the FRSKD code: random scale (short side 256..1024), 512x512
 # crop, flip, Gaussian blur (p=0.5, sigma U(0, 1)).  Crops smaller than 512
 # are padded with 255 (ignored); the FRSKD code padded masks with 0.

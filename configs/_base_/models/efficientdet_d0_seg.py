@@ -46,7 +46,12 @@ model = dict(
         num_classes=21,
         norm_cfg=norm_cfg,
         align_corners=False,
+        # mean over labelled pixels, as torch's CrossEntropyLoss(ignore_index)
+        # in FRSKD's code
         loss_decode=dict(
-            type='CrossEntropyLoss', use_sigmoid=False, loss_weight=1.0)),
+            type='CrossEntropyLoss',
+            use_sigmoid=False,
+            avg_non_ignore=True,
+            loss_weight=1.0)),
     train_cfg=dict(),
     test_cfg=dict(mode='whole'))

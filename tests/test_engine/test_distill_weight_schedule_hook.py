@@ -1,0 +1,89 @@
+"""DistillWeightScheduleHook: FRSKD's warm-up + sigmoid ramp."""
+import math
+from types import SimpleNamespace
+
+import pytest
+import torch.nn as nn
+
+from selfkd_seg.engine.hooks import DistillWeightScheduleHook, sigmoid_rampup
+
+
+@pytest.mark.parametrize('progress, expected', [
+    (0, 0.0),
+    (39, 0.0),
+    (40, math.exp(-5.0)),            # t = 0
+    (50, math.exp(-5.0 * 0.25)),     # t = 0.5
+    (55, math.exp(-5.0 * 0.0625)),   # t = 0.75
+    (60, 1.0),                       # t = 1
+    (75, 1.0),                       # clipped
+])
+def test_ramp_values_of_the_frskd_schedule(progress, expected):
+    assert sigmoid_rampup(progress, warmup=40, ramp=20) == pytest.approx(
+        expected, rel=1e-12)
+
+
+def test_zero_ramp_jumps_to_full_weight():
+    assert sigmoid_rampup(9, 10, 0) == 0.0
+    assert sigmoid_rampup(10, 10, 0) == 1.0
+
+
+class Distiller(nn.Module):
+
+    def __init__(self):
+        super().__init__()
+        self.distill_weights = dict(alpha=1.0, beta=50.0)
+
+
+def runner_at(model, epoch=0, it=0):
+    return SimpleNamespace(model=model, epoch=epoch, iter=it)
+
+
+def test_hook_scales_every_weight_and_restores_them_after_training():
+    model = Distiller()
+    hook = DistillWeightScheduleHook(warmup=4, ramp=4, by_epoch=False)
+    hook.before_train(runner_at(model))
+    hook.before_train_iter(runner_at(model, it=2), 0)
+    assert model.distill_weights == dict(alpha=0.0, beta=0.0)
+    hook.before_train_iter(runner_at(model, it=6), 0)
+    f = math.exp(-5 * 0.25)
+    assert model.distill_weights['alpha'] == pytest.approx(f)
+    assert model.distill_weights['beta'] == pytest.approx(50 * f)
+    hook.after_train(runner_at(model))
+    assert model.distill_weights == dict(alpha=1.0, beta=50.0)
+
+
+def test_by_epoch_uses_the_epoch_index():
+    model = Distiller()
+    hook = DistillWeightScheduleHook(warmup=40, ramp=20, by_epoch=True)
+    hook.before_train(runner_at(model))
+    hook.before_train_iter(runner_at(model, epoch=50, it=10**6), 0)
+    assert model.distill_weights['alpha'] == pytest.approx(math.exp(-1.25))
+
+
+def test_resume_keeps_the_full_weights_not_the_scaled_ones():
+    model = Distiller()
+    hook = DistillWeightScheduleHook(warmup=4, ramp=4, by_epoch=False)
+    hook.before_train(runner_at(model))
+    hook.before_train_iter(runner_at(model, it=5), 0)
+    ckpt = {}
+    hook.before_save_checkpoint(runner_at(model), ckpt)
+    # a resumed process: the model may carry scaled weights, the checkpoint
+    # decides what "full" means
+    resumed_model = Distiller()
+    resumed_model.distill_weights = dict(alpha=0.1, beta=5.0)
+    resumed = DistillWeightScheduleHook(warmup=4, ramp=4, by_epoch=False)
+    resumed.after_load_checkpoint(runner_at(resumed_model), ckpt)
+    resumed.before_train(runner_at(resumed_model))
+    resumed.before_train_iter(runner_at(resumed_model, it=8), 0)
+    assert resumed_model.distill_weights == dict(alpha=1.0, beta=50.0)
+
+
+def test_clear_errors():
+    with pytest.raises(ValueError, match='warmup and ramp must be >= 0'):
+        DistillWeightScheduleHook(warmup=-1)
+    hook = DistillWeightScheduleHook()
+    with pytest.raises(AttributeError, match='has no distill_weights'):
+        hook.before_train(runner_at(nn.Linear(2, 2)))
+    hook = DistillWeightScheduleHook(keys=('gamma', ))
+    with pytest.raises(KeyError, match='gamma'):
+        hook.before_train(runner_at(Distiller()))

@@ -1,0 +1,171 @@
+"""FRSKDSegmentor: loss terms, gradient routing, student-only inference."""
+import copy
+
+import pytest
+import torch
+from mmengine.config import ConfigDict
+from mmengine.registry import init_default_scope
+from mmengine.structures import PixelData
+from mmseg.registry import MODELS
+from mmseg.structures import SegDataSample
+
+import selfkd_seg  # noqa: F401
+
+NORM = dict(type='BN', momentum=0.01, eps=1e-3)
+H, W = 64, 48
+
+
+def frskd_cfg(**overrides):
+    cfg = dict(
+        type='FRSKDSegmentor',
+        data_preprocessor=dict(
+            type='SegDataPreProcessor', mean=[0, 0, 0], std=[1, 1, 1]),
+        backbone=dict(type='EfficientNetBackbone', arch='b0'),
+        neck=dict(
+            type='WeightedBiFPN',
+            in_channels=[24, 40, 112, 320],
+            out_channels=8,
+            num_layers=1,
+            norm_cfg=NORM),
+        decode_head=dict(
+            type='EfficientDetSegHead',
+            in_channels=8,
+            channels=8,
+            num_convs=1,
+            num_classes=3,
+            norm_cfg=NORM),
+        self_teacher=dict(
+            neck=dict(
+                type='WeightedBiFPN',
+                in_channels=[8] * 6,
+                out_channels=8,
+                num_layers=1,
+                norm_cfg=NORM)),
+        distill=dict(alpha=1.0, beta=50.0),
+        test_cfg=ConfigDict(mode='whole'))
+    cfg.update(overrides)
+    return cfg
+
+
+def build(**overrides):
+    init_default_scope('mmseg')
+    torch.manual_seed(0)
+    return MODELS.build(frskd_cfg(**overrides))
+
+
+def samples(batch=2, all_ignored=False):
+    out = []
+    gen = torch.Generator().manual_seed(1)
+    for _ in range(batch):
+        label = torch.randint(0, 3, (1, H, W), generator=gen)
+        label[:, :4] = 255
+        if all_ignored:
+            label[:] = 255
+        s = SegDataSample(gt_sem_seg=PixelData(data=label))
+        s.set_metainfo(
+            dict(img_shape=(H, W), ori_shape=(H, W), pad_shape=(H, W)))
+        out.append(s)
+    return out
+
+
+def inputs(batch=2):
+    return torch.randn(batch, 3, H, W, generator=torch.Generator().manual_seed(2))
+
+
+def grads(loss, params):
+    return [
+        g for g in torch.autograd.grad(
+            loss, params, retain_graph=True, allow_unused=True)
+    ]
+
+
+def nonzero(gs):
+    return any(g is not None and g.abs().sum() > 0 for g in gs)
+
+
+def test_loss_has_every_paper_term_logged_separately():
+    losses = build().loss(inputs(), samples())
+    for key in ('decode.loss_ce', 'self_teacher.loss_ce', 'loss_kd',
+                'loss_at'):
+        assert key in losses and torch.isfinite(losses[key])
+    assert losses['loss_kd'] > 0 and losses['loss_at'] > 0
+
+
+def test_distillation_terms_update_only_the_student():
+    model = build()
+    model.train()
+    losses = model.loss(inputs(), samples())
+    teacher_params = list(model.self_teacher.parameters())
+    student_params = [
+        p for n, p in model.named_parameters()
+        if not n.startswith(('self_teacher', 'distill_losses'))
+    ]
+    distill = losses['loss_kd'] + losses['loss_at']
+    assert not nonzero(grads(distill, teacher_params))
+    assert nonzero(grads(distill, student_params))
+
+
+def test_self_teacher_ce_trains_self_teacher_and_backbone():
+    model = build()
+    losses = model.loss(inputs(), samples())
+    ce_t = losses['self_teacher.loss_ce']
+    assert nonzero(grads(ce_t, list(model.self_teacher.parameters())))
+    # student features enter the self-teacher undetached
+    assert nonzero(grads(ce_t, list(model.backbone.parameters())))
+    assert nonzero(grads(ce_t, list(model.neck.parameters())))
+    # but not the student's head
+    assert not nonzero(grads(ce_t, list(model.decode_head.parameters())))
+
+
+def test_kd_excludes_ignored_pixels():
+    model = build()
+    losses = model.loss(inputs(), samples(all_ignored=True))
+    assert losses['loss_kd'].item() == 0.0
+    assert torch.isfinite(losses['loss_at'])
+
+
+def test_zero_weights_skip_distillation():
+    model = build()
+    model.distill_weights.update(alpha=0.0, beta=0.0)
+    losses = model.loss(inputs(), samples())
+    assert losses['loss_kd'].item() == 0.0 and losses['loss_at'].item() == 0
+
+
+def test_inference_never_runs_the_self_teacher():
+    model = build()
+    model.eval()
+
+    def forbid(*args):
+        raise AssertionError('self-teacher ran at inference time')
+
+    for module in model.self_teacher.modules():
+        module.register_forward_hook(forbid)
+    with torch.no_grad():
+        pred = model.predict(inputs(), samples())
+        logits = model(inputs(), mode='tensor')
+    assert pred[0].pred_sem_seg.data.shape == (1, H, W)
+    assert logits.shape[:2] == (2, 3)
+
+
+@pytest.mark.parametrize('overrides, match', [
+    (dict(self_teacher=dict(
+        neck=dict(type='WeightedBiFPN', in_channels=[16] * 6,
+                  out_channels=8, num_layers=1, norm_cfg=NORM))),
+     r'in_channels must match .*expected \[8, 8, 8, 8, 8, 8\]'),
+    (dict(distill=dict(alpha=-1.0)), r'distill.alpha must be >= 0'),
+    (dict(distill=dict(beta=-0.5)), r'distill.beta must be >= 0'),
+    (dict(neck=None), 'needs a multi-level neck'),
+])
+def test_bad_configs_fail_clearly(overrides, match):
+    with pytest.raises(ValueError, match=match):
+        build(**overrides)
+
+
+def test_self_teacher_head_with_other_num_classes_fails():
+    cfg = frskd_cfg()
+    head = copy.deepcopy(cfg['decode_head'])
+    head['num_classes'] = 4
+    cfg['self_teacher']['decode_head'] = head
+    init_default_scope('mmseg')
+    with pytest.raises(ValueError, match=r'num_classes \(3\), got 4'):
+        MODELS.build(cfg)
