@@ -69,14 +69,14 @@ class VOCLayoutDataset(BaseSegDataset):
                          data_root: Optional[str], meta_file: str) -> dict:
         """Fill classes/palette from the meta file; reject disagreement."""
         metainfo = dict(metainfo or {})
-        path = osp.join(data_root or '', meta_file)
-        if not osp.isfile(path):
+        path = osp.join(data_root, meta_file) if data_root else None
+        if path is None or not osp.isfile(path):
             if metainfo.get('classes') is None:
                 raise ValueError(
                     f'{self.__class__.__name__}: no class names: pass '
                     'metainfo=dict(classes=..., palette=...) or put a '
                     f'{meta_file!r} with "classes" at data_root '
-                    f'({path!r} does not exist)')
+                    f'(data_root={data_root!r})')
             return metainfo
         with open(path) as f:
             file_meta = json.load(f)

@@ -1,4 +1,4 @@
-"""Generate the toy VOC-layout dataset (``configs/_base_/datasets/toy_voc.py``).
+"""Generate the toy VOC-layout dataset (configs/_base_/datasets/toy_voc.py).
 
 Usage::
 

@@ -11,9 +11,10 @@ class RandomGaussianBlur(BaseTransform):
     The FRSKD segmentation code augments with a PIL Gaussian blur of radius
     ``U(0, 1)`` applied with probability 0.5 (the pytorch-deeplab-xception
     recipe); PIL's radius is the standard deviation, used here as cv2's
-    sigma, which works for uint8 and float images alike.  mmseg's only blur, ``BioMedicalGaussianBlur``, expects
-    (N, Z, Y, X) float volumes, and mmpretrain's ``GaussianBlur`` lives in a
-    registry segmentation configs do not need; hence this small transform.
+    sigma, which works for uint8 and float images alike.  mmseg's only blur,
+    ``BioMedicalGaussianBlur``, expects (N, Z, Y, X) float volumes, and
+    mmpretrain's ``GaussianBlur`` lives in a registry segmentation configs
+    do not need (mmpretrain is optional); hence this small transform.
 
     Required Keys: ``img``.  Modified Keys: ``img``.
 
