@@ -83,7 +83,7 @@ class TeacherStudentMixin:
 
         self.teacher = build_teacher(teacher, registry, teacher_ckpt,
                                      allow_random_teacher)
-        register_teacher_state_hooks(self.teacher, save_teacher)
+        register_teacher_state_hooks(self, 'teacher', save_teacher)
         self.teacher_norm_eval = teacher_norm_eval
         self.save_teacher = save_teacher
         set_teacher_mode(self.teacher, teacher_norm_eval)
@@ -101,6 +101,9 @@ class TeacherStudentMixin:
         target_channels = [teacher_channels[i] for i in self.teacher_stages]
 
         self.integrator = None
+        if integrator is not None and distill['loss'] is None:
+            raise ValueError('an integrator is set but distill.loss is None; '
+                             'set integrator=None for logit-only KD')
         if integrator is not None:
             if len(self.teacher_stages) != 1:
                 raise ValueError(
@@ -122,7 +125,7 @@ class TeacherStudentMixin:
                     'but the teacher target level has '
                     f'{target_channels[0]} channels')
             self.integrator = registry.build(integrator)
-        elif (student_channels is not None
+        elif (student_channels is not None and distill['loss'] is not None
               and len(self.student_stages) != len(self.teacher_stages)):
             raise ValueError(
                 'without an integrator student and teacher levels pair up: '

@@ -25,9 +25,6 @@ from mmengine.runner.checkpoint import _load_checkpoint
 from torch.nn.modules.batchnorm import _BatchNorm
 from torch.nn.modules.instancenorm import _InstanceNorm
 
-_KEEP_KEYS_FLAG = '_selfkd_keep_teacher_keys'
-
-
 def _teacher_state_dict(checkpoint, path: str) -> Mapping:
     if not isinstance(checkpoint, Mapping):
         raise TypeError(f'teacher checkpoint {path} holds a '
@@ -126,37 +123,33 @@ def build_teacher(cfg: dict,
     return teacher
 
 
-def register_teacher_state_hooks(teacher: nn.Module,
+def register_teacher_state_hooks(owner: nn.Module,
+                                 name: str = 'teacher',
                                  save_teacher: bool = False) -> None:
-    """Keep ``teacher`` out of checkpoints; load checkpoints without it.
+    """Keep ``owner.<name>`` out of checkpoints; load checkpoints without it.
 
     - ``save_teacher=False``: the teacher's keys are dropped from every
-      ``state_dict()`` of the model that owns it (and from mmengine's
-      ``get_state_dict``), so training checkpoints hold only what trains.
+      ``state_dict()`` of ``owner`` (and from mmengine's ``get_state_dict``),
+      so training checkpoints hold only what trains.  ``owner.teacher
+      .state_dict()`` itself is untouched.
     - Loading: if the incoming state dict has no key of the teacher, the
       teacher keeps its current weights (loaded from ``teacher_ckpt`` at
       build time) and no key is reported missing.  A checkpoint that does
       carry teacher keys (``save_teacher=True``) loads them normally.
     """
+    teacher = getattr(owner, name)
 
     def drop_teacher_keys(module, state_dict, prefix, local_metadata):
-        if getattr(module, _KEEP_KEYS_FLAG, False):
-            return state_dict
-        for key in [k for k in state_dict if k.startswith(prefix)]:
+        for key in [k for k in state_dict if k.startswith(prefix + name +
+                                                          '.')]:
             del state_dict[key]
         return state_dict
 
     def fill_missing_teacher_keys(module, state_dict, prefix, *args):
-        if any(k.startswith(prefix) for k in state_dict):
-            return
-        setattr(module, _KEEP_KEYS_FLAG, True)
-        try:
-            own = module.state_dict(prefix=prefix)
-        finally:
-            setattr(module, _KEEP_KEYS_FLAG, False)
-        state_dict.update(own)
+        if not any(k.startswith(prefix) for k in state_dict):
+            state_dict.update(module.state_dict(prefix=prefix))
 
     if not save_teacher:
-        teacher._register_state_dict_hook(drop_teacher_keys)
+        owner._register_state_dict_hook(drop_teacher_keys)
     teacher._register_load_state_dict_pre_hook(
         fill_missing_teacher_keys, with_module=True)
