@@ -52,10 +52,19 @@ class LoadAnnotationsChecked(LoadAnnotations):
     have one channel (palette 'P' or grey 'L'); an RGB rendering of the
     palette would otherwise be read as 3-channel labels and fail much later.
 
+    A sample without ``seg_map_path`` passes through unchanged: that is an
+    image served by ``mmseg.apis.inference_model``, which only strips the
+    plain ``LoadAnnotations`` from the test pipeline.
+
     Args:
         **kwargs: Arguments of :class:`mmseg.datasets.transforms.
             LoadAnnotations`.
     """
+
+    def transform(self, results: dict) -> dict:
+        if 'seg_map_path' not in results:
+            return results
+        return super().transform(results)
 
     def _load_seg_map(self, results: dict) -> None:
         path = results['seg_map_path']
