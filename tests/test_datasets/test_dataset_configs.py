@@ -7,6 +7,9 @@ from mmengine import Config
 
 REPO = Path(__file__).resolve().parents[2]
 DATASET_CFGS = sorted(glob.glob(str(REPO / 'configs/_base_/datasets/*.py')))
+SEG_CFGS = [
+    'toy_voc.py', 'voc07_12_frskd.py', 'voc07_frskd_eval512.py', 'voc12_aug.py'
+]
 
 
 def _types(pipeline):
@@ -18,10 +21,15 @@ def _cfg(name):
 
 
 @pytest.mark.parametrize('path', DATASET_CFGS, ids=osp.basename)
-def test_every_dataset_config_parses_with_checked_loaders(path):
+def test_every_dataset_config_parses(path):
     cfg = Config.fromfile(path)
     for split in ('train', 'val', 'test'):
         assert f'{split}_dataloader' in cfg
+
+
+@pytest.mark.parametrize('name', SEG_CFGS)
+def test_segmentation_configs_use_checked_loaders(name):
+    cfg = _cfg(name)
     for pipeline in (cfg.train_pipeline, cfg.test_pipeline):
         assert _types(pipeline)[0] == 'LoadImageFromFileChecked'
         assert 'LoadAnnotationsChecked' in _types(pipeline)
