@@ -1,0 +1,59 @@
+"""The SFD configs load and say what the paper says."""
+import glob
+import os.path as osp
+
+import pytest
+from mmengine.config import Config
+
+import selfkd_seg  # noqa: F401
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.dirname(__file__))))
+CIFAR = sorted(glob.glob(osp.join(ROOT, 'configs/sfd/*_cifar100.py')))
+
+
+def test_there_are_pairs_ablations_and_baselines():
+    names = [osp.basename(f) for f in CIFAR]
+    assert sum(n.startswith('sfd_') for n in names) >= 13
+    assert sum(n.startswith('ablation_') for n in names) == 9
+    assert {'kd', 'at', 'fitnet', 'overhaul'} <= {
+        n.split('_')[1] for n in names if n.startswith('baseline_')
+    }
+
+
+@pytest.mark.parametrize('path', CIFAR, ids=osp.basename)
+def test_cifar_config(path):
+    cfg = Config.fromfile(path)
+    name = osp.basename(path)
+    assert cfg.model.type == 'SFDClassifier'
+    assert cfg.train_cfg.max_epochs == 240
+    assert cfg.param_scheduler.milestones == [150, 180, 210]
+    assert cfg.train_dataloader.batch_size == 64
+    assert cfg.optim_wrapper.optimizer.weight_decay == 5e-4
+    small = any(k in name for k in ('mobilenetv2_', 'shufflev'))
+    assert cfg.optim_wrapper.optimizer.lr == (0.01 if small else 0.05)
+    assert cfg.model.teacher_ckpt.startswith('checkpoints/teachers/')
+    hooks = [h.type for h in cfg.custom_hooks]
+    if name.startswith('sfd_'):
+        assert cfg.model.integrator.type == 'ReceptiveFieldIntegration'
+        assert cfg.model.distill.loss.loss_weight == 3.0
+        assert hooks == ['SelfDistillHook']
+        assert cfg.custom_hooks[0].random_flip
+    if name.startswith('baseline_'):
+        assert hooks == []
+
+
+def test_seg_config_teacher_matches_the_d1_model():
+    try:
+        cfg = Config.fromfile(
+            osp.join(ROOT, 'configs/sfd/sfd_efficientdet_d1-d0_voc07_12_60e.py'))
+    except KeyError as e:  # the shared seg base configs are being written
+        pytest.skip(f'seg base configs do not load yet: {e}')
+    d1 = Config.fromfile(
+        osp.join(ROOT, 'configs/_base_/models/efficientdet_d1_seg.py'))
+    expected = d1.model.to_dict()
+    expected.pop('data_preprocessor')
+    expected.pop('pretrained')
+    expected['backbone']['pretrained'] = None
+    assert cfg.model.teacher.to_dict() == expected
+    assert cfg.model.type == 'SFDSegmentor'
+    assert cfg.model.neck.out_channels == 64
