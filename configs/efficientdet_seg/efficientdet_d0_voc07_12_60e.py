@@ -7,3 +7,4 @@ _base_ = [
     '../_base_/schedules/frskd_seg_60e.py',
     '../_base_/seg_runtime.py',
 ]
+log_processor = dict(by_epoch=True)  # the schedule counts epochs

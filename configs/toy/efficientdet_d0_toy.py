@@ -7,7 +7,20 @@ _base_ = [
     '../_base_/seg_runtime.py',
 ]
 norm_cfg = dict(type='BN', requires_grad=True, momentum=0.01, eps=1e-3)
-crop_size = (128, 128)
+crop_size = (96, 96)  # random 96 crops of the 128x128 toy images
+train_pipeline = [
+    dict(type='LoadImageFromFileChecked'),
+    dict(type='LoadAnnotationsChecked'),
+    dict(
+        type='RandomResize',
+        scale=(128, 128),
+        ratio_range=(0.75, 1.5),
+        keep_ratio=True),
+    dict(type='RandomCrop', crop_size=crop_size, cat_max_ratio=0.75),
+    dict(type='RandomFlip', prob=0.5),
+    dict(type='PackSegInputs')
+]
+train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
 bifpn_channels = 32
 model = dict(
     data_preprocessor=dict(size=crop_size),
