@@ -5,4 +5,5 @@ except ImportError:  # pragma: no cover
     pass
 else:
     from .frskd_classifier import FRSKDClassifier  # noqa: F401
+    from .frskd_sla_classifier import FRSKDSLAClassifier  # noqa: F401
     from .sfd_classifier import SFDClassifier  # noqa: F401

@@ -1,6 +1,6 @@
 """FRSKD for image classification: a classifier plus its own self-teacher."""
 import copy
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn as nn
@@ -214,6 +214,32 @@ class FRSKDClassifier(ImageClassifier):
                              f' entries for {n} levels')
         self.level_weights = list(level_weights)
         self.distill_losses = nn.ModuleDict(losses)
+
+    # ------------------------------------------------------------ analysis
+    def self_teacher_inputs(self, inputs: torch.Tensor) -> List[torch.Tensor]:
+        """The stage features ``F_1..F_n`` the self-teacher is fed with.
+
+        Used by the complexity tool to trace the self-teacher alone.
+        """
+        return self._stage_features(inputs)[1]
+
+    def self_teacher_forward(
+            self, inputs: torch.Tensor
+    ) -> Dict[str, Union[torch.Tensor, List[torch.Tensor]]]:
+        """Classifier and self-teacher features and logits, for analysis.
+
+        Returns ``dict(student_feats, teacher_feats, student_logits,
+        teacher_logits)``: the post-ReLU stage features ``F_i`` and refined
+        features ``relu(T_i)`` (what the AT loss compares, the maps of the
+        attention tool), and both classifiers' logits.  Not used by predict.
+        """
+        _, post = self._stage_features(inputs)
+        refined = self.self_teacher(post)
+        return dict(
+            student_feats=post,
+            teacher_feats=list(refined.post),
+            student_logits=self._classify(post),
+            teacher_logits=refined.logits)
 
     # ------------------------------------------------------------ forward
     def _stage_features(
