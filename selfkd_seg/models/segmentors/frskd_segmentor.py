@@ -59,8 +59,9 @@ class FRSKDSegmentor(EncoderDecoder):
     Args:
         backbone, decode_head, neck, auxiliary_head, train_cfg, test_cfg,
         data_preprocessor, pretrained, init_cfg: as :class:`EncoderDecoder`.
-        self_teacher (dict): ``neck`` (required; its ``in_channels`` must be
-            the student neck's outputs) and ``decode_head`` (optional; default:
+        self_teacher (dict): ``neck`` (required: the self-teacher's BiFPN
+            layers; its ``in_channels`` default to, and must equal, the
+            student neck's outputs) and ``decode_head`` (optional; default:
             a copy of the student's ``decode_head`` config).
         distill (dict): ``alpha`` (KD weight), ``beta`` (feature weight),
             ``kd_loss`` and ``feature_loss`` configs. Defaults to FRSKD's
@@ -100,7 +101,11 @@ class FRSKDSegmentor(EncoderDecoder):
                            'BiFPN layers stacked on the student BiFPN)')
         head_cfg = copy.deepcopy(
             dict(self_teacher.get('decode_head') or decode_head))
-        self._check_self_teacher(self_teacher['neck'], head_cfg)
+        neck_cfg = dict(self_teacher['neck'])
+        if neck_cfg.get('in_channels') is None:
+            neck_cfg['in_channels'] = self._student_levels()
+        self_teacher['neck'] = neck_cfg
+        self._check_self_teacher(neck_cfg, head_cfg)
         self.self_teacher = SegSelfTeacher(self_teacher['neck'], head_cfg)
 
         distill = {**DEFAULT_DISTILL, **dict(distill or {})}
@@ -115,18 +120,24 @@ class FRSKDSegmentor(EncoderDecoder):
                 kd=MODELS.build(distill['kd_loss']),
                 feature=MODELS.build(distill['feature_loss'])))
 
+    def _student_levels(self) -> Optional[list]:
+        """Channels of the student neck's outputs, one entry per level."""
+        neck = self.neck
+        out_channels = getattr(neck, 'out_channels', None)
+        if out_channels is None or not isinstance(out_channels, int):
+            return list(out_channels) if out_channels is not None else None
+        num_levels = getattr(neck, 'num_outs', None)
+        if num_levels is None and hasattr(neck, 'max_level'):
+            num_levels = neck.max_level - neck.min_level + 1
+        return [out_channels] * num_levels if num_levels else None
+
     def _check_self_teacher(self, neck_cfg: dict, head_cfg: dict) -> None:
         """Fail at build time, not at the first iteration, on a mismatch."""
-        student_neck = self.neck
-        out_channels = getattr(student_neck, 'out_channels', None)
-        num_levels = getattr(student_neck, 'num_outs', None)
+        expected = self._student_levels()
         in_channels = neck_cfg.get('in_channels')
-        if out_channels is not None and in_channels is not None:
+        if expected is not None and in_channels is not None:
             if isinstance(in_channels, int):
-                in_channels = [in_channels] * (num_levels or 1)
-            expected = [out_channels] * (
-                num_levels or len(in_channels)) if isinstance(
-                    out_channels, int) else list(out_channels)
+                in_channels = [in_channels] * len(expected)
             if list(in_channels) != expected:
                 raise ValueError(
                     'self_teacher.neck.in_channels must match the student '

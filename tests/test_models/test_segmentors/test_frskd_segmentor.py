@@ -169,3 +169,12 @@ def test_self_teacher_head_with_other_num_classes_fails():
     init_default_scope('mmseg')
     with pytest.raises(ValueError, match=r'num_classes \(3\), got 4'):
         MODELS.build(cfg)
+
+
+def test_self_teacher_in_channels_default_to_the_student_bifpn():
+    cfg = frskd_cfg()
+    del cfg['self_teacher']['neck']['in_channels']
+    init_default_scope('mmseg')
+    model = MODELS.build(cfg)
+    assert model.self_teacher.neck.in_channels == [8] * 6
+    assert model.loss(inputs(), samples())['loss_at'] > 0
