@@ -1,0 +1,99 @@
+"""Complexity and attention-map tools on FRSKD classifier configs."""
+import importlib.util
+import os.path as osp
+
+import pytest
+import torch
+
+import selfkd_seg  # noqa: F401
+from selfkd_seg.datasets.toy_cls import make_toy_cls
+
+pytest.importorskip('mmpretrain')
+from mmengine.config import Config  # noqa: E402
+from mmengine.registry import MODELS, init_default_scope  # noqa: E402
+
+from selfkd_seg.apis.attention import collect_attention  # noqa: E402
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+TOY = osp.join(REPO, 'configs', 'toy', 'frskd_cls_toy.py')
+
+
+def _tool(*parts):
+    path = osp.join(REPO, 'tools', *parts)
+    spec = importlib.util.spec_from_file_location(parts[-1][:-3], path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _toy_model():
+    init_default_scope('mmpretrain')
+    torch.manual_seed(0)
+    return MODELS.build(Config.fromfile(TOY).model)
+
+
+def test_self_teacher_inputs_and_forward_of_the_classifier():
+    model = _toy_model().eval()
+    inputs = torch.randn(2, 3, 32, 32)
+    feats = model.self_teacher_inputs(inputs)
+    # every backbone stage of the WRN-10-1, not the pooled neck output
+    assert [tuple(f.shape) for f in feats] == [(2, 16, 32, 32),
+                                               (2, 32, 16, 16),
+                                               (2, 64, 8, 8)]
+    with torch.no_grad():
+        out = model.self_teacher_forward(inputs)
+        ref = model.self_teacher(feats)
+    assert [f.shape[1] for f in out['teacher_feats']] == [32, 64, 128]
+    assert torch.equal(out['teacher_logits'], ref.logits)
+    assert out['student_logits'].shape == (2, 4)
+    maps = collect_attention(model, inputs)
+    assert [tuple(m.shape) for m in maps['teacher']] == [(2, 32, 32),
+                                                         (2, 16, 16),
+                                                         (2, 8, 8)]
+    for m in maps['student'] + maps['teacher']:
+        assert m.min() >= 0 and m.max() <= 1 + 1e-6
+
+
+def test_complexity_tool_on_the_toy_classifier(capsys):
+    report = _tool('analysis', 'complexity.py').main(
+        [TOY, '--shape', '32', '32'])
+    model = _toy_model()
+    st_params = sum(p.numel() for p in model.self_teacher.parameters())
+    assert report['self_teacher_params'] == st_params
+    # student = backbone + head (the training-only parts are not counted)
+    assert report['student_params'] == sum(
+        p.numel() for m in (model.backbone, model.head)
+        for p in m.parameters())
+    assert report['flops_ratio'] == pytest.approx(
+        report['self_teacher_flops'] / report['student_flops'])
+    assert 0 < report['self_teacher_flops'] < 10 * report['student_flops']
+    assert 'ratio (self-teacher / student)' in capsys.readouterr().out
+
+
+def test_complexity_matches_table6_for_wrn16_2_bifpnc():
+    """Paper Table 6, BiFPNc "#channel 256" (width 2 x 128): x0.59 / x0.68."""
+    report = _tool('analysis', 'complexity.py').main([
+        osp.join(REPO, 'configs', 'frskd_cls', 'frskd_wrn16_2_cifar100.py'),
+        '--shape', '32', '32'
+    ])
+    assert round(report['params_ratio'], 2) == 0.59
+    assert round(report['flops_ratio'], 2) == 0.68
+
+
+def test_attention_tool_on_the_toy_classifier(tmp_path):
+    root = make_toy_cls(str(tmp_path / 'toy'), dict(val=1),
+                        classes=('red_square', 'blue_triangle'))
+    ckpt = str(tmp_path / 'frskd_toy.pth')
+    torch.save(dict(state_dict=_toy_model().state_dict()), ckpt)
+    images = [
+        osp.join(root, 'val', 'red_square', '0000.png'),
+        osp.join(root, 'val', 'blue_triangle', '0000.png')
+    ]
+    out = _tool('visualization', 'attention_maps.py').main(
+        [TOY, ckpt, *images, '--out', str(tmp_path / 'att' / 'maps.png')])
+    from PIL import Image
+    width, height = Image.open(out).size
+    assert width > height > 0  # 2 rows x (image + 3 stages x 2) columns
+    with pytest.raises(FileNotFoundError, match='missing.png'):
+        _tool('visualization', 'attention_maps.py').main(
+            [TOY, ckpt, str(tmp_path / 'missing.png')])
