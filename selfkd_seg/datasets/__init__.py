@@ -7,3 +7,5 @@ __all__ = [
     'TOY_CLASSES', 'VOCLayoutDataset', 'make_toy_voc', 'voc_palette',
     'TOY_CLS_CLASSES', 'make_toy_cls'
 ]
+from .coco_semantic import COCOSemanticDataset  # noqa: E402,F401
+from .toy_coco import make_toy_coco  # noqa: E402,F401
