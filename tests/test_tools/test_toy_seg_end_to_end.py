@@ -105,3 +105,13 @@ def test_amp_flag_trains_with_bfloat16_autocast_on_cpu(tiny_seg_cfg,
     runner = train(cfg)
     loss = runner.message_hub.get_scalar('train/loss').current()
     assert np.isfinite(loss)
+
+
+def test_num_classes_mismatch_fails_before_training(tiny_seg_cfg):
+    cfg = tiny_seg_cfg('toy/frskd_d0_toy.py')
+    cfg.model.decode_head.num_classes = 7
+    runner = Runner.from_cfg(cfg)
+    with pytest.raises(ValueError,
+                       match=r'decode_head.num_classes=7, .* has 5 classes'):
+        runner.train()
+    assert runner.iter == 0

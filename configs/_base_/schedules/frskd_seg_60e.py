@@ -26,4 +26,6 @@ default_hooks = dict(
         save_best='mIoU',
         rule='greater'),
     sampler_seed=dict(type='DistSamplerSeedHook'),
-    visualization=dict(type='SegVisualizationHook'))
+    visualization=dict(type='SegVisualizationHook'),
+    # fail before training if num_classes does not fit the dataset
+    dataset_check=dict(type='DatasetModelCheckHook'))
