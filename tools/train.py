@@ -2,6 +2,11 @@
 
     python tools/train.py CONFIG [--work-dir DIR] [--resume [CKPT]] [--amp]
         [--cfg-options k=v ...] [--launcher {none,pytorch,slurm,mpi}]
+
+Ctrl-C (or SIGTERM) finishes the running iteration, saves
+``interrupted_iter_<N>.pth`` and exits with status 130 (143 for SIGTERM);
+``--resume`` continues from it. A NaN/inf loss stops with status 3 and a
+message naming the loss term. See docs/reliability.md.
 """
 import argparse
 import os
@@ -16,6 +21,11 @@ from mmengine.registry import RUNNERS  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
 from selfkd_seg.engine.cli import load_config, prepare_train_cfg  # noqa: E402
+from selfkd_seg.engine.hooks import (NonFiniteLossError,  # noqa: E402
+                                     TrainingInterrupted)
+
+EXIT_CODES = {'SIGINT': 130, 'SIGTERM': 143}
+EXIT_NONFINITE_LOSS = 3
 
 
 def parse_args(argv=None):
@@ -72,7 +82,14 @@ def main(argv=None):
         runner = RUNNERS.build(cfg)
     else:
         runner = Runner.from_cfg(cfg)
-    runner.train()
+    try:
+        runner.train()
+    except TrainingInterrupted as stop:
+        runner.logger.warning(str(stop))
+        sys.exit(EXIT_CODES.get(stop.signal_name, 130))
+    except NonFiniteLossError as err:
+        runner.logger.error(f'NonFiniteLossError: {err}')
+        sys.exit(EXIT_NONFINITE_LOSS)
     return runner
 
 

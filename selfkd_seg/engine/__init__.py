@@ -1,4 +1,13 @@
 from . import hooks  # noqa: F401
+from .checkpoint_io import (find_resumable_checkpoint, install_atomic_local_backend,
+                            is_complete_checkpoint)
 from .optim_wrappers import AutocastOptimWrapper, amp_optim_wrapper_cfg
 
-__all__ = ['AutocastOptimWrapper', 'amp_optim_wrapper_cfg']
+# checkpoints (and every other mmengine write to a local path) are written
+# to a temporary file and renamed: a kill never leaves a truncated file
+install_atomic_local_backend()
+
+__all__ = [
+    'AutocastOptimWrapper', 'amp_optim_wrapper_cfg',
+    'find_resumable_checkpoint', 'is_complete_checkpoint'
+]

@@ -12,9 +12,16 @@ import torch
 from mmengine.config import Config, ConfigDict
 from mmengine.logging import print_log
 
+from .checkpoint_io import resolve_auto_resume
 from .optim_wrappers import amp_optim_wrapper_cfg
 
 SUPPORTED_SCOPES = ('mmseg', 'mmpretrain')
+# Hooks every training run gets (docs/reliability.md): exact resume, a clear
+# stop on NaN/inf losses, a checkpoint on Ctrl-C/SIGTERM.  A config may list
+# one itself to change its arguments; set ``reliability_hooks = False`` in a
+# config to train without them.
+RELIABILITY_HOOKS = ('RNGStateHook', 'NonFiniteLossHook',
+                     'InterruptCheckpointHook')
 
 
 def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
@@ -75,6 +82,17 @@ def adapt_to_device(cfg: Config, launcher: str) -> None:
         print_log('dist backend nccl -> gloo: no GPU', logger='current')
 
 
+def add_reliability_hooks(cfg: Config) -> Config:
+    """Append the :data:`RELIABILITY_HOOKS` the config does not list."""
+    if cfg.get('reliability_hooks', True) is False:
+        return cfg
+    hooks = list(cfg.get('custom_hooks', None) or [])
+    present = {hook.get('type') for hook in hooks if isinstance(hook, dict)}
+    hooks += [dict(type=t) for t in RELIABILITY_HOOKS if t not in present]
+    cfg.custom_hooks = hooks
+    return cfg
+
+
 def prepare_train_cfg(cfg: Config,
                       config_path: str,
                       work_dir: Optional[str] = None,
@@ -89,6 +107,7 @@ def prepare_train_cfg(cfg: Config,
     cfg.launcher = launcher
     cfg.work_dir = default_work_dir(cfg, config_path, work_dir)
     adapt_to_device(cfg, launcher)
+    add_reliability_hooks(cfg)
     if amp:
         if cfg.optim_wrapper.get('type') in ('AmpOptimWrapper',
                                              'AutocastOptimWrapper'):
@@ -96,7 +115,10 @@ def prepare_train_cfg(cfg: Config,
                       logger='current', level=logging.WARNING)
         cfg.optim_wrapper = amp_optim_wrapper_cfg(cfg.optim_wrapper)
     if resume in (True, 'auto'):
-        cfg.resume, cfg.load_from = True, None
+        # the newest COMPLETE checkpoint (a truncated file or pointer is
+        # skipped); none: start from scratch
+        found = resolve_auto_resume(cfg.work_dir)
+        cfg.resume, cfg.load_from = found is not None, found
     elif resume:
         if not osp.isfile(resume):
             raise FileNotFoundError(

@@ -1,3 +1,6 @@
 from .distill_weight_schedule_hook import DistillWeightScheduleHook, sigmoid_rampup  # noqa: F401
 from .dataset_model_check_hook import DatasetModelCheckHook, check_num_classes  # noqa: F401
 from .self_distill_hook import SelfDistillHook, hflip_parameter  # noqa: F401
+from .rng_state_hook import RNGStateHook, capture_rng_state, restore_rng_state  # noqa: F401
+from .nonfinite_loss_hook import NonFiniteLossError, NonFiniteLossHook  # noqa: F401
+from .interrupt_checkpoint_hook import InterruptCheckpointHook, TrainingInterrupted  # noqa: F401
