@@ -1,6 +1,8 @@
-# Plain CIFAR ResNet-18 on Tiny-ImageNet resized to 32x32 (FRSKD recipe).
-# Expects class folders data/tiny_imagenet/{train,val}/<wnid>/*.JPEG (convert
-# the official val/ with its val_annotations.txt into class folders first).
+# Plain CIFAR ResNet-18 on Tiny-ImageNet at 32x32 (FRSKD recipe; the code's
+# augmentation: RandomResizedCrop(32) + flip, test Resize(32)).
+# Expects class folders data/tiny_imagenet/{train,val}/<wnid>/*.JPEG:
+#   python tools/dataset_converters/cls_image_folders.py tiny-imagenet \
+#       tiny-imagenet-200 data/tiny_imagenet
 _base_ = ['./cifar_resnet18_cifar100.py']
 
 data_root = 'data/tiny_imagenet'
@@ -11,8 +13,7 @@ data_preprocessor = dict(
     to_rgb=True)
 train_pipeline = [
     dict(type='LoadImageFromFile'),
-    dict(type='Resize', scale=(32, 32)),
-    dict(type='RandomCrop', crop_size=32, padding=4),
+    dict(type='RandomResizedCrop', scale=32),
     dict(type='RandomFlip', prob=0.5, direction='horizontal'),
     dict(type='PackInputs'),
 ]

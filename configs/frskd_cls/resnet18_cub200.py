@@ -1,6 +1,8 @@
 # Plain ResNet-18 on CUB-200-2011 as class folders data/cub200/{train,test}
 # (FRSKD fine-grained recipe: RandomResizedCrop 224 + flip, batch 32, 200
-# epochs SGD 0.1; test Resize 256 + CenterCrop 224).
+# epochs SGD 0.1; test Resize 256 + CenterCrop 224). Make the folders with
+#   python tools/dataset_converters/cls_image_folders.py cub200 \
+#       CUB_200_2011 data/cub200   (also: mit67, stanford40, dogs)
 _base_ = [
     '../_base_/models/cls_resnet18.py', '../_base_/schedules/cls_sgd_200e.py',
     'mmpretrain::_base_/default_runtime.py'
