@@ -1,7 +1,6 @@
 # Toy FRSKD on the toy shapes written as COCO-format JSON (polygons, RLE,
 # crowd regions, overlaps, non-contiguous category ids):
-#   python -c "from selfkd_seg.datasets import make_toy_coco; \
-#              make_toy_coco('data/toy_coco')"
+#   python tools/dataset_converters/make_toy_coco.py data/toy_coco
 # Same model and schedule as toy/frskd_d0_toy.py; SELFKD_TOY_COCO=/path
 # overrides the data location.
 _base_ = './frskd_d0_toy.py'

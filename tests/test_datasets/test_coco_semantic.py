@@ -55,6 +55,7 @@ def write_coco(root, anns, categories=None, images=None, files=True):
 def dataset(root, **kwargs):
     init_default_scope('mmseg')
     kwargs.setdefault('pipeline', PIPELINE)
+    kwargs.setdefault('serialize_data', False)  # skips a slow gc.collect
     return COCOSemanticDataset(
         ann_file='ann.json',
         data_root=str(root),
