@@ -270,11 +270,14 @@ def _check_image_size(path: str, height: int, width: int,
                       image_id) -> None:
     with Image.open(path) as img:
         size = img.size
+        # mmcv's loaders apply the EXIF orientation: 5..8 swap the sides
+        if img.getexif().get(0x0112, 1) in (5, 6, 7, 8):
+            size = size[::-1]
     if size != (width, height):
         raise COCOFormatError(
-            f'image id={image_id!r} {path!r} is {size[1]}x{size[0]} (HxW) '
-            f'but the JSON says {height}x{width}; the masks would not '
-            'align (fix "height"/"width" in "images")')
+            f'image id={image_id!r} {path!r} is {size[1]}x{size[0]} (HxW, '
+            f'as loaded) but the JSON says {height}x{width}; the masks '
+            'would not align (fix "height"/"width" in "images")')
 
 
 def build_semantic_masks(json_path: str,

@@ -307,8 +307,24 @@ def test_image_size_mismatch_is_an_error(tmp_path):
     images = [dict(id=1, file_name='a.png', height=H, width=W)]
     write_coco(tmp_path, overlap_scene(), images=images)
     Image.new('RGB', (W, H + 2)).save(tmp_path / 'img' / 'a.png')
-    with pytest.raises(COCOFormatError, match='8x8 \\(HxW\\) but the JSON'):
+    with pytest.raises(COCOFormatError, match='8x8 \\(HxW, as loaded\\)'):
         dataset(tmp_path)
+
+
+def test_exif_rotated_image_is_checked_as_loaded(tmp_path):
+    # stored 6 wide x 8 high, EXIF orientation 6: loaded as 8 wide x 6 high
+    write_coco(tmp_path, overlap_scene())
+    img = Image.new('RGB', (H, W))
+    exif = img.getexif()
+    exif[0x0112] = 6
+    img.save(tmp_path / 'img' / 'a.jpg', exif=exif)
+    with open(tmp_path / 'ann.json') as f:
+        data = json.load(f)
+    data['images'][0]['file_name'] = 'a.jpg'
+    with open(tmp_path / 'ann.json', 'w') as f:
+        json.dump(data, f)
+    ds = dataset(tmp_path)
+    assert ds[0]['inputs'].shape == (3, H, W) == (3, ) + gt(ds).shape
 
 
 def test_metainfo_and_label_options_are_checked(tmp_path):
