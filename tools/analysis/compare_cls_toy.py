@@ -1,8 +1,9 @@
 """Short CPU training comparison: plain classifier vs FRSKD on toy data.
 
     python tools/analysis/compare_cls_toy.py [--work-dir DIR] [--seeds 0 1]
-        [--epochs 20] [--num-classes 16] [--train-per-class 16]
-        [--val-per-class 40] [--backbone wrn16_2] [--methods baseline frskd]
+        [--epochs 15] [--num-classes 16] [--train-per-class 16]
+        [--val-per-class 40] [--backbone wrn10_1] [--threads 1]
+        [--methods baseline frskd]
 
 Generates a toy image-folder dataset (``selfkd_seg.datasets.toy_cls``:
 32x32 coloured shapes on noise, one class per (colour, shape) pair; few
@@ -22,6 +23,7 @@ import time
 sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
 
 import selfkd_seg  # noqa: E402,F401
+import torch  # noqa: E402
 from mmengine.config import Config  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
@@ -98,18 +100,21 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--work-dir', default='work_dirs/compare_cls_toy')
     parser.add_argument('--seeds', type=int, nargs='+', default=[0, 1])
-    parser.add_argument('--epochs', type=int, default=20)
+    parser.add_argument('--epochs', type=int, default=15)
     parser.add_argument('--batch', type=int, default=32)
     parser.add_argument('--lr', type=float, default=0.05)
     parser.add_argument('--num-classes', type=int, default=16)
     parser.add_argument('--train-per-class', type=int, default=16)
     parser.add_argument('--val-per-class', type=int, default=40)
     parser.add_argument(
-        '--backbone', default='wrn16_2', choices=sorted(BACKBONES))
+        '--backbone', default='wrn10_1', choices=sorted(BACKBONES))
+    parser.add_argument(
+        '--threads', type=int, default=1, help='torch CPU threads')
     parser.add_argument(
         '--methods', nargs='+', default=['baseline', 'frskd'],
         choices=METHODS)
     args = parser.parse_args(argv)
+    torch.set_num_threads(args.threads)
 
     classes = toy_classes(args.num_classes)
     data_root = osp.join(args.work_dir, 'data')
