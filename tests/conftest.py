@@ -31,8 +31,9 @@ def toy_voc_64(tmp_path_factory):
 def shrink_seg_cfg(cfg: Config, data_root: str, work_dir: str,
                    max_iters: int = 2) -> Config:
     """Make a toy segmentation config run in seconds: 64 px, batch 2, no
-    workers, a 1-layer BiFPN of width 16 (self-teacher included), val and
-    checkpoint at ``max_iters``."""
+    workers, a 1-layer BiFPN of width 16 (self-teacher included; an SFD
+    teacher gets a 1-layer BiFPN of width 24), val and checkpoint at
+    ``max_iters``."""
     train_pipeline = [
         dict(type='LoadImageFromFileChecked'),
         dict(type='LoadAnnotationsChecked'),
@@ -57,6 +58,13 @@ def shrink_seg_cfg(cfg: Config, data_root: str, work_dir: str,
         cfg.model.self_teacher.neck.in_channels = [16] * 6
         cfg.model.self_teacher.neck.out_channels = 16
         cfg.model.self_teacher.neck.num_layers = 1
+    teacher = cfg.model.get('teacher')
+    if teacher is not None and 'neck' in teacher:
+        # SFD: a frozen teacher segmentor, kept wider (24) than the student
+        teacher.neck.out_channels = 24
+        teacher.neck.num_layers = 1
+        teacher.decode_head.in_channels = 24
+        teacher.decode_head.channels = 16
     cfg.train_cfg.max_iters = max_iters
     cfg.train_cfg.val_interval = max_iters
     cfg.default_hooks.checkpoint.interval = max_iters

@@ -45,7 +45,10 @@ model = dict(
             norm_cfg=teacher_norm_cfg,
             align_corners=False,
             loss_decode=dict(
-                type='CrossEntropyLoss', use_sigmoid=False, loss_weight=1.0)),
+                type='CrossEntropyLoss',
+                use_sigmoid=False,
+                avg_non_ignore=True,
+                loss_weight=1.0)),
         train_cfg=dict(),
         test_cfg=dict(mode='whole')),
     teacher_ckpt='checkpoints/teachers/efficientdet_d1_voc07_12_seg.pth',

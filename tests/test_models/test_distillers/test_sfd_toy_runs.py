@@ -1,5 +1,6 @@
 """End-to-end toy runs of the SFD distillers with mmengine's Runner."""
 import copy
+import importlib.util
 import os.path as osp
 
 import numpy as np
@@ -112,3 +113,121 @@ def test_seg_toy_model_step_and_predict():
     with torch.no_grad():
         pred = model.predict(x, samples)
     assert pred[0].pred_sem_seg.data.shape == (1, 64, 64)
+
+
+def _seg_teacher_ckpt(teacher_cfg, path):
+    """A teacher checkpoint as a plain training run writes it (state_dict,
+    meta, optimizer...): random weights, the toy run only checks plumbing."""
+    from mmengine.runner import save_checkpoint
+    from mmseg.registry import MODELS
+    init_default_scope('mmseg')
+    torch.manual_seed(1)
+    teacher = MODELS.build(copy.deepcopy(teacher_cfg))
+    teacher.init_weights()
+    save_checkpoint(
+        dict(state_dict=teacher.state_dict(), meta=dict(iter=1),
+             optimizer={}), path)
+    return teacher.state_dict()
+
+
+def _sfd_seg_cfg(tiny_seg_cfg, work_dir, teacher_ckpt, max_iters):
+    cfg = tiny_seg_cfg('toy/sfd_seg_toy.py', max_iters=max_iters,
+                       work_dir=work_dir)
+    cfg.model.teacher_ckpt = teacher_ckpt
+    cfg.model.allow_random_teacher = False
+    # RSD every iteration: snapshot after iter 1, blends after 2, 3, ...
+    cfg.custom_hooks[0].update(interval=1, flip_prob=1.0)
+    cfg.default_hooks.checkpoint.interval = 2
+    cfg.log_level = 'WARNING'
+    return cfg
+
+
+def test_seg_toy_train_val_resume_export(tiny_seg_cfg, tmp_path):
+    """Teacher checkpoint -> SFD run (train, val) -> resume -> export."""
+    pytest.importorskip('efficientnet_pytorch')
+    from mmengine.runner import load_checkpoint
+    from selfkd_seg.apis import export_student_checkpoint
+    work_dir = str(tmp_path / 'sfd')
+    teacher_ckpt = str(tmp_path / 'teacher.pth')
+    cfg = _sfd_seg_cfg(tiny_seg_cfg, work_dir, teacher_ckpt, max_iters=2)
+    teacher_sd = _seg_teacher_ckpt(cfg.model.teacher, teacher_ckpt)
+
+    runner = Runner.from_cfg(cfg)
+    runner.train()
+    assert runner.message_hub.get_scalar('val/mIoU') is not None
+    model = runner.model
+    # the teacher is the checkpoint's (the runner's init_weights left it),
+    # frozen and in eval mode; the student's distillation loss was logged
+    for key, value in model.teacher.state_dict().items():
+        assert torch.equal(value, teacher_sd[key]), key
+    assert not any(p.requires_grad for p in model.teacher.parameters())
+    assert runner.message_hub.get_scalar('train/loss_feat') is not None
+    assert runner.message_hub.get_scalar('train/loss_kd') is not None
+    assert model.integrator.in_channels == [16]
+    assert model.integrator.out_channels == 24
+    hook = [h for h in runner.hooks
+            if type(h).__name__ == 'SelfDistillHook'][0]
+    assert hook.num_updates == 1 and hook.last_flip is True
+
+    ckpt_path = osp.join(work_dir, 'iter_2.pth')
+    ckpt = torch.load(ckpt_path, weights_only=True)
+    assert not any(k.startswith('teacher.') for k in ckpt['state_dict'])
+    assert any(k.startswith('integrator.') for k in ckpt['state_dict'])
+    state = ckpt['self_distill_state']
+    assert state['num_updates'] == 1
+    assert state['snapshot'].keys() == hook._snapshot.keys()
+    assert not any(k.startswith('teacher') for k in state['snapshot'])
+
+    # resume: iteration, weights, optimizer and hook state come back
+    cfg = _sfd_seg_cfg(tiny_seg_cfg, work_dir, teacher_ckpt, max_iters=3)
+    cfg.resume = True
+    resumed = Runner.from_cfg(cfg)
+    resumed._train_loop = resumed.build_train_loop(resumed._train_loop)
+    resumed.optim_wrapper = resumed.build_optim_wrapper(resumed.optim_wrapper)
+    resumed.load_or_resume()
+    assert resumed.iter == 2
+    model_sd = resumed.model.state_dict()
+    assert model_sd.keys() == ckpt['state_dict'].keys()
+    for key, value in ckpt['state_dict'].items():
+        assert torch.equal(model_sd[key], value), key
+    for key, value in resumed.model.teacher.state_dict().items():
+        assert torch.equal(value, teacher_sd[key]), key
+    momentum = resumed.optim_wrapper.optimizer.state_dict()['state']
+    assert momentum.keys() == ckpt['optimizer']['state'].keys()
+    for idx, saved in ckpt['optimizer']['state'].items():
+        assert torch.equal(momentum[idx]['momentum_buffer'],
+                           saved['momentum_buffer'])
+    hook = [h for h in resumed.hooks
+            if type(h).__name__ == 'SelfDistillHook'][0]
+    assert hook.num_updates == 1
+    for key, value in state['snapshot'].items():
+        assert torch.equal(hook._snapshot[key], value), key
+    resumed.train()
+    assert resumed.iter == 3 and hook.num_updates == 2
+
+    # export: the student loads strictly into the plain toy d0 model and
+    # predicts exactly what the SFD model predicts
+    final = osp.join(work_dir, 'iter_3.pth')
+    exported = str(tmp_path / 'student.pth')
+    summary = export_student_checkpoint(final, exported)
+    assert summary['dropped_modules'] == ['integrator', 'margin_estimator']
+    init_default_scope('mmseg')
+    from mmseg.registry import MODELS
+    plain_cfg = tiny_seg_cfg('toy/efficientdet_d0_toy.py', work_dir=work_dir)
+    plain = MODELS.build(plain_cfg.model)
+    load_checkpoint(plain, exported, strict=True)
+    sfd = resumed.model.eval()
+    plain.eval()
+    x = torch.randn(1, 3, 64, 48)
+    with torch.no_grad():
+        assert torch.equal(plain(x, mode='tensor'), sfd(x, mode='tensor'))
+
+    # the command-line exporter on the same (teacher-free) checkpoint: the
+    # integrator and margin buffers are what marks it as an SFD checkpoint
+    spec = importlib.util.spec_from_file_location(
+        'export_student', osp.join(ROOT, 'tools', 'export_student.py'))
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    cli_out = str(tmp_path / 'student_cli.pth')
+    assert tool.main([final, cli_out])['kept_keys'] == summary['kept_keys']
+    load_checkpoint(plain, cli_out, strict=True)
