@@ -20,7 +20,15 @@ train_pipeline = [
     dict(type='RandomFlip', prob=0.5),
     dict(type='PackSegInputs')
 ]
-train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
+# Loading 8 small images is cheap: worker processes would only compete with
+# the model for the 2 CPU cores. The infinite sampler suits the iteration loop.
+train_dataloader = dict(
+    num_workers=0,
+    persistent_workers=False,
+    sampler=dict(type='InfiniteSampler', shuffle=True),
+    dataset=dict(pipeline=train_pipeline))
+val_dataloader = dict(num_workers=0, persistent_workers=False)
+test_dataloader = val_dataloader
 bifpn_channels = 32
 model = dict(
     data_preprocessor=dict(size=crop_size),
