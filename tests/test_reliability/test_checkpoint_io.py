@@ -1,0 +1,99 @@
+"""Atomic checkpoint writes and picking the newest complete checkpoint."""
+import os
+import os.path as osp
+import time
+
+import pytest
+import torch
+from mmengine.config import Config
+from mmengine.fileio import get_file_backend
+from mmengine.runner.checkpoint import save_checkpoint
+
+from selfkd_seg.engine.checkpoint_io import (AtomicLocalBackend,
+                                             atomic_write_text,
+                                             find_resumable_checkpoint,
+                                             is_complete_checkpoint)
+from selfkd_seg.engine.cli import prepare_train_cfg
+
+
+def _save(path, value, age=0.0):
+    save_checkpoint({'state_dict': {'w': torch.full((256, ), value)}}, path)
+    stamp = time.time() - age
+    os.utime(path, (stamp, stamp))
+    return path
+
+
+def test_mmengine_saves_local_checkpoints_through_the_atomic_backend(
+        tmp_path, monkeypatch):
+    assert isinstance(get_file_backend(str(tmp_path / 'x.pth')),
+                      AtomicLocalBackend)
+    path = _save(str(tmp_path / 'iter_1.pth'), 1.0)
+
+    # a crash between writing and renaming leaves the old file untouched
+    def crash(src, dst):
+        raise KeyboardInterrupt('killed before the rename')
+
+    monkeypatch.setattr(os, 'replace', crash)
+    with pytest.raises(KeyboardInterrupt):
+        _save(path, 2.0)
+    monkeypatch.undo()
+    assert torch.load(path, weights_only=True)['state_dict']['w'][0] == 1.0
+    assert osp.isfile(path + '.tmp')  # the partial write is only a .tmp
+
+
+def test_truncated_or_empty_files_are_not_complete(tmp_path):
+    path = _save(str(tmp_path / 'good.pth'), 1.0)
+    assert is_complete_checkpoint(path)
+    data = open(path, 'rb').read()
+    cut = tmp_path / 'cut.pth'
+    cut.write_bytes(data[:len(data) // 2])
+    flipped = tmp_path / 'flipped.pth'  # same length, damaged in the middle
+    flipped.write_bytes(data[:len(data) // 2] + bytes(
+        b ^ 0xFF for b in data[len(data) // 2:len(data) // 2 + 64]) +
+                        data[len(data) // 2 + 64:])
+    (tmp_path / 'empty.pth').write_bytes(b'')
+    for bad in (cut, flipped, tmp_path / 'empty.pth', tmp_path / 'no.pth'):
+        assert not is_complete_checkpoint(str(bad)), bad
+
+
+def test_resume_skips_a_truncated_newest_checkpoint_and_bad_pointer(
+        tmp_path):
+    work_dir = str(tmp_path)
+    older = _save(osp.join(work_dir, 'iter_2.pth'), 2.0, age=30)
+    _save(osp.join(work_dir, 'iter_1.pth'), 1.0, age=60)
+    newest = _save(osp.join(work_dir, 'iter_3.pth'), 3.0, age=0)
+    data = open(newest, 'rb').read()
+    with open(newest, 'wb') as f:  # e.g. disk full while copying
+        f.write(data[:100])
+    atomic_write_text(newest, osp.join(work_dir, 'last_checkpoint'))
+    assert find_resumable_checkpoint(work_dir) == (older, [newest])
+
+    # an empty pointer (killed while mmengine rewrote it) is no problem
+    open(osp.join(work_dir, 'last_checkpoint'), 'w').close()
+    assert find_resumable_checkpoint(work_dir)[0] == older
+
+    cfg = Config(dict(work_dir=work_dir, model=dict()))
+    prepare_train_cfg(cfg, 'x.py', resume=True)
+    assert cfg.resume is True and cfg.load_from == older
+
+
+def test_resume_without_any_complete_checkpoint_starts_from_scratch(
+        tmp_path):
+    (tmp_path / 'iter_1.pth').write_bytes(b'PK\x03\x04 truncated')
+    (tmp_path / 'last_checkpoint').write_text(str(tmp_path / 'iter_1.pth'))
+    cfg = Config(dict(work_dir=str(tmp_path), model=dict()))
+    prepare_train_cfg(cfg, 'x.py', resume=True)
+    assert cfg.resume is False and cfg.load_from is None
+
+
+def test_train_cfg_gets_reliability_hooks_once(tmp_path):
+    cfg = Config(dict(model=dict(), custom_hooks=[dict(type='RNGStateHook',
+                                         isolate_val=False)]))
+    prepare_train_cfg(cfg, 'x.py', work_dir=str(tmp_path))
+    types = [h['type'] for h in cfg.custom_hooks]
+    assert types == ['RNGStateHook', 'NonFiniteLossHook',
+                     'InterruptCheckpointHook']
+    assert cfg.custom_hooks[0]['isolate_val'] is False  # user's args kept
+    off = Config(dict(model=dict(), reliability_hooks=False))
+    prepare_train_cfg(off, 'x.py', work_dir=str(tmp_path))
+    assert not off.get('custom_hooks')
