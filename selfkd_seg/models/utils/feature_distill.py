@@ -124,13 +124,31 @@ class TeacherStudentMixin:
                     f"integrator.out_channels={integrator['out_channels']} "
                     'but the teacher target level has '
                     f'{target_channels[0]} channels')
-            self.integrator = registry.build(integrator)
+            try:
+                self.integrator = registry.build(integrator)
+            except ValueError as e:  # name the pairing, not just the module
+                raise ValueError(
+                    f"{integrator.get('type')} cannot map student levels "
+                    f'{self.student_stages} (channels '
+                    f"{integrator['in_channels']}) onto teacher level "
+                    f'{self.teacher_stages[0]} ({target_channels[0]} '
+                    f'channels): {e}') from e
         elif (student_channels is not None and distill['loss'] is not None
               and len(self.student_stages) != len(self.teacher_stages)):
             raise ValueError(
                 'without an integrator student and teacher levels pair up: '
                 f'student_stages {self.student_stages} vs teacher_stages '
                 f'{self.teacher_stages}')
+        loss_type = (distill['loss'] or {}).get('type')
+        if self.integrator is None and loss_type == 'OFDLoss' and \
+                student_channels is not None:
+            for i, j in zip(self.student_stages, self.teacher_stages):
+                if student_channels[i] != teacher_channels[j]:
+                    raise ValueError(
+                        f'OFDLoss without an integrator compares student '
+                        f'level {i} ({student_channels[i]} channels) with '
+                        f'teacher level {j} ({teacher_channels[j]} '
+                        'channels); set an integrator (e.g. ConvBNConnector)')
 
         margin = distill['margin']
         if margin not in MARGIN_TYPES:

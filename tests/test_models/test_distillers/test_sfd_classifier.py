@@ -210,3 +210,44 @@ def test_baselines(variant):
     losses = model.loss(*_batch())
     key = 'loss_kd' if variant == 'kd' else 'loss_feat'
     assert torch.isfinite(losses[key]) and losses[key] > 0
+
+
+def test_teacher_checkpoint_missing_keys_and_formats(tmp_path):
+    path = str(tmp_path / 'partial.pth')
+    torch.manual_seed(1)
+    state = MODELS.build(TEACHER).state_dict()
+    state.pop('head.fc.bias')
+    torch.save({'state_dict': state}, path)
+    with pytest.raises(RuntimeError,
+                       match=r"missing keys \(1\): \['head.fc.bias'\]"):
+        MODELS.build(_sfd(teacher_ckpt=path))
+    # a released RepDistiller checkpoint must be converted first
+    raw = str(tmp_path / 'resnet32x4_repdistiller.pth')
+    torch.save({'model': state, 'epoch': 240}, raw)
+    with pytest.raises(KeyError, match='tools/model_converters'):
+        MODELS.build(_sfd(teacher_ckpt=raw))
+    bare = str(tmp_path / 'tensor.pth')
+    torch.save(torch.zeros(1), bare)
+    with pytest.raises(TypeError, match='expected a dict'):
+        MODELS.build(_sfd(teacher_ckpt=bare))
+
+
+def test_feature_sizes_no_integrator_can_match():
+    # RI with 3 parts cannot split the teacher's 256 channels evenly
+    with pytest.raises(ValueError) as err:
+        MODELS.build(
+            _sfd(integrator=dict(
+                type='ReceptiveFieldIntegration', pool_scales=(0.5, 0.75))))
+    msg = str(err.value)
+    assert 'onto teacher level 2 (256 channels)' in msg
+    assert 'divisible by 3' in msg
+    # LI needs three student levels
+    with pytest.raises(ValueError, match=r'integrates the last 3 student'):
+        MODELS.build(
+            _sfd(integrator=dict(type='LayerwiseIntegration'),
+                 distill=dict(student_stages=(2, ))))
+    # without an integrator OFD needs equal channels
+    with pytest.raises(ValueError, match=r'student level 2 \(64 channels\) '
+                       r'with teacher level 2 \(256 channels\)'):
+        MODELS.build(
+            _sfd(integrator=None, distill=dict(student_stages=(2, ))))
