@@ -1,0 +1,341 @@
+"""SFD cost, measured in one run on the same input.
+
+    python tools/analysis/benchmark_sfd.py [--config CFG] [--batch 8]
+        [--size 32 32] [--steps 10] [--hook-reps 20]
+
+Prints
+- train-step time (forward + backward + SGD step) of SFD, of the plain
+  student and of plain logit KD with the same teacher, as medians of
+  interleaved steps after warm-up (machine noise hits all three alike), and
+  the ratios SFD / student and SFD / KD, next to a FLOPs-based estimate;
+- the :class:`SelfDistillHook` cost per application (SD and a forced RSD
+  flip, median ms), amortised over one CIFAR epoch, and its memory: bytes of
+  the snapshot vs bytes of the blended parameters, with a check that the
+  hook holds exactly one copy (no second set of tensors, none shared with
+  the live parameters);
+- parameters of every integrator (LI, AI, RI, 1x1 conv+BN) for the pairs
+  resnet32x4 -> resnet8x4, wrn_40_2 -> wrn_16_2, resnet56 -> resnet20, and
+  of RI for the segmentation pair (d1 BiFPN 88 -> d0 BiFPN 64).
+The teacher is randomly initialised (``allow_random_teacher``): costs do not
+depend on its weights.  Absolute times depend on the machine; ratios matter.
+"""
+import argparse
+import copy
+import os.path as osp
+import statistics
+import sys
+import time
+from types import SimpleNamespace
+
+sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
+
+import selfkd_seg  # noqa: E402,F401
+import torch  # noqa: E402
+import torch.nn as nn  # noqa: E402
+from mmengine.analysis import FlopAnalyzer  # noqa: E402
+from mmengine.config import Config  # noqa: E402
+from mmengine.logging import MMLogger  # noqa: E402
+from mmengine.registry import MODELS, init_default_scope  # noqa: E402
+
+from selfkd_seg.engine.hooks import SelfDistillHook  # noqa: E402
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+DEFAULT_CONFIG = 'configs/sfd/sfd_resnet32x4_resnet8x4_cifar100.py'
+PAIRS = {
+    'resnet32x4 -> resnet8x4': 'sfd_resnet32x4_resnet8x4_cifar100.py',
+    'wrn_40_2 -> wrn_16_2': 'sfd_wrn-40-2_wrn-16-2_cifar100.py',
+    'resnet56 -> resnet20': 'sfd_resnet56_resnet20_cifar100.py',
+}
+SEG_CONFIG = 'configs/sfd/sfd_efficientdet_d1-d0_voc07_12_60e.py'
+INTEGRATORS = ('LayerwiseIntegration', 'AttentionIntegration',
+               'ReceptiveFieldIntegration', 'ConvBNConnector')
+TRAINING_ONLY_KEYS = ('teacher', 'teacher_ckpt', 'allow_random_teacher',
+                      'integrator', 'distill', 'teacher_norm_eval',
+                      'save_teacher')
+
+
+def load_cfg(path: str) -> Config:
+    cfg = Config.fromfile(osp.join(REPO, path))
+    init_default_scope(cfg.get('default_scope', 'mmpretrain'))
+    return cfg
+
+
+def sfd_model_cfg(cfg: Config) -> dict:
+    model = copy.deepcopy(cfg.model.to_dict())
+    model.update(teacher_ckpt=None, allow_random_teacher=True)
+    return model
+
+
+def student_model_cfg(cfg: Config) -> dict:
+    """The plain student: the SFD config without its training-only parts."""
+    model = copy.deepcopy(cfg.model.to_dict())
+    for key in TRAINING_ONLY_KEYS:
+        model.pop(key, None)
+    model['type'] = 'ImageClassifier'
+    return model
+
+
+def kd_model_cfg(cfg: Config) -> dict:
+    """Logit KD with the same teacher (RepDistiller's 0.1 CE + 0.9 KD, T=4;
+    configs/sfd/baseline_kd_*)."""
+    model = sfd_model_cfg(cfg)
+    model['head']['loss']['loss_weight'] = 0.1
+    model.update(
+        integrator=None,
+        distill=dict(
+            loss=None,
+            margin=None,
+            kd=dict(type='KDLoss', temperature=4.0, loss_weight=0.9)))
+    return model
+
+
+def build(model_cfg: dict, seed: int = 0) -> nn.Module:
+    torch.manual_seed(seed)
+    model = MODELS.build(model_cfg)
+    model.init_weights()
+    return model.train()
+
+
+def fake_batch(batch: int, size, num_classes: int):
+    from mmpretrain.structures import DataSample
+    gen = torch.Generator().manual_seed(0)
+    inputs = torch.randn(batch, 3, *size, generator=gen)
+    labels = torch.randint(0, num_classes, (batch, ), generator=gen)
+    return inputs, [DataSample().set_gt_label(int(y)) for y in labels]
+
+
+def train_step(model, optimizer, inputs, samples):
+    losses = model.loss(inputs, samples)
+    loss = sum(v for k, v in losses.items() if 'loss' in k)
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+
+
+def sgd(model):
+    return torch.optim.SGD([p for p in model.parameters() if p.requires_grad],
+                           lr=1e-3, momentum=0.9, weight_decay=5e-4)
+
+
+def interleaved_medians(fns: dict, steps: int, warmup: int = 2) -> dict:
+    for _ in range(warmup):
+        for fn in fns.values():
+            fn()
+    times = {name: [] for name in fns}
+    for _ in range(steps):
+        for name, fn in fns.items():
+            start = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - start)
+    return {name: statistics.median(t) for name, t in times.items()}
+
+
+class _Call(nn.Module):
+    """Wrap a callable for the FLOP counter."""
+
+    def __init__(self, fn, owner: nn.Module):
+        super().__init__()
+        self.fn, self.owner = fn, owner
+
+    def forward(self, *args):
+        return self.fn(*args)
+
+
+def flops(fn, owner, inputs: tuple) -> int:
+    analyzer = FlopAnalyzer(_Call(fn, owner), inputs)
+    analyzer.unsupported_ops_warnings(False)
+    analyzer.uncalled_modules_warnings(False)
+    return int(analyzer.total())
+
+
+@torch.no_grad()
+def sfd_flops(model, size) -> dict:
+    """Multiply-adds at batch 1: student, teacher and integrator forward."""
+    model.eval()
+    x = torch.randn(1, 3, *size)
+    _, post = model.backbone.forward_stages(x)
+    t_pre, _ = model.teacher.backbone.forward_stages(x)
+    out_size = t_pre[-1].shape[-2:]
+    feats = tuple(post[i] for i in model.student_stages)
+    result = dict(
+        student=flops(lambda t: model(t, mode='tensor'), model, (x, )),
+        teacher=flops(lambda t: model.teacher(t, mode='tensor'), model,
+                      (x, )),
+        integrator=flops(lambda *f: model.integrator(list(f), out_size),
+                         model, feats))
+    model.train()
+    return result
+
+
+def tensor_bytes(tensors) -> int:
+    return sum(t.numel() * t.element_size() for t in tensors)
+
+
+def tensors_held(obj, seen=None) -> list:
+    """Every tensor reachable from ``obj``'s attributes (dicts, lists...)."""
+    seen = set() if seen is None else seen
+    if id(obj) in seen:
+        return []
+    seen.add(id(obj))
+    if torch.is_tensor(obj):
+        return [obj]
+    if isinstance(obj, dict):
+        items = obj.values()
+    elif isinstance(obj, (list, tuple, set)):
+        items = obj
+    elif hasattr(obj, '__dict__') and isinstance(obj, SelfDistillHook):
+        items = vars(obj).values()
+    else:
+        return []
+    return [t for item in items for t in tensors_held(item, seen)]
+
+
+def benchmark_hook(model, reps: int, steps_per_epoch: int,
+                   step_time: float) -> dict:
+    runner = SimpleNamespace(
+        model=model, epoch=1, max_epochs=240, iter=0, max_iters=1, seed=0)
+    out = {}
+    for name, flip_prob in (('SD', 0.0), ('RSD flip', 1.0)):
+        hook = SelfDistillHook(
+            tau=(0.995, 0.999), random_flip=True, flip_prob=flip_prob)
+        hook.before_train(runner)
+        hook.update(runner)  # first call: snapshot only
+        times = []
+        for _ in range(reps):
+            start = time.perf_counter()
+            hook.update(runner)
+            times.append(time.perf_counter() - start)
+        out[name] = statistics.median(times)
+    params = hook.blended_parameters(runner)
+    held = tensors_held(hook)
+    storages = {t.untyped_storage().data_ptr() for t in held}
+    live = {p.untyped_storage().data_ptr() for p in model.parameters()}
+    out.update(
+        num_params=len(params),
+        param_bytes=tensor_bytes(params.values()),
+        snapshot_bytes=tensor_bytes(hook._snapshot.values()),
+        held_bytes=tensor_bytes(held),
+        held_tensors=len(held),
+        distinct_storages=len(storages) == len(held),
+        shares_live_storage=bool(storages & live),
+        max_param_bytes=max(tensor_bytes([p]) for p in params.values()),
+        steps_per_epoch=steps_per_epoch,
+        step_time=step_time)
+    return out
+
+
+def integrator_params() -> dict:
+    table = {}
+    for pair, name in PAIRS.items():
+        cfg = load_cfg(osp.join('configs/sfd', name))
+        student = MODELS.build(cfg.model.backbone)
+        teacher = MODELS.build(cfg.model.teacher.backbone)
+        s_ch, t_ch = list(student.stage_channels), teacher.stage_channels[-1]
+        row = dict(
+            channels=f'{s_ch} -> {t_ch}',
+            backbone=sum(p.numel() for p in student.parameters()))
+        for kind in INTEGRATORS:
+            module = MODELS.build(
+                dict(type=kind, in_channels=s_ch, out_channels=t_ch))
+            row[kind] = sum(p.numel() for p in module.parameters())
+        table[pair] = row
+    seg = Config.fromfile(osp.join(REPO, SEG_CONFIG)).model
+    s_ch, t_ch = seg.neck.out_channels, seg.teacher.neck.out_channels
+    ri = MODELS.build(
+        dict(type='ReceptiveFieldIntegration', in_channels=[s_ch],
+             out_channels=t_ch))
+    table['seg d1 -> d0 (P2)'] = dict(
+        channels=f'[{s_ch}] -> {t_ch}',
+        ReceptiveFieldIntegration=sum(p.numel() for p in ri.parameters()))
+    return table
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--config', default=DEFAULT_CONFIG)
+    parser.add_argument('--batch', type=int, default=8)
+    parser.add_argument('--size', type=int, nargs=2, default=(32, 32))
+    parser.add_argument('--steps', type=int, default=10)
+    parser.add_argument('--hook-reps', type=int, default=20)
+    parser.add_argument(
+        '--epoch-images', type=int, default=50000,
+        help='images per epoch, to amortise the hook (CIFAR-100: 50000)')
+    args = parser.parse_args(argv)
+    size = tuple(args.size)
+    # keep init_weights' per-parameter report out of the output
+    MMLogger.get_instance('benchmark_sfd', log_level='WARNING')
+
+    cfg = load_cfg(args.config)
+    sfd = build(sfd_model_cfg(cfg))
+    student = build(student_model_cfg(cfg))
+    kd = build(kd_model_cfg(cfg))
+    inputs, samples = fake_batch(args.batch, size, cfg.model.head.num_classes)
+    optims = {m: sgd(m) for m in (sfd, student, kd)}
+    print(f'== {osp.basename(args.config)}: CPU, input {args.batch}x3x'
+          f'{size[0]}x{size[1]}, {torch.get_num_threads()} threads, median '
+          f'of {args.steps} interleaved train steps ==')
+    times = interleaved_medians(
+        dict(
+            student=lambda: train_step(student, optims[student], inputs,
+                                       samples),
+            kd=lambda: train_step(kd, optims[kd], inputs, samples),
+            sfd=lambda: train_step(sfd, optims[sfd], inputs, samples)),
+        args.steps)
+    fl = sfd_flops(sfd, size)
+    # training ~ 3 x forward for what trains, 1 x forward for the teacher
+    est_sfd = (3 * (fl['student'] + fl['integrator']) + fl['teacher']) / (
+        3 * fl['student'])
+    est_kd = (3 * fl['student'] + fl['teacher']) / (3 * fl['student'])
+    print(f"train step: student {times['student'] * 1e3:.1f} ms, KD "
+          f"{times['kd'] * 1e3:.1f} ms, SFD {times['sfd'] * 1e3:.1f} ms")
+    print(f"ratios: SFD / student {times['sfd'] / times['student']:.2f}, "
+          f"SFD / KD {times['sfd'] / times['kd']:.2f}, KD / student "
+          f"{times['kd'] / times['student']:.2f}")
+    print(f"FLOPs at 1x3x{size[0]}x{size[1]} (multiply-adds): student "
+          f"{fl['student'] / 1e6:.1f} M, teacher {fl['teacher'] / 1e6:.1f} M,"
+          f" integrator {fl['integrator'] / 1e6:.1f} M -> estimate (3 x "
+          f"trained fwd + teacher fwd): SFD / student {est_sfd:.2f}, KD / "
+          f"student {est_kd:.2f}")
+
+    steps_per_epoch = -(-args.epoch_images // cfg.train_dataloader.batch_size)
+    hook = benchmark_hook(sfd, args.hook_reps, steps_per_epoch, times['sfd'])
+    print(f'\n== SelfDistillHook on {type(sfd).__name__} (student + '
+          f"integrator, {hook['num_params']} tensors), median of "
+          f'{args.hook_reps} applications ==')
+    print(f"cost per application: SD {hook['SD'] * 1e3:.2f} ms, RSD with "
+          f"flip {hook['RSD flip'] * 1e3:.2f} ms; per epoch of "
+          f"{steps_per_epoch} steps (batch "
+          f'{cfg.train_dataloader.batch_size}) that is '
+          f"{hook['RSD flip'] / (steps_per_epoch * hook['step_time']) * 100:.4f}"
+          f'% of the epoch at this step time (an upper bound: batch '
+          f'{args.batch} steps are cheaper than batch '
+          f'{cfg.train_dataloader.batch_size} ones)')
+    print(f"memory: blended parameters {hook['param_bytes'] / 2**20:.3f} MiB,"
+          f" snapshot {hook['snapshot_bytes'] / 2**20:.3f} MiB; every tensor "
+          f"the hook holds: {hook['held_tensors']} tensors, "
+          f"{hook['held_bytes'] / 2**20:.3f} MiB (distinct storages: "
+          f"{hook['distinct_storages']}, shared with live parameters: "
+          f"{hook['shares_live_storage']}) -> "
+          + ('exactly one copy' if hook['held_bytes'] == hook['param_bytes']
+             and hook['distinct_storages'] and not hook['shares_live_storage']
+             else 'NOT one copy'))
+    print(f"transient during an RSD update: one flipped kernel at a time "
+          f"(largest {hook['max_param_bytes'] / 2**10:.1f} KiB)")
+
+    print('\n== integrator parameters (student stages -> teacher last '
+          'stage; backbone = student backbone) ==')
+    print(f"{'pair':28s} {'channels':24s} {'backbone':>9s} " + ' '.join(
+        f'{k[:-len("Integration")] or k:>11s}' if k.endswith('Integration')
+        else f'{"ConvBN":>11s}' for k in INTEGRATORS))
+    table = integrator_params()
+    for pair, row in table.items():
+        backbone = f"{row['backbone'] / 1e6:8.3f}M" if 'backbone' in row \
+            else f'{"-":>9s}'
+        print(f"{pair:28s} {row['channels']:24s} {backbone} " + ' '.join(
+                  f'{row[k] / 1e6:10.3f}M' if k in row else f'{"-":>11s}'
+                  for k in INTEGRATORS))
+    return dict(times=times, flops=fl, hook=hook, integrators=table)
+
+
+if __name__ == '__main__':
+    main()
