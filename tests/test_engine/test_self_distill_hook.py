@@ -185,3 +185,31 @@ def test_errors():
     other = nn.Sequential(nn.Linear(2, 2))
     with pytest.raises(KeyError, match='do not match'):
         hook.after_train_epoch(_runner(other))
+
+
+def _tensors(obj):
+    if torch.is_tensor(obj):
+        return [obj]
+    if isinstance(obj, dict):
+        obj = list(obj.values())
+    if isinstance(obj, (list, tuple)):
+        return [t for item in obj for t in _tensors(item)]
+    return []
+
+
+def test_holds_exactly_one_parameter_copy():
+    model = TinyDistiller()
+    hook = SelfDistillHook(tau=0.9, flip_prob=1.0)
+    runner = _runner(model)
+    for epoch in range(3):
+        runner.epoch = epoch
+        _perturb(model, epoch)
+        hook.after_train_epoch(runner)
+    params = hook.blended_parameters(runner)
+    held = _tensors(list(vars(hook).values()))
+    assert sum(t.numel() for t in held) == sum(
+        p.numel() for p in params.values())
+    storages = {t.untyped_storage().data_ptr() for t in held}
+    assert len(storages) == len(held)  # no tensor held twice
+    live = {p.untyped_storage().data_ptr() for p in model.parameters()}
+    assert not storages & live  # a copy, not an alias of the parameters

@@ -307,9 +307,10 @@ def main(argv=None):
           f"{steps_per_epoch} steps (batch "
           f'{cfg.train_dataloader.batch_size}) that is '
           f"{hook['RSD flip'] / (steps_per_epoch * hook['step_time']) * 100:.4f}"
-          f'% of the epoch at this step time (an upper bound: batch '
-          f'{args.batch} steps are cheaper than batch '
-          f'{cfg.train_dataloader.batch_size} ones)')
+          f'% of the epoch at the SFD step time measured at batch '
+          f'{args.batch}' + (' (an upper bound: smaller steps)' if
+                             args.batch < cfg.train_dataloader.batch_size
+                             else ''))
     print(f"memory: blended parameters {hook['param_bytes'] / 2**20:.3f} MiB,"
           f" snapshot {hook['snapshot_bytes'] / 2**20:.3f} MiB; every tensor "
           f"the hook holds: {hook['held_tensors']} tensors, "
