@@ -9,6 +9,8 @@ import selfkd_seg  # noqa: F401
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.dirname(__file__))))
 CIFAR = sorted(glob.glob(osp.join(ROOT, 'configs/sfd/*_cifar100.py')))
+STUDENTS = [p for p in CIFAR if osp.basename(p).startswith('student_')]
+CIFAR = [p for p in CIFAR if p not in STUDENTS]
 
 
 def test_there_are_pairs_ablations_and_baselines():
@@ -57,3 +59,24 @@ def test_seg_config_teacher_matches_the_d1_model():
     assert cfg.model.teacher.to_dict() == expected
     assert cfg.model.type == 'SFDSegmentor'
     assert cfg.model.neck.out_channels == 64
+
+
+@pytest.mark.parametrize('path', STUDENTS, ids=osp.basename)
+def test_exported_sfd_student_loads_into_the_student_config(path):
+    """The plain student configs take the student of their SFD pair."""
+    from mmengine.registry import init_default_scope
+    from mmpretrain.registry import MODELS
+
+    from selfkd_seg.models.utils import strip_distill_only
+    init_default_scope('mmpretrain')
+    student = Config.fromfile(path)
+    assert student.model.type == 'ImageClassifier'
+    assert student.custom_hooks == []
+    assert student.train_cfg.max_epochs == 240
+    name = osp.basename(path)[len('student_'):]
+    pair = [p for p in CIFAR if osp.basename(p).startswith('sfd_')
+            and p.endswith('_' + name)][0]
+    sfd = Config.fromfile(pair)
+    sfd.model.update(teacher_ckpt=None, allow_random_teacher=True)
+    state = strip_distill_only(MODELS.build(sfd.model).state_dict())
+    MODELS.build(student.model).load_state_dict(state, strict=True)
