@@ -16,6 +16,18 @@ REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 torch.set_num_threads(1)
 
 
+@pytest.fixture(autouse=True)
+def isolated_default_scope():
+    """A test's ``init_default_scope('mmseg')`` (or a Runner's) must not
+    change which registry the next test builds from: mmengine keeps the
+    latest DefaultScope as a process-wide current instance."""
+    from mmengine.registry import DefaultScope
+    before = dict(DefaultScope._instance_dict)
+    yield
+    DefaultScope._instance_dict.clear()
+    DefaultScope._instance_dict.update(before)
+
+
 def config_path(*parts) -> str:
     return osp.join(REPO, 'configs', *parts)
 
