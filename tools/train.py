@@ -20,7 +20,8 @@ from mmengine.config import DictAction  # noqa: E402
 from mmengine.registry import RUNNERS  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
-from selfkd_seg.engine.cli import load_config, prepare_train_cfg  # noqa: E402
+from selfkd_seg.engine.cli import (init_cpu_distributed, load_config,  # noqa: E402,E501
+                                   prepare_train_cfg)
 from selfkd_seg.engine.hooks import (NonFiniteLossError,  # noqa: E402
                                      TrainingInterrupted)
 
@@ -78,6 +79,7 @@ def main(argv=None):
         amp=args.amp,
         auto_scale_lr=args.auto_scale_lr,
         launcher=args.launcher)
+    init_cpu_distributed(cfg)  # mmengine's init_dist needs a GPU
     if 'runner_type' in cfg:
         runner = RUNNERS.build(cfg)
     else:

@@ -80,6 +80,48 @@ def adapt_to_device(cfg: Config, launcher: str) -> None:
             'backend', 'nccl') == 'nccl':
         cfg.env_cfg.dist_cfg.backend = 'gloo'
         print_log('dist backend nccl -> gloo: no GPU', logger='current')
+    if distributed and not torch.cuda.is_available():
+        # mmengine wraps the model with device_ids=[LOCAL_RANK], which torch
+        # refuses for a CPU module; CPU DDP needs device_ids=None
+        wrapper = cfg.get('model_wrapper_cfg') or dict(
+            type='MMDistributedDataParallel',
+            find_unused_parameters=cfg.get('find_unused_parameters', False))
+        wrapper['device_ids'] = None
+        cfg.model_wrapper_cfg = wrapper
+
+
+def init_cpu_distributed(cfg: Config) -> bool:
+    """Start the process group on a machine without GPU.
+
+    mmengine 0.10.7's ``init_dist`` calls ``torch.cuda.set_device`` for the
+    pytorch and slurm launchers, so CPU multi-process training fails before
+    it starts.  Here the group is initialised from the launcher's
+    environment (torchrun: RANK/WORLD_SIZE/MASTER_*; SLURM: SLURM_PROCID/
+    SLURM_NTASKS/SLURM_LOCALID, MASTER_ADDR/MASTER_PORT default to
+    127.0.0.1:29500 as in mmengine); the Runner then finds it initialised.
+    Returns True if it initialised the group.
+    """
+    import os
+
+    import torch.distributed as torch_dist
+    launcher = cfg.get('launcher', 'none')
+    if launcher not in ('pytorch', 'slurm') or torch.cuda.is_available() \
+            or torch_dist.is_initialized():
+        return False
+    if launcher == 'slurm':
+        os.environ.setdefault('MASTER_ADDR', '127.0.0.1')
+        os.environ.setdefault('MASTER_PORT', '29500')
+        os.environ['RANK'] = os.environ['SLURM_PROCID']
+        os.environ['WORLD_SIZE'] = os.environ['SLURM_NTASKS']
+        os.environ['LOCAL_RANK'] = os.environ.get('SLURM_LOCALID', '0')
+    dist_cfg = dict(cfg.get('env_cfg', {}).get('dist_cfg', {}))
+    backend = dist_cfg.pop('backend', 'gloo')
+    if 'timeout' in dist_cfg:
+        import datetime
+        dist_cfg['timeout'] = datetime.timedelta(seconds=dist_cfg['timeout'])
+    torch_dist.init_process_group(backend=backend, init_method='env://',
+                                  **dist_cfg)
+    return True
 
 
 def add_reliability_hooks(cfg: Config) -> Config:

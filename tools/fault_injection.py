@@ -1,0 +1,199 @@
+"""Kill a training run with SIGKILL N times, resume it, compare the result.
+
+    python tools/fault_injection.py CONFIG [--kills 3] [--seed 0]
+        [--work-dir DIR] [--ckpt-interval 1] [--threads 1]
+        [--cfg-options k=v ...]
+
+1. A reference run trains CONFIG without interruption.
+2. The faulty run trains the same config; N times, at a random moment
+   (after a random number of logged iterations, plus a random delay that
+   often lands inside a checkpoint write), it is killed with SIGKILL and
+   restarted with ``--resume``.  The last restart runs to the end.
+3. The final checkpoints (every parameter and buffer, the optimizer state)
+   and the final validation metrics are compared and printed.
+
+Both runs use ``randomness.deterministic=True``, the same seed and the same
+number of CPU threads (``--threads``): the result is expected to be
+bit-identical (exit status 0, else 1).  Use an iteration-based config (the
+toy segmentation configs) or checkpoint epoch-based ones every epoch.  The
+logger interval is forced to 1 (kills are timed by the log).  See
+docs/reliability.md.
+"""
+import argparse
+import os
+import os.path as osp
+import random
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+TRAIN = osp.join(REPO, 'tools', 'train.py')
+TRAIN_LINE = re.compile(r'(Iter|Epoch)\(train\)')
+VAL_LINE = re.compile(r'(Iter|Epoch)\(val\).*?\]\s+(.*)$')
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('config')
+    parser.add_argument('--kills', type=int, default=3)
+    parser.add_argument('--seed', type=int, default=0,
+                        help='seed of the training runs and of the kills')
+    parser.add_argument('--work-dir', default=None)
+    parser.add_argument('--ckpt-interval', type=int, default=1)
+    parser.add_argument('--threads', type=int, default=1)
+    parser.add_argument('--max-delay', type=float, default=1.0,
+                        help='random extra seconds before a kill')
+    parser.add_argument('--atol', type=float, default=0.0,
+                        help='tolerated max |difference| of the weights')
+    parser.add_argument('--cfg-options', nargs='+', default=[])
+    return parser.parse_args(argv)
+
+
+def _train_cmd(args, work_dir, resume):
+    options = [
+        f'randomness.seed={args.seed}', 'randomness.deterministic=True',
+        'default_hooks.logger.interval=1',
+        f'default_hooks.checkpoint.interval={args.ckpt_interval}',
+        *args.cfg_options
+    ]
+    cmd = [sys.executable, TRAIN, args.config, '--work-dir', work_dir]
+    if resume:
+        cmd.append('--resume')
+    return cmd + ['--cfg-options', *options]
+
+
+def _launch(cmd, log_path, env):
+    """Start a run; a thread copies its output to ``log_path`` and counts
+    logged training iterations."""
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, env=env)
+    state = dict(train_lines=0, val=None)
+
+    def pump():
+        with open(log_path, 'a') as log:
+            for line in proc.stdout:
+                log.write(line)
+                if TRAIN_LINE.search(line):
+                    state['train_lines'] += 1
+                match = VAL_LINE.search(line)
+                if match and 'eta:' not in line:
+                    state['val'] = match.group(2)
+
+    thread = threading.Thread(target=pump, daemon=True)
+    thread.start()
+    return proc, thread, state
+
+
+def _metrics(text):
+    if not text:
+        return {}
+    pairs = re.findall(r'(\S+): (-?[\d.]+|nan)', text)
+    return {k: float(v) for k, v in pairs if 'time' not in k}
+
+
+def _final_checkpoint(work_dir):
+    with open(osp.join(work_dir, 'last_checkpoint')) as f:
+        return f.read().strip()
+
+
+def compare_checkpoints(path_a, path_b):
+    """(number of tensors, number that differ, max |difference|)."""
+    import torch
+    a = torch.load(path_a, map_location='cpu', weights_only=True)
+    b = torch.load(path_b, map_location='cpu', weights_only=True)
+    tensors = [(a['state_dict'][k], b['state_dict'].get(k))
+               for k in a['state_dict']]
+    for idx, slot in a.get('optimizer', {}).get('state', {}).items():
+        for key, value in slot.items():
+            if hasattr(value, 'shape'):
+                tensors.append(
+                    (value, b['optimizer']['state'][idx].get(key)))
+    differ, worst = 0, 0.0
+    for x, y in tensors:
+        if y is None or x.shape != y.shape:
+            differ += 1
+            worst = float('inf')
+        elif not torch.equal(x, y):
+            differ += 1
+            worst = max(worst, (x.double() - y.double()).abs().max().item())
+    return len(tensors), differ, worst
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    name = osp.splitext(osp.basename(args.config))[0]
+    root = args.work_dir or osp.join('work_dirs', f'fault_injection_{name}')
+    ref_dir, run_dir = osp.join(root, 'reference'), osp.join(root, 'faulty')
+    for folder in (ref_dir, run_dir):
+        if osp.exists(osp.join(folder, 'last_checkpoint')):
+            sys.exit(f'{folder} already holds a run; use a new --work-dir')
+        os.makedirs(folder, exist_ok=True)
+    env = dict(os.environ, OMP_NUM_THREADS=str(args.threads),
+               MKL_NUM_THREADS=str(args.threads))
+    rng = random.Random(args.seed)
+
+    start = time.time()
+    proc, thread, ref_state = _launch(
+        _train_cmd(args, ref_dir, resume=False),
+        osp.join(root, 'reference.log'), env)
+    if proc.wait() != 0:
+        sys.exit(f'the reference run failed, see {root}/reference.log')
+    thread.join()
+    ref_seconds = time.time() - start
+    total = ref_state['train_lines']
+    print(f'reference: {total} logged iterations in {ref_seconds:.1f} s')
+
+    kills = []
+    start = time.time()
+    for cycle in range(args.kills + 1):
+        proc, thread, state = _launch(
+            _train_cmd(args, run_dir, resume=True),
+            osp.join(root, 'faulty.log'), env)
+        if cycle == args.kills:
+            break
+        target = rng.randint(1, max(1, total // (args.kills + 1)))
+        delay = rng.uniform(0, args.max_delay)
+        while state['train_lines'] < target and proc.poll() is None:
+            time.sleep(0.02)
+        time.sleep(delay)
+        if proc.poll() is not None:
+            print(f'kill {cycle + 1}: the run had already finished')
+            break
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        thread.join()
+        kills.append((state['train_lines'], round(delay, 2)))
+        print(f'kill {cycle + 1}: SIGKILL after {state["train_lines"]} '
+              f'logged iterations of this restart (+{delay:.2f} s)')
+    if proc.wait() != 0:
+        sys.exit(f'the resumed run failed, see {root}/faulty.log')
+    thread.join()
+    faulty_seconds = time.time() - start
+
+    ref_ckpt, run_ckpt = _final_checkpoint(ref_dir), _final_checkpoint(
+        run_dir)
+    count, differ, worst = compare_checkpoints(ref_ckpt, run_ckpt)
+    ref_metrics, run_metrics = _metrics(ref_state['val']), _metrics(
+        state['val'])
+    same_metrics = ref_metrics == run_metrics
+    print(f'kills survived: {len(kills)} {kills}')
+    print(f'wall time: reference {ref_seconds:.1f} s, faulty run with '
+          f'restarts {faulty_seconds:.1f} s')
+    print(f'final checkpoints: {ref_ckpt} vs {run_ckpt}')
+    print(f'tensors compared (weights, buffers, optimizer state): {count}; '
+          f'different: {differ}; max |difference|: {worst:g}')
+    print(f'reference metrics: {ref_metrics}')
+    print(f'resumed metrics:   {run_metrics}')
+    identical = differ == 0 and same_metrics
+    ok = worst <= args.atol and (same_metrics or args.atol > 0)
+    print('RESULT:', 'IDENTICAL' if identical else
+          ('WITHIN TOLERANCE' if ok else 'DIFFERENT'))
+    return 0 if ok else 1
+
+
+if __name__ == '__main__':
+    sys.exit(main())
