@@ -53,10 +53,12 @@ test_pipeline = [
     dict(type='Resize', scale=(32, 32)),
     dict(type='PackInputs'),
 ]
+# The infinite sampler suits the iteration loop: with DefaultSampler mmengine
+# restarts the exhausted loader (with a 2 s pause) every pass of the tiny set.
 train_dataloader = dict(
     batch_size=8,
     num_workers=0,
-    sampler=dict(type='DefaultSampler', shuffle=True),
+    sampler=dict(type='InfiniteSampler', shuffle=True),
     dataset=dict(
         type='CustomDataset',
         data_root=data_root,
