@@ -32,7 +32,7 @@ import time
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 TRAIN = osp.join(REPO, 'tools', 'train.py')
-TRAIN_LINE = re.compile(r'(Iter|Epoch)\(train\)')
+TRAIN_LINE = re.compile(r'(Iter|Epoch)\(train\).*?\[\s*(\d+)/')
 VAL_LINE = re.compile(r'(Iter|Epoch)\(val\).*?\]\s+(.*)$')
 
 
@@ -71,14 +71,16 @@ def _launch(cmd, log_path, env):
     logged training iterations."""
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True, env=env)
-    state = dict(train_lines=0, val=None)
+    state = dict(train_lines=0, last_iter=None, val=None)
 
     def pump():
         with open(log_path, 'a') as log:
             for line in proc.stdout:
                 log.write(line)
-                if TRAIN_LINE.search(line):
+                match = TRAIN_LINE.search(line)
+                if match:
                     state['train_lines'] += 1
+                    state['last_iter'] = int(match.group(2))
                 match = VAL_LINE.search(line)
                 if match and 'eta:' not in line:
                     state['val'] = match.group(2)
@@ -103,8 +105,10 @@ def _final_checkpoint(work_dir):
 def compare_checkpoints(path_a, path_b):
     """(number of tensors, number that differ, max |difference|)."""
     import torch
-    a = torch.load(path_a, map_location='cpu', weights_only=True)
-    b = torch.load(path_b, map_location='cpu', weights_only=True)
+    sys.path.insert(0, REPO)
+    from selfkd_seg.compat import safe_torch_load  # allow-lists mmengine types
+    a = safe_torch_load(path_a, map_location='cpu')
+    b = safe_torch_load(path_b, map_location='cpu')
     tensors = [(a['state_dict'][k], b['state_dict'].get(k))
                for k in a['state_dict']]
     for idx, slot in a.get('optimizer', {}).get('state', {}).items():
@@ -147,17 +151,19 @@ def main(argv=None):
     total = ref_state['train_lines']
     print(f'reference: {total} logged iterations in {ref_seconds:.1f} s')
 
+    # kill moments: distinct random iterations of the whole run, in order
+    targets = sorted(rng.sample(range(1, total), min(args.kills, total - 1)))
     kills = []
     start = time.time()
     for cycle in range(args.kills + 1):
         proc, thread, state = _launch(
             _train_cmd(args, run_dir, resume=True),
             osp.join(root, 'faulty.log'), env)
-        if cycle == args.kills:
+        if cycle == len(targets):
             break
-        target = rng.randint(1, max(1, total // (args.kills + 1)))
+        target = targets[cycle]
         delay = rng.uniform(0, args.max_delay)
-        while state['train_lines'] < target and proc.poll() is None:
+        while (state['last_iter'] or 0) < target and proc.poll() is None:
             time.sleep(0.02)
         time.sleep(delay)
         if proc.poll() is not None:
@@ -166,9 +172,10 @@ def main(argv=None):
         proc.send_signal(signal.SIGKILL)
         proc.wait()
         thread.join()
-        kills.append((state['train_lines'], round(delay, 2)))
-        print(f'kill {cycle + 1}: SIGKILL after {state["train_lines"]} '
-              f'logged iterations of this restart (+{delay:.2f} s)')
+        kills.append(state['last_iter'])
+        print(f'kill {cycle + 1}: SIGKILL {delay:.2f} s after logging '
+              f'iteration {state["last_iter"]} ({state["train_lines"]} '
+              'iterations trained by this restart)')
     if proc.wait() != 0:
         sys.exit(f'the resumed run failed, see {root}/faulty.log')
     thread.join()
@@ -180,7 +187,7 @@ def main(argv=None):
     ref_metrics, run_metrics = _metrics(ref_state['val']), _metrics(
         state['val'])
     same_metrics = ref_metrics == run_metrics
-    print(f'kills survived: {len(kills)} {kills}')
+    print(f'kills survived: {len(kills)} (after logged iterations {kills})')
     print(f'wall time: reference {ref_seconds:.1f} s, faulty run with '
           f'restarts {faulty_seconds:.1f} s')
     print(f'final checkpoints: {ref_ckpt} vs {run_ckpt}')
