@@ -20,8 +20,8 @@ from mmengine.config import DictAction  # noqa: E402
 from mmengine.registry import RUNNERS  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
-from selfkd_seg.engine.cli import (init_cpu_distributed, load_config,  # noqa: E402,E501
-                                   prepare_train_cfg)
+from selfkd_seg.engine.cli import (  # noqa: E402
+    init_cpu_distributed, load_config, prepare_train_cfg)
 from selfkd_seg.engine.hooks import (NonFiniteLossError,  # noqa: E402
                                      TrainingInterrupted)
 

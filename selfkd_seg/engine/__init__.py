@@ -1,5 +1,6 @@
 from . import hooks  # noqa: F401
-from .checkpoint_io import (find_resumable_checkpoint, install_atomic_local_backend,
+from .checkpoint_io import (find_resumable_checkpoint,
+                            install_atomic_local_backend,
                             is_complete_checkpoint)
 from .optim_wrappers import AutocastOptimWrapper, amp_optim_wrapper_cfg
 

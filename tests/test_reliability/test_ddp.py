@@ -51,7 +51,8 @@ def ddp_records(toy_data, tmp_path_factory):
     env = dict(os.environ, OMP_NUM_THREADS='1')
     proc = subprocess.run(
         [sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node',
-         '2', '--master_port', str(_free_port()), osp.join(HERE, 'ddp_driver.py'), out,
+         '2', '--master_port', str(_free_port()),
+         osp.join(HERE, 'ddp_driver.py'), out,
          *configs],
         env=env, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
