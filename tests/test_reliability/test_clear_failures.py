@@ -65,8 +65,12 @@ def test_nonfinite_loss_stops_naming_term_iteration_and_last_checkpoint(
     cfg.custom_hooks.append(dict(type='_TestActionHook', at=3, action='nan'))
     runner = Runner.from_cfg(cfg)
     good = osp.join(str(tmp_path), 'iter_2.pth')
-    with pytest.raises(NonFiniteLossError) as err:
-        runner.train()
+    previous = signal.getsignal(signal.SIGINT)
+    try:
+        with pytest.raises(NonFiniteLossError) as err:
+            runner.train()
+    finally:  # the interrupt hook's handler stays when training raises
+        signal.signal(signal.SIGINT, previous)
     message = str(err.value)
     assert 'iteration 3' in message
     assert 'decode.loss_ce=nan' in message
