@@ -46,7 +46,9 @@ class InterruptCheckpointHook(Hook):
     they all stop after the same iteration.
 
     Iteration-based loops resume from it exactly; epoch-based loops resume
-    mmengine-style at the start of the interrupted epoch.
+    mmengine-style at the start of the interrupted epoch.  The handlers are
+    removed after training; if training ends with another exception they
+    stay until the process exits (as ``tools/train.py`` does).
 
     Args:
         signals (Sequence[str]): Signals to catch. Default: SIGINT, SIGTERM.
