@@ -14,7 +14,7 @@ model = dict(
             min_level=2,
             max_level=7,
             backbone_min_level=2,
-            norm_cfg=dict(type='BN', momentum=0.01, eps=1e-3))),
+            norm_cfg=dict(type='BN', momentum=0.1, eps=1e-3))),
     distill=dict(
         alpha=1.0,
         beta=50.0,

@@ -83,6 +83,12 @@ class EfficientNetBackbone(BaseModule):
             Default: True.
         drop_connect_rate (float, optional): Override the package's
             stochastic depth rate (0.2 for every arch). Default: None.
+        bn_momentum (float, optional): Override the BN momentum (PyTorch
+            convention) of every BN layer. The package uses TF's 0.99, i.e.
+            0.01 here, right for long ImageNet-style schedules; for runs of
+            a few hundred iterations from scratch the running statistics
+            then lag far behind and eval-mode predictions collapse: use 0.1.
+            Default: None (keep 0.01).
         init_cfg (dict, optional): Initialization config; cannot be combined
             with ``pretrained``. Default: None.
     """
@@ -96,6 +102,7 @@ class EfficientNetBackbone(BaseModule):
                  norm_eval: bool = False,
                  memory_efficient_swish: bool = True,
                  drop_connect_rate: Optional[float] = None,
+                 bn_momentum: Optional[float] = None,
                  init_cfg: Optional[dict] = None):
         super().__init__(init_cfg)
         model_name = f'efficientnet-{arch}'
@@ -137,6 +144,10 @@ class EfficientNetBackbone(BaseModule):
         self._blocks = net._blocks
         self._swish = net._swish
         self._drop_connect_rate = net._global_params.drop_connect_rate
+        if bn_momentum is not None:
+            for module in self.modules():
+                if isinstance(module, nn.modules.batchnorm._BatchNorm):
+                    module.momentum = bn_momentum
 
         self._endpoint_blocks, self._endpoint_channels = self._find_endpoints()
         self._freeze_stages()

@@ -161,3 +161,13 @@ def test_registered_in_root_registry():
     from mmengine.registry import MODELS
     model = MODELS.build(dict(type='EfficientNetBackbone', arch='b0'))
     assert isinstance(model, EfficientNetBackbone)
+
+
+def test_bn_momentum_override_reaches_every_bn_layer():
+    from selfkd_seg.models.backbones.efficientnet import EfficientNetBackbone
+    default = EfficientNetBackbone(arch='b0')
+    fast = EfficientNetBackbone(arch='b0', bn_momentum=0.1)
+    bns = [m for m in fast.modules() if isinstance(m, torch.nn.BatchNorm2d)]
+    assert bns and all(m.momentum == 0.1 for m in bns)
+    assert all(m.momentum == pytest.approx(0.01) for m in default.modules()
+               if isinstance(m, torch.nn.BatchNorm2d))
