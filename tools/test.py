@@ -18,7 +18,8 @@ from mmengine.config import DictAction  # noqa: E402
 from mmengine.registry import RUNNERS  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
-from selfkd_seg.engine.cli import load_config, prepare_test_cfg  # noqa: E402
+from selfkd_seg.engine.cli import (init_cpu_distributed,  # noqa: E402
+                                   load_config, prepare_test_cfg)
 
 
 def parse_args(argv=None):
@@ -66,6 +67,7 @@ def main(argv=None):
         show_dir=args.show_dir,
         wait_time=args.wait_time,
         launcher=args.launcher)
+    init_cpu_distributed(cfg)  # mmengine's init_dist needs a GPU
     runner = RUNNERS.build(cfg) if 'runner_type' in cfg else Runner.from_cfg(
         cfg)
     metrics = runner.test()
