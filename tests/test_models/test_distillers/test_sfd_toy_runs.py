@@ -202,6 +202,7 @@ def test_seg_toy_train_val_resume_export(tiny_seg_cfg, tmp_path):
     assert hook.num_updates == 1
     for key, value in state['snapshot'].items():
         assert torch.equal(hook._snapshot[key], value), key
+    assert torch.equal(hook._generator.get_state(), state['generator'])
     resumed.train()
     assert resumed.iter == 3 and hook.num_updates == 2
 
