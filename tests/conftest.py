@@ -16,6 +16,17 @@ REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 torch.set_num_threads(1)
 
 
+@pytest.fixture(autouse=True, scope='session')
+def fast_config_text():
+    """Skip yapf when a Runner prints and dumps its config: ~1 s per call,
+    several calls per Runner.  The unformatted text is the same config."""
+    import mmengine.config.config as config_module
+    original = config_module.FormatCode
+    config_module.FormatCode = lambda text, **kwargs: (text, False)
+    yield
+    config_module.FormatCode = original
+
+
 @pytest.fixture(autouse=True)
 def isolated_default_scope():
     """A test's ``init_default_scope('mmseg')`` (or a Runner's) must not
