@@ -17,9 +17,7 @@ the machine.
 """
 import argparse
 import os.path as osp
-import statistics
 import sys
-import time
 
 sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
 
@@ -29,6 +27,8 @@ from mmengine.config import Config  # noqa: E402
 from mmengine.registry import MODELS, init_default_scope  # noqa: E402
 from mmengine.structures import PixelData  # noqa: E402
 
+from selfkd_seg.apis.benchmark import (interleaved_medians,  # noqa: E402
+                                       train_step)
 from selfkd_seg.apis.complexity import complexity_report  # noqa: E402
 from selfkd_seg.engine.cli import replace_sync_bn  # noqa: E402
 from selfkd_seg.models.utils.distill import strip_distill_only  # noqa: E402
@@ -63,25 +63,6 @@ def fake_batch(batch, size, num_classes):
     return inputs, samples
 
 
-def train_step(model, optimizer, inputs, samples):
-    losses = model.loss(inputs, samples)
-    loss = sum(v for k, v in losses.items() if 'loss' in k)
-    optimizer.zero_grad()
-    loss.backward()
-    optimizer.step()
-
-
-def interleaved_medians(fns: dict, steps: int, warmup: int = 2) -> dict:
-    for _ in range(warmup):
-        for fn in fns.values():
-            fn()
-    times = {name: [] for name in fns}
-    for _ in range(steps):
-        for name, fn in fns.items():
-            start = time.perf_counter()
-            fn()
-            times[name].append(time.perf_counter() - start)
-    return {name: statistics.median(t) for name, t in times.items()}
 
 
 def main(argv=None):

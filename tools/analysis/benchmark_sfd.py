@@ -37,6 +37,8 @@ from mmengine.config import Config  # noqa: E402
 from mmengine.logging import MMLogger  # noqa: E402
 from mmengine.registry import MODELS, init_default_scope  # noqa: E402
 
+from selfkd_seg.apis.benchmark import (interleaved_medians,  # noqa: E402
+                                       train_step)
 from selfkd_seg.engine.hooks import SelfDistillHook  # noqa: E402
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -104,30 +106,11 @@ def fake_batch(batch: int, size, num_classes: int):
     return inputs, [DataSample().set_gt_label(int(y)) for y in labels]
 
 
-def train_step(model, optimizer, inputs, samples):
-    losses = model.loss(inputs, samples)
-    loss = sum(v for k, v in losses.items() if 'loss' in k)
-    optimizer.zero_grad()
-    loss.backward()
-    optimizer.step()
-
 
 def sgd(model):
     return torch.optim.SGD([p for p in model.parameters() if p.requires_grad],
                            lr=1e-3, momentum=0.9, weight_decay=5e-4)
 
-
-def interleaved_medians(fns: dict, steps: int, warmup: int = 2) -> dict:
-    for _ in range(warmup):
-        for fn in fns.values():
-            fn()
-    times = {name: [] for name in fns}
-    for _ in range(steps):
-        for name, fn in fns.items():
-            start = time.perf_counter()
-            fn()
-            times[name].append(time.perf_counter() - start)
-    return {name: statistics.median(t) for name, t in times.items()}
 
 
 class _Call(nn.Module):

@@ -27,6 +27,7 @@ import torch  # noqa: E402
 from mmengine.config import Config  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
+from selfkd_seg.apis.benchmark import toy_cls_recipe  # noqa: E402
 from selfkd_seg.datasets.toy_cls import make_toy_cls  # noqa: E402
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -63,29 +64,9 @@ def run_cfg(args, method, seed, data_root, num_classes):
     elif method == 'frskd_sla':
         model.type = 'FRSKDSLAClassifier'
         model.sla = dict(num_rotations=4, aux_weight=1.0)
-    train_pipeline = [
-        dict(type='LoadImageFromFile'),
-        dict(type='RandomCrop', crop_size=32, padding=4),
-        dict(type='RandomFlip', prob=0.5, direction='horizontal'),
-        dict(type='PackInputs'),
-    ]
-    for split in ('train', 'val', 'test'):
-        loader = cfg[f'{split}_dataloader']
-        loader.dataset.data_root = data_root
-        loader.batch_size = args.batch
-    cfg.train_dataloader.dataset.pipeline = train_pipeline
-    cfg.optim_wrapper.optimizer.lr = args.lr
-    cfg.param_scheduler = dict(
-        type='CosineAnnealingLR', by_epoch=True, T_max=args.epochs)
-    cfg.train_cfg = dict(
-        by_epoch=True, max_epochs=args.epochs, val_interval=args.epochs)
-    cfg.randomness = dict(seed=seed, deterministic=False)
-    cfg.default_hooks.logger = dict(type='LoggerHook', interval=50)
-    cfg.default_hooks.checkpoint = dict(
-        type='CheckpointHook', interval=args.epochs, max_keep_ckpts=1)
-    cfg.work_dir = osp.join(args.work_dir, f'{method}_seed{seed}')
-    cfg.log_level = 'WARNING'
-    return cfg
+    return toy_cls_recipe(
+        cfg, data_root, osp.join(args.work_dir, f'{method}_seed{seed}'),
+        batch=args.batch, lr=args.lr, epochs=args.epochs, seed=seed)
 
 
 def train_and_eval(cfg):

@@ -32,6 +32,7 @@ import torch  # noqa: E402
 from mmengine.config import Config  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
+from selfkd_seg.apis.benchmark import toy_cls_recipe  # noqa: E402
 from selfkd_seg.datasets.toy_cls import make_toy_cls  # noqa: E402
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -82,29 +83,10 @@ def run_cfg(args, method, seed, data_root, num_classes, epochs,
                      random_flip=True, flip_prob=0.5, by_epoch=True)
             ]
     cfg.model.data_preprocessor = cfg.data_preprocessor
-    train_pipeline = [
-        dict(type='LoadImageFromFile'),
-        dict(type='RandomCrop', crop_size=32, padding=4),
-        dict(type='RandomFlip', prob=0.5, direction='horizontal'),
-        dict(type='PackInputs'),
-    ]
-    for split in ('train', 'val', 'test'):
-        loader = cfg[f'{split}_dataloader']
-        loader.dataset.data_root = data_root
-        loader.batch_size = args.batch
-    cfg.train_dataloader.dataset.pipeline = train_pipeline
-    cfg.optim_wrapper.optimizer.lr = args.lr
-    cfg.param_scheduler = dict(
-        type='CosineAnnealingLR', by_epoch=True, T_max=epochs)
-    cfg.train_cfg = dict(by_epoch=True, max_epochs=epochs, val_interval=epochs)
-    cfg.randomness = dict(seed=seed, deterministic=False)
-    cfg.default_hooks.logger = dict(type='LoggerHook', interval=50)
-    cfg.default_hooks.checkpoint = dict(
-        type='CheckpointHook', interval=epochs, max_keep_ckpts=1)
     cfg.log_processor = dict(by_epoch=True)
-    cfg.work_dir = osp.join(args.work_dir, f'{method}_seed{seed}')
-    cfg.log_level = 'WARNING'
-    return cfg
+    return toy_cls_recipe(
+        cfg, data_root, osp.join(args.work_dir, f'{method}_seed{seed}'),
+        batch=args.batch, lr=args.lr, epochs=epochs, seed=seed)
 
 
 def train_and_eval(cfg):
