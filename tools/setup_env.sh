@@ -24,7 +24,6 @@ if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$(stamp_of)" ] \
   exit 0
 fi
 echo "[setup] installing the pinned stack (torch 2.14.1, mmengine 0.10.7, mmcv-lite 2.1.0, mmseg 1.2.2, mmpretrain 1.2.0) ..."
-"$VENV/bin/python" -m pip install --quiet --upgrade pip
 "$VENV/bin/python" -m pip install --quiet -r "$ROOT/requirements.txt"
 "$VENV/bin/python" -m pip install --quiet --no-deps --no-build-isolation -e "$ROOT"
 "$VENV/bin/python" -c "import selfkd_seg, mmseg.models, mmpretrain.models; print('[setup] selfkd_seg', selfkd_seg.__version__, 'imports with mmseg and mmpretrain')"
