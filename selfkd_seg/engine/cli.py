@@ -24,8 +24,32 @@ RELIABILITY_HOOKS = ('RNGStateHook', 'NonFiniteLossHook',
                      'InterruptCheckpointHook')
 
 
+# mmpretrain datasets whose ``download`` defaults to True
+DOWNLOADING_DATASETS = ('CIFAR10', 'CIFAR100', 'MNIST', 'FashionMNIST')
+
+
+def find_downloading_datasets(node, where: str = 'cfg') -> list:
+    """Config paths of datasets that would download at run time."""
+    found = []
+    if isinstance(node, (dict, ConfigDict)):
+        kind = str(node.get('type', '')).split('.')[-1]
+        if kind in DOWNLOADING_DATASETS and node.get('download', True):
+            found.append(where)
+        for key, value in node.items():
+            found += find_downloading_datasets(value, f'{where}.{key}')
+    elif isinstance(node, (list, tuple)):
+        for i, value in enumerate(node):
+            found += find_downloading_datasets(value, f'{where}[{i}]')
+    return found
+
+
 def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
-    """Read a config, apply ``--cfg-options`` and check its scope."""
+    """Read a config, apply ``--cfg-options`` and check its scope.
+
+    A dataset that would download at run time (mmpretrain's CIFAR datasets
+    default to ``download=True``) is refused: training must never depend on
+    the network; put the data in place and set ``download=False``.
+    """
     if not osp.isfile(path):
         raise FileNotFoundError(f'config file {path!r} does not exist')
     cfg = Config.fromfile(path)
@@ -36,6 +60,16 @@ def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
         raise ValueError(f'{path}: default_scope must be one of '
                          f'{SUPPORTED_SCOPES} (it decides whether mmseg or '
                          f'mmpretrain runs the config), got {scope!r}')
+    downloading = [
+        where for key in ('train_dataloader', 'val_dataloader',
+                          'test_dataloader') if key in cfg
+        for where in find_downloading_datasets(cfg[key], key)
+    ]
+    if downloading:
+        raise ValueError(
+            f'{path}: {", ".join(downloading)} would download its data at '
+            'run time (download defaults to True); put the dataset under '
+            'its data_root (or data_prefix) and set download=False')
     return cfg
 
 

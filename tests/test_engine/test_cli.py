@@ -1,0 +1,56 @@
+"""What tools/train.py and tools/test.py do to a config."""
+import os.path as osp
+
+import pytest
+from mmengine.config import Config
+
+import selfkd_seg  # noqa: F401
+from selfkd_seg.engine.cli import (load_config, prepare_test_cfg,
+                                   prepare_train_cfg, replace_sync_bn)
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+CIFAR_CFG = osp.join(REPO, 'configs', 'frskd_cls',
+                     'frskd_wrn16_2_cifar100.py')
+SEG_CFG = osp.join(REPO, 'configs', 'frskd_seg',
+                   'frskd_efficientdet_d0_voc07_12_60e.py')
+
+
+def test_a_config_that_would_download_cifar_is_refused():
+    cfg = load_config(CIFAR_CFG)  # the shipped configs never download
+    assert cfg.train_dataloader.dataset.download is False
+    with pytest.raises(ValueError,
+                       match=r'train_dataloader.dataset would download'):
+        load_config(CIFAR_CFG,
+                    {'train_dataloader.dataset.download': True})
+
+
+def test_unknown_scope_and_missing_files_fail_clearly(tmp_path):
+    bad = tmp_path / 'bad.py'
+    bad.write_text("default_scope = 'mmdet'\n")
+    with pytest.raises(ValueError, match="default_scope must be one of"):
+        load_config(str(bad))
+    with pytest.raises(FileNotFoundError, match='nope.py'):
+        load_config(str(tmp_path / 'nope.py'))
+    with pytest.raises(FileNotFoundError, match='missing.pth'):
+        prepare_test_cfg(load_config(SEG_CFG), SEG_CFG,
+                         str(tmp_path / 'missing.pth'))
+
+
+def test_single_process_runs_replace_sync_bn():
+    cfg = load_config(SEG_CFG)
+    assert cfg.model.neck.norm_cfg.type == 'SyncBN'
+    prepare_train_cfg(cfg, SEG_CFG, work_dir='/tmp/x')
+    assert cfg.model.neck.norm_cfg.type == 'BN'
+    assert cfg.model.self_teacher.neck.norm_cfg.type == 'BN'
+    assert replace_sync_bn(cfg.model) == 0
+
+
+def test_resume_switches(tmp_path):
+    # nothing to resume from in an empty work dir: train from scratch
+    cfg = prepare_train_cfg(load_config(SEG_CFG), SEG_CFG,
+                            work_dir=str(tmp_path), resume='auto')
+    assert cfg.resume is False and cfg.load_from is None
+    with pytest.raises(FileNotFoundError, match='no_such.pth'):
+        prepare_train_cfg(load_config(SEG_CFG), SEG_CFG,
+                          work_dir=str(tmp_path), resume='no_such.pth')
+    assert isinstance(cfg, Config)
