@@ -1,11 +1,12 @@
 """Write the deployable student of a distillation checkpoint."""
-import os
+import io
 import os.path as osp
 from collections import OrderedDict
 
 import torch
 
 from selfkd_seg.compat import safe_torch_load
+from selfkd_seg.engine.checkpoint_io import atomic_write_bytes
 from selfkd_seg.models.utils.distill import (DISTILL_ONLY_PREFIXES,
                                              split_student_state_dict)
 
@@ -50,11 +51,9 @@ def export_student_checkpoint(src: str, dst: str) -> dict:
                                           'experiment_name', 'epoch', 'iter')
     }
     meta['exported_from'] = osp.basename(src)
-    out_dir = osp.dirname(osp.abspath(dst))
-    os.makedirs(out_dir, exist_ok=True)
-    tmp = f'{dst}.tmp'
-    torch.save(dict(meta=meta, state_dict=student), tmp)
-    os.replace(tmp, dst)  # never leave a truncated file under dst
+    buffer = io.BytesIO()
+    torch.save(dict(meta=meta, state_dict=student), buffer)
+    atomic_write_bytes(buffer.getvalue(), dst)  # never a truncated dst
     dropped_roots = sorted({k.split('.', 1)[0] for k in dropped})
     return dict(
         kept_keys=len(student),
