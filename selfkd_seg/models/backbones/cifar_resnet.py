@@ -112,8 +112,36 @@ def run_res_layer(layer: nn.Sequential,
     return pre, x
 
 
+class ResidualStagesMixin:
+    """Stem (conv1 + bn1 + ReLU) then ``layer1..layerN`` residual stages.
+
+    Shared by :class:`CIFARResNet` and ``CIFARResNet18``: one pass gives
+    the pre- and post-ReLU output of every stage's last block.
+    """
+
+    @property
+    def stages(self) -> List[nn.Sequential]:
+        return [getattr(self, f'layer{i + 1}') for i in range(self.num_stages)]
+
+    def forward_stages(
+            self, x: torch.Tensor
+    ) -> Tuple[List[torch.Tensor], List[torch.Tensor]]:
+        x = F.relu(self.bn1(self.conv1(x)))
+        pre_feats, post_feats = [], []
+        for layer in self.stages:
+            pre, x = run_res_layer(layer, x)
+            pre_feats.append(pre)
+            post_feats.append(x)
+        return pre_feats, post_feats
+
+    def get_bn_before_relu(self) -> List[nn.Module]:
+        """The last block's final norm (``bn2`` / ``bn3``) of every stage,
+        as RepDistiller / Overhaul."""
+        return [layer[-1].last_norm for layer in self.stages]
+
+
 @MODELS.register_module()
-class CIFARResNet(CIFARBackbone):
+class CIFARResNet(ResidualStagesMixin, CIFARBackbone):
     """CIFAR ResNet of RepDistiller (after fb.resnet.torch), backbone only.
 
     From `Deep Residual Learning for Image Recognition
@@ -195,22 +223,3 @@ class CIFARResNet(CIFARBackbone):
             raise ValueError('arch channels must have 4 entries (stem, c1, '
                              f'c2, c3), got {channels}')
         return depth, channels
-
-    @property
-    def stages(self) -> List[nn.Sequential]:
-        return [getattr(self, f'layer{i + 1}') for i in range(3)]
-
-    def forward_stages(
-            self, x: torch.Tensor
-    ) -> Tuple[List[torch.Tensor], List[torch.Tensor]]:
-        x = F.relu(self.bn1(self.conv1(x)))
-        pre_feats, post_feats = [], []
-        for layer in self.stages:
-            pre, x = run_res_layer(layer, x)
-            pre_feats.append(pre)
-            post_feats.append(x)
-        return pre_feats, post_feats
-
-    def get_bn_before_relu(self) -> List[nn.Module]:
-        """The last block's ``bn2`` of every stage (as RepDistiller)."""
-        return [layer[-1].last_norm for layer in self.stages]

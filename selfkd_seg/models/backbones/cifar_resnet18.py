@@ -1,19 +1,16 @@
 """ImageNet-width ResNets with a CIFAR stem (FRSKD's CIFAR-ResNet18)."""
-from typing import List, Optional, Sequence, Tuple, Union
+from typing import List, Optional, Sequence, Union
 
-import torch
-import torch.nn as nn
-import torch.nn.functional as F
 from mmcv.cnn import build_norm_layer
 
 from selfkd_seg.registry import MODELS
 from .cifar_base import CIFARBackbone
-from .cifar_resnet import (BasicBlock, Bottleneck, conv3x3, make_res_layer,
-                           run_res_layer)
+from .cifar_resnet import (BasicBlock, Bottleneck, ResidualStagesMixin,
+                           conv3x3, make_res_layer)
 
 
 @MODELS.register_module()
-class CIFARResNet18(CIFARBackbone):
+class CIFARResNet18(ResidualStagesMixin, CIFARBackbone):
     """ResNet-18/34/50 for 32x32 inputs: 3x3 stride-1 stem, no max-pool.
 
     The CIFAR classifier of `FRSKD <https://arxiv.org/abs/2103.08273>`_
@@ -70,22 +67,3 @@ class CIFARResNet18(CIFARBackbone):
             stage_channels.append(in_channels)
         self.stage_channels = tuple(stage_channels)
         self._init_out_indices(out_indices)
-
-    @property
-    def stages(self) -> List[nn.Sequential]:
-        return [getattr(self, f'layer{i + 1}') for i in range(4)]
-
-    def forward_stages(
-            self, x: torch.Tensor
-    ) -> Tuple[List[torch.Tensor], List[torch.Tensor]]:
-        x = F.relu(self.bn1(self.conv1(x)))
-        pre_feats, post_feats = [], []
-        for layer in self.stages:
-            pre, x = run_res_layer(layer, x)
-            pre_feats.append(pre)
-            post_feats.append(x)
-        return pre_feats, post_feats
-
-    def get_bn_before_relu(self) -> List[nn.Module]:
-        """The last block's final norm (``bn2`` / ``bn3``) of every stage."""
-        return [layer[-1].last_norm for layer in self.stages]
