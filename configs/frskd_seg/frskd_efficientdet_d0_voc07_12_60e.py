@@ -5,16 +5,9 @@
 _base_ = '../efficientdet_seg/efficientdet_d0_voc07_12_60e.py'
 model = dict(
     type='FRSKDSegmentor',
-    self_teacher=dict(
-        neck=dict(
-            type='WeightedBiFPN',
-            in_channels=[64] * 6,  # the student BiFPN's P2..P7
-            out_channels=64,
-            num_layers=2,
-            min_level=2,
-            max_level=7,
-            backbone_min_level=2,
-            norm_cfg={{_base_.norm_cfg}})),
+    # 2 more layers of the student's BiFPN (its width, levels and norm),
+    # fed with the student's P2..P7
+    self_teacher=dict(neck=dict(num_layers=2)),
     distill=dict(
         alpha=1.0,
         beta=50.0,

@@ -3,5 +3,4 @@ _base_ = './frskd_efficientdet_d0_voc07_12_60e.py'
 model = dict(
     backbone=dict(arch='b1'),
     neck=dict(out_channels=88),
-    decode_head=dict(in_channels=88),
-    self_teacher=dict(neck=dict(in_channels=[88] * 6, out_channels=88)))
+    decode_head=dict(in_channels=88))  # the self-teacher follows the neck

@@ -5,16 +5,9 @@
 _base_ = './efficientdet_d0_toy.py'
 model = dict(
     type='FRSKDSegmentor',
-    self_teacher=dict(
-        neck=dict(
-            type='WeightedBiFPN',
-            in_channels=[32] * 6,  # the student BiFPN's P2..P7
-            out_channels=32,
-            num_layers=2,
-            min_level=2,
-            max_level=7,
-            backbone_min_level=2,
-            norm_cfg=dict(type='BN', momentum=0.1, eps=1e-3))),
+    # 2 more layers of the student's BiFPN (its width, levels and norm),
+    # fed with the student's P2..P7
+    self_teacher=dict(neck=dict(num_layers=2)),
     distill=dict(
         alpha=1.0,
         beta=50.0,

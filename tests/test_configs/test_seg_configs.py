@@ -55,8 +55,12 @@ def test_frskd_voc_recipe(arch, width):
     assert model.backbone.arch == 'b' + arch[1]
     assert model.neck.num_layers == 3 and model.neck.out_channels == width
     assert (model.neck.min_level, model.neck.max_level) == (2, 7)
-    assert model.self_teacher.neck.num_layers == 2
-    assert model.self_teacher.neck.in_channels == [width] * 6
+    built = build_offline(Config.fromfile(
+        osp.join(REPO, 'configs', 'frskd_seg',
+                 f'frskd_efficientdet_{arch}_voc07_12_60e.py')))
+    assert built.self_teacher.neck.num_layers == 2
+    assert built.self_teacher.neck.in_channels == [width] * 6
+    assert built.self_teacher.neck.out_channels == width
     assert model.distill.alpha == 1.0 and model.distill.beta == 50.0
     assert model.distill.kd_loss.temperature == 1.0
     assert model.decode_head.num_classes == 21

@@ -60,9 +60,11 @@ class FRSKDSegmentor(EncoderDecoder):
         backbone, decode_head, neck, auxiliary_head, train_cfg, test_cfg,
         data_preprocessor, pretrained, init_cfg: as :class:`EncoderDecoder`.
         self_teacher (dict): ``neck`` (required: the self-teacher's BiFPN
-            layers; its ``in_channels`` default to, and must equal, the
-            student neck's outputs) and ``decode_head`` (optional; default:
-            a copy of the student's ``decode_head`` config).
+            layers. Without a ``type`` it is the student's neck config with
+            the given keys changed, e.g. ``dict(num_layers=2)``; its
+            ``in_channels`` default to, and must equal, the student neck's
+            outputs) and ``decode_head`` (optional; default: a copy of the
+            student's ``decode_head`` config).
         distill (dict): ``alpha`` (KD weight), ``beta`` (feature weight),
             ``kd_loss`` and ``feature_loss`` configs. Defaults to FRSKD's
             segmentation code: alpha 1, beta 50, KD temperature 1, AT.
@@ -102,6 +104,13 @@ class FRSKDSegmentor(EncoderDecoder):
         head_cfg = copy.deepcopy(
             dict(self_teacher.get('decode_head') or decode_head))
         neck_cfg = dict(self_teacher['neck'])
+        if 'type' not in neck_cfg:
+            # more layers of the student's own BiFPN, fed with its outputs
+            inherited = copy.deepcopy(dict(neck))
+            inherited.update(in_channels=None)
+            if 'min_level' in inherited:
+                inherited['backbone_min_level'] = inherited['min_level']
+            neck_cfg = {**inherited, **neck_cfg}
         if neck_cfg.get('in_channels') is None:
             neck_cfg['in_channels'] = self._student_levels()
         self_teacher['neck'] = neck_cfg

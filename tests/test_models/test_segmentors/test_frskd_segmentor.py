@@ -178,3 +178,15 @@ def test_self_teacher_in_channels_default_to_the_student_bifpn():
     model = MODELS.build(cfg)
     assert model.self_teacher.neck.in_channels == [8] * 6
     assert model.loss(inputs(), samples())['loss_at'] > 0
+
+
+def test_self_teacher_neck_without_type_extends_the_student_bifpn():
+    cfg = frskd_cfg(self_teacher=dict(neck=dict(num_layers=2)))
+    init_default_scope('mmseg')
+    model = MODELS.build(cfg)
+    neck = model.self_teacher.neck
+    assert type(neck) is type(model.neck)
+    assert neck.num_layers == 2 and neck.out_channels == 8
+    assert neck.in_channels == [8] * 6
+    assert (neck.min_level, neck.max_level) == (2, 7)
+    assert model.loss(inputs(), samples())['loss_at'] > 0
