@@ -36,6 +36,7 @@ setup(
     extras_require={
         'cls': ['mmpretrain>=1.2.0,<1.3.0'],
         'coco': ['pycocotools'],
+        'digits': ['scikit-learn'],
         'tests': ['pytest'],
     },
     license='Apache License 2.0',
