@@ -12,7 +12,14 @@ model = dict(
         alpha=1.0,
         beta=50.0,
         kd_loss=dict(type='KDLoss', temperature=1.0),
-        feature_loss=dict(type='ATLoss')))
+        feature_loss=dict(type='ATLoss'),
+        # AT on post-ReLU maps, as the authors' BiFPN outputs (ours end in BN)
+        feature_act=dict(type='ReLU')))
 custom_hooks = [
     dict(type='DistillWeightScheduleHook', warmup=40, ramp=20, by_epoch=True)
 ]
+# Every parameter trains (the student's P3..P7 feed the self-teacher and the
+# AT loss; the self-teacher's last layer outputs its top-down pass), so DDP
+# need not search for unused ones (the baseline model sets the search on).
+model_wrapper_cfg = dict(
+    type='MMDistributedDataParallel', find_unused_parameters=False)

@@ -44,7 +44,8 @@ def test_hook_scales_every_weight_and_restores_them_after_training():
     hook.before_train(runner_at(model))
     hook.before_train_iter(runner_at(model, it=2), 0)
     assert model.distill_weights == dict(alpha=0.0, beta=0.0)
-    hook.before_train_iter(runner_at(model, it=6), 0)
+    # iteration 5 counts as the 6th done: t = (5 + 1 - 4) / 4 = 0.5
+    hook.before_train_iter(runner_at(model, it=5), 0)
     f = math.exp(-5 * 0.25)
     assert model.distill_weights['alpha'] == pytest.approx(f)
     assert model.distill_weights['beta'] == pytest.approx(50 * f)
@@ -56,8 +57,31 @@ def test_by_epoch_uses_the_epoch_index():
     model = Distiller()
     hook = DistillWeightScheduleHook(warmup=40, ramp=20, by_epoch=True)
     hook.before_train(runner_at(model))
-    hook.before_train_iter(runner_at(model, epoch=50, it=10**6), 0)
+    hook.before_train_iter(runner_at(model, epoch=49, it=10**6), 0)
     assert model.distill_weights['alpha'] == pytest.approx(math.exp(-1.25))
+
+
+def _authors_weight(epoch, warmup=40, num_epochs=60):
+    """FRSKD segmentation main.py, written out for 0-based epochs."""
+    if epoch < warmup:
+        return 0.0
+    current = min(max(epoch + 1 - warmup, 0.0), num_epochs - warmup)
+    phase = 1.0 - current / (num_epochs - warmup)
+    return math.exp(-5.0 * phase * phase)
+
+
+@pytest.mark.parametrize('epoch', [0, 39, 40, 41, 49, 58, 59])
+def test_epochs_match_the_authors_schedule(epoch):
+    """Full weight in the last epoch (59), 0 before epoch 40, and the first
+    ramp epoch already at t = 1/20 (the old hook was one epoch late)."""
+    model = Distiller()
+    hook = DistillWeightScheduleHook(warmup=40, ramp=20, by_epoch=True)
+    hook.before_train(runner_at(model))
+    hook.before_train_iter(runner_at(model, epoch=epoch), 0)
+    assert model.distill_weights['alpha'] == pytest.approx(
+        _authors_weight(epoch), rel=1e-12)
+    if epoch == 59:
+        assert model.distill_weights['beta'] == pytest.approx(50.0)
 
 
 def test_resume_keeps_the_full_weights_not_the_scaled_ones():

@@ -30,9 +30,10 @@ class DistillWeightScheduleHook(Hook):
     The model must have a ``distill_weights`` dict (``FRSKDSegmentor``,
     ``FRSKDClassifier``, the SFD distillers).  Its values at the start of
     training are the full weights; before every training iteration the hook
-    sets each to ``full * sigmoid_rampup(progress, warmup, ramp)``.  Progress
-    is the epoch index (``by_epoch=True``, FRSKD: warm-up 40, ramp 20 of 60
-    epochs) or the iteration index.  The factor is a pure function of the
+    sets each to ``full * sigmoid_rampup(progress + 1, warmup, ramp)`` for
+    ``progress >= warmup`` (0 before).  Progress is the 0-based epoch index
+    (``by_epoch=True``, FRSKD: warm-up 40, ramp 20 of 60 epochs, full weight
+    in the last epoch as in the authors' code) or the iteration index.  The factor is a pure function of the
     runner's epoch/iteration, which checkpoints restore, so a resumed run
     continues the same schedule; the full weights are also kept in the
     checkpoint so a resume never mistakes scaled weights for full ones.
@@ -81,8 +82,16 @@ class DistillWeightScheduleHook(Hook):
                            f'weights of the model ({sorted(weights)})')
 
     def factor(self, runner) -> float:
+        """The authors' ``sigmoid_rampup(epoch + 1 - warmup, ramp)``.
+
+        The 0-based epoch (iteration) being trained counts as completed, so
+        the first ramp epoch trains at ``exp(-5 (1 - 1/ramp)^2)`` and the
+        last one (epoch 59 of FRSKD's 60) at full weight.
+        """
         progress = runner.epoch if self.by_epoch else runner.iter
-        return sigmoid_rampup(progress, self.warmup, self.ramp)
+        if progress < self.warmup:
+            return 0.0
+        return sigmoid_rampup(progress + 1, self.warmup, self.ramp)
 
     def before_train_iter(self, runner, batch_idx, data_batch=None) -> None:
         factor = self.factor(runner)

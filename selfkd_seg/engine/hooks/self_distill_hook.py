@@ -26,7 +26,7 @@ def hflip_parameter(param: torch.Tensor) -> torch.Tensor:
 class SelfDistillHook(Hook):
     """Self-distillation (SD, eq. 8) / random self-distillation (RSD, eq. 9).
 
-    `SFD: Self-boosting Feature Distillation (Li et al., IJCAI 2022)
+    `Self-boosting for Feature Distillation (Pei, Qu and Zhang, IJCAI 2022)
     <https://www.ijcai.org/proceedings/2022/0131.pdf>`_, section 3.3.  After
     every "epoch" ``t >= 2`` the parameters are blended with those saved at
     the end of the previous one::

@@ -22,7 +22,7 @@ def _check_stage_backbone(backbone: nn.Module, who: str) -> None:
 class SFDClassifier(TeacherStudentMixin, ImageClassifier):
     """SFD: a student classifier distilled from a frozen teacher's features.
 
-    `SFD: Self-boosting Feature Distillation (Li et al., IJCAI 2022)
+    `Self-boosting for Feature Distillation (Pei, Qu and Zhang, IJCAI 2022)
     <https://www.ijcai.org/proceedings/2022/0131.pdf>`_.  The student is a
     plain ``ImageClassifier`` (``backbone``, ``neck``, ``head``: encoder f and
     predictor q); the integrator g maps its stage features onto the teacher's

@@ -9,7 +9,7 @@ from mmengine.model import BaseModule
 class BaseIntegrator(BaseModule):
     """Base class: maps student stage features to the teacher's (c, h, w).
 
-    `SFD: Self-boosting Feature Distillation (Li et al., IJCAI 2022)
+    `Self-boosting for Feature Distillation (Pei, Qu and Zhang, IJCAI 2022)
     <https://www.ijcai.org/proceedings/2022/0131.pdf>`_, section 3.1.
     ``forward(feats, out_size)`` receives the student stages listed in
     ``in_channels`` (shallow to deep) and returns a ``(B, c, h, w)`` feature

@@ -1,4 +1,4 @@
-"""1x1 conv + BN connector: the "no integration" baseline."""
+"""1x1 conv + BN connector (Overhaul's), a feature-distillation baseline."""
 from typing import Sequence, Tuple
 
 import torch
@@ -13,9 +13,11 @@ class ConvBNConnector(BaseIntegrator):
     """Channel alignment by a 1x1 conv and BN on the last student stage.
 
     The connector of Overhaul (`Heo et al., 2019
-    <https://arxiv.org/abs/1904.01866>`_) and the "no integration" row of
-    SFD's Table 1: the last stage is rescaled to the teacher's ``h x w`` and
-    mapped linearly to ``c`` channels.
+    <https://arxiv.org/abs/1904.01866>`_): the last stage is rescaled to the
+    teacher's ``h x w`` and mapped linearly to ``c`` channels. It is *not*
+    the "no integration" row of SFD's Table 1 (that row is the plain
+    student, trained without distillation); it is Overhaul-style feature
+    distillation through SFD's loss, a baseline for the integrators.
 
     Args:
         in_channels (int | Sequence[int]): Channels of the student features

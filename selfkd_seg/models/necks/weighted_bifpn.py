@@ -32,14 +32,18 @@ class BiFPNNode(nn.Module):
     """A BiFPN node: fuse -> swish -> depthwise 3x3 + pointwise 1x1 -> BN.
 
     There is no activation after the BN: the next node activates its fused
-    input instead (EfficientDet's order).
+    input instead (EfficientDet's order). A node with one input (the top
+    level of a top-down-only last layer) has nothing to fuse.
     """
 
     def __init__(self, num_inputs: int, channels: int, weighted_fusion: bool,
                  norm_cfg: dict, act_cfg: dict):
         super().__init__()
-        self.fusion = (FastNormalizedFusion(num_inputs, eps=1e-4)
-                       if weighted_fusion else SumFusion(num_inputs))
+        if num_inputs == 1:
+            self.fusion = SumFusion(1)
+        else:
+            self.fusion = (FastNormalizedFusion(num_inputs, eps=1e-4)
+                           if weighted_fusion else SumFusion(num_inputs))
         self.act = build_activation_layer(act_cfg)
         self.conv = DepthwiseSeparableConvModule(
             channels,
@@ -78,15 +82,20 @@ class BiFPNStage(nn.Module):
         weighted_fusion (bool): Fast normalized fusion or a plain sum.
         norm_cfg (dict): Norm layers config.
         act_cfg (dict): Activation applied to each fused input.
+        top_down_only (bool): Output the top-down pass (every level, the top
+            one through a one-input node too) and build no bottom-up path:
+            the ``is_last`` layer of FRSKD's segmentation self-teacher.
     """
 
     def __init__(self, in_channels: Sequence[int], out_channels: int,
                  levels: Sequence[int], upsample_mode: str,
-                 weighted_fusion: bool, norm_cfg: dict, act_cfg: dict):
+                 weighted_fusion: bool, norm_cfg: dict, act_cfg: dict,
+                 top_down_only: bool = False):
         super().__init__()
         assert len(in_channels) == len(levels) >= 2
         self.names = [f'P{level}' for level in levels]
         self.upsample_mode = upsample_mode
+        self.top_down_only = top_down_only
         top = len(levels) - 1
 
         def node(num_inputs):
@@ -97,15 +106,19 @@ class BiFPNStage(nn.Module):
             name: channel_adapter(c, out_channels, norm_cfg)
             for name, c in zip(self.names, in_channels)
         })
+        # The top level has no top-down node (except in a top-down-only
+        # layer, where it is an output); the bottom level's top-down node is
+        # already its output (no bottom-up node).
+        self.td_nodes = nn.ModuleDict(
+            {name: node(2)
+             for name in self.names[:top]})
+        if top_down_only:
+            self.td_nodes[self.names[top]] = node(1)
+            return
         self.bu_laterals = nn.ModuleDict({
             name: channel_adapter(c, out_channels, norm_cfg)
             for name, c in zip(self.names[1:], in_channels[1:])
         })
-        # The top level has no top-down node; the bottom level's top-down
-        # node is already its output (no bottom-up node).
-        self.td_nodes = nn.ModuleDict(
-            {name: node(2)
-             for name in self.names[:top]})
         self.bu_nodes = nn.ModuleDict({
             name: node(3 if i < top else 2)
             for i, name in enumerate(self.names) if i > 0
@@ -118,10 +131,14 @@ class BiFPNStage(nn.Module):
         # Top-down: P_td[i] = node(P_in[i], up(P_td[i + 1])).
         td = [None] * len(names)
         td[top] = self.td_laterals[names[top]](feats[top])
+        if self.top_down_only:
+            td[top] = self.td_nodes[names[top]]([td[top]])
         for i in range(top - 1, -1, -1):
             lateral = self.td_laterals[names[i]](feats[i])
             up = resize_to(td[i + 1], lateral.shape[-2:], self.upsample_mode)
             td[i] = self.td_nodes[names[i]]([lateral, up])
+        if self.top_down_only:
+            return tuple(td)
         # Bottom-up: P_out[i] = node(P_in'[i], P_td[i], down(P_out[i - 1])),
         # the top level has no P_td. Resizing after the pool fixes levels
         # that are not exact halves (e.g. backbone padding rules).
@@ -163,8 +180,11 @@ class WeightedBiFPN(BaseModule):
     Note: a head that reads only the finest level (EfficientDet's
     segmentation) does not use the last layer's bottom-up nodes, so those
     parameters get no gradient; distributed training of such a plain model
-    needs ``find_unused_parameters=True`` (FRSKD's self-teacher reads every
-    level, so there everything is used).
+    needs ``find_unused_parameters=True`` (the baseline configs set it). In
+    FRSKD every parameter is used: the student's P3..P7 feed the
+    self-teacher and the AT loss, and the self-teacher's last layer is
+    ``last_layer_top_down`` (see below), so each of its outputs lies on the
+    path to its P2 head.
 
     Args:
         in_channels (list[int]): Channels of each input, finest first.
@@ -182,6 +202,14 @@ class WeightedBiFPN(BaseModule):
             PyTorch convention, eps 1e-3).
         act_cfg (dict): Activation before each node's separable conv.
             Default: dict(type='Swish').
+        last_layer_top_down (bool): The last layer outputs its top-down pass
+            (P_min through the bottom node, every coarser level through its
+            top-down node, the top level through a one-input node) and has
+            no bottom-up path: the ``is_last`` layer of FRSKD's segmentation
+            code. FRSKD's self-teacher uses it: its head reads P_min only, so
+            bottom-up outputs of a last layer would never be trained, and
+            the student would be distilled (AT) towards the attention of
+            randomly initialised features. Default: False (EfficientDet).
         init_cfg (dict, optional): Initialization config. Default: None.
 
     Returns:
@@ -200,6 +228,7 @@ class WeightedBiFPN(BaseModule):
                  weighted_fusion: bool = True,
                  norm_cfg: dict = dict(type='BN', momentum=0.01, eps=1e-3),
                  act_cfg: dict = dict(type='Swish'),
+                 last_layer_top_down: bool = False,
                  init_cfg: Optional[dict] = None):
         super().__init__(init_cfg)
         in_channels = list(in_channels)
@@ -222,6 +251,7 @@ class WeightedBiFPN(BaseModule):
         self.min_level = min_level
         self.max_level = max_level
         self.backbone_min_level = backbone_min_level
+        self.last_layer_top_down = last_layer_top_down
 
         # Inputs used: levels min_level .. min(max_level, last input level).
         self.start = min_level - backbone_min_level
@@ -241,10 +271,11 @@ class WeightedBiFPN(BaseModule):
         stage_in = (in_channels[self.start:self.end] +
                     [out_channels] * num_extra)
         stages = []
-        for _ in range(num_layers):
+        for i in range(num_layers):
+            top_down_only = last_layer_top_down and i == num_layers - 1
             stages.append(
                 BiFPNStage(stage_in, out_channels, levels, upsample_mode,
-                           weighted_fusion, norm_cfg, act_cfg))
+                           weighted_fusion, norm_cfg, act_cfg, top_down_only))
             stage_in = [out_channels] * len(levels)
         self.stages = nn.Sequential(*stages)
 

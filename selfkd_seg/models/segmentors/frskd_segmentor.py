@@ -4,6 +4,7 @@ from typing import Dict, Optional, Sequence
 
 import torch
 import torch.nn as nn
+from mmcv.cnn import build_activation_layer
 from mmseg.models.segmentors import EncoderDecoder
 from mmseg.models.utils import resize
 from mmseg.registry import MODELS
@@ -14,7 +15,8 @@ DEFAULT_DISTILL = dict(
     alpha=1.0,
     beta=50.0,
     kd_loss=dict(type='KDLoss', temperature=1.0),
-    feature_loss=dict(type='ATLoss'))
+    feature_loss=dict(type='ATLoss'),
+    feature_act=dict(type='ReLU'))
 
 
 class SegSelfTeacher(nn.Module):
@@ -61,13 +63,23 @@ class FRSKDSegmentor(EncoderDecoder):
         data_preprocessor, pretrained, init_cfg: as :class:`EncoderDecoder`.
         self_teacher (dict): ``neck`` (required: the self-teacher's BiFPN
             layers. Without a ``type`` it is the student's neck config with
-            the given keys changed, e.g. ``dict(num_layers=2)``; its
+            the given keys changed, e.g. ``dict(num_layers=2)``, and with
+            ``last_layer_top_down=True``: the last self-teacher layer
+            outputs its top-down pass (the ``is_last`` layer of the authors'
+            code), so every level it distils lies on the path to its head and
+            is trained; with the EfficientDet bottom-up outputs, P3..P7 of
+            the last layer would get no gradient and stay random. Its
             ``in_channels`` default to, and must equal, the student neck's
             outputs) and ``decode_head`` (optional; default: a copy of the
             student's ``decode_head`` config).
         distill (dict): ``alpha`` (KD weight), ``beta`` (feature weight),
-            ``kd_loss`` and ``feature_loss`` configs. Defaults to FRSKD's
-            segmentation code: alpha 1, beta 50, KD temperature 1, AT.
+            ``kd_loss`` and ``feature_loss`` configs, and ``feature_act``
+            (activation applied to both the student's and the self-teacher's
+            BiFPN outputs before the feature loss; ``None`` compares the raw
+            outputs). Defaults to FRSKD's segmentation code: alpha 1, beta
+            50, KD temperature 1, AT on post-ReLU features (the authors'
+            BiFPN nodes end in ReLU; EfficientDet's end in BN, so AT would
+            otherwise see pre-activation maps).
             :class:`DistillWeightScheduleHook` scales alpha and beta during
             training through ``self.distill_weights``.
     """
@@ -110,6 +122,7 @@ class FRSKDSegmentor(EncoderDecoder):
             inherited.update(in_channels=None)
             if 'min_level' in inherited:
                 inherited['backbone_min_level'] = inherited['min_level']
+            inherited['last_layer_top_down'] = True
             neck_cfg = {**inherited, **neck_cfg}
         if neck_cfg.get('in_channels') is None:
             neck_cfg['in_channels'] = self._student_levels()
@@ -128,6 +141,9 @@ class FRSKDSegmentor(EncoderDecoder):
             dict(
                 kd=MODELS.build(distill['kd_loss']),
                 feature=MODELS.build(distill['feature_loss'])))
+        self.feature_act = (
+            build_activation_layer(dict(distill['feature_act']))
+            if distill['feature_act'] else nn.Identity())
 
     def _student_levels(self) -> Optional[list]:
         """Channels of the student neck's outputs, one entry per level."""
@@ -179,7 +195,8 @@ class FRSKDSegmentor(EncoderDecoder):
             student_logits, teacher_logits, data_samples) if alpha > 0 else \
             student_logits.new_zeros(())
         losses['loss_at'] = beta * self.distill_losses['feature'](
-            list(feats), list(refined)) if beta > 0 else \
+            [self.feature_act(f) for f in feats],
+            [self.feature_act(f) for f in refined]) if beta > 0 else \
             student_logits.new_zeros(())
         return losses
 

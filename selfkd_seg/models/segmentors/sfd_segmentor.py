@@ -30,7 +30,7 @@ def _neck_level_channels(model) -> Optional[List[int]]:
 class SFDSegmentor(TeacherStudentMixin, EncoderDecoder):
     """SFD for segmentation: a student segmentor distilled from a teacher.
 
-    `SFD: Self-boosting Feature Distillation (Li et al., IJCAI 2022)
+    `Self-boosting for Feature Distillation (Pei, Qu and Zhang, IJCAI 2022)
     <https://www.ijcai.org/proceedings/2022/0131.pdf>`_, carried over to
     EfficientDet-style segmentation (our extension; the paper only does
     classification).  The student is a plain ``EncoderDecoder`` (``backbone``

@@ -72,6 +72,40 @@ def test_gradient_reaches_every_fusion_weight_and_parameter():
         assert p.grad is not None and p.grad.abs().sum() > 0, name
 
 
+def test_last_layer_top_down_outputs_every_level_from_a_trained_node():
+    """FRSKD's ``is_last`` self-teacher layer: a P2-only loss trains it all."""
+    neck = WeightedBiFPN([16] * 6, out_channels=16, num_layers=2,
+                         last_layer_top_down=True)
+    last = neck.stages[1]
+    assert not hasattr(last, 'bu_nodes')
+    assert sorted(last.td_nodes) == ['P2', 'P3', 'P4', 'P5', 'P6', 'P7']
+    assert last.td_nodes['P7'].fusion.num_inputs == 1
+    assert not list(last.td_nodes['P7'].fusion.parameters())
+    assert hasattr(neck.stages[0], 'bu_nodes')  # earlier layers are full
+    feats = backbone_feats(66, 50, channels=[16] * 6)
+    outs = neck(feats)
+    assert [o.shape[-2:] for o in outs] == [f.shape[-2:] for f in feats]
+    # the outputs are the last layer's top-down pass
+    mid = neck.stages[0](feats)
+    p7 = last.td_nodes['P7']([mid[5]])
+    p6 = last.td_nodes['P6']([mid[4], nn.functional.interpolate(
+        p7, size=mid[4].shape[-2:], mode='nearest')])
+    assert torch.allclose(outs[5], p7) and torch.allclose(outs[4], p6)
+    outs[0].square().mean().backward()  # a head on P2 only
+    for name, p in neck.named_parameters():
+        assert p.grad is not None and p.grad.abs().sum() > 0, name
+
+
+def test_without_top_down_last_layer_a_p2_loss_leaves_nodes_untrained():
+    """The EfficientDet layout (the baseline student): documents why the
+    plain configs set find_unused_parameters=True."""
+    neck = WeightedBiFPN([16] * 6, out_channels=16, num_layers=2)
+    neck(backbone_feats(32, 32, channels=[16] * 6))[0].sum().backward()
+    untrained = {n.split('.')[3] for n, p in neck.named_parameters()
+                 if p.grad is None}
+    assert untrained == {'P3', 'P4', 'P5', 'P6', 'P7'}  # stages.1.bu_nodes
+
+
 def test_topology_node_inputs_and_separate_first_layer_adapters():
     neck = WeightedBiFPN(IN_CHANNELS, out_channels=16, num_layers=2)
     first, second = neck.stages

@@ -190,3 +190,59 @@ def test_self_teacher_neck_without_type_extends_the_student_bifpn():
     assert neck.in_channels == [8] * 6
     assert (neck.min_level, neck.max_level) == (2, 7)
     assert model.loss(inputs(), samples())['loss_at'] > 0
+
+
+def test_inherited_self_teacher_trains_every_level_it_distils():
+    """The self-teacher's last layer outputs its top-down pass (authors'
+    ``is_last``), so AT never targets an untrained (random) feature: one
+    backward with full weights reaches every parameter of the model."""
+    cfg = frskd_cfg(self_teacher=dict(neck=dict(num_layers=2)))
+    init_default_scope('mmseg')
+    torch.manual_seed(0)
+    model = MODELS.build(cfg)
+    assert model.self_teacher.neck.last_layer_top_down
+    assert not model.neck.last_layer_top_down  # the student stays EfficientDet
+    losses = model.loss(inputs(), samples())
+    sum(v for k, v in losses.items() if 'loss' in k).backward()
+    dead = [n for n, p in model.named_parameters()
+            if p.grad is None or not p.grad.abs().sum() > 0]
+    assert dead == []
+
+
+def test_bottom_up_last_self_teacher_layer_would_distil_random_features():
+    """The defect the default fixes: with EfficientDet's bottom-up outputs in
+    the last self-teacher layer, P3..P7 of that layer never train."""
+    cfg = frskd_cfg(self_teacher=dict(
+        neck=dict(num_layers=2, last_layer_top_down=False)))
+    init_default_scope('mmseg')
+    model = MODELS.build(cfg)
+    losses = model.loss(inputs(), samples())
+    sum(v for k, v in losses.items() if 'loss' in k).backward()
+    dead = {n for n, p in model.named_parameters() if p.grad is None}
+    assert dead and all(
+        n.startswith('self_teacher.neck.stages.1.bu_nodes.') for n in dead)
+
+
+def test_at_compares_post_relu_features_by_default():
+    """The authors' BiFPN outputs are post-ReLU; ``feature_act=None`` keeps
+    the raw (pre-activation) BN outputs."""
+    init_default_scope('mmseg')
+    torch.manual_seed(0)
+    model = MODELS.build(frskd_cfg())
+    torch.manual_seed(0)
+    raw = MODELS.build(frskd_cfg(distill=dict(
+        alpha=1.0, beta=50.0, feature_act=None)))
+    assert isinstance(model.feature_act, torch.nn.ReLU)
+    x, s = inputs(), samples()
+    torch.manual_seed(3)  # the same drop-connect draws in both passes
+    feats = model.extract_feat(x)
+    refined, _ = model.self_teacher(feats)
+    at = model.distill_losses['feature']
+    expected = 50.0 * at([f.clamp(min=0) for f in feats],
+                         [f.clamp(min=0) for f in refined])
+    torch.manual_seed(3)
+    assert model.loss(x, s)['loss_at'].item() == pytest.approx(
+        expected.item(), rel=1e-5)
+    torch.manual_seed(3)
+    assert raw.loss(x, s)['loss_at'].item() != pytest.approx(
+        expected.item(), rel=1e-3)
