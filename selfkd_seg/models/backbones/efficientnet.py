@@ -1,6 +1,6 @@
 """EfficientNet backbone: a thin adapter around ``efficientnet_pytorch``."""
 import os.path as osp
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn as nn
@@ -16,6 +16,7 @@ from selfkd_seg.registry import MODELS
 # found in full ImageNet files; the backbone does not build these layers.
 _HEAD_PREFIXES = ('_conv_head.', '_bn1.', '_fc.')
 NUM_ENDPOINTS = 5  # reduction_1..reduction_5 at strides 2, 4, 8, 16, 32
+ENDPOINT_RULES = ('stage_end', 'frskd_official')
 
 
 @MODELS.register_module()
@@ -52,6 +53,26 @@ class EfficientNetBackbone(BaseModule):
     ``ceil(H / stride)`` rows for any input size.  Stochastic depth
     (drop-connect) is scaled per block exactly as in the package.
 
+    ``endpoints='frskd_official'`` takes instead the features the FRSKD
+    authors' segmentation code (``segmentation/utils/efficientdet.py``)
+    feeds its FPN: the output of the layer that *enters* each stride (the
+    stem for stride 2, the first, stride-2 block of the stride-4/8/16
+    stages) and the last block for stride 32:
+
+    ======== ============= ====== ============== ==============
+    index    name          stride b0 block (ch)  b1 block (ch)
+    ======== ============= ====== ============== ==============
+    0        reduction_1   2      stem (32)      stem (32)
+    1        reduction_2   4      1 (24)         2 (24)
+    2        reduction_3   8      3 (40)         5 (40)
+    3        reduction_4   16     5 (80)         8 (80)
+    4        reduction_5   32     15 (320)       22 (320)
+    ======== ============= ====== ============== ==============
+
+    That code also has no activation after the stem BN (``stem_act=False``)
+    and calls the blocks without stochastic depth
+    (``drop_connect_rate=0.``).
+
     Args:
         arch (str): ``'b0'`` .. ``'b8'`` or ``'l2'``
             (``efficientnet-{arch}``). Default: 'b0'.
@@ -82,7 +103,19 @@ class EfficientNetBackbone(BaseModule):
             plain swish, needed for ``torch.jit`` / ONNX export.
             Default: True.
         drop_connect_rate (float, optional): Override the package's
-            stochastic depth rate (0.2 for every arch). Default: None.
+            stochastic depth rate (0.2 for every arch); ``0.`` disables
+            drop-connect, as the FRSKD authors' segmentation code (which
+            calls the blocks without a rate). Default: None.
+        endpoints (str | Sequence[int]): Which block outputs are the five
+            endpoints: ``'stage_end'`` (the package's ``extract_endpoints``,
+            see the first table), ``'frskd_official'`` (the FRSKD authors'
+            segmentation code, see the second table) or an explicit list of
+            five strictly increasing block indices (``-1``: the stem).
+            ``frozen_stages`` follows the chosen endpoints.
+            Default: 'stage_end'.
+        stem_act (bool): Apply swish after the stem BN. ``False``: stem conv
+            + BN only (the FRSKD authors' segmentation code).
+            Default: True.
         bn_momentum (float, optional): Override the BN momentum (PyTorch
             convention) of every BN layer. The package uses TF's 0.99, i.e.
             0.01 here, right for long ImageNet-style schedules; for runs of
@@ -103,6 +136,8 @@ class EfficientNetBackbone(BaseModule):
                  memory_efficient_swish: bool = True,
                  drop_connect_rate: Optional[float] = None,
                  bn_momentum: Optional[float] = None,
+                 endpoints: Union[str, Sequence[int]] = 'stage_end',
+                 stem_act: bool = True,
                  init_cfg: Optional[dict] = None):
         super().__init__(init_cfg)
         model_name = f'efficientnet-{arch}'
@@ -131,6 +166,7 @@ class EfficientNetBackbone(BaseModule):
         self.advprop = advprop
         self.frozen_stages = frozen_stages
         self.norm_eval = norm_eval
+        self.stem_act = stem_act
 
         override = dict(image_size=None, include_top=False)
         if drop_connect_rate is not None:
@@ -149,24 +185,53 @@ class EfficientNetBackbone(BaseModule):
                 if isinstance(module, nn.modules.batchnorm._BatchNorm):
                     module.momentum = bn_momentum
 
-        self._endpoint_blocks, self._endpoint_channels = self._find_endpoints()
+        self._endpoint_blocks, self._endpoint_channels = self._find_endpoints(
+            endpoints)
         self._freeze_stages()
 
-    def _find_endpoints(self) -> Tuple[List[int], List[int]]:
-        """Index of the block whose output is each endpoint (-1: the stem)."""
-        blocks, channels = [], []
-        prev_channels = self._bn0.num_features
-        for idx, block in enumerate(self._blocks):
-            if max(block._depthwise_conv.stride) > 1:
-                blocks.append(idx - 1)
-                channels.append(prev_channels)
-            prev_channels = block._block_args.output_filters
-        blocks.append(len(self._blocks) - 1)
-        channels.append(prev_channels)
-        if len(blocks) != NUM_ENDPOINTS:
-            raise RuntimeError(f'{self.model_name} has {len(blocks)} '
+    def _block_channels(self, idx: int) -> int:
+        """Output channels of block ``idx`` (-1: the stem)."""
+        if idx == -1:
+            return self._bn0.num_features
+        return self._blocks[idx]._block_args.output_filters
+
+    def _find_endpoints(
+        self, endpoints: Union[str, Sequence[int]] = 'stage_end'
+    ) -> Tuple[List[int], List[int]]:
+        """Index of the block whose output is each endpoint (-1: the stem),
+        and its channels."""
+        last = len(self._blocks) - 1
+        # blocks that halve the resolution (strides 4, 8, 16, 32)
+        strided = [
+            idx for idx, block in enumerate(self._blocks)
+            if max(block._depthwise_conv.stride) > 1
+        ]
+        if len(strided) != NUM_ENDPOINTS - 1:
+            raise RuntimeError(f'{self.model_name} has {len(strided) + 1} '
                                f'endpoints, expected {NUM_ENDPOINTS}')
-        return blocks, channels
+        if isinstance(endpoints, str):
+            if endpoints == 'stage_end':
+                # the feature right before each stride-2 block, the last one
+                blocks = [idx - 1 for idx in strided] + [last]
+            elif endpoints == 'frskd_official':
+                # the layer entering each stride (stem, stride-2 blocks of
+                # the stride-4/8/16 stages); the last block at stride 32
+                blocks = [-1] + strided[:NUM_ENDPOINTS - 2] + [last]
+            else:
+                raise ValueError(f'endpoints must be one of {ENDPOINT_RULES} '
+                                 f'or a list of {NUM_ENDPOINTS} block '
+                                 f'indices, got {endpoints!r}')
+        else:
+            blocks = list(endpoints)
+            if (len(blocks) != NUM_ENDPOINTS
+                    or not all(isinstance(i, int) and -1 <= i <= last
+                               for i in blocks)
+                    or any(a >= b for a, b in zip(blocks, blocks[1:]))):
+                raise ValueError(
+                    f'endpoints must be {NUM_ENDPOINTS} strictly increasing '
+                    f'block indices in -1..{last} (-1: the stem) for '
+                    f'{self.model_name}, got {endpoints!r}')
+        return blocks, [self._block_channels(idx) for idx in blocks]
 
     @property
     def out_channels(self) -> Tuple[int, ...]:
@@ -181,7 +246,9 @@ class EfficientNetBackbone(BaseModule):
 
     def forward(self, x: torch.Tensor) -> Tuple[torch.Tensor, ...]:
         endpoints: Dict[int, torch.Tensor] = {}
-        x = self._swish(self._bn0(self._conv_stem(x)))
+        x = self._bn0(self._conv_stem(x))
+        if self.stem_act:
+            x = self._swish(x)
         if -1 in self._endpoint_blocks:
             endpoints[-1] = x
         last_needed = max(self._endpoint_blocks[i] for i in self.out_indices)

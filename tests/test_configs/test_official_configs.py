@@ -1,0 +1,182 @@
+"""Configs of the FRSKD authors' segmentation network (paper Table 4):
+configs/frskd_seg_official/ and the official toy pair."""
+import glob
+import os.path as osp
+
+import pytest
+import torch
+import torch.nn as nn
+from mmengine.config import Config
+from mmengine.registry import init_default_scope
+from mmengine.runner import Runner, load_checkpoint
+from mmengine.structures import PixelData
+
+import selfkd_seg  # noqa: F401
+from selfkd_seg.apis import export_student_checkpoint
+from selfkd_seg.engine.cli import replace_sync_bn
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+OFFICIAL = sorted(
+    glob.glob(osp.join(REPO, 'configs', 'frskd_seg_official', '*.py')))
+TOY = [
+    osp.join(REPO, 'configs', 'toy', name)
+    for name in ('efficientdet-official_d0_toy.py', 'frskd-official_d0_toy.py')
+]
+# official config -> the EfficientDet config it must match outside `model`
+COUNTERPARTS = {
+    'efficientdet-official_{}_voc07_12_60e{}.py':
+    'efficientdet_seg/efficientdet_{}_voc07_12_60e{}.py',
+    'frskd_efficientdet-official_{}_voc07_12_60e{}.py':
+    'frskd_seg/frskd_efficientdet_{}_voc07_12_60e{}.py',
+}
+# keys allowed to differ from the EfficientDet counterpart
+MODEL_KEYS = {
+    'model', 'model_wrapper_cfg', 'norm_cfg', 'node_norm_cfg',
+    'fpn_norm_cfg', 'head_norm_cfg', 'bifpn_channels'
+}
+
+
+def build(cfg):
+    from mmseg.registry import MODELS
+    init_default_scope('mmseg')
+    replace_sync_bn(cfg.model)
+    cfg.model.backbone.pretrained = None  # nothing may download
+    return MODELS.build(cfg.model)
+
+
+def test_all_official_configs_exist():
+    names = {osp.basename(p) for p in OFFICIAL}
+    for pattern in COUNTERPARTS:
+        for arch in ('d0', 'd1'):
+            for suffix in ('', '_eval512'):
+                assert pattern.format(arch, suffix) in names
+
+
+@pytest.mark.parametrize(
+    'path', OFFICIAL + TOY, ids=[osp.basename(p) for p in OFFICIAL + TOY])
+def test_official_config_builds_the_official_network(path):
+    cfg = Config.fromfile(path)
+    model = build(cfg)
+    name = osp.basename(path)
+    width = 88 if '_d1_' in name else (32 if 'toy' in name else 64)
+    backbone = model.backbone
+    assert backbone.out_channels == (24, 40, 80, 320)
+    assert backbone._endpoint_blocks[1:] == ([2, 5, 8, 22] if '_d1_' in name
+                                             else [1, 3, 5, 15])
+    assert not backbone.stem_act and backbone._drop_connect_rate == 0
+    assert type(model.neck).__name__ == 'FRSKDSegBiFPN'
+    assert model.neck.with_fpn and model.neck.num_layers == 3
+    assert model.neck.out_channels == width and model.neck.num_outs == 6
+    assert not model.neck.last_layer_top_down
+    head = model.decode_head
+    assert type(head).__name__ == 'FRSKDSegHead'
+    assert head.in_channels == width and head.dropout is None
+    assert head.conv_seg.kernel_size == (3, 3)
+    frskd = 'frskd' in name
+    assert cfg.model_wrapper_cfg.find_unused_parameters is not frskd
+    if frskd:
+        neck = model.self_teacher.neck
+        assert type(neck).__name__ == 'FRSKDSegBiFPN'
+        assert not neck.with_fpn and neck.last_layer_top_down
+        assert neck.num_layers == 2 and neck.in_channels == [width] * 6
+        assert type(model.self_teacher.decode_head).__name__ == 'FRSKDSegHead'
+        assert 'feature_act' not in cfg.model.distill  # post-ReLU already
+        assert (cfg.model.distill.alpha, cfg.model.distill.beta) == (1., 50.)
+
+
+@pytest.mark.parametrize('official, faithful', [
+    (o.format(arch, suffix), f.format(arch, suffix))
+    for o, f in COUNTERPARTS.items() for arch in ('d0', 'd1')
+    for suffix in ('', '_eval512')
+])
+def test_only_the_network_differs_from_the_efficientdet_config(
+        official, faithful):
+    """Same data, schedule, evaluation and hooks: Table 4 like for like."""
+    ours = Config.fromfile(
+        osp.join(REPO, 'configs', 'frskd_seg_official', official)).to_dict()
+    theirs = Config.fromfile(osp.join(REPO, 'configs', faithful)).to_dict()
+    for key in (set(ours) | set(theirs)) - MODEL_KEYS:
+        assert ours.get(key) == theirs.get(key), key
+    assert ours['model']['data_preprocessor'] == theirs['model'][
+        'data_preprocessor']
+    assert ours['model']['type'] == theirs['model']['type']
+
+
+def test_toy_pair_differs_from_the_efficientdet_toy_only_in_the_network():
+    for ours, theirs in (('efficientdet-official_d0_toy.py',
+                          'efficientdet_d0_toy.py'),
+                         ('frskd-official_d0_toy.py', 'frskd_d0_toy.py')):
+        a = Config.fromfile(osp.join(REPO, 'configs', 'toy', ours)).to_dict()
+        b = Config.fromfile(osp.join(REPO, 'configs', 'toy', theirs)).to_dict()
+        for key in (set(a) | set(b)) - MODEL_KEYS:
+            assert a.get(key) == b.get(key), (ours, key)
+
+
+def conv_biases_before_bn(model):
+    """Conv biases feeding a BN directly: a train-mode BN subtracts the batch
+    mean, so their gradient is zero analytically (rounding noise only)."""
+    names = set()
+    for name, mod in model.named_modules():
+        if isinstance(mod, nn.Sequential):
+            children = list(mod.named_children())
+            for (cname, child), (_, nxt) in zip(children, children[1:]):
+                if (isinstance(child, nn.Conv2d) and child.bias is not None
+                        and isinstance(nxt, nn.modules.batchnorm._BatchNorm)):
+                    names.add(f'{name}.{cname}.bias')
+    return names
+
+
+def test_frskd_official_every_parameter_gets_a_gradient():
+    torch.manual_seed(0)
+    cfg = Config.fromfile(
+        osp.join(REPO, 'configs', 'frskd_seg_official',
+                 'frskd_efficientdet-official_d0_voc07_12_60e.py'))
+    model = build(cfg).train()
+    from mmseg.structures import SegDataSample
+    samples = []
+    for _ in range(2):
+        sample = SegDataSample()
+        sample.gt_sem_seg = PixelData(data=torch.randint(0, 21, (1, 64, 64)))
+        sample.set_metainfo(
+            dict(img_shape=(64, 64), ori_shape=(64, 64), pad_shape=(64, 64)))
+        samples.append(sample)
+    losses = model.loss(torch.randn(2, 3, 64, 64), samples)
+    assert losses['loss_kd'] > 0 and losses['loss_at'] > 0
+    sum(v for k, v in losses.items() if 'loss' in k).backward()
+    # Shifts a train-mode BN cancels: the authors' conv biases before BN, and
+    # EfficientNet's block-output BN biases (those blocks feed 1x1 convs +
+    # BN only; the EfficientDet configs have the same). They are in the graph
+    # (grad is not None: DDP with find_unused_parameters=False is safe) but
+    # their gradient is zero up to rounding.
+    cancelled = conv_biases_before_bn(model) | {
+        n for n, _ in model.named_parameters() if n.endswith('._bn2.bias')
+    }
+    assert any(n.startswith('self_teacher.') for n in cancelled)
+    for name, param in model.named_parameters():
+        assert param.requires_grad
+        assert param.grad is not None, f'{name} gets no gradient'
+        if name not in cancelled:
+            assert param.grad.abs().max() > 0, f'{name}: zero gradient'
+
+
+def test_toy_frskd_official_trains_exports_and_loads_into_baseline(
+        tiny_seg_cfg, tmp_path):
+    work_dir = str(tmp_path / 'frskd')
+    cfg = tiny_seg_cfg('toy/frskd-official_d0_toy.py', work_dir=work_dir)
+    runner = Runner.from_cfg(cfg)
+    runner.train()
+    full = runner.model.eval()
+    with open(osp.join(work_dir, 'last_checkpoint')) as f:
+        ckpt = f.read().strip()
+    exported = str(tmp_path / 'student.pth')
+    summary = export_student_checkpoint(ckpt, exported)
+    assert summary['dropped_modules'] == ['self_teacher']
+
+    base_cfg = tiny_seg_cfg('toy/efficientdet-official_d0_toy.py',
+                            work_dir=work_dir)
+    plain = build(base_cfg)
+    load_checkpoint(plain, exported, strict=True)  # no missing / unexpected
+    plain.eval()
+    x = torch.randn(1, 3, 64, 48)
+    with torch.no_grad():
+        assert torch.equal(plain(x, mode='tensor'), full(x, mode='tensor'))
