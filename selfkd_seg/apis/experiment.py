@@ -1,0 +1,129 @@
+"""Equal-budget comparisons of distillation methods against their baseline.
+
+The logic behind ``tools/digits_experiment.py``: budget overrides that keep
+a recipe's shape when its length changes, reading a finished run's metrics,
+and the mean +- std table. Pure functions, no training here.
+"""
+import glob
+import json
+import os.path as osp
+import statistics
+from typing import Dict, List, Sequence, Tuple
+
+
+def seg_budget_options(max_iters: int, distill_schedule: bool = False,
+                       warmup_iters: int = 50) -> List[str]:
+    """``--cfg-options`` for an iteration-based segmentation recipe.
+
+    FRSKD's shape as fractions of training: lr x0.1 at 2/3 (epoch 40 of
+    60), distillation weights 0 for the first 2/3 and the ramp over the last
+    1/3 (``custom_hooks.0`` must be the ``DistillWeightScheduleHook``).
+    """
+    n = int(max_iters)
+    if n < 3:
+        raise ValueError(f'max_iters must be >= 3, got {n}')
+    opts = [
+        f'train_cfg.max_iters={n}', f'train_cfg.val_interval={n}',
+        f'default_hooks.checkpoint.interval={n}',
+        f'param_scheduler.0.end={min(warmup_iters, n // 3)}',
+        f'param_scheduler.1.milestones=[{2 * n // 3}]',
+        f'default_hooks.logger.interval={max(1, min(50, n // 6))}'
+    ]
+    if distill_schedule:
+        opts += [
+            f'custom_hooks.0.warmup={2 * n // 3}',
+            f'custom_hooks.0.ramp={n - 2 * n // 3}'
+        ]
+    return opts
+
+
+def cls_budget_options(max_epochs: int) -> List[str]:
+    """``--cfg-options`` for an epoch-based classification recipe: lr x0.1
+    at 1/2 and 3/4 of training (FRSKD's 100/150 of 200 epochs)."""
+    e = int(max_epochs)
+    if e < 2:
+        raise ValueError(f'max_epochs must be >= 2, got {e}')
+    return [
+        f'train_cfg.max_epochs={e}', f'train_cfg.val_interval={e}',
+        f'default_hooks.checkpoint.interval={e}',
+        f'param_scheduler.milestones=[{max(1, e // 2)},{max(1, 3 * e // 4)}]'
+    ]
+
+
+def read_run(work_dir: str) -> Tuple[List[float], dict]:
+    """Per-iteration train times and the last validation record of a run
+    (mmengine's ``vis_data/scalars.json``)."""
+    files = sorted(
+        glob.glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json')))
+    if not files:
+        raise FileNotFoundError(f'no vis_data/scalars.json under {work_dir}: '
+                                'did the run finish?')
+    iter_times, val = [], {}
+    with open(files[-1]) as f:
+        for line in f:
+            rec = json.loads(line)
+            if 'mIoU' in rec or 'accuracy/top1' in rec:
+                val = rec
+            elif 'time' in rec and 'loss' in rec:
+                iter_times.append(rec['time'])
+    if not val:
+        raise ValueError(f'{files[-1]} has no validation metric (mIoU or '
+                         'accuracy/top1)')
+    return iter_times, val
+
+
+def mean_std(values: Sequence[float]) -> Tuple[float, float]:
+    """Mean and population standard deviation (the seed spread)."""
+    return statistics.mean(values), statistics.pstdev(values)
+
+
+def summary_table(results: Dict[Tuple[str, str, int], dict],
+                  tasks: Sequence[Tuple[str, str, Sequence[str]]],
+                  seeds: Sequence[int]) -> Tuple[List[str], dict]:
+    """Markdown rows, one per (task, method), and the numbers behind them.
+
+    Args:
+        results: ``(task, method, seed) -> dict(metric=..., iter_time=...)``.
+        tasks: ``(task, metric name, methods)``, the first method being the
+            baseline of that task.
+        seeds: Seeds to report (every method ran with each).
+
+    The gain is ``mean(method) - mean(baseline)``; it is called beyond the
+    seed spread when it exceeds both methods' standard deviations. The cost
+    ratio is the mean seconds per training iteration over the baseline's.
+    """
+    lines = [
+        '| task (metric) | method | ' +
+        ' | '.join(f'seed {s}' for s in seeds) +
+        ' | mean +- std | gain | gain > seed std | train s/iter vs '
+        'baseline |',
+        '|---|---|' + '---|' * len(seeds) + '---|---|---|---|'
+    ]
+    summary = {}
+    for task, metric, methods in tasks:
+        baseline = methods[0]
+        base_vals = [results[(task, baseline, s)]['metric'] for s in seeds]
+        base_mean, base_std = mean_std(base_vals)
+        base_time = statistics.mean(results[(task, baseline, s)]['iter_time']
+                                    for s in seeds)
+        for method in methods:
+            rows = [results[(task, method, s)] for s in seeds]
+            vals = [r['metric'] for r in rows]
+            m, sd = mean_std(vals)
+            cost = statistics.mean(r['iter_time'] for r in rows) / base_time
+            gain = m - base_mean
+            beyond = gain > max(sd, base_std)
+            summary[f'{task}/{method}'] = dict(
+                values=vals, mean=m, std=sd, gain=gain,
+                beyond_seed_std=beyond, cost_ratio=cost)
+            if method == baseline:
+                gain_txt, beyond_txt = '', ''
+            else:
+                gain_txt = f'{gain:+.2f}'
+                beyond_txt = 'yes' if beyond else 'no'
+            lines.append(
+                f'| {task} ({metric}) | {method} | ' +
+                ' | '.join(f'{v:.2f}' for v in vals) +
+                f' | {m:.2f} +- {sd:.2f} | {gain_txt} | {beyond_txt} | '
+                f'x{cost:.2f} |')
+    return lines, summary
