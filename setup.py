@@ -37,7 +37,7 @@ setup(
         'cls': ['mmpretrain>=1.2.0,<1.3.0'],
         'coco': ['pycocotools'],
         'digits': ['scikit-learn'],
-        'tests': ['pytest'],
+        'tests': ['pytest', 'scikit-learn'],
     },
     license='Apache License 2.0',
     zip_safe=False,

@@ -36,6 +36,18 @@ def test_config_parses_and_builds(path):
         assert model.self_teacher.num_classes == cfg.model.head.num_classes
 
 
+def test_frskd_overhaul_loss_has_no_overhaul_divisor():
+    """The FRSKD code's OD loss sums the masked squared error / batch size
+    with no /1000 (Overhaul's own loss has it): same beta, same strength."""
+    cfg = Config.fromfile(
+        osp.join(ROOT, 'frskd_cls', 'frskd-overhaul_cifar_resnet18_cifar100.py'))
+    model = MODELS.build(
+        dict(cfg.model, data_preprocessor=cfg.get('data_preprocessor')))
+    assert model.distill_losses['feat'].mul_factor == 1.0
+    assert cfg.model.distill.feature_loss == dict(type='OFDLoss',
+                                                  mul_factor=1.0)
+
+
 def _expected_weights(name):
     if 'imagenet32' in name:
         return 3.0, 100.0
