@@ -175,6 +175,32 @@ def _history_buffer_getattr(obj, name: str):
         'statistics methods may be looked up while loading a checkpoint')
 
 
+# Largest byte string the ``bytes`` stand-in builds from a str (numpy's array
+# states are pickled through ``_codecs.encode``, not through ``bytes``).
+_MAX_PICKLED_BYTES = 1 << 20
+
+
+def _pickled_bytes(*args):
+    """The ``bytes(...)`` calls mmengine checkpoints need, and nothing more.
+
+    Pickle protocol 2 (``torch.save``'s) writes ``b''`` as ``bytes()``: an
+    empty numpy array, e.g. the values of an empty ``HistoryBuffer`` in the
+    message hub, goes through it.  ``bytes`` cannot run code, but
+    ``bytes(10**12)`` would try to allocate a terabyte, so only ``bytes()``,
+    ``bytes(<bytes>)`` and ``bytes(<str>, <encoding>)`` up to 1 MiB are built.
+    """
+    if not args:
+        return b''
+    data = args[0]
+    if isinstance(data, (bytes, str)) and len(data) <= _MAX_PICKLED_BYTES \
+            and len(args) <= 3 and all(isinstance(a, str) for a in args[1:]):
+        return bytes(*args)
+    raise torch.serialization.pickle.UnpicklingError(
+        'refused bytes() with arguments of types '
+        f'{[type(a).__name__ for a in args]}: only empty or short literal '
+        'byte strings may be built while loading a checkpoint')
+
+
 def supports_safe_globals() -> bool:
     return hasattr(torch.serialization, 'add_safe_globals')
 
@@ -196,7 +222,17 @@ def safe_torch_load(filename, map_location=None):
             'that are not allowed with weights_only=True (only tensors, '
             'containers and the few mmengine types selfkd_seg allow-lists '
             'can be loaded; unpickling anything else could run arbitrary '
-            f'code). torch said: {str(err).splitlines()[0]}') from err
+            f'code). torch said: {_unpickling_reason(err)}') from err
+
+
+def _unpickling_reason(err: Exception) -> str:
+    """The line of torch's long weights_only message that names the cause."""
+    lines = [line.strip() for line in str(err).splitlines() if line.strip()]
+    for line in lines:
+        if any(word in line.lower()
+               for word in ('unsupported', 'refused', 'blocked')):
+            return line
+    return lines[0] if lines else type(err).__name__
 
 
 def _load_from_local(filename, map_location):
@@ -214,8 +250,10 @@ def install_safe_checkpoint_loading() -> bool:
                       'defaults.')
         return False
     torch.serialization.add_safe_globals(_mmengine_safe_globals())
-    torch.serialization.add_safe_globals([(_history_buffer_getattr,
-                                           'builtins.getattr')])
+    torch.serialization.add_safe_globals([
+        (_history_buffer_getattr, 'builtins.getattr'),
+        (_pickled_bytes, 'builtins.bytes'),
+    ])
     from mmengine.runner.checkpoint import CheckpointLoader
     if CheckpointLoader._schemes.get('') is not _load_from_local:
         CheckpointLoader.register_scheme(prefixes='', force=True)(

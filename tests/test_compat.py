@@ -122,3 +122,43 @@ def test_getattr_is_only_allowed_for_history_buffer_methods(tmp_path):
     with pytest.raises(Exception, match='refused getattr'):  # never exposed
         from mmengine.logging import HistoryBuffer
         compat._history_buffer_getattr(HistoryBuffer, 'update')
+
+
+def test_empty_history_buffer_in_the_message_hub_loads(tmp_path):
+    """An empty HistoryBuffer pickles its empty arrays through ``bytes()``."""
+    from mmengine.logging import HistoryBuffer
+    path = str(tmp_path / 'empty_hub.pth')
+    torch.save({'message_hub': {'log_scalars': {'loss': HistoryBuffer()}}},
+               path)
+    ckpt = compat.safe_torch_load(path)
+    hist = ckpt['message_hub']['log_scalars']['loss']
+    assert isinstance(hist, HistoryBuffer) and len(hist.data[0]) == 0
+    hist.update(2.0)
+    assert hist.current() == 2.0
+
+
+class _HugeBytes:
+    """``bytes(n)`` allocates n bytes: a memory bomb, not a literal."""
+
+    def __reduce__(self):
+        return (bytes, (1 << 40, ))
+
+
+class _BytesThenCode:
+
+    def __reduce__(self):
+        return (os.system, (bytes(), ))
+
+
+@pytest.mark.parametrize('payload', [_HugeBytes, _BytesThenCode])
+def test_bytes_allows_literals_only_and_code_stays_refused(tmp_path, payload):
+    path = str(tmp_path / 'bytes_evil.pth')
+    torch.save({'x': payload()}, path)
+    reason = r'(refused bytes|GLOBAL posix\.system)'
+    with pytest.raises(compat.UnsafeCheckpointError,
+                       match=r'bytes_evil\.pth.*' + reason):
+        compat.safe_torch_load(path)
+    assert compat._pickled_bytes() == b''
+    assert compat._pickled_bytes('ab', 'latin1') == b'ab'
+    with pytest.raises(Exception, match='refused bytes'):
+        compat._pickled_bytes(10)
