@@ -1,6 +1,6 @@
 """Export the deployable student of a FRSKD/SFD checkpoint.
 
-    python tools/export_student.py CKPT OUT
+    python tools/export_student.py CKPT OUT [--force]
 
 OUT loads into the plain student config (e.g. the baseline config) with no
 missing or unexpected keys, through tools/test.py or mmseg.apis.init_model.
@@ -19,8 +19,16 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('checkpoint', help='training checkpoint (.pth)')
     parser.add_argument('out', help='where to write the student checkpoint')
+    parser.add_argument(
+        '--force',
+        action='store_true',
+        help='replace OUT if it exists (never allowed when OUT is CKPT)')
     args = parser.parse_args(argv)
-    summary = export_student_checkpoint(args.checkpoint, args.out)
+    try:
+        summary = export_student_checkpoint(
+            args.checkpoint, args.out, force=args.force)
+    except (ValueError, FileExistsError, FileNotFoundError) as err:
+        parser.exit(2, f'export_student.py: error: {err}\n')
     print(f"wrote {args.out}: {summary['kept_keys']} student tensors "
           f"({summary['student_params'] / 1e6:.3f}M values); dropped "
           f"{summary['dropped_keys']} tensors "

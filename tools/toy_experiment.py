@@ -159,8 +159,11 @@ def main(argv=None):
     seed = args.seeds[0]
     frskd_ckpt = results[('FRSKD', seed)]['checkpoint']
     student_ckpt = osp.join(args.work_dir, 'frskd_student.pth')
-    run([sys.executable, 'tools/export_student.py', frskd_ckpt, student_ckpt],
-        osp.join(args.work_dir, 'export.log'), env)
+    export = [
+        sys.executable, 'tools/export_student.py', frskd_ckpt, student_ckpt,
+        '--force'
+    ]
+    run(export, osp.join(args.work_dir, 'export.log'), env)
     inf, identical, images = time_inference(
         args, results[('baseline', seed)]['checkpoint'], student_ckpt,
         frskd_ckpt)

@@ -11,7 +11,26 @@ from selfkd_seg.models.utils.distill import (DISTILL_ONLY_PREFIXES,
                                              split_student_state_dict)
 
 
-def export_student_checkpoint(src: str, dst: str) -> dict:
+def check_output_path(src: str, dst: str, force: bool = False) -> None:
+    """Refuse to write ``dst`` over ``src`` or, without ``force``, any file.
+
+    Raises:
+        ValueError: ``dst`` is ``src`` (the same file, also through links):
+            the training checkpoint would be replaced by its student.
+        FileExistsError: ``dst`` exists and ``force`` is False.
+    """
+    if osp.exists(dst) and osp.exists(src) and osp.samefile(src, dst):
+        raise ValueError(
+            f'refusing to export into the input checkpoint {src!r}: the '
+            'training checkpoint (with its self-teacher/teacher, optimizer '
+            'and resume state) would be lost; choose another output file')
+    if osp.exists(dst) and not force:
+        raise FileExistsError(
+            f'output file {dst!r} exists; pass force=True (--force) to '
+            'replace it, or choose another output file')
+
+
+def export_student_checkpoint(src: str, dst: str, force: bool = False) -> dict:
     """Drop self-teacher / teacher / integrator weights from ``src``.
 
     The result holds ``state_dict`` (student only) and ``meta`` (dataset
@@ -21,10 +40,13 @@ def export_student_checkpoint(src: str, dst: str) -> dict:
 
     Returns a summary dict (kept/dropped key counts and parameter counts).
     Raises ``ValueError`` if ``src`` holds no training-only weights (it is
-    not a distillation checkpoint, or was exported already).
+    not a distillation checkpoint, or was exported already) or if ``dst`` is
+    ``src``, and ``FileExistsError`` if ``dst`` exists and ``force`` is
+    False (:func:`check_output_path`).
     """
     if not osp.isfile(src):
         raise FileNotFoundError(f'checkpoint {src!r} does not exist')
+    check_output_path(src, dst, force)
     ckpt = safe_torch_load(src, map_location='cpu')
     if not isinstance(ckpt, dict):
         raise ValueError(f'{src}: expected a checkpoint dict, got '
