@@ -1,7 +1,13 @@
 """Test (evaluate) a trained segmentor or classifier.
 
     python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--out DIR_OR_FILE]
-        [--show] [--show-dir DIR] [--cfg-options k=v ...] [--launcher ...]
+        [--show] [--show-dir DIR] [--interval N] [--cfg-options k=v ...]
+        [--launcher ...]
+
+``--show``/``--show-dir``: paint every test image (every N-th with
+``--interval N``); mmseg configs write
+``DIR/vis_data/vis_image/test_<image>_0.png``, mmpretrain configs
+``DIR/<class folder>_<image>_0.png``.
 
 ``--out``: for mmseg configs a folder receiving one prediction PNG per image;
 for mmpretrain configs a pickle file of the predictions.
@@ -36,6 +42,12 @@ def parse_args(argv=None):
     parser.add_argument(
         '--show-dir', help='folder where painted predictions are saved')
     parser.add_argument(
+        '--interval',
+        type=int,
+        default=1,
+        help='with --show/--show-dir: paint every N-th test image '
+        '(default 1: every image)')
+    parser.add_argument(
         '--wait-time', type=float, default=2, help='the interval of show (s)')
     parser.add_argument(
         '--cfg-options',
@@ -66,7 +78,8 @@ def main(argv=None):
         show=args.show,
         show_dir=args.show_dir,
         wait_time=args.wait_time,
-        launcher=args.launcher)
+        launcher=args.launcher,
+        interval=args.interval)
     init_cpu_distributed(cfg)  # mmengine's init_dist needs a GPU
     runner = RUNNERS.build(cfg) if 'runner_type' in cfg else Runner.from_cfg(
         cfg)

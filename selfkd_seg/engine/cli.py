@@ -219,8 +219,16 @@ def prepare_test_cfg(cfg: Config,
                      show: bool = False,
                      show_dir: Optional[str] = None,
                      wait_time: float = 2,
-                     launcher: str = 'none') -> Config:
-    """Apply the test script's switches to ``cfg`` (in place) and return it."""
+                     launcher: str = 'none',
+                     interval: int = 1) -> Config:
+    """Apply the test script's switches to ``cfg`` (in place) and return it.
+
+    ``show``/``show_dir`` paint every ``interval``-th test image (default:
+    every image; the configs' visualization hooks default to 50 (mmseg) or
+    5000 (mmpretrain) for painting during validation).  mmseg writes
+    ``show_dir/vis_data/vis_image/test_<image>_0.png``, mmpretrain
+    ``show_dir/<class folder>_<image>_0.png``.
+    """
     if not osp.isfile(checkpoint):
         raise FileNotFoundError(f'checkpoint {checkpoint!r} does not exist')
     cfg.launcher = launcher
@@ -229,20 +237,7 @@ def prepare_test_cfg(cfg: Config,
     cfg.load_from = checkpoint
     scope = cfg.default_scope
     if show or show_dir:
-        hooks = cfg.default_hooks
-        if 'visualization' not in hooks:
-            raise KeyError('--show/--show-dir need a "visualization" entry in '
-                           'default_hooks of the config')
-        hooks.visualization.draw = True
-        if show:
-            hooks.visualization.show = True
-            hooks.visualization.wait_time = wait_time
-        if show_dir:
-            if scope == 'mmseg':
-                cfg.visualizer.save_dir = show_dir
-                cfg.visualizer.vis_backends = [dict(type='LocalVisBackend')]
-            else:
-                hooks.visualization.out_dir = show_dir
+        enable_test_visualization(cfg, show, show_dir, wait_time, interval)
     if out is not None:
         if scope == 'mmseg':
             # IoUMetric writes one PNG per image to output_dir
@@ -257,4 +252,45 @@ def prepare_test_cfg(cfg: Config,
             cfg.test_evaluator = list(evaluators) + [
                 dict(type='DumpResults', out_file_path=out)
             ]
+    return cfg
+
+
+def enable_test_visualization(cfg: Config,
+                              show: bool = False,
+                              show_dir: Optional[str] = None,
+                              wait_time: float = 2,
+                              interval: int = 1) -> Config:
+    """Make the config's visualization hook paint the test images.
+
+    mmseg's ``SegVisualizationHook`` paints every ``interval``-th batch
+    (``draw``), mmpretrain's ``VisualizationHook`` every ``interval``-th
+    sample (``enable``); with ``interval=1`` both paint every image.
+    mmpretrain's hook becomes :class:`ClassFolderVisualizationHook`, which
+    keeps the class folder in the file name so same-named images of
+    different classes do not overwrite each other.
+    """
+    if int(interval) < 1:
+        raise ValueError(f'the visualization interval must be >= 1, got '
+                         f'{interval}')
+    hooks = cfg.get('default_hooks') or {}
+    if 'visualization' not in hooks:
+        raise KeyError('--show/--show-dir need a "visualization" entry in '
+                       'default_hooks of the config')
+    vis = hooks['visualization']
+    vis.interval = int(interval)
+    if cfg.default_scope == 'mmseg':
+        vis.draw = True
+        if show:
+            vis.show = True
+            vis.wait_time = wait_time
+        if show_dir:
+            cfg.visualizer.save_dir = show_dir
+            cfg.visualizer.vis_backends = [dict(type='LocalVisBackend')]
+    else:  # mmpretrain, as its tools/test.py does
+        if str(vis.get('type')).split('.')[-1] == 'VisualizationHook':
+            vis.type = 'ClassFolderVisualizationHook'
+        vis.enable = True
+        vis.show = bool(show)
+        vis.wait_time = wait_time
+        vis.out_dir = show_dir
     return cfg

@@ -4,3 +4,10 @@ from .self_distill_hook import SelfDistillHook, hflip_parameter  # noqa: F401
 from .rng_state_hook import RNGStateHook, capture_rng_state, restore_rng_state  # noqa: F401
 from .nonfinite_loss_hook import NonFiniteLossError, NonFiniteLossHook  # noqa: F401
 from .interrupt_checkpoint_hook import InterruptCheckpointHook, TrainingInterrupted  # noqa: F401
+# needs mmpretrain (an extra); the package imports without it
+try:
+    import mmpretrain  # noqa: F401
+except ImportError:  # pragma: no cover
+    pass
+else:
+    from .cls_visualization_hook import ClassFolderVisualizationHook  # noqa: F401
