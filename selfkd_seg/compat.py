@@ -209,13 +209,16 @@ class UnsafeCheckpointError(RuntimeError):
     """Raised when a checkpoint holds objects that are not plain weights."""
 
 
-def safe_torch_load(filename, map_location=None):
-    """``torch.load`` with ``weights_only=True`` and a clear error message."""
+def safe_torch_load(filename, map_location=None, **kwargs):
+    """``torch.load`` with ``weights_only=True`` and a clear error message.
+
+    ``kwargs`` go to ``torch.load`` (e.g. ``mmap=True``).
+    """
     if not supports_safe_globals():  # torch < 2.4: no allow-list mechanism
-        return torch.load(filename, map_location=map_location)
+        return torch.load(filename, map_location=map_location, **kwargs)
     try:
         return torch.load(
-            filename, map_location=map_location, weights_only=True)
+            filename, map_location=map_location, weights_only=True, **kwargs)
     except torch.serialization.pickle.UnpicklingError as err:
         raise UnsafeCheckpointError(
             f'Refused to load checkpoint {filename!r}: it contains objects '

@@ -15,8 +15,9 @@ Two guarantees that ``--resume`` relies on:
    ``open(..., 'w')``, which a kill can leave empty, and a file can also be
    damaged afterwards (disk full, a copy cut short).
    :func:`find_resumable_checkpoint` follows ``last_checkpoint`` only when the
-   file it names is complete (:func:`is_complete_checkpoint`) and otherwise
-   takes the newest complete ``*.pth`` in the work dir.  ``tools/train.py
+   file it names is complete (:func:`is_complete_checkpoint`) and a training
+   checkpoint (not an exported student), and otherwise takes the newest such
+   ``*.pth`` in the work dir.  ``tools/train.py
    --resume`` uses it; pointers written by selfkd_seg go through
    :func:`atomic_write_text`.
 """
@@ -118,49 +119,106 @@ def _read_pointer(work_dir: str) -> Optional[str]:
     return target or None
 
 
-def find_resumable_checkpoint(work_dir: str) -> Tuple[Optional[str],
-                                                        List[str]]:
+def resolve_pointer(work_dir: str, target: str) -> str:
+    """The file ``last_checkpoint`` means, preferring the work dir's copy.
+
+    mmengine writes an absolute path.  A work dir copied or moved elsewhere
+    keeps pointing into the original folder, so when a file of the same name
+    exists in ``work_dir`` that one is meant.  A relative target is relative
+    to ``work_dir``.
+    """
+    if not osp.isabs(target):
+        target = osp.join(work_dir, target)
+    local = osp.join(work_dir, osp.basename(target))
+    if osp.isfile(local) and not (osp.exists(target)
+                                  and osp.samefile(local, target)):
+        return local
+    return target
+
+
+# What mmengine's Runner.resume reads besides the weights.
+RESUME_KEYS = ('state_dict', 'meta', 'message_hub')
+
+
+def training_checkpoint_problem(path: str) -> Optional[str]:
+    """Why ``--resume`` cannot continue from ``path``; None if it can.
+
+    A resumable file is complete (:func:`is_complete_checkpoint`) and holds
+    the state ``Runner.resume`` needs (:data:`RESUME_KEYS`).  An exported
+    student (``tools/export_student.py``) or a weights-only file is complete
+    but not resumable: mmengine would fail with ``KeyError: 'message_hub'``.
+    The keys are read with ``mmap``, so no tensor data is loaded.
+    """
+    if not is_complete_checkpoint(path):
+        return 'missing, truncated or unreadable'
+    from selfkd_seg.compat import safe_torch_load
+    try:
+        try:
+            ckpt = safe_torch_load(path, map_location='cpu', mmap=True)
+        except RuntimeError:  # torch's legacy format cannot be mmap'ed
+            ckpt = safe_torch_load(path, map_location='cpu')
+    except Exception as err:  # noqa: BLE001  refused or unreadable
+        return f'cannot be loaded safely ({type(err).__name__})'
+    if not isinstance(ckpt, dict):
+        return f'holds a {type(ckpt).__name__}, not a checkpoint dict'
+    missing = [key for key in RESUME_KEYS if key not in ckpt]
+    if missing:
+        return (f'not a training checkpoint (no {", ".join(missing)}; e.g. '
+                'an exported student or a weights-only file)')
+    return None
+
+
+def find_resumable_checkpoint(
+        work_dir: str) -> Tuple[Optional[str], List[Tuple[str, str]]]:
     """The checkpoint ``--resume`` should continue from, and the rejects.
 
     Returns ``(path, skipped)``: ``path`` is the file named by
-    ``work_dir/last_checkpoint`` if it is complete, else the newest (by
-    modification time) complete ``*.pth`` directly in ``work_dir`` or in the
-    folder ``last_checkpoint`` points to; ``None`` if there is none.
-    ``skipped`` lists the files rejected on the way (truncated or unreadable),
-    newest first.
+    ``work_dir/last_checkpoint`` (:func:`resolve_pointer`) if it can be
+    resumed from, else the newest (by modification time) resumable ``*.pth``
+    directly in ``work_dir`` or in the folder ``last_checkpoint`` points to;
+    ``None`` if there is none.  ``skipped`` lists ``(file, reason)`` for the
+    files rejected on the way (truncated, unreadable, or not a training
+    checkpoint, :func:`training_checkpoint_problem`), newest first.
     """
     skipped = []
     target = _read_pointer(work_dir)
     if target is not None:
-        if is_complete_checkpoint(target):
+        target = resolve_pointer(work_dir, target)
+        problem = training_checkpoint_problem(target)
+        if problem is None:
             return target, skipped
-        skipped.append(target)
+        skipped.append((target, problem))
     folders = {osp.abspath(work_dir)}
     if target is not None:
         folders.add(osp.abspath(osp.dirname(target)))
     candidates = set()
     for folder in folders:
         candidates.update(glob.glob(osp.join(folder, '*.pth')))
-    rejected = {osp.abspath(p) for p in skipped}
+    rejected = {osp.abspath(p) for p, _ in skipped}
     for path in sorted(candidates, key=osp.getmtime, reverse=True):
         if osp.abspath(path) in rejected:
             continue
-        if is_complete_checkpoint(path):
+        problem = training_checkpoint_problem(path)
+        if problem is None:
             return path, skipped
-        skipped.append(path)
+        skipped.append((path, problem))
     return None, skipped
 
 
 def resolve_auto_resume(work_dir: str) -> Optional[str]:
     """:func:`find_resumable_checkpoint` with log messages for the user."""
-    path, skipped = find_resumable_checkpoint(work_dir)
-    for bad in skipped:
+    pointer = _read_pointer(work_dir)
+    if pointer is not None and resolve_pointer(work_dir, pointer) != pointer:
         print_log(
-            f'--resume: skipped {bad}: missing, truncated or unreadable',
+            f'--resume: last_checkpoint names {pointer}; using the file of '
+            f'that name in the work dir, {resolve_pointer(work_dir, pointer)}',
             logger='current')
+    path, skipped = find_resumable_checkpoint(work_dir)
+    for bad, reason in skipped:
+        print_log(f'--resume: skipped {bad}: {reason}', logger='current')
     if path is None:
         print_log(
-            f'--resume: no complete checkpoint in {work_dir}; training '
+            f'--resume: no resumable checkpoint in {work_dir}; training '
             'starts from scratch', logger='current')
     else:
         print_log(f'--resume: continuing from {path}', logger='current')

@@ -17,7 +17,15 @@ from selfkd_seg.engine.cli import prepare_train_cfg
 
 
 def _save(path, value, age=0.0):
-    save_checkpoint({'state_dict': {'w': torch.full((256, ), value)}}, path)
+    """A training checkpoint (with the state ``Runner.resume`` reads)."""
+    save_checkpoint(
+        {
+            'state_dict': {
+                'w': torch.full((256, ), value)
+            },
+            'meta': dict(iter=int(value)),
+            'message_hub': dict(log_scalars={})
+        }, path)
     stamp = time.time() - age
     os.utime(path, (stamp, stamp))
     return path
@@ -66,7 +74,8 @@ def test_resume_skips_a_truncated_newest_checkpoint_and_bad_pointer(
     with open(newest, 'wb') as f:  # e.g. disk full while copying
         f.write(data[:100])
     atomic_write_text(newest, osp.join(work_dir, 'last_checkpoint'))
-    assert find_resumable_checkpoint(work_dir) == (older, [newest])
+    assert find_resumable_checkpoint(work_dir) == (
+        older, [(newest, 'missing, truncated or unreadable')])
 
     # an empty pointer (killed while mmengine rewrote it) is no problem
     open(osp.join(work_dir, 'last_checkpoint'), 'w').close()
@@ -97,3 +106,54 @@ def test_train_cfg_gets_reliability_hooks_once(tmp_path):
     off = Config(dict(model=dict(), reliability_hooks=False))
     prepare_train_cfg(off, 'x.py', work_dir=str(tmp_path))
     assert not off.get('custom_hooks')
+
+
+def test_resume_skips_an_exported_student_even_if_newest(tmp_path, caplog):
+    """An exported student has weights only; mmengine's resume would fail
+    with ``KeyError: 'message_hub'``."""
+    from selfkd_seg.apis import export_student_checkpoint
+    work_dir = str(tmp_path)
+    ckpt = osp.join(work_dir, 'iter_4.pth')
+    save_checkpoint(
+        {
+            'state_dict': {
+                'backbone.w': torch.ones(2),
+                'self_teacher.w': torch.ones(2)
+            },
+            'meta': dict(iter=4),
+            'message_hub': dict(log_scalars={})
+        }, ckpt)
+    stamp = time.time() - 60
+    os.utime(ckpt, (stamp, stamp))
+    student = osp.join(work_dir, 'student.pth')
+    export_student_checkpoint(ckpt, student)
+    (tmp_path / 'weights.pth').write_bytes(b'')  # and an empty file
+    path, skipped = find_resumable_checkpoint(work_dir)
+    assert path == ckpt
+    reasons = dict(skipped)
+    assert 'not a training checkpoint (no message_hub' in \
+        reasons[student]
+    cfg = Config(dict(work_dir=work_dir, model=dict()))
+    prepare_train_cfg(cfg, 'x.py', resume=True)
+    assert cfg.load_from == ckpt
+
+
+def test_last_checkpoint_of_a_moved_work_dir_resolves_into_it(tmp_path):
+    """mmengine writes an absolute pointer; a copied work dir must resume
+    from its own files, not from the original folder."""
+    import shutil
+    original = str(tmp_path / 'original')
+    os.makedirs(original)
+    _save(osp.join(original, 'iter_2.pth'), 2.0)
+    with open(osp.join(original, 'last_checkpoint'), 'w') as f:
+        f.write(osp.join(original, 'iter_2.pth'))  # as mmengine does
+    copy = str(tmp_path / 'copy')
+    shutil.copytree(original, copy)
+    assert find_resumable_checkpoint(copy)[0] == osp.join(copy, 'iter_2.pth')
+    # the original keeps resuming from itself
+    assert find_resumable_checkpoint(original)[0] == osp.join(
+        original, 'iter_2.pth')
+    # a relative pointer is relative to the work dir
+    with open(osp.join(copy, 'last_checkpoint'), 'w') as f:
+        f.write('iter_2.pth')
+    assert find_resumable_checkpoint(copy)[0] == osp.join(copy, 'iter_2.pth')
