@@ -6,7 +6,8 @@
 Ctrl-C (or SIGTERM) finishes the running iteration, saves
 ``interrupted_iter_<N>.pth`` and exits with status 130 (143 for SIGTERM);
 ``--resume`` continues from it. A NaN/inf loss stops with status 3 and a
-message naming the loss term. See docs/reliability.md.
+message naming the loss term; a full disk stops with status 4 and a message
+naming the folder and the bytes needed. See docs/reliability.md.
 """
 import argparse
 import os
@@ -20,6 +21,7 @@ from mmengine.config import DictAction  # noqa: E402
 from mmengine.registry import RUNNERS  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
+from selfkd_seg.engine import DiskFullError  # noqa: E402
 from selfkd_seg.engine.cli import (  # noqa: E402
     init_cpu_distributed, load_config, prepare_train_cfg)
 from selfkd_seg.engine.hooks import (NonFiniteLossError,  # noqa: E402
@@ -27,6 +29,7 @@ from selfkd_seg.engine.hooks import (NonFiniteLossError,  # noqa: E402
 
 EXIT_CODES = {'SIGINT': 130, 'SIGTERM': 143}
 EXIT_NONFINITE_LOSS = 3
+EXIT_DISK_FULL = 4
 
 
 def parse_args(argv=None):
@@ -92,6 +95,9 @@ def main(argv=None):
     except NonFiniteLossError as err:
         runner.logger.error(f'NonFiniteLossError: {err}')
         sys.exit(EXIT_NONFINITE_LOSS)
+    except DiskFullError as err:
+        runner.logger.error(f'DiskFullError: {err.strerror}')
+        sys.exit(EXIT_DISK_FULL)
     return runner
 
 

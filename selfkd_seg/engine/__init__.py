@@ -1,5 +1,5 @@
 from . import hooks  # noqa: F401
-from .checkpoint_io import (find_resumable_checkpoint,
+from .checkpoint_io import (DiskFullError, find_resumable_checkpoint,
                             install_atomic_local_backend,
                             is_complete_checkpoint)
 from .optim_wrappers import AutocastOptimWrapper, amp_optim_wrapper_cfg
@@ -9,6 +9,6 @@ from .optim_wrappers import AutocastOptimWrapper, amp_optim_wrapper_cfg
 install_atomic_local_backend()
 
 __all__ = [
-    'AutocastOptimWrapper', 'amp_optim_wrapper_cfg',
+    'AutocastOptimWrapper', 'DiskFullError', 'amp_optim_wrapper_cfg',
     'find_resumable_checkpoint', 'is_complete_checkpoint'
 ]

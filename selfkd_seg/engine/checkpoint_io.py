@@ -21,9 +21,11 @@ Two guarantees that ``--resume`` relies on:
    --resume`` uses it; pointers written by selfkd_seg go through
    :func:`atomic_write_text`.
 """
+import errno
 import glob
 import os
 import os.path as osp
+import shutil
 import zipfile
 from pathlib import Path
 from typing import List, Optional, Tuple, Union
@@ -35,21 +37,62 @@ from mmengine.logging import print_log
 TMP_SUFFIX = '.tmp'
 
 
+class DiskFullError(OSError):
+    """A file could not be written because its file system is full.
+
+    Keeps ``errno`` (``ENOSPC`` or ``EDQUOT``), so ``except OSError`` code
+    still sees it; the message names the folder, the bytes the write needed,
+    the bytes free and what to do.
+    """
+
+
+_DISK_FULL_ERRNOS = {errno.ENOSPC, getattr(errno, 'EDQUOT', errno.ENOSPC)}
+
+
+def _disk_full_error(err: OSError, filepath: str,
+                     needed: int) -> DiskFullError:
+    folder = osp.dirname(osp.abspath(filepath))
+    try:
+        free = f'{shutil.disk_usage(folder).free:,} bytes are free'
+    except OSError:
+        free = 'the free space is unknown'
+    return DiskFullError(
+        err.errno,
+        f'no space left to write {osp.basename(filepath)!r} in {folder!r}: '
+        f'it needs {needed:,} bytes and {free} ({os.strerror(err.errno)}). '
+        'The partial file was removed; the previous checkpoint and '
+        '"last_checkpoint" are unchanged. Free space there (delete old '
+        'checkpoints, or keep fewer with default_hooks.checkpoint.'
+        'max_keep_ckpts=N) or use a --work-dir on a larger disk, then '
+        'continue with --resume.', filepath)
+
+
 def atomic_write_bytes(data: bytes, filepath: Union[str, Path]) -> None:
     """Write ``data`` to ``filepath`` so readers see the old or the new file.
 
     The bytes go to ``filepath + '.tmp'`` first, are flushed and fsync'ed,
     then renamed over ``filepath``.  A kill at any point leaves either the
     previous file or the complete new one (plus, at worst, a stale ``.tmp``
-    that the next write replaces).
+    that the next write replaces).  A write that fails (disk full, quota,
+    I/O error) removes its ``.tmp``, so a full disk is not left fuller; a
+    full disk raises :class:`DiskFullError`.
     """
     filepath = str(filepath)
     mmengine.mkdir_or_exist(osp.dirname(osp.abspath(filepath)))
     tmp = filepath + TMP_SUFFIX
-    with open(tmp, 'wb') as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
+    try:
+        with open(tmp, 'wb') as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+    except OSError as err:
+        try:
+            os.remove(tmp)
+        except OSError:
+            pass
+        if err.errno in _DISK_FULL_ERRNOS:
+            raise _disk_full_error(err, filepath, len(data)) from err
+        raise
     os.replace(tmp, filepath)
 
 

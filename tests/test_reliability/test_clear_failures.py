@@ -79,3 +79,68 @@ def test_nonfinite_loss_stops_naming_term_iteration_and_last_checkpoint(
     weights = torch.load(good, weights_only=True)['state_dict']
     assert all(torch.isfinite(w).all() for w in weights.values()
                if w.is_floating_point())
+
+
+class _FullDiskFile:
+    """A file whose write stores half of the bytes, then hits ENOSPC."""
+
+    def __init__(self, raw):
+        self.raw = raw
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.raw.close()
+
+    def write(self, data):
+        import errno
+        self.raw.write(data[:len(data) // 2])
+        self.raw.flush()
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    def __getattr__(self, name):
+        return getattr(self.raw, name)
+
+
+def test_full_disk_removes_the_partial_file_and_names_folder_and_size(
+        toy_data, tmp_path, train_script, monkeypatch):
+    from selfkd_seg.engine import checkpoint_io
+    cfg = tiny_cfg('baseline', toy_data, str(tmp_path), max_iters=4,
+                   ckpt_interval=2)
+    cfg_path = str(tmp_path / 'full_disk.py')
+    cfg.dump(cfg_path)
+    work_dir = str(tmp_path / 'run')
+    real_open = open
+
+    def open_on_a_full_disk(path, mode='r', *args, **kwargs):
+        f = real_open(path, mode, *args, **kwargs)
+        if str(path).endswith('iter_4.pth.tmp'):
+            return _FullDiskFile(f)
+        return f
+
+    monkeypatch.setattr(checkpoint_io, 'open', open_on_a_full_disk,
+                        raising=False)
+    previous = signal.getsignal(signal.SIGINT)
+    try:
+        with pytest.raises(SystemExit) as stop:
+            train_script.main([cfg_path, '--work-dir', work_dir])
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    assert stop.value.code == train_script.EXIT_DISK_FULL
+    files = sorted(os.listdir(work_dir))
+    assert not [f for f in files if f.endswith('.tmp')], files
+    assert 'iter_4.pth' not in files
+    good = osp.join(work_dir, 'iter_2.pth')
+    with open(osp.join(work_dir, 'last_checkpoint')) as f:
+        assert f.read().strip() == good
+    assert torch.load(good, weights_only=True)['meta']['iter'] == 2
+    # the message, as logged, names the folder, the size and what to do
+    with pytest.raises(checkpoint_io.DiskFullError) as err:
+        checkpoint_io.atomic_write_bytes(b'x' * 1000,
+                                         osp.join(work_dir, 'iter_4.pth'))
+    message = str(err.value)
+    assert work_dir in message and '1,000 bytes' in message
+    assert 'max_keep_ckpts' in message and '--resume' in message
+    assert err.value.errno == 28
+    assert not osp.exists(osp.join(work_dir, 'iter_4.pth.tmp'))
