@@ -50,7 +50,7 @@ def load_teacher_checkpoint(teacher: nn.Module,
     if is_local and not osp.isfile(path):
         raise FileNotFoundError(
             f'teacher checkpoint not found: {path} (set teacher_ckpt to the '
-            'trained teacher; see configs/sfd/README)')
+            'trained teacher; see docs/sfd.md, "Getting teachers")')
     state_dict = _teacher_state_dict(
         _load_checkpoint(path, map_location=map_location), path)
     expected = teacher.state_dict()
