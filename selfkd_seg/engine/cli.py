@@ -17,11 +17,12 @@ from .optim_wrappers import amp_optim_wrapper_cfg
 
 SUPPORTED_SCOPES = ('mmseg', 'mmpretrain')
 # Hooks every training run gets (docs/reliability.md): exact resume, a clear
-# stop on NaN/inf losses, a checkpoint on Ctrl-C/SIGTERM.  A config may list
-# one itself to change its arguments; set ``reliability_hooks = False`` in a
-# config to train without them.
+# stop on NaN/inf losses, a checkpoint on Ctrl-C/SIGTERM, classes and label
+# values checked against the model before the first step.  A config may list
+# one itself (in custom_hooks or default_hooks) to change its arguments; set
+# ``reliability_hooks = False`` in a config to train without them.
 RELIABILITY_HOOKS = ('RNGStateHook', 'NonFiniteLossHook',
-                     'InterruptCheckpointHook')
+                     'InterruptCheckpointHook', 'DatasetModelCheckHook')
 
 
 # mmpretrain datasets whose ``download`` defaults to True
@@ -163,7 +164,8 @@ def add_reliability_hooks(cfg: Config) -> Config:
     if cfg.get('reliability_hooks', True) is False:
         return cfg
     hooks = list(cfg.get('custom_hooks', None) or [])
-    present = {hook.get('type') for hook in hooks if isinstance(hook, dict)}
+    listed = hooks + list((cfg.get('default_hooks', None) or {}).values())
+    present = {hook.get('type') for hook in listed if isinstance(hook, dict)}
     hooks += [dict(type=t) for t in RELIABILITY_HOOKS if t not in present]
     cfg.custom_hooks = hooks
     return cfg

@@ -101,8 +101,16 @@ def test_train_cfg_gets_reliability_hooks_once(tmp_path):
     prepare_train_cfg(cfg, 'x.py', work_dir=str(tmp_path))
     types = [h['type'] for h in cfg.custom_hooks]
     assert types == ['RNGStateHook', 'NonFiniteLossHook',
-                     'InterruptCheckpointHook']
+                     'InterruptCheckpointHook', 'DatasetModelCheckHook']
     assert cfg.custom_hooks[0]['isolate_val'] is False  # user's args kept
+    listed = Config(
+        dict(
+            model=dict(),
+            default_hooks=dict(check=dict(type='DatasetModelCheckHook'))))
+    prepare_train_cfg(listed, 'x.py', work_dir=str(tmp_path))
+    assert 'DatasetModelCheckHook' not in [
+        h['type'] for h in listed.custom_hooks
+    ]  # a default hook counts as listed: it does not run twice
     off = Config(dict(model=dict(), reliability_hooks=False))
     prepare_train_cfg(off, 'x.py', work_dir=str(tmp_path))
     assert not off.get('custom_hooks')
