@@ -20,12 +20,14 @@ import sys
 sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..'))
 
 import selfkd_seg  # noqa: E402,F401
+import torch.distributed as dist  # noqa: E402
 from mmengine.config import DictAction  # noqa: E402
 from mmengine.registry import RUNNERS  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
 from selfkd_seg.engine.cli import (init_cpu_distributed,  # noqa: E402
-                                   load_config, prepare_test_cfg)
+                                   load_config, prepare_test_cfg,
+                                   teardown)
 
 
 def parse_args(argv=None):
@@ -80,10 +82,16 @@ def main(argv=None):
         wait_time=args.wait_time,
         launcher=args.launcher,
         interval=args.interval)
+    owns_group = not (dist.is_available() and dist.is_initialized())
     init_cpu_distributed(cfg)  # mmengine's init_dist needs a GPU
-    runner = RUNNERS.build(cfg) if 'runner_type' in cfg else Runner.from_cfg(
-        cfg)
-    metrics = runner.test()
+    runner, clean = None, False
+    try:
+        runner = RUNNERS.build(cfg) if 'runner_type' in cfg else \
+            Runner.from_cfg(cfg)
+        metrics = runner.test()
+        clean = True
+    finally:  # loader workers, then the process group (a clean exit)
+        teardown(runner, owns_process_group=owns_group, clean=clean)
     return metrics
 
 

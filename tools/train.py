@@ -17,13 +17,14 @@ import sys
 sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..'))
 
 import selfkd_seg  # noqa: E402,F401  (applies compat, registers modules)
+import torch.distributed as dist  # noqa: E402
 from mmengine.config import DictAction  # noqa: E402
 from mmengine.registry import RUNNERS  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
 from selfkd_seg.engine import DiskFullError  # noqa: E402
 from selfkd_seg.engine.cli import (  # noqa: E402
-    init_cpu_distributed, load_config, prepare_train_cfg)
+    init_cpu_distributed, load_config, prepare_train_cfg, teardown)
 from selfkd_seg.engine.hooks import (NonFiniteLossError,  # noqa: E402
                                      TrainingInterrupted)
 
@@ -82,22 +83,32 @@ def main(argv=None):
         amp=args.amp,
         auto_scale_lr=args.auto_scale_lr,
         launcher=args.launcher)
+    # the process group is ours to destroy if it does not exist yet
+    owns_group = not (dist.is_available() and dist.is_initialized())
     init_cpu_distributed(cfg)  # mmengine's init_dist needs a GPU
-    if 'runner_type' in cfg:
-        runner = RUNNERS.build(cfg)
-    else:
-        runner = Runner.from_cfg(cfg)
+    runner = None
+    clean = False
     try:
+        if 'runner_type' in cfg:
+            runner = RUNNERS.build(cfg)
+        else:
+            runner = Runner.from_cfg(cfg)
         runner.train()
+        clean = True
     except TrainingInterrupted as stop:
         runner.logger.warning(str(stop))
+        clean = True  # every rank stopped after the same iteration
         sys.exit(EXIT_CODES.get(stop.signal_name, 130))
     except NonFiniteLossError as err:
         runner.logger.error(f'NonFiniteLossError: {err}')
+        clean = True  # all ranks agree on the stop (NonFiniteLossHook)
         sys.exit(EXIT_NONFINITE_LOSS)
     except DiskFullError as err:
         runner.logger.error(f'DiskFullError: {err.strerror}')
         sys.exit(EXIT_DISK_FULL)
+    finally:
+        # workers, signal handlers and the process group, in that order
+        teardown(runner, owns_process_group=owns_group, clean=clean)
     return runner
 
 

@@ -296,3 +296,47 @@ def enable_test_visualization(cfg: Config,
         vis.wait_time = wait_time
         vis.out_dir = show_dir
     return cfg
+
+
+def _shutdown_loader_workers(loader) -> None:
+    """Stop the worker processes of a (persistent-worker) DataLoader."""
+    iterator = getattr(loader, '_iterator', None)
+    if iterator is not None and hasattr(iterator, '_shutdown_workers'):
+        iterator._shutdown_workers()
+    if iterator is not None:
+        loader._iterator = None
+
+
+def teardown(runner=None, owns_process_group: bool = True,
+             clean: bool = True) -> None:
+    """Release what a run started, in order, so the process exits cleanly.
+
+    1. signal handlers of ``InterruptCheckpointHook`` (also after an error);
+    2. data loader worker processes (persistent workers stay alive
+       otherwise until interpreter shutdown);
+    3. the process group, if this run created it (``owns_process_group``):
+       a barrier first when the run ended ``clean`` (no rank tears the group
+       down while another still uses it), then ``destroy_process_group``.
+       Left to interpreter shutdown, gloo's threads are destroyed while
+       running and the process can abort with "terminate called without an
+       active exception" (SIGABRT) after a correct run.
+    """
+    import torch.distributed as torch_dist
+    if runner is not None:
+        for hook in getattr(runner, '_hooks', []):
+            if hasattr(hook, 'restore_signal_handlers'):
+                hook.restore_signal_handlers()
+        for name in ('_train_loop', '_val_loop', '_test_loop'):
+            loop = getattr(runner, name, None)
+            loader = getattr(loop, 'dataloader', None)
+            if loader is not None and not isinstance(loop, dict):
+                _shutdown_loader_workers(loader)
+                inner = getattr(getattr(loop, 'dataloader_iterator', None),
+                                '_dataloader', None)
+                if inner is not None:
+                    _shutdown_loader_workers(inner)
+    if owns_process_group and torch_dist.is_available() \
+            and torch_dist.is_initialized():
+        if clean:
+            torch_dist.barrier()
+        torch_dist.destroy_process_group()

@@ -88,12 +88,17 @@ def main():
     train = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(train)
     out_dir, configs = sys.argv[1], sys.argv[2:]
+    # one process group for all configs: train.main() leaves a group it did
+    # not create alone (it destroys only its own)
+    torch.distributed.init_process_group('gloo', init_method='env://')
     for cfg in configs:
         name = osp.splitext(osp.basename(cfg))[0]
         train.main([
             cfg, '--launcher', 'pytorch', '--work-dir',
             osp.join(out_dir, name)
         ])
+        assert torch.distributed.is_initialized()
+    torch.distributed.destroy_process_group()
 
 
 if __name__ == '__main__':

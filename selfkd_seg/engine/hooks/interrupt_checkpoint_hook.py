@@ -89,9 +89,15 @@ class InterruptCheckpointHook(Hook):
             self._previous[sig] = signal.signal(sig, self._handler)
 
     def _uninstall(self) -> None:
+        if threading.current_thread() is not threading.main_thread():
+            return
         for sig, handler in self._previous.items():
             signal.signal(sig, handler)
         self._previous = {}
+
+    def restore_signal_handlers(self) -> None:
+        """Put back the handlers found before training (idempotent)."""
+        self._uninstall()
 
     def before_train(self, runner) -> None:
         self.received = None
