@@ -15,11 +15,8 @@ model = dict(
         feature_loss=dict(type='ATLoss'),
         feature_act=dict(type='ReLU')))
 custom_hooks = [
-    dict(
-        type='DistillWeightScheduleHook',
-        warmup=240,  # 2/3 of max_iters=360
-        ramp=120,
-        by_epoch=False)
+    # 2/3 warm-up, 1/3 ramp of max_iters (240 + 120 of 360)
+    dict(type='DistillWeightScheduleHook', by_epoch=False)
 ]
 model_wrapper_cfg = dict(
     type='MMDistributedDataParallel', find_unused_parameters=False)

@@ -18,7 +18,8 @@ model = dict(
         feature_act=dict(type='ReLU')))
 custom_hooks = [
     dict(type='DatasetModelCheckHook'),
-    dict(type='DistillWeightScheduleHook', warmup=40, ramp=20, by_epoch=True)
+    # weights 0 for 2/3 of the epochs, ramp over the last 1/3: 40 + 20 of 60
+    dict(type='DistillWeightScheduleHook', by_epoch=True)
 ]
 # Every parameter trains (the student's P3..P7 feed the self-teacher and the
 # AT loss; the self-teacher's last layer outputs its top-down pass), so DDP

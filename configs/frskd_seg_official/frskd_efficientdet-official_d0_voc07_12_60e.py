@@ -24,7 +24,8 @@ model = dict(
         kd_loss=dict(type='KDLoss', temperature=1.0),
         feature_loss=dict(type='ATLoss')))
 custom_hooks = [
-    dict(type='DistillWeightScheduleHook', warmup=40, ramp=20, by_epoch=True)
+    # weights 0 for 2/3 of the epochs, ramp over the last 1/3: 40 + 20 of 60
+    dict(type='DistillWeightScheduleHook', by_epoch=True)
 ]
 # Every parameter is on a loss path: the student's P3..P7 feed the
 # self-teacher and the AT loss, the self-teacher's last layer is top-down only.

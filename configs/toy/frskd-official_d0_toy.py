@@ -22,11 +22,8 @@ model = dict(
         kd_loss=dict(type='KDLoss', temperature=1.0),
         feature_loss=dict(type='ATLoss')))
 custom_hooks = [
-    dict(
-        type='DistillWeightScheduleHook',
-        warmup=400,  # of max_iters=600
-        ramp=200,
-        by_epoch=False)
+    # 2/3 warm-up, 1/3 ramp of max_iters (400 + 200 of 600)
+    dict(type='DistillWeightScheduleHook', by_epoch=False)
 ]
 # Every parameter is on a loss path (see the VOC FRSKD official config).
 model_wrapper_cfg = dict(

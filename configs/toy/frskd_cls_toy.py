@@ -43,6 +43,7 @@ test_pipeline = [dict(type='LoadImageFromFile'), dict(type='PackInputs')]
 train_dataloader = dict(
     batch_size=8,
     num_workers=0,
+    persistent_workers=False,  # mmpretrain tools/train.py sets True
     dataset=dict(
         type='CustomDataset',
         data_root=data_root,
@@ -52,6 +53,7 @@ train_dataloader = dict(
 val_dataloader = dict(
     batch_size=8,
     num_workers=0,
+    persistent_workers=False,  # mmpretrain tools/train.py sets True
     dataset=dict(
         type='CustomDataset',
         data_root=data_root,

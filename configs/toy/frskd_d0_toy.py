@@ -16,11 +16,11 @@ model = dict(
         # AT on post-ReLU maps, as the authors' BiFPN outputs (ours end in BN)
         feature_act=dict(type='ReLU')))
 custom_hooks = [
-    dict(
-        type='DistillWeightScheduleHook',
-        warmup=400,  # of max_iters=600
-        ramp=200,
-        by_epoch=False)
+    # distillation weights 0 for the first 2/3 of max_iters, then a sigmoid
+    # ramp to full weight over the last 1/3 (the paper's 40 + 20 of 60
+    # epochs): 400 + 200 of 600 iterations here, and the same shape for any
+    # max_iters a derived config sets
+    dict(type='DistillWeightScheduleHook', by_epoch=False)
 ]
 # Every parameter trains (the student's P3..P7 feed the self-teacher and the
 # AT loss; the self-teacher's last layer outputs its top-down pass), so DDP

@@ -24,6 +24,6 @@ val_dataloader = dict(
 test_dataloader = val_dataloader
 custom_hooks = [
     dict(type='DatasetModelCheckHook'),
-    dict(type='DistillWeightScheduleHook', warmup=400, ramp=200,
-         by_epoch=False)
+    # 2/3 warm-up, 1/3 ramp of max_iters
+    dict(type='DistillWeightScheduleHook', by_epoch=False)
 ]

@@ -58,6 +58,7 @@ test_pipeline = [
 train_dataloader = dict(
     batch_size=8,
     num_workers=0,
+    persistent_workers=False,  # mmpretrain tools/train.py sets True
     sampler=dict(type='InfiniteSampler', shuffle=True),
     dataset=dict(
         type='CustomDataset',
@@ -67,6 +68,7 @@ train_dataloader = dict(
 val_dataloader = dict(
     batch_size=8,
     num_workers=0,
+    persistent_workers=False,  # mmpretrain tools/train.py sets True
     sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(
         type='CustomDataset',

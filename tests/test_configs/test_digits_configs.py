@@ -48,6 +48,9 @@ def test_frskd_seg_schedule_is_the_papers_fractions():
     cfg = Config.fromfile(osp.join(CONFIGS, 'frskd_d0_digits.py'))
     hook, = cfg.custom_hooks
     n = cfg.train_cfg.max_iters
-    assert (hook.warmup, hook.ramp) == (2 * n // 3, n - 2 * n // 3)
+    from selfkd_seg.engine.hooks import DistillWeightScheduleHook
+    built_hook = DistillWeightScheduleHook(
+        **{k: v for k, v in hook.items() if k != 'type'})
+    assert built_hook.schedule(n) == (2 * n // 3, n - 2 * n // 3)
     assert cfg.param_scheduler[1].milestones == [2 * n // 3]
     assert cfg.model.distill.feature_act == dict(type='ReLU')

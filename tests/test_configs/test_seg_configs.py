@@ -66,7 +66,11 @@ def test_frskd_voc_recipe(arch, width):
     assert model.decode_head.num_classes == 21
     hook, = [h for h in cfg.custom_hooks
              if h.type == 'DistillWeightScheduleHook']
-    assert (hook.warmup, hook.ramp, hook.by_epoch) == (40, 20, True)
+    from selfkd_seg.engine.hooks import DistillWeightScheduleHook
+    built_hook = DistillWeightScheduleHook(
+        **{k: v for k, v in hook.items() if k != 'type'})
+    assert built_hook.by_epoch is True
+    assert built_hook.schedule(cfg.train_cfg.max_epochs) == (40, 20)
     # the 60-epoch schedule
     assert cfg.train_cfg.max_epochs == 60
     assert cfg.optim_wrapper.optimizer == dict(

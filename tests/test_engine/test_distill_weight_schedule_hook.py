@@ -34,8 +34,9 @@ class Distiller(nn.Module):
         self.distill_weights = dict(alpha=1.0, beta=50.0)
 
 
-def runner_at(model, epoch=0, it=0):
-    return SimpleNamespace(model=model, epoch=epoch, iter=it)
+def runner_at(model, epoch=0, it=0, max_epochs=60, max_iters=600):
+    return SimpleNamespace(model=model, epoch=epoch, iter=it,
+                           max_epochs=max_epochs, max_iters=max_iters)
 
 
 def test_hook_scales_every_weight_and_restores_them_after_training():
@@ -103,11 +104,64 @@ def test_resume_keeps_the_full_weights_not_the_scaled_ones():
 
 
 def test_clear_errors():
-    with pytest.raises(ValueError, match='warmup and ramp must be >= 0'):
+    with pytest.raises(ValueError, match='warmup must be >= 0, got -1'):
         DistillWeightScheduleHook(warmup=-1)
+    with pytest.raises(ValueError, match='ramp_ratio must be >= 0'):
+        DistillWeightScheduleHook(ramp_ratio=-0.5)
     hook = DistillWeightScheduleHook()
     with pytest.raises(AttributeError, match='has no distill_weights'):
         hook.before_train(runner_at(nn.Linear(2, 2)))
     hook = DistillWeightScheduleHook(keys=('gamma', ))
     with pytest.raises(KeyError, match='gamma'):
         hook.before_train(runner_at(Distiller()))
+
+
+@pytest.mark.parametrize('epoch', [0, 39, 40, 41, 49, 58, 59])
+def test_default_fractions_are_the_papers_40_20_of_60(epoch):
+    model = Distiller()
+    hook = DistillWeightScheduleHook(by_epoch=True)
+    assert hook.schedule(60) == (40, 20)
+    hook.before_train(runner_at(model))
+    hook.before_train_iter(runner_at(model, epoch=epoch), 0)
+    assert model.distill_weights['alpha'] == pytest.approx(
+        _authors_weight(epoch), rel=1e-12)
+
+
+def test_fractions_keep_the_shape_when_training_is_shorter():
+    """A config that inherits the toy one and sets max_iters=30 still
+    distils over the last third, with full weight at the last iteration."""
+    model = Distiller()
+    hook = DistillWeightScheduleHook(by_epoch=False)
+    assert hook.schedule(600) == (400, 200) and hook.schedule(30) == (20, 10)
+    short = dict(max_iters=30)
+    hook.before_train(runner_at(model, **short))
+    hook.before_train_iter(runner_at(model, it=19, **short), 0)
+    assert model.distill_weights['alpha'] == 0.0
+    hook.before_train_iter(runner_at(model, it=20, **short), 0)
+    assert 0.0 < model.distill_weights['alpha'] < 1.0
+    hook.before_train_iter(runner_at(model, it=29, **short), 0)
+    assert model.distill_weights == dict(alpha=1.0, beta=50.0)
+    # absolute counts still win over the fractions
+    assert DistillWeightScheduleHook(warmup=5).schedule(30) == (5, 10)
+
+
+def test_a_schedule_that_never_distils_warns_at_start(monkeypatch):
+    import logging
+
+    from selfkd_seg.engine.hooks import distill_weight_schedule_hook as mod
+    logged = []
+    monkeypatch.setattr(
+        mod, 'print_log',
+        lambda msg, logger=None, level=logging.INFO: logged.append(
+            (level, msg)))
+    hook = DistillWeightScheduleHook(warmup=400, ramp=200, by_epoch=False)
+    hook.before_train(runner_at(Distiller(), max_iters=60))
+    (level, message), = logged
+    assert level == logging.WARNING
+    assert 'stay 0 for the whole run' in message
+    assert 'warm-up of 400 iterations in a run of 60' in message
+    logged.clear()
+    DistillWeightScheduleHook(by_epoch=False).before_train(
+        runner_at(Distiller(), max_iters=60))
+    (level, message), = logged
+    assert level == logging.INFO and 'ramp of 20' in message
