@@ -10,9 +10,12 @@ from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
 from selfkd_seg.models.losses import OFDLoss, bn_margin
+from selfkd_seg.models.utils.distill import check_config_keys
 
 FEATURE_LOSSES = ('ATLoss', 'FitNetLoss', 'OFDLoss')
 MARGIN_SOURCES = ('bn_init', 'bn', 'running')
+DISTILL_KEYS = ('alpha', 'beta', 'temperature', 'feature_loss', 'margin',
+                'level_weights')
 
 
 class _MarginBuffers(BaseModule):
@@ -109,6 +112,8 @@ class FRSKDClassifier(ImageClassifier):
             raise ValueError('FRSKDClassifier needs a head (its loss is reused '
                              'for the self-teacher)')
         distill = dict(distill or {})
+        check_config_keys(distill, DISTILL_KEYS,
+                          f'{type(self).__name__} distill')
         alpha, beta = distill.pop('alpha', 1.0), distill.pop('beta', 0.0)
         self.distill_weights = dict(alpha=alpha, beta=beta)
         self._check_weights()
@@ -165,8 +170,6 @@ class FRSKDClassifier(ImageClassifier):
         feat_cfg = dict(distill.pop('feature_loss', dict(type='ATLoss')))
         self.margin_source = distill.pop('margin', 'bn_init')
         level_weights = distill.pop('level_weights', None)
-        if distill:
-            raise KeyError(f'unknown distill keys: {sorted(distill)}')
         feat_type = feat_cfg.get('type')
         if feat_type not in FEATURE_LOSSES:
             raise ValueError(f'distill.feature_loss.type must be one of '

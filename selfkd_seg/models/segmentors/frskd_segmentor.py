@@ -11,6 +11,8 @@ from mmseg.registry import MODELS
 from mmseg.utils import ConfigType, OptConfigType, OptMultiConfig, SampleList
 from torch import Tensor
 
+from selfkd_seg.models.utils.distill import check_config_keys
+
 DEFAULT_DISTILL = dict(
     alpha=1.0,
     beta=50.0,
@@ -110,6 +112,10 @@ class FRSKDSegmentor(EncoderDecoder):
             pretrained=pretrained,
             init_cfg=init_cfg)
         self_teacher = copy.deepcopy(dict(self_teacher))
+        check_config_keys(self_teacher, ('neck', 'decode_head'),
+                          f'{type(self).__name__} self_teacher')
+        check_config_keys(distill, DEFAULT_DISTILL,
+                          f'{type(self).__name__} distill')
         if 'neck' not in self_teacher:
             raise KeyError('self_teacher must have a "neck" config (the '
                            'BiFPN layers stacked on the student BiFPN)')

@@ -14,6 +14,7 @@ import torch
 import torch.nn as nn
 from torch import Tensor
 
+from .distill import check_config_keys
 from .teacher import (build_teacher, register_teacher_state_hooks,
                       set_teacher_mode)
 
@@ -74,11 +75,8 @@ class TeacherStudentMixin:
                            student_channels: Optional[Sequence[int]],
                            teacher_channels_fn: Callable) -> dict:
         """Build the training-only parts; returns the merged distill cfg."""
-        unknown = set(distill or {}) - set(self.DEFAULT_DISTILL)
-        if unknown:
-            raise KeyError(f'{type(self).__name__}: unknown distill keys '
-                           f'{sorted(unknown)}; known: '
-                           f'{sorted(self.DEFAULT_DISTILL)}')
+        check_config_keys(distill, self.DEFAULT_DISTILL,
+                          f'{type(self).__name__} distill')
         distill = {**copy.deepcopy(self.DEFAULT_DISTILL), **(distill or {})}
 
         self.teacher = build_teacher(teacher, registry, teacher_ckpt,

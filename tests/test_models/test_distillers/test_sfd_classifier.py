@@ -168,7 +168,7 @@ def test_teacher_checkpoint_errors(tmp_path):
 
 
 def test_config_errors():
-    with pytest.raises(KeyError, match='unknown distill keys'):
+    with pytest.raises(KeyError, match='unknown key'):
         MODELS.build(_sfd(distill=dict(weight=3)))
     with pytest.raises(ValueError, match='out_channels=128'):
         MODELS.build(
