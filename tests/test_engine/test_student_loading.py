@@ -4,20 +4,15 @@ import logging
 
 import pytest
 import torch
-from mmengine.config import Config
 from mmengine.registry import init_default_scope
-
-from conftest import config_path, shrink_seg_cfg
 
 
 @pytest.fixture
-def frskd_ckpt_and_plain_cfg(tmp_path, toy_voc_64):
+def frskd_ckpt_and_plain_cfg(tmp_path, tiny_seg_cfg):
     from mmseg.registry import MODELS
     cfgs = {}
     for name in ('frskd_d0_toy', 'efficientdet_d0_toy'):
-        cfg = shrink_seg_cfg(
-            Config.fromfile(config_path(f'toy/{name}.py')), toy_voc_64,
-            str(tmp_path))
+        cfg = tiny_seg_cfg(f'toy/{name}.py')
         cfg.model.backbone.pop('init_cfg', None)
         cfgs[name] = cfg
     init_default_scope('mmseg')

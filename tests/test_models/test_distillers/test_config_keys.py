@@ -1,10 +1,15 @@
 """A misspelt distillation option is an error naming it, not ignored."""
+import os.path as osp
+
 import pytest
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
-from conftest import config_path
 from selfkd_seg.models.utils import check_config_keys
+
+CONFIGS = osp.join(
+    osp.dirname(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))),
+    'configs')
 
 
 def test_check_config_keys_names_the_key_a_close_match_and_all_allowed():
@@ -20,7 +25,7 @@ def test_check_config_keys_names_the_key_a_close_match_and_all_allowed():
 
 
 def _build(name, scope, **overrides):
-    cfg = Config.fromfile(config_path(name))
+    cfg = Config.fromfile(osp.join(CONFIGS, name))
     cfg.merge_from_dict(overrides)
     init_default_scope(scope)
     if scope == 'mmseg':
