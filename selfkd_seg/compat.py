@@ -27,7 +27,15 @@ each one does nothing where it is not needed.
    mmengine 0.10.7 finds installed packages through ``pkg_resources``, which
    setuptools >= 81 no longer ships; ``_base_ = ['mmseg::...']`` then fails
    with ``No module named 'pkg_resources'``.  Where it is missing, mmengine's
-   two look-ups are replaced by ``importlib`` equivalents.
+   two look-ups are replaced by ``importlib`` equivalents (they live in
+   :mod:`selfkd_seg.import_hook`, which must not import torch).
+
+Entry points that never import selfkd_seg (mmseg's own ``tools/train.py``,
+``from mmseg.apis import init_model`` first, ``mim``) get 1 and 3 from the
+lazy import hook in :mod:`selfkd_seg.import_hook`, which the installed
+``selfkd_seg_import_hook.pth`` puts on ``sys.meta_path`` at interpreter start
+(docs/entry_points.md).  That hook may load this module before the package:
+keep its imports to the standard library, torch and ``from .import_hook``.
 """
 import importlib.util
 import os.path as osp
@@ -36,6 +44,10 @@ import types
 import warnings
 
 import torch
+
+from .import_hook import get_installed_path as _get_installed_path
+from .import_hook import has_pkg_resources, patch_package_lookups
+from .import_hook import is_installed as _is_installed
 
 LIGHT_OPS_FLAG = '__selfkd_seg_light_ops__'
 
@@ -265,48 +277,17 @@ def install_safe_checkpoint_loading() -> bool:
 
 
 # ---------------------------------------------------------------------------
-# Package look-ups without pkg_resources
+# Package look-ups without pkg_resources (_is_installed and
+# _get_installed_path come from selfkd_seg.import_hook)
 # ---------------------------------------------------------------------------
-def _is_installed(package: str) -> bool:
-    from importlib import metadata
-    try:
-        metadata.distribution(package)
-        return True
-    except metadata.PackageNotFoundError:
-        spec = importlib.util.find_spec(package)
-        return spec is not None and spec.origin is not None
-
-
-def _get_installed_path(package: str) -> str:
-    """Folder of the top-level module of an installed distribution, e.g.
-    'mmsegmentation' -> .../site-packages/mmseg."""
-    from importlib import metadata
-    module = package
-    try:
-        top_level = metadata.distribution(package).read_text('top_level.txt')
-        if top_level and top_level.split():
-            module = top_level.split()[0]
-    except metadata.PackageNotFoundError:
-        pass
-    spec = importlib.util.find_spec(module)
-    if spec is None or spec.origin is None:
-        raise ModuleNotFoundError(f'package {package!r} is not installed')
-    return osp.dirname(spec.origin)
-
-
 def install_package_lookup_fallback() -> bool:
     """Give mmengine importlib-based package look-ups if needed."""
-    try:
-        import pkg_resources  # noqa: F401
+    if has_pkg_resources():
         return False
-    except ImportError:
-        pass
     import mmengine.config.config as config_module
     import mmengine.utils as utils_module
     import mmengine.utils.package_utils as package_utils
-    for module in (config_module, utils_module, package_utils):
-        module.is_installed = _is_installed
-        module.get_installed_path = _get_installed_path
+    patch_package_lookups(config_module, utils_module, package_utils)
     return True
 
 
