@@ -135,6 +135,8 @@ setup(
         # (setuptools < 81).  The pinned environment installs openmim with
         # --no-deps: requirements/mim.txt says why.
         'mim': ['openmim>=0.3.9,<0.4', 'setuptools<81'],
+        # tools/deployment/pytorch2onnx.py (requirements/deploy.txt)
+        'deploy': ['onnx>=1.16', 'onnxruntime>=1.18'],
     },
     license='Apache License 2.0',
     zip_safe=False,
