@@ -20,7 +20,7 @@ fi
 STAMP="$VENV/.selfkd_seg_stamp"
 # the import hook (selfkd_seg_import_hook.pth, docs/entry_points.md) is what
 # lets mmseg's/mmpretrain's own tools and mim run our configs
-HOOK_CHECK="import sys; assert type(sys.meta_path[0]).__name__ == 'CompatImportHook', 'selfkd_seg import hook not installed'"
+HOOK_CHECK="import sys; assert any(type(f).__name__ == 'CompatImportHook' for f in sys.meta_path), 'selfkd_seg import hook not installed'"
 if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$(stamp_of)" ] \
    && "$VENV/bin/python" -c "$HOOK_CHECK" >/dev/null 2>&1 \
    && "$VENV/bin/python" -c "import selfkd_seg, mmseg.models, mmpretrain.models" >/dev/null 2>&1; then
