@@ -292,3 +292,45 @@ def test_mim_run_export_student(seg_checkpoint, jobs, data):
     state = torch.load(
         str(data['root'] / 'student.pth'), weights_only=True)['state_dict']
     assert state and not any(k.startswith('self_teacher') for k in state)
+
+
+# the hook's decisions, in process (the subprocess tests cover the stack
+# installed here: mmcv-lite, a setuptools with pkg_resources)
+def test_hook_leaves_a_compiled_mmcv_alone(monkeypatch):
+    from selfkd_seg import compat, import_hook
+    hook = import_hook.CompatImportHook()
+    monkeypatch.setattr(compat, 'has_compiled_mmcv_ops', lambda: True)
+    assert hook.find_spec('mmcv.ops') is None
+    monkeypatch.setattr(compat, 'has_compiled_mmcv_ops', lambda: False)
+    assert isinstance(
+        hook.find_spec('mmcv.ops').loader, import_hook._LightOpsLoader)
+    assert hook.find_spec('mmcv.cnn') is None
+
+
+def test_hook_patches_mmengine_only_without_pkg_resources(monkeypatch):
+    from types import SimpleNamespace
+
+    from selfkd_seg import import_hook
+    original = SimpleNamespace(is_installed=None, get_installed_path=None)
+    monkeypatch.setattr(import_hook, 'has_pkg_resources', lambda: True)
+    import_hook._patch_mmengine_package_utils(original)
+    assert original.get_installed_path is None
+    monkeypatch.setattr(import_hook, 'has_pkg_resources', lambda: False)
+    import_hook._patch_mmengine_package_utils(original)
+    assert original.get_installed_path is import_hook.get_installed_path
+    assert original.is_installed is import_hook.is_installed
+
+
+def test_mim_gets_the_module_folder_of_an_editable_install(tmp_path):
+    from types import SimpleNamespace
+
+    import selfkd_seg
+    from selfkd_seg import import_hook
+    site_packages = str(tmp_path)  # where mim looks: <location>/<module>
+    mim_utils = SimpleNamespace(
+        get_installed_path=lambda package: osp.join(site_packages, package))
+    import_hook._patch_mim_utils(mim_utils)
+    assert mim_utils.get_installed_path('selfkd_seg') == osp.dirname(
+        selfkd_seg.__file__)
+    (tmp_path / 'mmseg').mkdir()  # an existing folder is kept
+    assert mim_utils.get_installed_path('mmseg') == str(tmp_path / 'mmseg')
