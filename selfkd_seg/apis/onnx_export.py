@@ -40,6 +40,7 @@ autograd function) is switched to the plain one.  The parity check runs at
 several input sizes against the unmodified PyTorch model, so a size baked
 into the graph fails it.
 """
+import argparse
 import contextlib
 import json
 import math
@@ -48,6 +49,7 @@ import os.path as osp
 import statistics
 import sys
 import time
+import types
 import warnings
 from collections import OrderedDict
 from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
@@ -217,30 +219,58 @@ def _patched(owner, name: str, value):
 
 
 @contextlib.contextmanager
+def _instance_forward(module: nn.Module, forward: Callable):
+    """Give one module instance another ``forward`` (subclasses that
+    override ``forward`` are covered too), then take it away again."""
+    had_own = 'forward' in module.__dict__
+    own = module.__dict__.get('forward')
+    module.forward = types.MethodType(forward, module)
+    try:
+        yield
+    finally:
+        if had_own:
+            module.forward = own
+        else:
+            del module.forward
+
+
+def _trace_safe_forwards() -> list:
+    """(class, trace-safe forward) for every module type whose forward
+    computes sizes with Python numbers; subclasses match too."""
+    from efficientnet_pytorch import utils as effnet_utils
+
+    from selfkd_seg.models.utils import bifpn_blocks
+    return [
+        (effnet_utils.Conv2dDynamicSamePadding, _conv2d_same_forward),
+        (effnet_utils.MaxPool2dDynamicSamePadding,
+         _effnet_maxpool_same_forward),
+        (bifpn_blocks.MaxPool2dSame, _maxpool2d_same_forward),
+    ]
+
+
+@contextlib.contextmanager
 def exportable(model: nn.Module):
     """Make ``model`` traceable with dynamic sizes, only inside the block.
 
     * memory-efficient swish -> plain swish (``set_swish``), kept after;
-    * ``efficientnet_pytorch``'s ``Conv2dDynamicSamePadding`` /
-      ``MaxPool2dDynamicSamePadding``, selfkd_seg's ``MaxPool2dSame`` and
-      ``resize_to`` -> the same computation with tensor size arithmetic.
+    * every ``efficientnet_pytorch`` ``Conv2dDynamicSamePadding`` /
+      ``MaxPool2dDynamicSamePadding`` (and subclasses, e.g. the backbone's
+      ``Conv2dSamePadding``) and selfkd_seg ``MaxPool2dSame`` in ``model``
+      gets a forward that computes the same padding with tensor size
+      arithmetic; ``resize_to`` (a function, replaced in every module that
+      imported it) always resizes, to a size read from the graph.
     """
-    from efficientnet_pytorch import utils as effnet_utils
-
     from selfkd_seg.models.utils import bifpn_blocks
     for module in model.modules():
         if hasattr(module, 'set_swish') and hasattr(module, '_swish'):
             module.set_swish(memory_efficient=False)
+    replacements = _trace_safe_forwards()
     with contextlib.ExitStack() as stack:
-        stack.enter_context(
-            _patched(effnet_utils.Conv2dDynamicSamePadding, 'forward',
-                     _conv2d_same_forward))
-        stack.enter_context(
-            _patched(effnet_utils.MaxPool2dDynamicSamePadding, 'forward',
-                     _effnet_maxpool_same_forward))
-        stack.enter_context(
-            _patched(bifpn_blocks.MaxPool2dSame, 'forward',
-                     _maxpool2d_same_forward))
+        for module in model.modules():
+            for cls, forward in replacements:
+                if isinstance(module, cls):
+                    stack.enter_context(_instance_forward(module, forward))
+                    break
         original = bifpn_blocks.resize_to
         for module in list(sys.modules.values()):
             # the module's own namespace: no module __getattr__ runs
@@ -843,4 +873,106 @@ def _pytorch2onnx(config, checkpoint, out, images, num_images, shapes,
         raise ONNXParityError(
             f'{out}: ONNX Runtime does not reproduce PyTorch for '
             f'{checkpoint}: ' + '; '.join(parity['failures']))
+    return report
+
+
+# -------------------------------------------------------------------- CLI
+CLI_DOC = """Export the deployable student to ONNX; check it against PyTorch.
+
+    python tools/deployment/pytorch2onnx.py CONFIG CHECKPOINT --out model.onnx
+
+CONFIG is the plain student config (mmseg EncoderDecoder or mmpretrain
+ImageClassifier); CHECKPOINT the exported student (tools/export_student.py),
+a FRSKD/SFD training checkpoint (the student is split out) or a plain one.
+The graph takes the normalised N x 3 x H x W image (N, H, W dynamic) and
+returns logits (segmentation: at the input size, --seg-output native for the
+head's resolution).  ONNX Runtime is compared with PyTorch on real images
+(--images, default: the config's test set) through the config's test
+pipeline at the native size and at a second size (--shapes); the exit status
+is 1 if the max |logit diff| exceeds the tolerance or argmax agrees on less
+than 99.9 % of the pixels / images.  CPU latency of both is printed.
+docs/deployment.md has the details.
+"""
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    from mmengine.config import DictAction
+    parser = argparse.ArgumentParser(
+        description=CLI_DOC.splitlines()[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog='\n'.join(CLI_DOC.splitlines()[2:]))
+    parser.add_argument('config', help='plain student config')
+    parser.add_argument('checkpoint', help='student / training checkpoint')
+    parser.add_argument(
+        '--out', default=None, help='ONNX file (default: CHECKPOINT with '
+        'the suffix .onnx)')
+    parser.add_argument(
+        '--images', nargs='+', default=None,
+        help='image files or folders for the parity check (default: the '
+        "config's test dataset)")
+    parser.add_argument(
+        '--num-images', type=int, default=4, help='images checked')
+    parser.add_argument(
+        '--shapes', nargs='+', default=None,
+        help="input sizes checked: 'native' (as the test pipeline gives) "
+        "or HxW; default: native and a second, odd size")
+    parser.add_argument(
+        '--seg-output', choices=('input', 'native'), default='input',
+        help='segmentation logits at the input size (default) or at the '
+        "head's resolution")
+    parser.add_argument('--opset', type=int, default=DEFAULT_OPSET)
+    parser.add_argument(
+        '--runs', type=int, default=20, help='latency runs (median)')
+    parser.add_argument('--warmup', type=int, default=3)
+    parser.add_argument(
+        '--threads', type=int, default=None,
+        help='CPU threads of PyTorch and ONNX Runtime (default: torch\'s)')
+    parser.add_argument('--rtol', type=float, default=DEFAULT_RTOL)
+    parser.add_argument('--atol', type=float, default=DEFAULT_ATOL)
+    parser.add_argument(
+        '--min-agreement', type=float, default=MIN_ARGMAX_AGREEMENT,
+        help='least fraction of pixels / images whose argmax agrees')
+    parser.add_argument(
+        '--report', default=None, help='also write the report as JSON')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+    return parser.parse_args(argv)
+
+
+def main(argv=None) -> dict:
+    """``tools/deployment/pytorch2onnx.py``: exit 2 on a bad input (checkpoint
+    that does not fit, missing file), 1 when parity fails."""
+    args = parse_args(argv)
+    out = args.out or osp.splitext(args.checkpoint)[0] + '.onnx'
+    try:
+        report = pytorch2onnx(
+            args.config,
+            args.checkpoint,
+            out,
+            images=args.images,
+            num_images=args.num_images,
+            shapes=args.shapes,
+            seg_output=args.seg_output,
+            opset=args.opset,
+            runs=args.runs,
+            warmup=args.warmup,
+            threads=args.threads,
+            rtol=args.rtol,
+            atol=args.atol,
+            min_agreement=args.min_agreement,
+            cfg_options=args.cfg_options,
+            raise_on_failure=False)
+    except (CheckpointMismatchError, FileNotFoundError, ValueError) as err:
+        print(f'error: {err}', file=sys.stderr)
+        sys.exit(2)
+    if args.report:
+        with open(args.report, 'w') as f:
+            json.dump(report, f, indent=1, default=str)
+    if not report['passed']:
+        print(
+            f'error: {out}: ONNX Runtime does not reproduce PyTorch: ' +
+            '; '.join(report['parity']['failures']),
+            file=sys.stderr)
+        sys.exit(1)
+    print(f"wrote {out} ({report['task']}, exported in "
+          f"{report['export_s']:.1f} s); parity passed")
     return report

@@ -1,0 +1,348 @@
+"""ONNX export of the deployable student (selfkd_seg.apis.onnx_export and
+tools/deployment/pytorch2onnx.py): export, parity with ONNX Runtime on real
+toy images at two sizes, clear errors."""
+import json
+import os.path as osp
+
+import numpy as np
+import pytest
+import torch
+import torch.nn as nn
+
+pytest.importorskip('onnx')
+pytest.importorskip('onnxruntime')
+
+from selfkd_seg.apis import onnx_export as oe  # noqa: E402
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+SEG_CFG = osp.join(REPO, 'configs', 'toy', 'efficientdet_d0_toy.py')
+CLS_CFG = osp.join(REPO, 'configs', 'toy', 'wrn-10-1_cls_toy.py')
+FRSKD_CLS_CFG = osp.join(REPO, 'configs', 'toy', 'frskd_cls_toy.py')
+# a narrower BiFPN and head: the EfficientNet-B0 backbone dominates tracing
+SEG_SHRINK = {
+    'model.neck.num_layers': 1,
+    'model.neck.out_channels': 16,
+    'model.decode_head.in_channels': 16,
+    'model.decode_head.channels': 16,
+    'model.decode_head.num_convs': 1,
+}
+
+
+def scramble(model: nn.Module, seed: int = 0) -> nn.Module:
+    """Random BN statistics and affine parameters: a fresh model's outputs
+    barely depend on the pixels, which would make parity trivially true."""
+    gen = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for module in model.modules():
+            if isinstance(module, nn.modules.batchnorm._BatchNorm):
+                module.running_mean.normal_(0, 0.2, generator=gen)
+                module.running_var.uniform_(0.5, 2.0, generator=gen)
+                module.weight.uniform_(0.5, 1.5, generator=gen)
+                module.bias.normal_(0, 0.2, generator=gen)
+            elif isinstance(module, (nn.Conv2d, nn.Linear)):
+                module.weight.mul_(2.0)
+    return model.eval()
+
+
+def save_checkpoint(path, state_dict, **meta):
+    torch.save(dict(meta=meta, state_dict=state_dict), path)
+    return str(path)
+
+
+@pytest.fixture(scope='module')
+def toy_voc(tmp_path_factory):
+    from selfkd_seg.datasets.toy_voc import make_toy_voc
+    root = str(tmp_path_factory.mktemp('onnx_toy_voc'))
+    make_toy_voc(root, num_train=1, num_val=3, img_size=(64, 64), seed=3)
+    return root
+
+
+@pytest.fixture(scope='module')
+def toy_cls(tmp_path_factory):
+    from selfkd_seg.datasets.toy_cls import make_toy_cls
+    root = str(tmp_path_factory.mktemp('onnx_toy_cls'))
+    make_toy_cls(root, dict(train=1, val=2))
+    return root
+
+
+@pytest.fixture(scope='module')
+def seg_report(toy_voc, tmp_path_factory):
+    """One export of the toy segmentor (an exported-student checkpoint of
+    scrambled weights), checked on the real toy images at 64x64 and 45x77."""
+    work = tmp_path_factory.mktemp('onnx_seg')
+    model = scramble(oe.build_plain_model(SEG_CFG, dict(SEG_SHRINK)))
+    ckpt = save_checkpoint(work / 'student.pth', model.state_dict(),
+                           dataset_meta=dict(classes=('a', 'b', 'c', 'd',
+                                                      'e')))
+    options = {**SEG_SHRINK, 'test_dataloader.dataset.data_root': toy_voc}
+    report = oe.pytorch2onnx(
+        SEG_CFG,
+        ckpt,
+        str(work / 'seg.onnx'),
+        shapes=['native', '45x77'],
+        runs=2,
+        warmup=1,
+        cfg_options=options,
+        log=lambda text: None)
+    return report, model, options
+
+
+def test_seg_export_parity_on_toy_images_at_two_sizes(seg_report):
+    report, _, _ = seg_report
+    assert report['task'] == 'seg' and report['passed']
+    rows = report['parity']['rows']
+    assert [row['size'] for row in rows] == ['native', '45x77']
+    # traced at batch 1 and 64x64; run at batch 3 and at another size
+    assert rows[0]['input_shape'] == (3, 3, 64, 64)
+    assert rows[1]['input_shape'] == (3, 3, 45, 77)
+    assert rows[1]['onnx_shape'] == (3, 5, 45, 77)  # logits at input size
+    for row in rows:
+        assert row['argmax_agreement'] >= oe.MIN_ARGMAX_AGREEMENT
+        assert row['max_abs_diff'] <= row['tolerance']
+    assert len(report['images']) == 3
+    assert all(p.endswith('.jpg') for p in report['images'])
+    latency = report['latency']
+    assert latency['pytorch_ms'] > 0 and latency['onnxruntime_ms'] > 0
+    assert latency['input_shape'] == (1, 3, 64, 64)
+    table = oe.format_report(report)
+    assert '| 3x3x45x77 (45x77) | 3x5x45x77 |' in table
+    assert 'ONNX Runtime' in table and 'PyTorch' in table
+
+
+def test_seg_parity_is_not_trivial_and_matches_mmseg(seg_report):
+    """The scrambled model predicts several classes, and the exported
+    wrapper equals mmseg's own EncoderDecoder.encode_decode."""
+    report, model, options = seg_report
+    model = oe.load_student(SEG_CFG, report['checkpoint'], options)
+    batch = oe.preprocess(model, report['images'])[0]
+    with torch.no_grad():
+        ours = oe.logits_module(model)(batch)
+        metas = [dict(img_shape=tuple(batch.shape[2:]))] * len(batch)
+        mmseg = model.encode_decode(batch, metas)
+    torch.testing.assert_close(ours, mmseg)
+    assert len(torch.unique(ours.argmax(1))) > 1
+
+
+def test_seg_onnx_metadata(seg_report):
+    import onnx
+    report, _, _ = seg_report
+    proto = onnx.load(report['onnx'])
+    meta = {p.key: p.value for p in proto.metadata_props}
+    assert meta['task'] == 'seg'
+    assert json.loads(meta['mean']) == [123.675, 116.28, 103.53]
+    assert json.loads(meta['classes']) == ['a', 'b', 'c', 'd', 'e']
+    dims = proto.graph.input[0].type.tensor_type.shape.dim
+    assert [d.dim_param for d in dims] == ['batch', '', 'height', 'width']
+
+
+def test_cli_cls_training_checkpoint_on_toy_images(toy_cls, tmp_path,
+                                                   capsys):
+    """The tool, the plain classifier config and a FRSKD *training*
+    checkpoint (its self-teacher is split off), on the real toy images of
+    the config's test set, at 32x32 and 25x41."""
+    from mmengine.registry import MODELS, init_default_scope
+
+    from selfkd_seg.engine.cli import load_config
+    main = oe.main  # what tools/deployment/pytorch2onnx.py runs
+    cfg = load_config(FRSKD_CLS_CFG)
+    init_default_scope('mmpretrain')
+    frskd = scramble(MODELS.build(cfg.model))
+    ckpt = save_checkpoint(tmp_path / 'epoch_4.pth', frskd.state_dict())
+    out = str(tmp_path / 'cls.onnx')
+    report = main([
+        CLS_CFG, ckpt, '--out', out, '--num-images', '8', '--runs', '2',
+        '--report',
+        str(tmp_path / 'report.json'), '--cfg-options',
+        f'test_dataloader.dataset.data_root={toy_cls}'
+    ])
+    printed = capsys.readouterr().out
+    assert 'parity passed' in printed and 'ms / batch' in printed
+    assert report['task'] == 'cls' and report['passed']
+    assert report['load_info']['dropped_modules'] == ['self_teacher']
+    rows = report['parity']['rows']
+    assert [r['input_shape'] for r in rows] == [(8, 3, 32, 32),
+                                                (8, 3, 25, 41)]
+    assert all(r['onnx_shape'] == (8, 4) for r in rows)
+    assert all(r['units'] == 8 for r in rows)
+    assert json.load(open(tmp_path / 'report.json'))['passed'] is True
+    # a parity requirement that cannot be met: exit status 1, says why
+    with pytest.raises(SystemExit) as exc:
+        main([
+            CLS_CFG, ckpt, '--out', out, '--images',
+            osp.join(toy_cls, 'val'), '--num-images', '2', '--runs', '1',
+            '--min-agreement', '1.01'
+        ])
+    assert exc.value.code == 1
+    assert 'ONNX Runtime does not reproduce PyTorch' in \
+        capsys.readouterr().err
+
+
+def test_wrong_checkpoint_names_file_and_keys(tmp_path, capsys):
+    model = oe.build_plain_model(CLS_CFG)
+    ckpt = save_checkpoint(tmp_path / 'cls_student.pth', model.state_dict())
+    with pytest.raises(oe.CheckpointMismatchError) as exc:
+        oe.load_student(SEG_CFG, ckpt, dict(SEG_SHRINK))
+    text = str(exc.value)
+    assert 'cls_student.pth' in text and 'efficientdet_d0_toy.py' in text
+    assert 'missing from the checkpoint: backbone.' in text
+    assert 'weights of the checkpoint are not in the model: ' in text
+    # same keys, other shapes (5 classes instead of 4)
+    with pytest.raises(oe.CheckpointMismatchError,
+                       match=r'head\.fc\.weight: checkpoint \(4, 64\) vs '
+                       r'model \(5, 64\)'):
+        oe.load_student(CLS_CFG, ckpt, {'model.head.num_classes': 5})
+    # the tool: exit status 2 and the same message
+    with pytest.raises(SystemExit) as exc:
+        oe.main([
+            CLS_CFG, ckpt, '--cfg-options', 'model.head.num_classes=5',
+            '--out',
+            str(tmp_path / 'x.onnx')
+        ])
+    assert exc.value.code == 2
+    assert 'cls_student.pth does not fit' in capsys.readouterr().err
+    assert not osp.exists(tmp_path / 'x.onnx')
+    with pytest.raises(FileNotFoundError, match='nope.pth'):
+        oe.load_student(CLS_CFG, str(tmp_path / 'nope.pth'))
+
+
+def test_script_runs_the_cli(tmp_path):
+    """tools/deployment/pytorch2onnx.py is wired to the library's main (the
+    bad-checkpoint path: no export, exit status 2, the file named)."""
+    import subprocess
+    import sys
+    bad = tmp_path / 'bad.pth'
+    torch.save(dict(state_dict={'foo': torch.zeros(1)}), bad)
+    proc = subprocess.run([
+        sys.executable,
+        osp.join(REPO, 'tools', 'deployment', 'pytorch2onnx.py'), CLS_CFG,
+        str(bad)
+    ],
+                          capture_output=True,
+                          text=True,
+                          timeout=300)
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    assert 'bad.pth does not fit' in proc.stderr
+    assert 'not in the model: foo' in proc.stderr
+
+
+def test_distillation_config_is_refused():
+    with pytest.raises(ValueError, match='plain student config'):
+        oe.build_plain_model(FRSKD_CLS_CFG)
+
+
+def test_missing_images_are_named(tmp_path):
+    model = oe.build_plain_model(CLS_CFG)
+    with pytest.raises(FileNotFoundError, match='missing.png'):
+        oe.collect_images(model.cfg, [str(tmp_path / 'missing.png')])
+    with pytest.raises(FileNotFoundError, match='could not be built'):
+        oe.collect_images(
+            oe.build_plain_model(
+                CLS_CFG, {
+                    'test_dataloader.dataset.data_root':
+                    str(tmp_path / 'none')
+                }).cfg)
+
+
+def test_parse_shape():
+    assert oe.parse_shape('native') is None
+    assert oe.parse_shape('97x161') == (97, 161)
+    with pytest.raises(ValueError, match='HxW'):
+        oe.parse_shape('97,161')
+    assert oe.second_shape((128, 128)) == (97, 161)
+
+
+def _own_same_conv_class():
+    from efficientnet_pytorch.utils import Conv2dDynamicSamePadding
+
+    class OwnSameConv(Conv2dDynamicSamePadding):
+        """A subclass with its own forward (as the backbone's fast
+        same-padding conv): still made trace-safe."""
+
+        def forward(self, x):
+            import math
+            ih, iw = x.size()[-2:]
+            pad_h = max((math.ceil(ih / 2) - 1) * 2 + 5 - ih, 0)
+            pad_w = max((math.ceil(iw / 2) - 1) * 2 + 5 - iw, 0)
+            x = nn.functional.pad(x, [
+                pad_w // 2, pad_w - pad_w // 2, pad_h // 2,
+                pad_h - pad_h // 2
+            ])
+            return nn.functional.conv2d(x, self.weight, self.bias,
+                                        self.stride)
+
+    return OwnSameConv
+
+
+class _SameSizeNet(nn.Module):
+    """A tiny 'segmentor' with every size computation that tracing would
+    freeze: EfficientNet's dynamic TF-same conv (and a subclass overriding
+    its forward), the BiFPN's same max-pool and resize_to."""
+
+    def __init__(self):
+        super().__init__()
+        from efficientnet_pytorch.utils import Conv2dDynamicSamePadding
+
+        from selfkd_seg.models.utils import MaxPool2dSame
+        torch.manual_seed(0)
+        self.conv = Conv2dDynamicSamePadding(3, 4, 3, stride=2)
+        self.own = _own_same_conv_class()(4, 4, 5, stride=2)
+        self.pool = MaxPool2dSame(3, 2)
+        self.decode_head = _Head()
+
+    def extract_feat(self, x):
+        from selfkd_seg.models.utils import bifpn_blocks
+        y = self.conv(x)
+        z = self.pool(self.own(y))
+        return [y + bifpn_blocks.resize_to(z, y.shape[-2:])]
+
+
+class _Head(nn.Module):
+    align_corners = False
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(4, 3, 1)
+
+    def forward(self, feats):
+        return self.conv(feats[0])
+
+
+def test_sizes_stay_dynamic_and_a_frozen_graph_fails(tmp_path, monkeypatch):
+    model = _SameSizeNet().eval()
+    example = torch.randn(1, 3, 32, 32)
+    batches = {
+        'native': [example],
+        '37x23': [torch.randn(2, 3, 37, 23)],
+        '50x66': [torch.randn(1, 3, 50, 66)],
+    }
+    oe.export_onnx(model, str(tmp_path / 'ok.onnx'), example)
+    parity = oe.check_parity(model, oe.ort_session(str(tmp_path / 'ok.onnx')),
+                             batches)
+    assert parity['passed'], parity['failures']
+    assert max(r['max_abs_diff'] for r in parity['rows']) < 1e-5
+
+    # without the trace-safe replacements the sizes are frozen at 32x32
+    import contextlib
+    monkeypatch.setattr(oe, 'exportable',
+                        lambda model: contextlib.nullcontext(model))
+    oe.export_onnx(model, str(tmp_path / 'frozen.onnx'), example)
+    parity = oe.check_parity(
+        model, oe.ort_session(str(tmp_path / 'frozen.onnx')), batches)
+    assert not parity['passed']
+    assert parity['rows'][0]['passed']  # the traced size still matches
+    assert any('37, 23' in f for f in parity['failures'])
+    assert any('max |logit diff|' in f or 'output shape' in f
+               for f in parity['failures'])
+
+
+def test_compare_outputs_thresholds():
+    ref = np.zeros((1, 3, 4, 4), dtype=np.float32)
+    ref[:, 1] = 10.0
+    close = oe.compare_outputs(ref, ref + 1e-4)
+    assert close['passed'] and close['argmax_agreement'] == 1.0
+    far = oe.compare_outputs(ref, ref + 0.5)
+    assert not far['passed']
+    assert far['tolerance'] == pytest.approx(oe.DEFAULT_ATOL +
+                                             oe.DEFAULT_RTOL * 10.0)
+    shape = oe.compare_outputs(ref, ref[:, :, :2])
+    assert not shape['passed'] and shape['onnx_shape'] == (1, 3, 2, 4)
