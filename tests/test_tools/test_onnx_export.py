@@ -346,3 +346,22 @@ def test_compare_outputs_thresholds():
                                              oe.DEFAULT_RTOL * 10.0)
     shape = oe.compare_outputs(ref, ref[:, :, :2])
     assert not shape['passed'] and shape['onnx_shape'] == (1, 3, 2, 4)
+
+
+def test_seg_native_output_keeps_the_head_resolution(tmp_path):
+    import onnx
+    model = _SameSizeNet().eval()
+    example = torch.randn(1, 3, 32, 32)
+    out = oe.export_onnx(model, str(tmp_path / 'native.onnx'), example,
+                         seg_output='native', metadata=dict(task='seg'))
+    session = oe.ort_session(out)
+    parity = oe.check_parity(model, session,
+                             {'37x23': [torch.randn(2, 3, 37, 23)]},
+                             seg_output='native')
+    assert parity['passed'], parity['failures']
+    assert parity['rows'][0]['onnx_shape'] == (2, 3, 19, 12)  # stride 2
+    dims = onnx.load(out).graph.output[0].type.tensor_type.shape.dim
+    assert [d.dim_param for d in dims] == ['batch', '', 'logit_height',
+                                           'logit_width']
+    with pytest.raises(ValueError, match="'input' or 'native'"):
+        oe.SegLogits(model, 'full')
