@@ -101,6 +101,10 @@ def shrink_seg_cfg(cfg: Config, data_root: str, work_dir: str,
     cfg.work_dir = work_dir
     cfg.experiment_name = f'test_{uuid.uuid4().hex[:8]}'
     cfg.visualizer.save_dir = work_dir
+    # mmseg's runtime names every visualizer 'visualizer', and mmengine
+    # returns an existing instance of that name (with an earlier test's
+    # save_dir): a unique name gives each runner its own
+    cfg.visualizer.name = cfg.experiment_name
     return cfg
 
 
