@@ -1,7 +1,14 @@
 """Train a segmentor (mmseg config) or a classifier (mmpretrain config).
 
-    python tools/train.py CONFIG [--work-dir DIR] [--resume [CKPT]] [--amp]
-        [--cfg-options k=v ...] [--launcher {none,pytorch,slurm,mpi}]
+    python tools/train.py CONFIG [--work-dir DIR] [--resume [CKPT]]
+        [--amp [{bf16,fp16}]] [--channels-last] [--compile [MODE]]
+        [--cudnn-benchmark] [--cfg-options k=v ...]
+        [--launcher {none,pytorch,slurm,mpi}]
+
+Speed switches (docs/performance.md): ``--amp`` bf16 autocast (CPU and GPUs
+with bfloat16; fp16 + loss scaling on older GPUs or with ``--amp fp16``),
+``--channels-last`` NHWC weights and activations, ``--compile`` mmengine's
+``compile`` (torch.compile of the train step), ``--cudnn-benchmark``.
 
 Ctrl-C (or SIGTERM) finishes the running iteration, saves
 ``interrupted_iter_<N>.pth`` and exits with status 130 (143 for SIGTERM);
@@ -24,7 +31,8 @@ from mmengine.runner import Runner  # noqa: E402
 
 from selfkd_seg.engine import DiskFullError  # noqa: E402
 from selfkd_seg.engine.cli import (  # noqa: E402
-    init_cpu_distributed, load_config, prepare_train_cfg, teardown)
+    apply_speed_options, init_cpu_distributed, load_config, prepare_train_cfg,
+    teardown)
 from selfkd_seg.engine.hooks import (NonFiniteLossError,  # noqa: E402
                                      TrainingInterrupted)
 
@@ -47,9 +55,33 @@ def parse_args(argv=None):
         'latest checkpoint in the work_dir')
     parser.add_argument(
         '--amp',
+        nargs='?',
+        const='auto',
+        default=False,
+        choices=['auto', 'bf16', 'fp16'],
+        help='mixed precision: without a value bfloat16 autocast on CPU and '
+        'on GPUs with bfloat16, float16 + loss scaling on older GPUs; '
+        '"bf16" or "fp16" to choose')
+    parser.add_argument(
+        '--channels-last',
         action='store_true',
-        help='mixed precision: float16 + loss scaling on GPU, bfloat16 '
-        'autocast on CPU')
+        default=None,
+        help='channels_last memory format for weights and activations '
+        '(config key channels_last)')
+    parser.add_argument(
+        '--compile',
+        nargs='?',
+        const='default',
+        default=None,
+        choices=['default', 'reduce-overhead', 'max-autotune',
+                 'max-autotune-no-cudagraphs'],
+        help="torch.compile the train step through mmengine's compile "
+        'config key (optionally a torch.compile mode)')
+    parser.add_argument(
+        '--cudnn-benchmark',
+        action='store_true',
+        default=None,
+        help='env_cfg.cudnn_benchmark=True (fixed-size crops)')
     parser.add_argument(
         '--auto-scale-lr',
         action='store_true',
@@ -83,6 +115,11 @@ def main(argv=None):
         amp=args.amp,
         auto_scale_lr=args.auto_scale_lr,
         launcher=args.launcher)
+    apply_speed_options(
+        cfg,
+        channels_last=args.channels_last,
+        compile=args.compile,
+        cudnn_benchmark=args.cudnn_benchmark)
     # the process group is ours to destroy if it does not exist yet
     owns_group = not (dist.is_available() and dist.is_initialized())
     init_cpu_distributed(cfg)  # mmengine's init_dist needs a GPU

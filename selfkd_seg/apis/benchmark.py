@@ -1,35 +1,416 @@
-"""Pieces shared by the benchmark and comparison scripts in tools/analysis."""
-import os.path as osp
+"""Pieces shared by the benchmark and comparison scripts in tools/analysis.
+
+The benchmark scripts are thin wrappers over this module: the run options
+(device, mixed precision, ``channels_last``, ``torch.compile``), synchronised
+interleaved timing, peak memory, achieved FLOP/s and the printed table live
+here (docs/performance.md).
+"""
+import argparse
+import contextlib
+import json
 import statistics
 import time
-from typing import Callable, Dict
+from dataclasses import asdict, dataclass, field
+from typing import Callable, Dict, List, Optional, Sequence
+
+import torch
+import torch.nn as nn
+
+AMP_CHOICES = ('none', 'bf16', 'fp16')
+_AMP_DTYPES = dict(bf16=torch.bfloat16, fp16=torch.float16)
 
 
-def train_step(model, optimizer, inputs, data_samples) -> None:
-    """One plain training step: every ``loss*`` term, backward, SGD step."""
-    losses = model.loss(inputs, data_samples)
+@dataclass
+class RunOptions:
+    """How a benchmark runs its models.
+
+    Args:
+        device: 'cpu' or 'cuda' (the default CUDA device).
+        amp: 'none', 'bf16' (autocast) or 'fp16' (autocast + loss scaling,
+            CUDA only).
+        channels_last: 4-D weights (hence activations) and inputs in
+            ``channels_last`` memory format.
+        compile: False, or a ``torch.compile`` backend ('inductor',
+            'aot_eager', ...); ``compile_mode`` its mode.
+        legacy_ops: the model as it was before docs/performance.md: the
+            package's memory-efficient swish in the backbone, mmcv's
+            ``x * sigmoid(x)`` swish elsewhere, ``F.pad`` before every
+            TF-"same" convolution and mmseg's losses with their host
+            synchronisations. Otherwise the fast path of ``tools/train.py``
+            (``FastPathHook``): ``nn.SiLU`` everywhere, sync-free losses.
+    """
+    device: str = 'cpu'
+    amp: str = 'none'
+    channels_last: bool = False
+    compile: object = False
+    compile_mode: Optional[str] = None
+    legacy_ops: bool = False
+
+    def __post_init__(self):
+        if self.amp not in AMP_CHOICES:
+            raise ValueError(f'amp must be one of {AMP_CHOICES}, got '
+                             f'{self.amp!r}')
+        if self.device.startswith('cuda') and not torch.cuda.is_available():
+            raise RuntimeError(
+                f'--device {self.device}: CUDA is not available on this '
+                'machine (torch.cuda.is_available() is False); run on CPU '
+                '(the default) or on a machine with a GPU')
+        if self.amp == 'fp16' and not self.device.startswith('cuda'):
+            raise ValueError('--amp fp16 needs --device cuda (loss scaling); '
+                             'on CPU use --amp bf16')
+
+    @property
+    def label(self) -> str:
+        parts = [self.device, 'fp32' if self.amp == 'none' else self.amp]
+        if self.channels_last:
+            parts.append('channels_last')
+        if self.compile:
+            parts.append(f'compile({self.compile}'
+                         + (f', {self.compile_mode})'
+                            if self.compile_mode else ')'))
+        if self.legacy_ops:
+            parts.append('legacy ops')
+        return ' '.join(parts)
+
+    def autocast(self):
+        """The forward's autocast context (a null context for fp32)."""
+        if self.amp == 'none':
+            return contextlib.nullcontext()
+        return torch.autocast(
+            device_type='cuda' if self.device.startswith('cuda') else 'cpu',
+            dtype=_AMP_DTYPES[self.amp])
+
+    def grad_scaler(self):
+        """A ``GradScaler`` for fp16, else None."""
+        if self.amp != 'fp16':
+            return None
+        return torch.amp.GradScaler('cuda')
+
+    def inputs(self, x: torch.Tensor) -> torch.Tensor:
+        x = x.to(self.device)
+        if self.channels_last and x.dim() == 4:
+            x = x.contiguous(memory_format=torch.channels_last)
+        return x
+
+    def maybe_compile(self, fn: Callable) -> Callable:
+        if not self.compile:
+            return fn
+        kwargs = dict(backend=self.compile)
+        if self.compile_mode:
+            kwargs['mode'] = self.compile_mode
+        return torch.compile(fn, **kwargs)
+
+
+def add_run_arguments(parser: argparse.ArgumentParser, *, batch: int,
+                      size: Sequence[int], steps: int = 10) -> None:
+    """The options every benchmark script shares."""
+    parser.add_argument('--device', default='cpu',
+                        help="'cpu' (default) or 'cuda'")
+    parser.add_argument('--amp', default='none', choices=AMP_CHOICES,
+                        help='mixed precision of the forward pass')
+    parser.add_argument('--channels-last', action='store_true',
+                        help='channels_last weights, activations and inputs')
+    parser.add_argument(
+        '--compile', nargs='?', const='inductor', default=False,
+        metavar='BACKEND',
+        help='torch.compile the train step and the inference forward '
+        "(backend, default 'inductor')")
+    parser.add_argument('--compile-mode', default=None,
+                        help="torch.compile mode, e.g. 'max-autotune'")
+    parser.add_argument(
+        '--legacy-ops', action='store_true',
+        help='the model as before docs/performance.md (memory-efficient / '
+        'x*sigmoid(x) swish, F.pad same padding), to measure what the '
+        'change bought')
+    parser.add_argument('--batch', type=int, default=batch)
+    parser.add_argument('--size', type=int, nargs=2, default=tuple(size))
+    parser.add_argument('--steps', type=int, default=steps)
+    parser.add_argument('--warmup', type=int, default=2)
+    parser.add_argument('--json', default=None,
+                        help='also write the results to this JSON file')
+
+
+def run_options(args: argparse.Namespace) -> RunOptions:
+    return RunOptions(
+        device=args.device,
+        amp=args.amp,
+        channels_last=args.channels_last,
+        compile=args.compile,
+        compile_mode=args.compile_mode,
+        legacy_ops=args.legacy_ops)
+
+
+def use_legacy_ops(model: nn.Module) -> nn.Module:
+    """Undo the cheap-op changes of docs/performance.md (for measuring
+    them): memory-efficient swish in EfficientNet backbones, ``F.pad`` before
+    their TF-"same" convolutions, mmcv's ``x * sigmoid(x)`` swish for every
+    other ``nn.SiLU``. Parameter-free: the state dict is unchanged."""
+    from efficientnet_pytorch.utils import Conv2dDynamicSamePadding
+    from mmcv.cnn.bricks.swish import Swish
+
+    from selfkd_seg.models.backbones.efficientnet import (
+        Conv2dSamePadding, EfficientNetBackbone)
+    backbone_modules = set()
+    for module in model.modules():
+        if isinstance(module, EfficientNetBackbone):
+            module.set_swish(memory_efficient=True)
+            backbone_modules.update(id(m) for m in module.modules())
+            for conv in module.modules():
+                if type(conv) is Conv2dSamePadding:
+                    conv.__class__ = Conv2dDynamicSamePadding
+    for parent in list(model.modules()):
+        if id(parent) in backbone_modules:
+            continue
+        for name, child in list(parent.named_children()):
+            if type(child) is nn.SiLU:
+                setattr(parent, name, Swish())
+    return model
+
+
+def prepare_model(model: nn.Module, opts: RunOptions) -> nn.Module:
+    """Move ``model`` to the device and apply the run options' op and
+    memory-format choices (compilation is separate: it wraps callables)."""
+    from selfkd_seg.engine.fast_path import apply_fast_path
+    if opts.legacy_ops:
+        use_legacy_ops(model)
+    else:
+        apply_fast_path(model, silu=True)
+    model.to(opts.device)
+    if opts.channels_last:
+        model.to(memory_format=torch.channels_last)
+    return model
+
+
+def synchronize(device: str) -> None:
+    if str(device).startswith('cuda'):
+        torch.cuda.synchronize()
+
+
+def train_step(model, optimizer, inputs, data_samples, opts=None,
+               scaler=None, loss_fn=None) -> torch.Tensor:
+    """One plain training step: every ``loss*`` term, backward, SGD step.
+
+    ``opts`` (:class:`RunOptions`) adds autocast around the forward and
+    ``scaler`` fp16 loss scaling; ``loss_fn`` replaces ``model.loss`` (a
+    compiled version of it). Returns the summed loss (detached).
+    """
+    loss_fn = loss_fn or model.loss
+    with (opts.autocast() if opts is not None else contextlib.nullcontext()):
+        losses = loss_fn(inputs, data_samples)
     loss = sum(v for k, v in losses.items() if 'loss' in k)
     optimizer.zero_grad()
-    loss.backward()
-    optimizer.step()
+    if scaler is not None:
+        scaler.scale(loss).backward()
+        scaler.step(optimizer)
+        scaler.update()
+    else:
+        loss.backward()
+        optimizer.step()
+    return loss.detach()
 
 
 def interleaved_medians(fns: Dict[str, Callable],
                         steps: int,
-                        warmup: int = 2) -> Dict[str, float]:
+                        warmup: int = 2,
+                        device: str = 'cpu') -> Dict[str, float]:
     """Median seconds of each callable over ``steps`` rounds after
     ``warmup`` rounds; one call of each per round, so machine noise hits
-    every candidate alike and their ratios stay meaningful."""
+    every candidate alike and their ratios stay meaningful.  The order
+    rotates every round (no candidate always runs first, after a
+    different one), and on a GPU every call is timed between two
+    synchronisations (device time, not launch time)."""
+    names = list(fns)
     for _ in range(warmup):
         for fn in fns.values():
             fn()
+    synchronize(device)
     times = {name: [] for name in fns}
-    for _ in range(steps):
-        for name, fn in fns.items():
+    for step in range(steps):
+        for k in range(len(names)):
+            name = names[(step + k) % len(names)]
+            synchronize(device)
             start = time.perf_counter()
-            fn()
+            fns[name]()
+            synchronize(device)
             times[name].append(time.perf_counter() - start)
     return {name: statistics.median(t) for name, t in times.items()}
+
+
+def peak_memory(fn: Callable, device: str) -> Optional[int]:
+    """Peak bytes allocated on the GPU while ``fn`` runs (None on CPU)."""
+    if not str(device).startswith('cuda'):
+        return None
+    synchronize(device)
+    torch.cuda.reset_peak_memory_stats()
+    fn()
+    synchronize(device)
+    return torch.cuda.max_memory_allocated()
+
+
+@dataclass
+class Measurement:
+    """One model's figures in one run."""
+    name: str
+    seconds: float
+    images: int
+    flops: Optional[float] = None  # FLOPs (2 x multiply-adds) per call
+    peak_bytes: Optional[int] = None
+
+    @property
+    def img_per_s(self) -> float:
+        return self.images / self.seconds
+
+    @property
+    def tflops(self) -> Optional[float]:
+        return None if self.flops is None else self.flops / self.seconds / 1e12
+
+    def as_dict(self) -> dict:
+        out = asdict(self)
+        out.update(img_per_s=self.img_per_s, tflops=self.tflops)
+        return out
+
+
+def train_flops(forward_macs: float, batch: int) -> float:
+    """FLOPs of a train step: forward multiply-adds x 2 FLOPs x 3
+    (forward, backward to inputs, backward to weights) x batch."""
+    return 6.0 * forward_macs * batch
+
+
+def infer_flops(forward_macs: float, batch: int) -> float:
+    return 2.0 * forward_macs * batch
+
+
+def _fmt(value, spec, none='-'):
+    return none if value is None else format(value, spec)
+
+
+def format_measurements(title: str, rows: List[Measurement]) -> str:
+    lines = [title,
+             f"{'':24s} {'ms':>9s} {'img/s':>9s} {'TFLOP/s':>8s} "
+             f"{'peak GiB':>8s}"]
+    for m in rows:
+        peak = None if m.peak_bytes is None else m.peak_bytes / 2**30
+        lines.append(f'{m.name:24s} {m.seconds * 1e3:9.1f} '
+                     f'{m.img_per_s:9.1f} {_fmt(m.tflops, "8.2f"):>8s} '
+                     f'{_fmt(peak, "8.2f"):>8s}')
+    return '\n'.join(lines)
+
+
+@dataclass
+class BenchmarkReport:
+    """What a benchmark script prints and writes with ``--json``."""
+    script: str
+    options: dict
+    shape: str
+    train: List[Measurement] = field(default_factory=list)
+    infer: List[Measurement] = field(default_factory=list)
+    ratios: Dict[str, float] = field(default_factory=dict)
+    extra: dict = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        return dict(
+            script=self.script,
+            options=self.options,
+            shape=self.shape,
+            train=[m.as_dict() for m in self.train],
+            infer=[m.as_dict() for m in self.infer],
+            ratios=self.ratios,
+            extra=self.extra)
+
+    def write_json(self, path: Optional[str]) -> None:
+        if path:
+            with open(path, 'w') as f:
+                json.dump(self.as_dict(), f, indent=1)
+
+
+def loss_terms(model: nn.Module, inputs, data_samples, opts: RunOptions,
+               loss_fn: Optional[Callable] = None) -> Dict[str, float]:
+    """The model's loss terms on a fixed batch (floats), for comparing
+    precisions and compiled vs eager. Dropout and drop-connect are the
+    caller's business (switch them off for a deterministic comparison)."""
+    loss_fn = loss_fn or model.loss
+    with opts.autocast():
+        losses = loss_fn(inputs, data_samples)
+    return {k: float(v.detach().float().sum()) for k, v in losses.items()
+            if 'loss' in k}
+
+
+def relative_differences(reference: Dict[str, float],
+                         other: Dict[str, float]) -> Dict[str, float]:
+    """``|other - ref| / max(|ref|, 1e-8)`` per loss term."""
+    return {k: abs(other[k] - v) / max(abs(v), 1e-8)
+            for k, v in reference.items()}
+
+
+def disable_randomness(model: nn.Module) -> nn.Module:
+    """Dropout p=0 and EfficientNet drop-connect off (train-mode BN kept),
+    so two forward passes of the same model can be compared."""
+    for module in model.modules():
+        if isinstance(module, nn.modules.dropout._DropoutNd):
+            module.p = 0.0
+        if hasattr(module, '_drop_connect_rate'):
+            module._drop_connect_rate = 0.0
+    return model
+
+
+def dtype_census(fn: Callable) -> dict:
+    """Run ``fn`` once and count what the dispatcher saw: ops per output
+    dtype, and dtype conversions (``_to_copy``: autocast's casts and
+    explicit ``.float()``) with the bytes they wrote, per direction and per
+    shape (``large_conversions``: bytes). Finds what stays in float32 or
+    converts back and forth under autocast."""
+    from collections import Counter
+
+    from torch.utils._python_dispatch import TorchDispatchMode
+
+    ops = Counter()
+    converts = Counter()
+    convert_bytes = Counter()
+    where = Counter()
+
+    class _Census(TorchDispatchMode):
+
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            out = func(*args, **(kwargs or {}))
+            name = func.overloadpacket.__name__
+            first = out[0] if isinstance(out, (tuple, list)) and out else out
+            if isinstance(first, torch.Tensor):
+                ops[(name, str(first.dtype).replace('torch.', ''))] += 1
+                src = args[0] if args and isinstance(args[0],
+                                                     torch.Tensor) else None
+                if name == '_to_copy' and src is not None and \
+                        src.dtype != first.dtype and first.is_floating_point():
+                    key = (f"{str(src.dtype).replace('torch.', '')}->"
+                           f"{str(first.dtype).replace('torch.', '')}")
+                    nbytes = first.numel() * first.element_size()
+                    converts[key] += 1
+                    convert_bytes[key] += nbytes
+                    where[(key, tuple(first.shape))] += nbytes
+            return out
+
+    with _Census():
+        fn()
+    return dict(
+        ops=dict(ops),
+        conversions=dict(converts),
+        conversion_bytes=dict(convert_bytes),
+        large_conversions=dict(where))
+
+
+def format_census(census: dict, top: int = 8) -> str:
+    by_dtype = {}
+    for (_, dtype), n in census['ops'].items():
+        by_dtype[dtype] = by_dtype.get(dtype, 0) + n
+    lines = ['ops by output dtype: ' + ', '.join(
+        f'{d} {n}' for d, n in sorted(by_dtype.items()))]
+    for key, n in sorted(census['conversions'].items()):
+        lines.append(f'conversions {key}: {n} '
+                     f"({census['conversion_bytes'][key] / 2**20:.1f} MiB)")
+    large = sorted(census['large_conversions'].items(),
+                   key=lambda kv: -kv[1])[:top]
+    for (key, shape), nbytes in large:
+        lines.append(f'  {key} {shape}: {nbytes / 2**20:.1f} MiB')
+    return '\n'.join(lines)
 
 
 def toy_cls_recipe(cfg, data_root: str, work_dir: str, *, batch: int,
@@ -58,3 +439,33 @@ def toy_cls_recipe(cfg, data_root: str, work_dir: str, *, batch: int,
     cfg.work_dir = work_dir
     cfg.log_level = 'WARNING'
     return cfg
+
+
+def build_optim_wrapper(model: nn.Module, opts: RunOptions,
+                        lr: float = 0.01, momentum: float = 0.9):
+    """The optimizer wrapper ``tools/train.py`` would use for ``opts``:
+    ``OptimWrapper`` (fp32), ``AutocastOptimWrapper`` (bf16, no loss
+    scaling) or mmengine's ``AmpOptimWrapper`` (fp16, dynamic scaling)."""
+    from mmengine.optim import AmpOptimWrapper, OptimWrapper
+
+    from selfkd_seg.engine.optim_wrappers import AutocastOptimWrapper
+    optimizer = torch.optim.SGD(
+        [p for p in model.parameters() if p.requires_grad], lr=lr,
+        momentum=momentum)
+    if opts.amp == 'bf16':
+        return AutocastOptimWrapper(
+            optimizer=optimizer,
+            device_type='cuda' if opts.device.startswith('cuda') else 'cpu',
+            dtype='bfloat16')
+    if opts.amp == 'fp16':
+        return AmpOptimWrapper(
+            optimizer=optimizer, loss_scale='dynamic', dtype='float16')
+    return OptimWrapper(optimizer=optimizer)
+
+
+def compile_train_step(model: nn.Module, opts: RunOptions) -> nn.Module:
+    """What mmengine's ``compile`` config does (``Runner._maybe_compile``):
+    replace ``model.train_step`` by its ``torch.compile``'d version."""
+    if opts.compile:
+        model.train_step = opts.maybe_compile(model.train_step)
+    return model

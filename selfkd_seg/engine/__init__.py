@@ -1,4 +1,5 @@
 from . import hooks  # noqa: F401
+from .fast_path import FastPathHook, apply_fast_path
 from .checkpoint_io import (DiskFullError, find_resumable_checkpoint,
                             install_atomic_local_backend,
                             is_complete_checkpoint)
@@ -13,6 +14,7 @@ install_atomic_local_backend()
 install_student_checkpoint_loading()
 
 __all__ = [
-    'AutocastOptimWrapper', 'DiskFullError', 'amp_optim_wrapper_cfg',
+    'AutocastOptimWrapper', 'DiskFullError', 'FastPathHook',
+    'amp_optim_wrapper_cfg', 'apply_fast_path',
     'find_resumable_checkpoint', 'is_complete_checkpoint'
 ]

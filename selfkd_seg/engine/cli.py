@@ -181,6 +181,8 @@ def prepare_train_cfg(cfg: Config,
     """Apply the train script's switches to ``cfg`` (in place) and return it.
 
     ``resume``: False, True/'auto' (latest checkpoint in work_dir) or a path.
+    ``amp``: False, True/'auto', 'bf16' or 'fp16' (see
+    :func:`~selfkd_seg.engine.optim_wrappers.amp_optim_wrapper_cfg`).
     """
     cfg.launcher = launcher
     cfg.work_dir = default_work_dir(cfg, config_path, work_dir)
@@ -191,7 +193,8 @@ def prepare_train_cfg(cfg: Config,
                                              'AutocastOptimWrapper'):
             print_log('AMP training is already enabled in your config.',
                       logger='current', level=logging.WARNING)
-        cfg.optim_wrapper = amp_optim_wrapper_cfg(cfg.optim_wrapper)
+        cfg.optim_wrapper = amp_optim_wrapper_cfg(
+            cfg.optim_wrapper, amp if isinstance(amp, str) else None)
     if resume in (True, 'auto'):
         # the newest COMPLETE checkpoint (a truncated file or pointer is
         # skipped); none: start from scratch
@@ -210,6 +213,66 @@ def prepare_train_cfg(cfg: Config,
             raise KeyError('--auto-scale-lr needs auto_scale_lr=dict('
                            'base_batch_size=...) in the config')
         cfg.auto_scale_lr.enable = True
+    return cfg
+
+
+COMPILE_MODES = ('default', 'reduce-overhead', 'max-autotune',
+                 'max-autotune-no-cudagraphs')
+
+
+def apply_speed_options(cfg: Config,
+                        channels_last: Optional[bool] = None,
+                        compile=None,
+                        cudnn_benchmark: Optional[bool] = None) -> Config:
+    """The fast path's switches (docs/performance.md), in place.
+
+    Each argument left at None keeps what the config says.
+
+    - ``channels_last``: the top-level config key ``channels_last``
+      (default False): model weights and activations in ``channels_last``
+      memory format (:class:`~selfkd_seg.engine.fast_path.FastPathHook`).
+    - ``compile``: mmengine's own ``compile`` key (``torch.compile`` of
+      ``train_step``: forward, self-teacher and losses; backward runs the
+      compiled backward graphs): True, a mode name from
+      :data:`COMPILE_MODES`, or a dict of ``torch.compile`` arguments.
+    - ``cudnn_benchmark``: ``env_cfg.cudnn_benchmark`` (fixed-size crops:
+      cuDNN picks the fastest kernels once per shape).
+
+    A :class:`FastPathHook` is added unless the config lists one or sets
+    ``fast_path = False``: swish modules run as ``nn.SiLU`` (same function,
+    no parameters) and, with ``channels_last``, the weights are converted.
+    """
+    if channels_last is not None:
+        cfg.channels_last = bool(channels_last)
+    if compile is not None and compile is not False:
+        if compile is True or compile == 'default':
+            compile = dict()
+        elif isinstance(compile, str):
+            if compile not in COMPILE_MODES:
+                raise ValueError(f'--compile mode must be one of '
+                                 f'{COMPILE_MODES}, got {compile!r}')
+            compile = dict(mode=compile)
+        cfg.compile = dict(compile)
+    if cudnn_benchmark is not None:
+        env_cfg = dict(cfg.get('env_cfg') or {})
+        env_cfg['cudnn_benchmark'] = bool(cudnn_benchmark)
+        cfg.env_cfg = env_cfg
+    if cfg.get('fast_path', True) is False:
+        if cfg.get('channels_last', False):
+            raise ValueError('channels_last needs the FastPathHook, but the '
+                             'config sets fast_path = False')
+        return cfg
+    hooks = list(cfg.get('custom_hooks', None) or [])
+    listed = [h for h in hooks
+              if isinstance(h, dict) and h.get('type') == 'FastPathHook']
+    if listed:
+        if cfg.get('channels_last', False):
+            listed[0]['channels_last'] = True
+    else:
+        hooks.append(
+            dict(type='FastPathHook', silu=True,
+                 channels_last=bool(cfg.get('channels_last', False))))
+    cfg.custom_hooks = hooks
     return cfg
 
 

@@ -2,6 +2,8 @@
 
     python tools/analysis/benchmark_frskd_cls.py [--batch 32] [--steps 10]
         [--warmup 2] [--threads 1] [--models wrn16_2 cifar_resnet18]
+        [--device cpu|cuda] [--amp none|bf16|fp16] [--channels-last]
+        [--compile [BACKEND]] [--size 32 32] [--skip-table6] [--json OUT]
 
 Prints
 
@@ -26,9 +28,7 @@ channels and WRN-16-2's deepest stage has c_3 = 128 channels, so "BiFPNc
 """
 import argparse
 import os.path as osp
-import statistics
 import sys
-import time
 
 sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
 
@@ -36,11 +36,16 @@ import selfkd_seg  # noqa: E402,F401
 import torch  # noqa: E402
 from mmengine.analysis import FlopAnalyzer  # noqa: E402
 from mmengine.config import Config  # noqa: E402
-from mmengine.optim import OptimWrapper  # noqa: E402
 from mmengine.registry import MODELS, init_default_scope  # noqa: E402
 
+from selfkd_seg.apis.benchmark import (  # noqa: E402
+    BenchmarkReport, Measurement, RunOptions, add_run_arguments,
+    build_optim_wrapper, compile_train_step, format_measurements,
+    infer_flops, interleaved_medians, peak_memory, prepare_model,
+    run_options, train_flops)
 from selfkd_seg.apis.complexity import complexity_report  # noqa: E402
 from selfkd_seg.engine.cli import replace_sync_bn  # noqa: E402
+from selfkd_seg.models.utils.distill import strip_distill_only  # noqa: E402
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CFG_DIR = osp.join(REPO, 'configs', 'frskd_cls')
@@ -160,66 +165,137 @@ def fake_batch(batch, num_classes, size=32):
         data_samples=[DataSample().set_gt_label(int(y)) for y in labels])
 
 
-def time_train_steps(models, data, steps, warmup):
-    """Median seconds per train step of each model, interleaved."""
-    wrappers = [
-        OptimWrapper(torch.optim.SGD(m.parameters(), lr=0.01, momentum=0.9))
-        for m in models
-    ]
+def time_train_steps(models, data, steps, warmup, opts=None, peaks=None):
+    """Median seconds per train step of each model, interleaved (the order
+    rotates every step), through ``train_step`` and the optimizer wrapper
+    ``tools/train.py`` would use for ``opts``. A list passed as ``peaks``
+    receives each model's peak GPU memory (None on CPU)."""
+    opts = opts or RunOptions()
+    wrappers = [build_optim_wrapper(m, opts) for m in models]
     for m in models:
         m.train()
-    times = [[] for _ in models]
-    for step in range(warmup + steps):
-        order = [(step + k) % len(models) for k in range(len(models))]
-        for i in order:
-            start = time.perf_counter()
-            models[i].train_step(dict(data), wrappers[i])
-            if step >= warmup:
-                times[i].append(time.perf_counter() - start)
-    return [statistics.median(t) for t in times]
+        compile_train_step(m, opts)
+    fns = {
+        i: (lambda m=m, w=w: m.train_step(dict(data), w))
+        for i, (m, w) in enumerate(zip(models, wrappers))
+    }
+    times = interleaved_medians(fns, steps, warmup, opts.device)
+    if peaks is not None:
+        peaks += [peak_memory(fns[i], opts.device)
+                  for i in range(len(models))]
+    return [times[i] for i in range(len(models))]
 
 
-def train_step_ratios(name, batch, steps, warmup):
+def time_inference(models, inputs, steps, warmup, opts):
+    """Median seconds of ``model(inputs, mode='tensor')`` (no grad, the
+    run's autocast), interleaved; and the peak memory of each."""
+    fwds = []
+    for m in models:
+        m.eval()
+        fwds.append(opts.maybe_compile(
+            lambda x, m=m: m(x, mode='tensor')))
+
+    def call(fwd):
+        with torch.no_grad(), opts.autocast():
+            fwd(inputs)
+
+    fns = {i: (lambda f=f: call(f)) for i, f in enumerate(fwds)}
+    times = interleaved_medians(fns, steps, warmup, opts.device)
+    return ([times[i] for i in range(len(models))],
+            [peak_memory(fns[i], opts.device) for i in range(len(models))])
+
+
+def train_step_ratios(name, batch, steps, warmup, opts=None, size=32,
+                      report=None):
+    opts = opts or RunOptions()
     base_cfg, frskd_cfg, sla_cfg = TIMED[name]
     models = [build(base_cfg), build(frskd_cfg), build(sla_cfg)]
     num_classes = models[0].head.num_classes
-    data = fake_batch(batch, num_classes)
-    report = complexity_report(models[1], (3, 32, 32))
-    models[1].train()
-    base, frskd, sla = time_train_steps(models, data, steps, warmup)
+    data = fake_batch(batch, num_classes, size)
+    report_c = complexity_report(models[1], (3, size, size))
+    for m in models:
+        prepare_model(m, opts)
+    peaks = []
+    base, frskd, sla = time_train_steps(models, data, steps, warmup, opts,
+                                        peaks)
     # forward FLOPs per image: FRSKD adds the self-teacher; FRSKD+SLA runs
     # classifier and self-teacher on the plain batch and on R=4 rotated
     # copies (the joint heads are negligible).
-    with_st = 1 + report['flops_ratio']
-    print(f'== CPU train step, {name}, batch {batch}x3x32x32, '
-          f'{torch.get_num_threads()} thread(s), median of {steps} '
+    with_st = 1 + report_c['flops_ratio']
+    macs = report_c['student_flops']
+    print(f'== train step, {name}, {opts.label}, batch {batch}x3x{size}x'
+          f'{size}, {torch.get_num_threads()} thread(s), median of {steps} '
           f'interleaved steps after {warmup} warm-up')
     print(f'baseline   {base * 1e3:8.1f} ms')
     print(f'FRSKD      {frskd * 1e3:8.1f} ms   x{frskd / base:.2f} '
           f'(forward FLOPs x{with_st:.2f})')
     print(f'FRSKD+SLA  {sla * 1e3:8.1f} ms   x{sla / base:.2f} '
           f'(forward FLOPs x{5 * with_st:.2f}: 1 + 4 rotated copies)')
-    return dict(baseline=base, frskd=frskd, frskd_sla=sla)
+
+    # the exported student: FRSKD's classifier in the baseline config
+    student = build(base_cfg)
+    student.load_state_dict(
+        {k: v.cpu() for k, v in strip_distill_only(
+            models[1].state_dict()).items()}, strict=True)
+    prepare_model(student, opts)
+    inputs = opts.inputs(
+        models[0].data_preprocessor(dict(data), False)['inputs'])
+    (t_base, t_student), (p_base, p_student) = time_inference(
+        [models[0], student], inputs, steps, warmup, opts)
+    rows = [
+        Measurement(f'{name} baseline', base, batch,
+                    train_flops(macs, batch), peaks[0]),
+        Measurement(f'{name} FRSKD', frskd, batch,
+                    train_flops(macs * with_st, batch), peaks[1]),
+        Measurement(f'{name} FRSKD+SLA', sla, batch,
+                    train_flops(macs * with_st * 5, batch), peaks[2]),
+    ]
+    infer = [
+        Measurement(f'{name} baseline', t_base, batch,
+                    infer_flops(macs, batch), p_base),
+        Measurement(f'{name} exported student', t_student, batch,
+                    infer_flops(macs, batch), p_student),
+    ]
+    print(format_measurements('train step', rows))
+    print(format_measurements('inference (mode=tensor)', infer))
+    print(f'inference: exported student / baseline '
+          f'{t_student / t_base:.2f} (target 1.00)')
+    if report is not None:
+        report.train += rows
+        report.infer += infer
+        report.ratios.update({
+            f'{name}_frskd_over_baseline_train': frskd / base,
+            f'{name}_sla_over_baseline_train': sla / base,
+            f'{name}_student_over_baseline_infer': t_student / t_base})
+    return dict(baseline=base, frskd=frskd, frskd_sla=sla,
+                infer_baseline=t_base, infer_student=t_student)
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('--batch', type=int, default=32)
-    parser.add_argument('--steps', type=int, default=10)
-    parser.add_argument('--warmup', type=int, default=2)
+    add_run_arguments(parser, batch=32, size=(32, 32), steps=10)
     parser.add_argument('--threads', type=int, default=1)
     parser.add_argument(
         '--models', nargs='+', default=['wrn16_2'], choices=sorted(TIMED))
     parser.add_argument(
         '--skip-table6', action='store_true', help='timings only')
     args = parser.parse_args(argv)
+    opts = run_options(args)
+    if args.size[0] != args.size[1]:
+        parser.error('--size: square inputs only (CIFAR classifiers)')
     torch.set_num_threads(args.threads)
     results = dict()
+    report = BenchmarkReport(
+        script='benchmark_frskd_cls', options=dict(vars(args)),
+        shape=f'{args.batch}x3x{args.size[0]}x{args.size[1]}')
     if not args.skip_table6:
         results['table6'] = table6()
     for name in args.models:
         results[name] = train_step_ratios(name, args.batch, args.steps,
-                                          args.warmup)
+                                          args.warmup, opts, args.size[0],
+                                          report)
+    report.write_json(args.json)
+    results['report'] = report
     return results
 
 

@@ -2,12 +2,18 @@
 
     python tools/analysis/benchmark_sfd.py [--config CFG] [--batch 8]
         [--size 32 32] [--steps 10] [--hook-reps 20]
+        [--device cpu|cuda] [--amp none|bf16|fp16] [--channels-last]
+        [--compile [BACKEND]] [--json OUT]
 
 Prints
 - train-step time (forward + backward + SGD step) of SFD, of the plain
   student and of plain logit KD with the same teacher, as medians of
   interleaved steps after warm-up (machine noise hits all three alike), and
   the ratios SFD / student and SFD / KD, next to a FLOPs-based estimate;
+  per model images/s, achieved TFLOP/s and (GPU) peak memory, and the
+  inference time of the exported SFD student over the plain student's
+  (target 1.00); ``--device``, ``--amp``, ``--channels-last`` and
+  ``--compile`` choose how (``selfkd_seg.apis.benchmark``);
 - the :class:`SelfDistillHook` cost per application (SD and a forced RSD
   flip, median ms), amortised over one CIFAR epoch, and its memory: bytes of
   the snapshot vs bytes of the blended parameters, with a check that the
@@ -37,8 +43,11 @@ from mmengine.config import Config  # noqa: E402
 from mmengine.logging import MMLogger  # noqa: E402
 from mmengine.registry import MODELS, init_default_scope  # noqa: E402
 
-from selfkd_seg.apis.benchmark import (interleaved_medians,  # noqa: E402
-                                       train_step)
+from selfkd_seg.apis.benchmark import (  # noqa: E402
+    BenchmarkReport, Measurement, add_run_arguments, format_measurements,
+    infer_flops, interleaved_medians, peak_memory, prepare_model,
+    run_options, train_flops, train_step)
+from selfkd_seg.models.utils.distill import strip_distill_only  # noqa: E402
 from selfkd_seg.engine.hooks import SelfDistillHook  # noqa: E402
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -98,12 +107,14 @@ def build(model_cfg: dict, seed: int = 0) -> nn.Module:
     return model.train()
 
 
-def fake_batch(batch: int, size, num_classes: int):
+def fake_batch(batch: int, size, num_classes: int, device='cpu'):
     from mmpretrain.structures import DataSample
     gen = torch.Generator().manual_seed(0)
     inputs = torch.randn(batch, 3, *size, generator=gen)
     labels = torch.randint(0, num_classes, (batch, ), generator=gen)
-    return inputs, [DataSample().set_gt_label(int(y)) for y in labels]
+    return inputs, [
+        DataSample().set_gt_label(int(y)).to(device) for y in labels
+    ]
 
 
 
@@ -235,16 +246,17 @@ def integrator_params() -> dict:
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    add_run_arguments(parser, batch=8, size=(32, 32), steps=10)
     parser.add_argument('--config', default=DEFAULT_CONFIG)
-    parser.add_argument('--batch', type=int, default=8)
-    parser.add_argument('--size', type=int, nargs=2, default=(32, 32))
-    parser.add_argument('--steps', type=int, default=10)
     parser.add_argument('--hook-reps', type=int, default=20)
+    parser.add_argument('--skip-integrators', action='store_true',
+                        help='leave out the integrator parameter table')
     parser.add_argument(
         '--epoch-images', type=int, default=50000,
         help='images per epoch, to amortise the hook (CIFAR-100: 50000)')
     args = parser.parse_args(argv)
-    size = tuple(args.size)
+    opts = run_options(args)
+    size, device = tuple(args.size), opts.device
     # keep init_weights' per-parameter report out of the output
     MMLogger.get_instance('benchmark_sfd', log_level='WARNING')
 
@@ -252,19 +264,27 @@ def main(argv=None):
     sfd = build(sfd_model_cfg(cfg))
     student = build(student_model_cfg(cfg))
     kd = build(kd_model_cfg(cfg))
-    inputs, samples = fake_batch(args.batch, size, cfg.model.head.num_classes)
+    fl = sfd_flops(sfd, size)  # on CPU, before any conversion
+    for model in (sfd, student, kd):
+        prepare_model(model, opts).train()
+    inputs, samples = fake_batch(args.batch, size,
+                                 cfg.model.head.num_classes, device)
+    inputs = opts.inputs(inputs)
     optims = {m: sgd(m) for m in (sfd, student, kd)}
-    print(f'== {osp.basename(args.config)}: CPU, input {args.batch}x3x'
-          f'{size[0]}x{size[1]}, {torch.get_num_threads()} threads, median '
+    scalers = {m: opts.grad_scaler() for m in (sfd, student, kd)}
+    losses = {m: opts.maybe_compile(m.loss) for m in (sfd, student, kd)}
+
+    def step(model):
+        return lambda: train_step(model, optims[model], inputs, samples,
+                                  opts, scalers[model], losses[model])
+
+    print(f'== {osp.basename(args.config)}: {opts.label}, input '
+          f'{args.batch}x3x{size[0]}x{size[1]}, '
+          f'{torch.get_num_threads()} threads, median '
           f'of {args.steps} interleaved train steps ==')
     times = interleaved_medians(
-        dict(
-            student=lambda: train_step(student, optims[student], inputs,
-                                       samples),
-            kd=lambda: train_step(kd, optims[kd], inputs, samples),
-            sfd=lambda: train_step(sfd, optims[sfd], inputs, samples)),
-        args.steps)
-    fl = sfd_flops(sfd, size)
+        dict(student=step(student), kd=step(kd), sfd=step(sfd)), args.steps,
+        args.warmup, device)
     # training ~ 3 x forward for what trains, 1 x forward for the teacher
     est_sfd = (3 * (fl['student'] + fl['integrator']) + fl['teacher']) / (
         3 * fl['student'])
@@ -279,6 +299,63 @@ def main(argv=None):
           f" integrator {fl['integrator'] / 1e6:.1f} M -> estimate (3 x "
           f"trained fwd + teacher fwd): SFD / student {est_sfd:.2f}, KD / "
           f"student {est_kd:.2f}")
+
+    # the exported SFD student (teacher and integrator stripped) vs the
+    # plain student, inference
+    exported = build(student_model_cfg(cfg))
+    exported.load_state_dict(
+        {k: v.cpu() for k, v in strip_distill_only(sfd.state_dict()).items()},
+        strict=True)
+    prepare_model(exported, opts)
+    student.eval()
+    exported.eval()
+    fwd = {name: opts.maybe_compile(lambda x, m=m: m(x, mode='tensor'))
+           for name, m in (('student', student), ('exported', exported))}
+
+    def infer(name):
+        def run():
+            with torch.no_grad(), opts.autocast():
+                fwd[name](inputs)
+        return run
+
+    infer_times = interleaved_medians(
+        dict(student=infer('student'), exported=infer('exported')),
+        args.steps, args.warmup, device)
+    batch = args.batch
+    report = BenchmarkReport(
+        script='benchmark_sfd', options=dict(vars(args)),
+        shape=f'{batch}x3x{size[0]}x{size[1]}')
+    report.train = [
+        Measurement('student', times['student'], batch,
+                    train_flops(fl['student'], batch),
+                    peak_memory(step(student), device)),
+        Measurement('KD', times['kd'], batch,
+                    (3 * fl['student'] + fl['teacher']) * 2.0 * batch,
+                    peak_memory(step(kd), device)),
+        Measurement('SFD', times['sfd'], batch,
+                    (3 * (fl['student'] + fl['integrator']) + fl['teacher'])
+                    * 2.0 * batch, peak_memory(step(sfd), device)),
+    ]
+    report.infer = [
+        Measurement('student', infer_times['student'], batch,
+                    infer_flops(fl['student'], batch),
+                    peak_memory(infer('student'), device)),
+        Measurement('exported SFD student', infer_times['exported'], batch,
+                    infer_flops(fl['student'], batch),
+                    peak_memory(infer('exported'), device)),
+    ]
+    report.ratios = dict(
+        sfd_over_student_train=times['sfd'] / times['student'],
+        sfd_over_kd_train=times['sfd'] / times['kd'],
+        exported_over_student_infer=(infer_times['exported'] /
+                                     infer_times['student']))
+    print(format_measurements('train step', report.train))
+    print(format_measurements('inference (mode=tensor)', report.infer))
+    print('inference: exported SFD student / student '
+          f"{report.ratios['exported_over_student_infer']:.2f} "
+          '(target 1.00)')
+    for model in (sfd, student):
+        model.train()
 
     steps_per_epoch = -(-args.epoch_images // cfg.train_dataloader.batch_size)
     hook = benchmark_hook(sfd, args.hook_reps, steps_per_epoch, times['sfd'])
@@ -306,6 +383,10 @@ def main(argv=None):
     print(f"transient during an RSD update: one flipped kernel at a time "
           f"(largest {hook['max_param_bytes'] / 2**10:.1f} KiB)")
 
+    report.extra['hook'] = hook
+    report.write_json(args.json)
+    if args.skip_integrators:
+        return dict(times=times, flops=fl, hook=hook, report=report)
     print('\n== integrator parameters (student stages -> teacher last '
           'stage; backbone = student backbone) ==')
     print(f"{'pair':28s} {'channels':24s} {'backbone':>9s} " + ' '.join(
@@ -318,7 +399,8 @@ def main(argv=None):
         print(f"{pair:28s} {row['channels']:24s} {backbone} " + ' '.join(
                   f'{row[k] / 1e6:10.3f}M' if k in row else f'{"-":>11s}'
                   for k in INTEGRATORS))
-    return dict(times=times, flops=fl, hook=hook, integrators=table)
+    return dict(times=times, flops=fl, hook=hook, integrators=table,
+                report=report)
 
 
 if __name__ == '__main__':

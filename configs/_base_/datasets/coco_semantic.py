@@ -43,10 +43,12 @@ coco_semantic_options = dict(
     crowd='ignore',
     missing_images='error',
     cache_dir=None)
+# 8 workers per GPU keep up with a fast train step (docs/performance.md)
 train_dataloader = dict(
     batch_size=8,
-    num_workers=4,
+    num_workers=8,
     persistent_workers=True,
+    pin_memory=True,
     sampler=dict(type='DefaultSampler', shuffle=True),
     dataset=dict(
         type=dataset_type,
@@ -59,6 +61,7 @@ val_dataloader = dict(
     batch_size=1,
     num_workers=2,
     persistent_workers=True,
+    pin_memory=True,
     sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(
         type=dataset_type,

@@ -66,10 +66,15 @@ dataset_voc07_test = dict(
     ann_file='ImageSets/Segmentation/test.txt',
     pipeline=test_pipeline)
 
+# Loading keeps up with a GPU (docs/performance.md): one worker prepares
+# 50-85 train crops/s (JPEG decode, random scale, crop, flip, blur; measured
+# on one CPU core), a d0 train step on an H200 targets 450 images/s, so 8
+# workers per GPU; pinned batches copy to the GPU asynchronously.
 train_dataloader = dict(
     batch_size=16,
-    num_workers=4,
+    num_workers=8,
     persistent_workers=True,
+    pin_memory=True,
     # FRSKD trains by epochs
     sampler=dict(type='DefaultSampler', shuffle=True),
     dataset=dict(
@@ -79,6 +84,7 @@ val_dataloader = dict(
     batch_size=1,
     num_workers=4,
     persistent_workers=True,
+    pin_memory=True,
     sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dataset_voc07_test)
 test_dataloader = val_dataloader

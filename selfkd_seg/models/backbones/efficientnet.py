@@ -1,11 +1,14 @@
 """EfficientNet backbone: a thin adapter around ``efficientnet_pytorch``."""
+import math
 import os.path as osp
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 from efficientnet_pytorch import VALID_MODELS, EfficientNet
-from efficientnet_pytorch.utils import (MemoryEfficientSwish, Swish, url_map,
+from efficientnet_pytorch.utils import (Conv2dDynamicSamePadding,
+                                        MemoryEfficientSwish, Swish, url_map,
                                         url_map_advprop)
 from mmengine.model import BaseModule
 from torch.nn.modules.batchnorm import _BatchNorm
@@ -17,6 +20,44 @@ from selfkd_seg.registry import MODELS
 _HEAD_PREFIXES = ('_conv_head.', '_bn1.', '_fc.')
 NUM_ENDPOINTS = 5  # reduction_1..reduction_5 at strides 2, 4, 8, 16, 32
 ENDPOINT_RULES = ('stage_end', 'frskd_official')
+
+
+class Conv2dSamePadding(Conv2dDynamicSamePadding):
+    """TensorFlow "SAME" convolution without a padded copy where possible.
+
+    ``efficientnet_pytorch``'s ``Conv2dDynamicSamePadding`` always pads with
+    ``F.pad`` (a full copy of the input, and a slicing copy in backward),
+    even where the padding is symmetric (every stride-1 depthwise conv, the
+    largest tensors of the network).  Here symmetric padding is done by the
+    convolution itself; only asymmetric cases (stride 2 on even sizes) keep
+    ``F.pad``.  Zero padding either way: same outputs, same parameters and
+    state-dict keys (this class adds no state).
+    """
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        ih, iw = x.shape[-2:]
+        kh, kw = self.weight.shape[-2:]
+        sh, sw = self.stride
+        dh, dw = self.dilation
+        pad_h = max((math.ceil(ih / sh) - 1) * sh + (kh - 1) * dh + 1 - ih, 0)
+        pad_w = max((math.ceil(iw / sw) - 1) * sw + (kw - 1) * dw + 1 - iw, 0)
+        if pad_h % 2 == 0 and pad_w % 2 == 0:
+            return F.conv2d(x, self.weight, self.bias, self.stride,
+                            (pad_h // 2, pad_w // 2), self.dilation,
+                            self.groups)
+        x = F.pad(x, [pad_w // 2, pad_w - pad_w // 2,
+                      pad_h // 2, pad_h - pad_h // 2])
+        return F.conv2d(x, self.weight, self.bias, self.stride, 0,
+                        self.dilation, self.groups)
+
+
+def make_swish(memory_efficient: Optional[bool] = None) -> nn.Module:
+    """``nn.SiLU`` (None), the package's memory-efficient autograd swish
+    (True) or its plain ``x * sigmoid(x)`` (False); all compute the same
+    function and have no parameters."""
+    if memory_efficient is None:
+        return nn.SiLU()
+    return MemoryEfficientSwish() if memory_efficient else Swish()
 
 
 @MODELS.register_module()
@@ -98,10 +139,19 @@ class EfficientNetBackbone(BaseModule):
             layers stay in eval mode. Default: -1.
         norm_eval (bool): Keep every BN layer in eval mode during training
             (frozen running statistics), as mmseg's ResNet. Default: False.
-        memory_efficient_swish (bool): Use the package's memory efficient
-            swish (a custom autograd function). ``False`` switches to the
-            plain swish, needed for ``torch.jit`` / ONNX export.
-            Default: True.
+        memory_efficient_swish (bool, optional): ``None`` uses
+            ``nn.SiLU`` (one fused kernel forward and backward, saves only
+            its input; exports to ONNX and ``torch.jit``; traced by
+            ``torch.compile``). ``True`` uses the package's memory efficient
+            swish (a custom autograd function, the package's default and
+            this backbone's default before docs/performance.md),
+            ``False`` the package's plain ``x * sigmoid(x)``. The same
+            function and no parameters either way: checkpoints load
+            unchanged. Default: None.
+        fast_same_padding (bool): Pad the TF-"same" convolutions inside the
+            convolution where the padding is symmetric instead of with a
+            padded copy (:class:`Conv2dSamePadding`); same outputs and keys.
+            ``False`` keeps the package's ``F.pad``. Default: True.
         drop_connect_rate (float, optional): Override the package's
             stochastic depth rate (0.2 for every arch); ``0.`` disables
             drop-connect, as the FRSKD authors' segmentation code (which
@@ -133,7 +183,8 @@ class EfficientNetBackbone(BaseModule):
                  advprop: bool = False,
                  frozen_stages: int = -1,
                  norm_eval: bool = False,
-                 memory_efficient_swish: bool = True,
+                 memory_efficient_swish: Optional[bool] = None,
+                 fast_same_padding: bool = True,
                  drop_connect_rate: Optional[float] = None,
                  bn_momentum: Optional[float] = None,
                  endpoints: Union[str, Sequence[int]] = 'stage_end',
@@ -172,13 +223,17 @@ class EfficientNetBackbone(BaseModule):
         if drop_connect_rate is not None:
             override['drop_connect_rate'] = drop_connect_rate
         net = EfficientNet.from_name(model_name, **override)
-        net.set_swish(memory_efficient=memory_efficient_swish)
         # Keep only what the endpoints need; the head conv would be unused
         # parameters (wasted compute and a DDP unused-parameter error).
         self._conv_stem = net._conv_stem
         self._bn0 = net._bn0
         self._blocks = net._blocks
-        self._swish = net._swish
+        self.set_swish(memory_efficient_swish)
+        if fast_same_padding:
+            for module in self.modules():
+                if type(module) is Conv2dDynamicSamePadding:
+                    # same state, a forward without the padded copy
+                    module.__class__ = Conv2dSamePadding
         self._drop_connect_rate = net._global_params.drop_connect_rate
         if bn_momentum is not None:
             for module in self.modules():
@@ -238,11 +293,13 @@ class EfficientNetBackbone(BaseModule):
         """Channels of the returned features, in ``out_indices`` order."""
         return tuple(self._endpoint_channels[i] for i in self.out_indices)
 
-    def set_swish(self, memory_efficient: bool = True) -> None:
-        """Switch between memory efficient swish and the exportable one."""
-        self._swish = MemoryEfficientSwish() if memory_efficient else Swish()
+    def set_swish(self, memory_efficient: Optional[bool] = True) -> None:
+        """Switch the swish of the stem and every block: ``None``
+        ``nn.SiLU``, ``True`` the package's memory efficient swish, ``False``
+        its plain (exportable) swish; see :func:`make_swish`."""
+        self._swish = make_swish(memory_efficient)
         for block in self._blocks:
-            block.set_swish(memory_efficient)
+            block._swish = make_swish(memory_efficient)
 
     def forward(self, x: torch.Tensor) -> Tuple[torch.Tensor, ...]:
         endpoints: Dict[int, torch.Tensor] = {}

@@ -25,7 +25,7 @@ def as_feature_list(student: Feats, teacher: Feats,
 
 def attention_map(feat: torch.Tensor) -> torch.Tensor:
     """Spatial attention ``a(f) = normalize(mean_c(f^2))`` as ``(B, H*W)``."""
-    return F.normalize(feat.pow(2).mean(1).view(feat.shape[0], -1), dim=1)
+    return F.normalize(feat.pow(2).mean(1).flatten(1), dim=1)
 
 
 @MODELS.register_module()

@@ -3,12 +3,12 @@ from typing import List, Optional, Sequence, Tuple
 
 import torch
 import torch.nn as nn
-from mmcv.cnn import (ConvModule, DepthwiseSeparableConvModule,
-                      build_activation_layer)
+from mmcv.cnn import ConvModule, DepthwiseSeparableConvModule
 from mmengine.model import BaseModule
 from mmseg.registry import MODELS
 
 from ..utils import FastNormalizedFusion, MaxPool2dSame, resize_to
+from ..utils.bifpn_blocks import build_activation
 
 
 class SumFusion(nn.Module):
@@ -44,7 +44,8 @@ class BiFPNNode(nn.Module):
         else:
             self.fusion = (FastNormalizedFusion(num_inputs, eps=1e-4)
                            if weighted_fusion else SumFusion(num_inputs))
-        self.act = build_activation_layer(act_cfg)
+        # swish as nn.SiLU (one fused kernel; docs/performance.md)
+        self.act = build_activation(act_cfg)
         self.conv = DepthwiseSeparableConvModule(
             channels,
             channels,

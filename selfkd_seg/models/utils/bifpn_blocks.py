@@ -11,6 +11,20 @@ from typing import Sequence
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from mmcv.cnn import build_activation_layer
+
+
+def build_activation(act_cfg: dict) -> nn.Module:
+    """mmcv's ``build_activation_layer``, but swish is ``nn.SiLU``.
+
+    mmcv's ``Swish`` computes ``x * sigmoid(x)``: two kernels forward, three
+    backward, and autograd keeps both ``x`` and ``sigmoid(x)``. ``nn.SiLU``
+    is the same function in one kernel each way and keeps only ``x``. No
+    parameters either way, so checkpoints are unaffected.
+    """
+    if act_cfg is not None and act_cfg.get('type') in ('Swish', 'SiLU'):
+        return nn.SiLU(inplace=bool(act_cfg.get('inplace', False)))
+    return build_activation_layer(act_cfg)
 
 
 class FastNormalizedFusion(nn.Module):

@@ -133,7 +133,7 @@ def test_memory_efficient_swish_switch():
         return any(
             isinstance(m, MemoryEfficientSwish) for m in model.modules())
 
-    efficient = EfficientNetBackbone().eval()
+    efficient = EfficientNetBackbone(memory_efficient_swish=True).eval()
     plain = EfficientNetBackbone(memory_efficient_swish=False).eval()
     plain.load_state_dict(efficient.state_dict())
     assert has_memory_efficient(efficient)
