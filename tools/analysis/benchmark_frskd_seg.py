@@ -4,7 +4,8 @@
         [--steps 10] [--flops-size 512 512] [--archs d0 d1]
         [--device cpu|cuda] [--amp none|bf16|fp16] [--channels-last]
         [--compile [BACKEND]] [--compile-mode MODE] [--legacy-ops]
-        [--check-losses] [--dtype-census] [--json OUT.json]
+        [--check-losses] [--dtype-census] [--compare-legacy]
+        [--json OUT.json]
 
 Prints
 - params and FLOPs of the d0 and d1 segmentation students and of their
@@ -22,7 +23,10 @@ steps (synchronised on a GPU), so machine noise hits every model alike.
 ``--check-losses`` compares the loss terms of the run's precision /
 compilation with float32 eager on one fixed batch (relative difference per
 term); ``--dtype-census`` counts the ops per dtype and the dtype conversions
-of one FRSKD train step. The logic is in ``selfkd_seg.apis.benchmark``;
+of one FRSKD train step; ``--compare-legacy`` also times, interleaved in
+the same run, baseline and FRSKD with the ops as they were before
+docs/performance.md (same weights), to measure what that change bought.
+The logic is in ``selfkd_seg.apis.benchmark``;
 docs/performance.md has the measurements.
 """
 import argparse
@@ -113,6 +117,7 @@ def main(argv=None):
     parser.add_argument('--skip-flops-table', action='store_true')
     parser.add_argument('--check-losses', action='store_true')
     parser.add_argument('--dtype-census', action='store_true')
+    parser.add_argument('--compare-legacy', action='store_true')
     args = parser.parse_args(argv)
     opts = run_options(args)
     size, batch, device = tuple(args.size), args.batch, opts.device
@@ -128,6 +133,13 @@ def main(argv=None):
     student_macs = rep['student_flops']
     frskd_macs = rep['student_flops'] + rep['self_teacher_flops']
     flops_ratio = frskd_macs / student_macs
+    legacy = {}
+    if args.compare_legacy:
+        legacy_opts = copy.copy(opts)
+        legacy_opts.legacy_ops = True
+        for name, model in (('baseline', baseline), ('frskd', frskd)):
+            legacy[name] = prepare_model(copy.deepcopy(model),
+                                         legacy_opts).train()
     for model in (baseline, frskd):
         prepare_model(model, opts).train()
     inputs, samples = fake_batch(batch, size, baseline.num_classes, device)
@@ -169,8 +181,16 @@ def main(argv=None):
         print('dtype census of one FRSKD train step:\n' +
               format_census(census))
 
-    train = interleaved_medians(
-        dict(baseline=step_b, frskd=step_f), args.steps, args.warmup, device)
+    candidates = dict(baseline=step_b, frskd=step_f)
+    for name, model in legacy.items():
+        optimizer = torch.optim.SGD(model.parameters(), lr=1e-3,
+                                    momentum=0.9)
+        loss_fn = opts.maybe_compile(model.loss)
+        scaler = opts.grad_scaler()
+        candidates[f'{name} (legacy ops)'] = (
+            lambda m=model, o=optimizer, f=loss_fn, sc=scaler: train_step(
+                m, o, inputs, samples, opts, sc, f))
+    train = interleaved_medians(candidates, args.steps, args.warmup, device)
     report.train = [
         Measurement('baseline', train['baseline'], batch,
                     train_flops(student_macs, batch),
@@ -211,10 +231,19 @@ def main(argv=None):
                     infer_flops(student_macs, batch),
                     peak_memory(infer_s, device)),
     ]
+    for name, macs in (('baseline', student_macs), ('frskd', frskd_macs)):
+        if name in legacy:
+            key = f'{name} (legacy ops)'
+            report.train.append(
+                Measurement(key, train[key], batch, train_flops(macs, batch),
+                            peak_memory(candidates[key], device)))
     report.ratios = dict(
         frskd_over_baseline_train=train['frskd'] / train['baseline'],
         flops_ratio=flops_ratio,
         student_over_baseline_infer=infer['student'] / infer['baseline'])
+    for name in legacy:
+        report.ratios[f'{name}_legacy_over_fast_train'] = (
+            train[f'{name} (legacy ops)'] / train[name])
     print(format_measurements('train step', report.train))
     print(format_measurements('inference (mode=tensor)', report.infer))
     print(f"train step: baseline {train['baseline'] * 1e3:.0f} ms, FRSKD "
@@ -224,6 +253,9 @@ def main(argv=None):
     print(f"inference: baseline {infer['baseline'] * 1e3:.0f} ms, exported "
           f"student {infer['student'] * 1e3:.0f} ms -> ratio "
           f"{infer['student'] / infer['baseline']:.2f} (target 1.00)")
+    for name in legacy:
+        print(f'{name}: legacy ops / fast path train step '
+              f"{report.ratios[f'{name}_legacy_over_fast_train']:.2f}")
     print(f"throughput: train {batch / train['baseline']:.1f} img/s "
           f"(baseline), {batch / train['frskd']:.1f} img/s (FRSKD); "
           f"inference {batch / infer['baseline']:.1f} img/s")
