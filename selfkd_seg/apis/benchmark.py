@@ -131,13 +131,18 @@ def add_run_arguments(parser: argparse.ArgumentParser, *, batch: int,
 
 
 def run_options(args: argparse.Namespace) -> RunOptions:
-    return RunOptions(
-        device=args.device,
-        amp=args.amp,
-        channels_last=args.channels_last,
-        compile=args.compile,
-        compile_mode=args.compile_mode,
-        legacy_ops=args.legacy_ops)
+    """The parsed options; an impossible combination (CUDA without a GPU,
+    fp16 on CPU) exits with a one-line message instead of a traceback."""
+    try:
+        return RunOptions(
+            device=args.device,
+            amp=args.amp,
+            channels_last=args.channels_last,
+            compile=args.compile,
+            compile_mode=args.compile_mode,
+            legacy_ops=args.legacy_ops)
+    except (RuntimeError, ValueError) as err:
+        raise SystemExit(f'error: {err}')
 
 
 def use_legacy_ops(model: nn.Module) -> nn.Module:
@@ -469,3 +474,51 @@ def compile_train_step(model: nn.Module, opts: RunOptions) -> nn.Module:
     if opts.compile:
         model.train_step = opts.maybe_compile(model.train_step)
     return model
+
+
+def _options_label(options: dict) -> str:
+    parts = [options.get('device', 'cpu'),
+             'fp32' if options.get('amp', 'none') == 'none'
+             else options['amp']]
+    if options.get('channels_last'):
+        parts.append('channels_last')
+    if options.get('compile'):
+        parts.append(f"compile({options['compile']})")
+    if options.get('legacy_ops'):
+        parts.append('legacy ops')
+    return ' '.join(parts)
+
+
+def markdown_table(reports: Sequence[dict],
+                   names: Optional[Sequence[str]] = None) -> str:
+    """One markdown row per benchmark report (``--json`` output): train
+    and inference images/s per model, TFLOP/s, peak GiB, ratios and the
+    fixed-batch loss check (largest relative difference to float32)."""
+    lines = [
+        '| row | input | run | train img/s | train TFLOP/s | train peak GiB'
+        ' | inference img/s | ratios | loss check (max rel.) |',
+        '|---|---|---|---|---|---|---|---|---|'
+    ]
+
+    def per_model(rows, key, spec):
+        return ' / '.join(
+            f"{r['name']} {format(r[key], spec)}" if r.get(key) is not None
+            else f"{r['name']} -" for r in rows)
+
+    for i, rep in enumerate(reports):
+        name = names[i] if names else rep.get('script', '')
+        peak = [dict(r, peak_gib=None if r.get('peak_bytes') is None else
+                     r['peak_bytes'] / 2**30) for r in rep['train']]
+        check = rep.get('extra', {}).get('check_losses')
+        worst = (f"{max(check['relative'].values()):.1e}"
+                 if check else '')
+        ratios = ', '.join(f'{k} {v:.2f}'
+                           for k, v in rep.get('ratios', {}).items())
+        lines.append(
+            f"| {name} | {rep['shape']} | {_options_label(rep['options'])}"
+            f" | {per_model(rep['train'], 'img_per_s', '.1f')}"
+            f" | {per_model(rep['train'], 'tflops', '.3g')}"
+            f" | {per_model(peak, 'peak_gib', '.1f')}"
+            f" | {per_model(rep['infer'], 'img_per_s', '.1f')}"
+            f' | {ratios} | {worst} |')
+    return '\n'.join(lines)
