@@ -27,8 +27,6 @@ mixed precision through the optimizer wrapper (``--amp``).
 """
 from typing import Optional
 
-import types
-
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -70,14 +68,20 @@ def use_silu(model: nn.Module) -> int:
 _EPS = torch.finfo(torch.float32).eps
 
 
-def _sync_free_ce_class():
-    from mmseg.models.losses import CrossEntropyLoss
+try:  # mmseg is installed with the package; classification-only setups
+    from mmseg.models.losses import CrossEntropyLoss as _MMSegCE
+except ImportError:  # pragma: no cover
+    _MMSegCE = None
 
-    class SyncFreeCrossEntropyLoss(CrossEntropyLoss):
+if _MMSegCE is not None:
+
+    class SyncFreeCrossEntropyLoss(_MMSegCE):
         """mmseg's ``CrossEntropyLoss`` whose ``avg_non_ignore`` mean
         counts the labelled pixels on the device (mmseg: ``.item()``).
         Other settings (class weights, sigmoid, other reductions) take
-        mmseg's path unchanged."""
+        mmseg's path unchanged. Same state as its parent; instances are
+        converted by :func:`use_sync_free_losses`, not built from configs.
+        """
 
         def forward(self, cls_score, label, weight=None, avg_factor=None,
                     reduction_override=None, ignore_index=-100, **kwargs):
@@ -94,8 +98,6 @@ def _sync_free_ce_class():
             count = (label != ignore_index).sum()
             # mmseg: loss.sum() / (count + eps), count from .item()
             return self.loss_weight * (loss.sum() / (count + _EPS))
-
-    return SyncFreeCrossEntropyLoss
 
 
 def sync_free_accuracy(seg_logits: torch.Tensor, seg_label: torch.Tensor,
@@ -138,29 +140,38 @@ def _sync_free_loss_by_feat(self, seg_logits, batch_data_samples) -> dict:
     return loss
 
 
+class _SyncFreeLossByFeat:
+    """``head.loss_by_feat`` replaced for one head instance (a callable
+    object rather than a bound method, so the model still pickles)."""
+
+    def __init__(self, head: nn.Module):
+        self.head = head
+
+    def __call__(self, seg_logits, batch_data_samples) -> dict:
+        return _sync_free_loss_by_feat(self.head, seg_logits,
+                                       batch_data_samples)
+
+
 def use_sync_free_losses(model: nn.Module) -> int:
     """Make mmseg's decode heads compute their losses without host
     synchronisation: ``CrossEntropyLoss`` instances become
     ``SyncFreeCrossEntropyLoss`` (a subclass, same state) and heads that
     use mmseg's own ``loss_by_feat`` get :func:`_sync_free_loss_by_feat`
-    (an instance attribute; the class is untouched). Same values up to
+    (an instance attribute, :class:`_SyncFreeLossByFeat`; the class is
+    untouched). Same values up to
     float rounding. Returns the number of modules changed."""
-    try:
-        from mmseg.models.decode_heads.decode_head import BaseDecodeHead
-        from mmseg.models.losses import CrossEntropyLoss
-    except ImportError:  # pragma: no cover - classification only
+    if _MMSegCE is None:  # pragma: no cover - classification only
         return 0
-    sync_free = _sync_free_ce_class()
+    from mmseg.models.decode_heads.decode_head import BaseDecodeHead
     count = 0
     for module in model.modules():
-        if type(module) is CrossEntropyLoss:
-            module.__class__ = sync_free
+        if type(module) is _MMSegCE:
+            module.__class__ = SyncFreeCrossEntropyLoss
             count += 1
         elif (isinstance(module, BaseDecodeHead)
               and type(module).loss_by_feat is BaseDecodeHead.loss_by_feat
               and 'loss_by_feat' not in vars(module)):
-            module.loss_by_feat = types.MethodType(_sync_free_loss_by_feat,
-                                                   module)
+            module.loss_by_feat = _SyncFreeLossByFeat(module)
             count += 1
     return count
 

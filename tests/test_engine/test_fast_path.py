@@ -170,8 +170,13 @@ def test_silu_and_sync_free_losses_keep_state_and_losses():
     assert set(ref) == set(out)
     for key in ref:
         torch.testing.assert_close(out[key], ref[key], rtol=1e-5, atol=1e-6)
-    # idempotent
-    assert use_silu(fast) == 0
+    # idempotent, and the converted model still pickles and deep-copies
+    assert use_silu(fast) == 0 and use_sync_free_losses(fast) == 0
+    import pickle
+    again = pickle.loads(pickle.dumps(fast))
+    with torch.no_grad():
+        torch.testing.assert_close(again.loss(inputs, samples)['loss_kd'],
+                                   out['loss_kd'])
 
 
 def test_sync_free_accuracy_and_ce_match_mmseg():
