@@ -12,7 +12,8 @@ from mmengine.registry import HOOKS
 from mmengine.runner import Runner
 
 from reliability_cfgs import dump_tiny_cfg
-from selfkd_seg.engine.cli import load_config, prepare_train_cfg
+from selfkd_seg.engine.cli import (apply_speed_options, load_config,
+                                   prepare_train_cfg)
 
 pytestmark = pytest.mark.skipif(
     not hasattr(os, 'fork'), reason='uses os.fork to SIGKILL a training run')
@@ -41,6 +42,7 @@ def _killed_run(cfg_path, work_dir, at, during_save):
         try:
             cfg = load_config(cfg_path)
             prepare_train_cfg(cfg, cfg_path, work_dir=work_dir, resume=True)
+            apply_speed_options(cfg)  # as tools/train.py: the same numerics
             cfg.experiment_name = f'killed_{uuid.uuid4().hex[:6]}'
             if during_save:
                 real_replace = os.replace
