@@ -6,7 +6,7 @@ import torch.nn as nn
 from mmpretrain.models.classifiers import ImageClassifier
 from mmpretrain.registry import MODELS
 
-from selfkd_seg.models.utils.feature_distill import TeacherStudentMixin
+from selfkd_seg.models.distillers import TeacherStudentMixin
 
 
 def _check_stage_backbone(backbone: nn.Module, who: str) -> None:

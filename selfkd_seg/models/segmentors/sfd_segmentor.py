@@ -1,29 +1,14 @@
 """SFD teacher-student distillation for semantic segmentation."""
-from typing import List, Optional
+from typing import Optional
 
 import torch
 from mmseg.models.segmentors import EncoderDecoder
-from mmseg.models.utils import resize
 from mmseg.registry import MODELS
 from mmseg.utils import ConfigType, OptConfigType, OptMultiConfig, SampleList
 from torch import Tensor
 
-from selfkd_seg.models.utils.feature_distill import TeacherStudentMixin
-
-
-def _neck_level_channels(model) -> Optional[List[int]]:
-    """Channels of each output level of ``model.neck`` (None if unknown)."""
-    neck = getattr(model, 'neck', None)
-    out_channels = getattr(neck, 'out_channels', None)
-    if out_channels is None:
-        return None
-    if not isinstance(out_channels, int):
-        return list(out_channels)
-    if hasattr(neck, 'min_level') and hasattr(neck, 'max_level'):
-        return [out_channels] * (neck.max_level - neck.min_level + 1)
-    if hasattr(neck, 'num_outs'):
-        return [out_channels] * neck.num_outs
-    return None
+from selfkd_seg.models.distillers import (TeacherStudentMixin,
+                                          neck_level_channels, pixel_kd)
 
 
 @MODELS.register_module()
@@ -114,7 +99,7 @@ class SFDSegmentor(TeacherStudentMixin, EncoderDecoder):
             init_cfg=init_cfg)
 
         def teacher_channels(model):
-            channels = _neck_level_channels(model)
+            channels = neck_level_channels(model)
             if channels is None:
                 raise ValueError(
                     'SFDSegmentor: cannot tell the teacher neck\'s output '
@@ -131,7 +116,7 @@ class SFDSegmentor(TeacherStudentMixin, EncoderDecoder):
             integrator=integrator,
             distill=distill,
             registry=MODELS,
-            student_channels=_neck_level_channels(self),
+            student_channels=neck_level_channels(self),
             teacher_channels_fn=teacher_channels)
 
     def loss(self, inputs: Tensor, data_samples: SampleList) -> dict:
@@ -155,25 +140,6 @@ class SFDSegmentor(TeacherStudentMixin, EncoderDecoder):
             losses['loss_feat'] = self.feature_distill_loss(
                 feats, teacher_feats)
         if teacher_logits is not None:
-            losses['loss_kd'] = self.distill_weights['kd'] * self._pixel_kd(
-                logits, teacher_logits, data_samples)
+            losses['loss_kd'] = self.distill_weights['kd'] * pixel_kd(
+                self, logits, teacher_logits, data_samples)
         return losses
-
-    def _pixel_kd(self, student_logits: Tensor, teacher_logits: Tensor,
-                  data_samples: SampleList) -> Tensor:
-        """KD per pixel at label resolution, ignoring ``ignore_index``."""
-        labels = torch.stack([s.gt_sem_seg.data
-                              for s in data_samples]).squeeze(1)
-        size = labels.shape[-2:]
-        student = resize(
-            student_logits,
-            size,
-            mode='bilinear',
-            align_corners=self.align_corners)
-        teacher = resize(
-            teacher_logits,
-            size,
-            mode='bilinear',
-            align_corners=self.align_corners)
-        valid = labels != self.decode_head.ignore_index
-        return self.distill_losses['kd'](student, teacher, valid)
