@@ -9,12 +9,13 @@
 The segmentors and classifiers add only what is task specific: where the
 features come from and pixel vs image KD.
 """
+from .frskd import DISTILL_KEYS, FRSKDMixin
 from .margins import MARGINS, MarginProvider
 from .seg import neck_level_channels, pixel_kd
 from .teacher_student import TeacherStudentMixin
 from .weights import DistillWeights
 
 __all__ = [
-    'MARGINS', 'MarginProvider', 'DistillWeights', 'TeacherStudentMixin',
+    'DISTILL_KEYS', 'FRSKDMixin', 'MARGINS', 'MarginProvider', 'DistillWeights', 'TeacherStudentMixin',
     'neck_level_channels', 'pixel_kd'
 ]

@@ -40,6 +40,7 @@ class MarginProvider(nn.Module):
             raise ValueError(f'distill.margin must be one of {MARGINS}, got '
                              f'{source!r}')
         self.source = source
+        self.num_levels = len(channels)
         self._cache = (None, None)
         if source == 'running':
             for i, c in enumerate(channels):
@@ -52,17 +53,26 @@ class MarginProvider(nn.Module):
     def __getitem__(self, level: int) -> RunningMarginEstimator:
         return self._modules[str(level)]  # 'running': the level's estimator
 
-    def forward(self, targets: Sequence[torch.Tensor],
-                norms: NormsFn) -> Optional[List[torch.Tensor]]:
-        """Margins for ``targets`` (pre-ReLU target levels), or None."""
+    def __len__(self) -> int:
+        return self.num_levels
+
+    def forward(self,
+                targets: Optional[Sequence[torch.Tensor]] = None,
+                norms: Optional[NormsFn] = None
+                ) -> Optional[List[torch.Tensor]]:
+        """Margins of every level, or None.
+
+        ``targets`` (pre-ReLU target levels) update ``'running'``; ``norms``
+        is needed by ``'bn'``.
+        """
         if self.source is None:
             return None
         if self.source == 'running':
-            for estimator, t in zip(self.children(), targets):
+            for estimator, t in zip(self.children(), targets or ()):
                 estimator.update(t)
             return [est.margin for est in self.children()]
         if self.source == 'bn_init':
-            return [getattr(self, f'level{i}') for i in range(len(targets))]
+            return [getattr(self, f'level{i}') for i in range(len(self))]
         return self._bn_margins(norms())
 
     def _bn_margins(self, bns: Sequence[nn.Module]) -> List[torch.Tensor]:
