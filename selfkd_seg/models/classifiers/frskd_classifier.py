@@ -46,8 +46,6 @@ class FRSKDClassifier(FRSKDMixin, ImageClassifier):
     works on pre-ReLU features.
 
     Args:
-        backbone, neck, head, pretrained, train_cfg, data_preprocessor,
-            init_cfg: As in mmpretrain's ``ImageClassifier``.
         self_teacher (dict): Config of the self-teacher (``BiFPNc`` or
             ``BiFPN``). ``in_channels`` defaults to the backbone's stage
             channels and ``num_classes`` to the head's.
@@ -59,6 +57,7 @@ class FRSKDClassifier(FRSKDMixin, ImageClassifier):
             ``1 / 2^(n-i)``; other losses sum their levels with weight 1) and
             ``margin`` ``'bn_init'`` (FRSKD code: from the self-teacher's
             output BNs at construction), ``'bn'`` or ``'running'``.
+        **kwargs: The classifier, as mmpretrain's ``ImageClassifier``.
     """
 
     DEFAULT_DISTILL = dict(
@@ -72,23 +71,10 @@ class FRSKDClassifier(FRSKDMixin, ImageClassifier):
         level_weights=None)
 
     def __init__(self,
-                 backbone: dict,
                  self_teacher: dict,
-                 neck: Optional[dict] = None,
-                 head: Optional[dict] = None,
                  distill: Optional[dict] = None,
-                 pretrained: Optional[str] = None,
-                 train_cfg: Optional[dict] = None,
-                 data_preprocessor: Optional[dict] = None,
-                 init_cfg: Optional[dict] = None):
-        super().__init__(
-            backbone=backbone,
-            neck=neck,
-            head=head,
-            pretrained=pretrained,
-            train_cfg=train_cfg,
-            data_preprocessor=data_preprocessor,
-            init_cfg=init_cfg)
+                 **kwargs):
+        super().__init__(**kwargs)
         if not self.with_head:
             raise ValueError('FRSKDClassifier needs a head (its loss is reused '
                              'for the self-teacher)')

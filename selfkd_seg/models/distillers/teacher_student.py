@@ -61,22 +61,40 @@ class TeacherStudentMixin:
       used.  With an integrator, the student stages are its inputs and
       ``teacher_stages`` must name the single target level; without one,
       level ``k`` of the student is compared with level ``k`` of the teacher.
+
+    Keyword arguments of every teacher-student model (:data:`TEACHER_ARGS`,
+    taken out of the student's with :meth:`pop_teacher_args`):
+    ``teacher_ckpt`` (required unless ``allow_random_teacher=True``, for
+    tests), ``integrator`` (default ``ReceptiveFieldIntegration``,
+    ``in_channels`` / ``out_channels`` filled in; ``None`` compares levels
+    directly: AT, FitNet and KD baselines), ``distill`` (overrides of
+    :attr:`DEFAULT_DISTILL`), ``teacher_norm_eval`` (keep the teacher's BN in
+    eval mode) and ``save_teacher`` (also save the teacher in checkpoints).
     """
 
     DEFAULT_DISTILL: dict = {}
+    TEACHER_ARGS = ('teacher_ckpt', 'integrator', 'distill',
+                    'teacher_norm_eval', 'save_teacher',
+                    'allow_random_teacher')
+
+    @classmethod
+    def pop_teacher_args(cls, kwargs: dict) -> dict:
+        """Split the teacher-student arguments off the student's."""
+        return {k: kwargs.pop(k) for k in cls.TEACHER_ARGS if k in kwargs}
 
     def _init_distillation(self,
                            *,
                            teacher: dict,
-                           teacher_ckpt: Optional[str],
-                           allow_random_teacher: bool,
-                           save_teacher: bool,
-                           teacher_norm_eval: bool,
-                           integrator: Optional[dict],
-                           distill: Optional[dict],
                            registry,
                            student_channels: Optional[Sequence[int]],
-                           teacher_channels_fn: Callable) -> dict:
+                           teacher_channels_fn: Callable,
+                           teacher_ckpt: Optional[str] = None,
+                           integrator: Optional[dict] = dict(
+                               type='ReceptiveFieldIntegration'),
+                           distill: Optional[dict] = None,
+                           teacher_norm_eval: bool = True,
+                           save_teacher: bool = False,
+                           allow_random_teacher: bool = False) -> dict:
         """Build the training-only parts; returns the merged distill cfg."""
         check_config_keys(distill, self.DEFAULT_DISTILL,
                           f'{type(self).__name__} distill')

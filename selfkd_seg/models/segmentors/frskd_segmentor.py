@@ -1,11 +1,11 @@
 """FRSKD for semantic segmentation (Ji et al., CVPR 2021, Sec. 4.2)."""
 import copy
-from typing import Dict, Optional, Sequence
+from typing import Dict, Sequence
 
 import torch.nn as nn
 from mmseg.models.segmentors import EncoderDecoder
 from mmseg.registry import MODELS
-from mmseg.utils import ConfigType, OptConfigType, OptMultiConfig, SampleList
+from mmseg.utils import ConfigType, OptConfigType, SampleList
 from torch import Tensor
 
 from selfkd_seg.models.distillers import (FRSKDMixin, neck_level_channels,
@@ -53,8 +53,6 @@ class FRSKDSegmentor(FRSKDMixin, EncoderDecoder):
     ``_forward`` and ``tensor`` mode run the student only.
 
     Args:
-        backbone, decode_head, neck, auxiliary_head, train_cfg, test_cfg,
-        data_preprocessor, pretrained, init_cfg: as :class:`EncoderDecoder`.
         self_teacher (dict): ``neck`` (required: the self-teacher's BiFPN
             layers. Without a ``type`` it is the student's neck config with
             the given keys changed, e.g. ``dict(num_layers=2)``, and with
@@ -73,6 +71,8 @@ class FRSKDSegmentor(FRSKDMixin, EncoderDecoder):
             code: alpha 1, beta 50, KD temperature 1, AT on post-ReLU
             features (the authors' BiFPN nodes end in ReLU; EfficientDet's
             end in BN, so AT would otherwise see pre-activation maps).
+        **kwargs: The student, as :class:`EncoderDecoder` (``neck``
+            required).
     """
 
     DEFAULT_DISTILL = dict(
@@ -84,30 +84,14 @@ class FRSKDSegmentor(FRSKDMixin, EncoderDecoder):
         feature_act=dict(type='ReLU'))
 
     def __init__(self,
-                 backbone: ConfigType,
-                 decode_head: ConfigType,
                  self_teacher: ConfigType,
-                 neck: OptConfigType = None,
                  distill: OptConfigType = None,
-                 auxiliary_head: OptConfigType = None,
-                 train_cfg: OptConfigType = None,
-                 test_cfg: OptConfigType = None,
-                 data_preprocessor: OptConfigType = None,
-                 pretrained: Optional[str] = None,
-                 init_cfg: OptMultiConfig = None):
+                 **kwargs):
+        neck, decode_head = kwargs.get('neck'), kwargs['decode_head']
         if neck is None:
             raise ValueError('FRSKDSegmentor needs a multi-level neck (BiFPN) '
                              'for the self-teacher to refine; neck is None')
-        super().__init__(
-            backbone=backbone,
-            decode_head=decode_head,
-            neck=neck,
-            auxiliary_head=auxiliary_head,
-            train_cfg=train_cfg,
-            test_cfg=test_cfg,
-            data_preprocessor=data_preprocessor,
-            pretrained=pretrained,
-            init_cfg=init_cfg)
+        super().__init__(**kwargs)
         self_teacher = copy.deepcopy(dict(self_teacher))
         check_config_keys(self_teacher, ('neck', 'decode_head'),
                           f'{type(self).__name__} self_teacher')
