@@ -61,14 +61,8 @@ class FRSKDClassifier(FRSKDMixin, ImageClassifier):
     """
 
     DEFAULT_DISTILL = dict(
-        alpha=1.0,
-        beta=0.0,
-        kd_loss=dict(type='KDLoss', temperature=4.0),
-        temperature=None,
-        feature_loss=dict(type='ATLoss'),
-        feature_act=None,
-        margin='bn_init',
-        level_weights=None)
+        FRSKDMixin.DEFAULT_DISTILL,
+        kd_loss=dict(type='KDLoss', temperature=4.0), margin='bn_init')
 
     def __init__(self,
                  self_teacher: dict,

@@ -33,7 +33,10 @@ class FRSKDMixin:
     ``feature_loss`` would multiply alpha/beta a second time and is refused.
     """
 
-    DEFAULT_DISTILL: dict = {}
+    DEFAULT_DISTILL = dict(
+        alpha=1.0, beta=0.0, kd_loss=dict(type='KDLoss'), temperature=None,
+        feature_loss=dict(type='ATLoss'), feature_act=None, margin=None,
+        level_weights=None)
 
     def _init_frskd(self, distill, registry) -> Tuple[dict, nn.Module]:
         """Check and merge ``distill``; returns it and the built KD loss."""

@@ -76,11 +76,8 @@ class FRSKDSegmentor(FRSKDMixin, EncoderDecoder):
     """
 
     DEFAULT_DISTILL = dict(
-        alpha=1.0,
-        beta=50.0,
+        FRSKDMixin.DEFAULT_DISTILL, beta=50.0,
         kd_loss=dict(type='KDLoss', temperature=1.0),
-        temperature=None,
-        feature_loss=dict(type='ATLoss'),
         feature_act=dict(type='ReLU'))
 
     def __init__(self,
