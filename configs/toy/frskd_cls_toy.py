@@ -29,7 +29,7 @@ model = dict(
         in_channels=64,
         loss=dict(type='CrossEntropyLoss', loss_weight=1.0),
         topk=(1, )),
-    self_teacher=dict(type='BiFPNc', width=2, num_layers=1, depth=2),
+    self_teacher=dict(type='FRSKDBiFPNc', width=2, num_layers=1, depth=2),
     distill=dict(
         alpha=2.0, beta=100.0, temperature=4.0,
         feature_loss=dict(type='ATLoss')))

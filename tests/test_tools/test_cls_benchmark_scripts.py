@@ -67,7 +67,7 @@ def test_interleaved_timing_returns_one_median_per_model():
         head=dict(type='LinearClsHead', num_classes=3, in_channels=64),
         data_preprocessor=dict(num_classes=3))
     frskd = dict(cfg, type='FRSKDClassifier',
-                 self_teacher=dict(type='BiFPNc', width=1))
+                 self_teacher=dict(type='FRSKDBiFPNc', width=1))
     models = [MODELS.build(cfg), MODELS.build(frskd)]
     times = bench.time_train_steps(
         models, bench.fake_batch(2, 3, size=16), steps=2, warmup=1)

@@ -20,7 +20,7 @@ class FRSKDClassifier(FRSKDMixin, ImageClassifier):
 
     `Refine Myself by Teaching Myself: Feature Refinement via Self-Knowledge
     Distillation <https://arxiv.org/abs/2103.08273>`_ (FRSKD, CVPR 2021).
-    The self-teacher (:class:`BiFPNc` / :class:`BiFPN`) refines the
+    The self-teacher (:class:`FRSKDBiFPNc` / :class:`FRSKDBiFPN`) refines the
     classifier's stage features ``F_i`` into ``T_i`` and classifies them; the
     training loss is (``loss()`` computes the terms in this order)::
 
@@ -46,8 +46,8 @@ class FRSKDClassifier(FRSKDMixin, ImageClassifier):
     works on pre-ReLU features.
 
     Args:
-        self_teacher (dict): Config of the self-teacher (``BiFPNc`` or
-            ``BiFPN``). ``in_channels`` defaults to the backbone's stage
+        self_teacher (dict): Config of the self-teacher (``FRSKDBiFPNc`` or
+            ``FRSKDBiFPN``). ``in_channels`` defaults to the backbone's stage
             channels and ``num_classes`` to the head's.
         distill (dict): The FRSKD schema of :class:`FRSKDMixin`. Defaults:
             alpha 1, beta 0 (FRSKD\\F), KD temperature 4, ``ATLoss``

@@ -26,7 +26,7 @@ def _cfg(**sla):
         neck=dict(type='GlobalAveragePooling'),
         head=dict(type='LinearClsHead', num_classes=NUM_CLASSES,
                   in_channels=64),
-        self_teacher=dict(type='BiFPNc', width=1),
+        self_teacher=dict(type='FRSKDBiFPNc', width=1),
         distill=dict(alpha=2., beta=100.),
         sla=dict(num_rotations=4, aux_weight=1.0, **sla))
 
