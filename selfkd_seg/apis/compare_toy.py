@@ -1,6 +1,6 @@
 """Short CPU comparisons of classification methods on toy data.
 
-Generates the toy image-folder dataset (``selfkd_seg.datasets.toy_cls``:
+Generates the toy image-folder dataset (``selfkd_seg.testing.toy_cls``:
 32x32 coloured shapes on noise, one class per (colour, shape) pair; few
 training images so accuracy is not saturated), then trains every method with
 the same budget, data order and initialisation seed through mmengine's
@@ -27,7 +27,7 @@ from mmengine.config import Config
 from mmengine.runner import Runner
 
 from selfkd_seg.apis.benchmark import toy_cls_recipe
-from selfkd_seg.datasets.toy_cls import make_toy_cls
+from selfkd_seg.testing.toy_cls import make_toy_cls
 from selfkd_seg.models.distillers import TeacherStudentMixin
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
