@@ -8,7 +8,7 @@ from mmpretrain.structures import DataSample
 
 from selfkd_seg.models.necks.frskd_bifpn_base import SelfTeacherOutput
 from .frskd_classifier import FRSKDClassifier
-from .sla import SLAJointHead, rotate_batch
+from selfkd_seg.models.heads.sla_head import SLAJointHead, rotate_batch
 
 
 def _cat(a: List[torch.Tensor], b: List[torch.Tensor]) -> List[torch.Tensor]:

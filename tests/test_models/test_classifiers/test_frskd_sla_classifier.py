@@ -12,7 +12,7 @@ pytest.importorskip('mmpretrain')
 from mmpretrain.registry import MODELS  # noqa: E402
 from mmpretrain.structures import DataSample  # noqa: E402
 
-from selfkd_seg.models.classifiers.sla import (  # noqa: E402
+from selfkd_seg.models.heads.sla_head import (  # noqa: E402
     aggregate_rotation_logits, joint_rotation_labels, rotate_batch)
 
 NUM_CLASSES = 3
