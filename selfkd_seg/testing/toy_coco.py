@@ -1,6 +1,6 @@
 """The toy shapes dataset as COCO-format JSON (polygons, RLE, crowd).
 
-Same look as :mod:`selfkd_seg.datasets.toy_voc` (coloured shapes on a
+Same look as :mod:`selfkd_seg.testing.toy_voc` (coloured shapes on a
 textured background), but every object is an annotation, so the files
 exercise what a labelling tool exports:
 
