@@ -87,7 +87,6 @@ class FRSKDClassifier(FRSKDMixin, ImageClassifier):
         self._build_distill_losses(distill, kd_loss, stage_channels)
 
     # ------------------------------------------------------------ build
-
     def _head_num_classes(self) -> int:
         num_classes = getattr(self.head, 'num_classes', None)
         if num_classes is None:
