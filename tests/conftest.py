@@ -8,7 +8,7 @@ import torch
 import selfkd_seg  # noqa: F401  (compat + registrations before mmseg)
 from mmengine.config import Config
 
-from selfkd_seg.datasets.toy_voc import make_toy_voc
+from selfkd_seg.testing.toy_voc import make_toy_voc
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 

@@ -147,7 +147,7 @@ def main(argv=None):
     os.makedirs(args.work_dir, exist_ok=True)
     env = dict(os.environ, SELFKD_TOY_DATA=osp.abspath(args.data_root))
 
-    from selfkd_seg.datasets.toy_voc import make_toy_voc, toy_voc_is_current
+    from selfkd_seg.testing.toy_voc import make_toy_voc, toy_voc_is_current
     if toy_voc_is_current(args.data_root):
         print(f'[main job] toy data: {args.data_root} (up to date)')
     else:

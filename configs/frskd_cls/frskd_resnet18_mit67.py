@@ -4,7 +4,7 @@ _base_ = ['./resnet18_mit67.py']
 
 model = dict(
     type='FRSKDClassifier',
-    self_teacher=dict(type='BiFPNc', width=2, num_layers=1, depth=2),
+    self_teacher=dict(type='FRSKDBiFPNc', width=2, num_layers=1, depth=2),
     distill=dict(
         alpha=1.0,
         beta=200.0,

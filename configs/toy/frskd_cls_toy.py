@@ -1,6 +1,6 @@
 # FRSKD classification smoke test on a generated image folder (4 classes of
 # 32x32 coloured shapes):
-#   python -m selfkd_seg.datasets.toy_cls data/toy_cls
+#   python -m selfkd_seg.testing.toy_cls data/toy_cls
 #   python tools/train.py configs/toy/frskd_cls_toy.py
 # A 10-layer WRN (3 stages of 16/32/64 channels) with a BiFPNc self-teacher.
 _base_ = ['mmpretrain::_base_/default_runtime.py']
@@ -29,7 +29,7 @@ model = dict(
         in_channels=64,
         loss=dict(type='CrossEntropyLoss', loss_weight=1.0),
         topk=(1, )),
-    self_teacher=dict(type='BiFPNc', width=2, num_layers=1, depth=2),
+    self_teacher=dict(type='FRSKDBiFPNc', width=2, num_layers=1, depth=2),
     distill=dict(
         alpha=2.0, beta=100.0, temperature=4.0,
         feature_loss=dict(type='ATLoss')))

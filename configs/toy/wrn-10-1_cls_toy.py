@@ -2,7 +2,7 @@
 # in the blocks), GAP and linear head, CE only, same data and schedule.
 # The FRSKD toy's exported student (tools/export_student.py) loads into this
 # config strictly; tools/deployment/pytorch2onnx.py exports it to ONNX:
-#   python -m selfkd_seg.datasets.toy_cls data/toy_cls
+#   python -m selfkd_seg.testing.toy_cls data/toy_cls
 #   python tools/train.py configs/toy/wrn-10-1_cls_toy.py
 _base_ = ['./frskd_cls_toy.py']
 model = dict(

@@ -429,7 +429,7 @@ def collect_images(cfg,
             f'{dataset_cfg.get("data_root")!r}) could not be built: '
             f'{type(err).__name__}: {err}. Pass --images, or create the '
             'data (toy data: tools/dataset_converters/make_toy_voc.py '
-            'data/toy_voc, python -m selfkd_seg.datasets.toy_cls '
+            'data/toy_voc, python -m selfkd_seg.testing.toy_cls '
             'data/toy_cls)') from err
     if len(dataset) == 0:
         raise FileNotFoundError('the config\'s test dataset is empty')

@@ -40,7 +40,7 @@ import numpy as np
 from PIL import Image
 from pycocotools import mask as mask_utils
 
-from .toy_voc import voc_palette
+from .palette import voc_palette
 
 #: Bumped whenever the rasterization rules change (invalidates caches).
 RASTERIZE_VERSION = 1

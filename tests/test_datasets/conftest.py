@@ -1,6 +1,6 @@
 import pytest
 
-from selfkd_seg.datasets.toy_voc import make_toy_voc
+from selfkd_seg.testing.toy_voc import make_toy_voc
 
 
 @pytest.fixture(scope='session')

@@ -10,11 +10,12 @@ from PIL import Image
 from pycocotools import mask as mask_utils
 
 import selfkd_seg  # noqa: F401
-from selfkd_seg.datasets import COCOSemanticDataset, make_toy_coco
+from selfkd_seg.datasets import COCOSemanticDataset
+from selfkd_seg.testing import make_toy_coco
 from selfkd_seg.datasets import coco_rasterize
 from selfkd_seg.datasets.coco_rasterize import (COCOFormatError,
                                                 build_semantic_masks)
-from selfkd_seg.datasets.toy_voc import voc_palette
+from selfkd_seg.testing.toy_voc import voc_palette
 
 H, W = 6, 8
 X = 255

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from selfkd_seg.datasets.toy_voc import (TOY_CLASSES, _ignore_border,
+from selfkd_seg.testing.toy_voc import (TOY_CLASSES, _ignore_border,
                                          make_toy_voc, toy_voc_is_current,
                                          voc_palette)
 
@@ -134,3 +134,20 @@ def test_cli_is_idempotent_and_regenerates_on_new_args(tmp_path):
     assert tool.main(argv + ['--seed', '3'])['seed'] == 3
     with open(osp.join(out, 'ImageSets', 'Segmentation', 'train.txt')) as f:
         assert len(f.read().split()) == 3
+
+
+def test_toy_generators_live_outside_the_runtime_datasets():
+    import subprocess
+    import sys
+    code = ('import sys, selfkd_seg, selfkd_seg.datasets; '
+            'print("selfkd_seg.testing" in sys.modules)')
+    out = subprocess.run([sys.executable, '-c', code], capture_output=True,
+                         text=True, check=True).stdout.split()[-1]
+    assert out == 'False'
+    # the old import paths keep working (deprecated)
+    import selfkd_seg.datasets as datasets
+    from selfkd_seg.datasets.toy_voc import make_toy_voc as old
+    from selfkd_seg.testing import make_toy_voc
+    assert old is make_toy_voc
+    with pytest.warns(DeprecationWarning, match='selfkd_seg.testing'):
+        assert datasets.make_toy_cls is not None

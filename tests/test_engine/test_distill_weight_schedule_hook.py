@@ -90,17 +90,18 @@ def test_resume_keeps_the_full_weights_not_the_scaled_ones():
     hook = DistillWeightScheduleHook(warmup=4, ramp=4, by_epoch=False)
     hook.before_train(runner_at(model))
     hook.before_train_iter(runner_at(model, it=5), 0)
+    assert model.distill_weights['alpha'] < 1.0
+    # the hook scales, it never overwrites what "full" means: that stays
+    # the config's value, in the model, and the checkpoint needs nothing
+    assert model.distill_weights.full == dict(alpha=1.0, beta=50.0)
     ckpt = {}
     hook.before_save_checkpoint(runner_at(model), ckpt)
-    # a resumed process: the model may carry scaled weights, the checkpoint
-    # decides what "full" means
-    resumed_model = Distiller()
-    resumed_model.distill_weights = dict(alpha=0.1, beta=5.0)
+    assert ckpt == {}
     resumed = DistillWeightScheduleHook(warmup=4, ramp=4, by_epoch=False)
-    resumed.after_load_checkpoint(runner_at(resumed_model), ckpt)
-    resumed.before_train(runner_at(resumed_model))
-    resumed.before_train_iter(runner_at(resumed_model, it=8), 0)
-    assert resumed_model.distill_weights == dict(alpha=1.0, beta=50.0)
+    resumed.after_load_checkpoint(runner_at(model), ckpt)
+    resumed.before_train(runner_at(model))
+    resumed.before_train_iter(runner_at(model, it=8), 0)
+    assert model.distill_weights == dict(alpha=1.0, beta=50.0)
 
 
 def test_clear_errors():

@@ -37,8 +37,8 @@ METHODS = {
 
 def make_data(root: str) -> dict:
     """Toy segmentation (4 train / 2 val, 64 px) and classification data."""
-    from selfkd_seg.datasets.toy_cls import make_toy_cls
-    from selfkd_seg.datasets.toy_voc import make_toy_voc
+    from selfkd_seg.testing.toy_cls import make_toy_cls
+    from selfkd_seg.testing.toy_voc import make_toy_voc
     seg = osp.join(root, 'seg')
     cls = osp.join(root, 'cls')
     make_toy_voc(seg, num_train=4, num_val=2, img_size=(64, 64), seed=0)

@@ -1,4 +1,5 @@
-"""benchmark_frskd_cls.py and compare_cls_toy.py: the pieces, on tiny input."""
+"""benchmark_frskd_cls.py and the toy comparisons (compare_cls_toy.py,
+compare_sfd_toy.py: selfkd_seg.apis.compare_toy): the pieces, on tiny input."""
 import argparse
 import importlib.util
 import os.path as osp
@@ -25,10 +26,10 @@ def _tool(name):
     ('baseline', 'ImageClassifier'), ('frskd', 'FRSKDClassifier'),
     ('frskd_sla', 'FRSKDSLAClassifier')])
 def test_compare_builds_the_same_classifier_per_method(method, expected):
-    tool = _tool('compare_cls_toy')
+    from selfkd_seg.apis import compare_toy as tool
     args = argparse.Namespace(
         backbone='wrn10_1', batch=4, lr=0.05, epochs=3, work_dir='/tmp/x')
-    cfg = tool.run_cfg(args, method, 0, '/data', num_classes=5)
+    cfg = tool.frskd_cfg(args, method, 0, '/data', num_classes=5)
     assert cfg.model.type == expected
     assert cfg.model.head.num_classes == 5
     assert cfg.randomness.seed == 0
@@ -42,6 +43,19 @@ def test_compare_builds_the_same_classifier_per_method(method, expected):
         tool.toy_classes(17)
 
 
+@pytest.mark.parametrize('method,expected', [
+    ('teacher', 'ImageClassifier'), ('student', 'ImageClassifier'),
+    ('kd', 'SFDClassifier'), ('sfd', 'SFDClassifier')])
+def test_sfd_comparison_builds_each_method(method, expected):
+    from selfkd_seg.apis.compare_toy import sfd_cfg
+    args = argparse.Namespace(batch=4, lr=0.05, work_dir='/tmp/x')
+    cfg = sfd_cfg(args, method, 0, '/data', 5, epochs=2, teacher_ckpt='t')
+    assert cfg.model.type == expected and cfg.model.head.num_classes == 5
+    if method == 'student':
+        assert 'teacher' not in cfg.model and 'distill' not in cfg.model
+    assert bool(cfg.custom_hooks) == (method == 'sfd')
+
+
 def test_interleaved_timing_returns_one_median_per_model():
     bench = _tool('benchmark_frskd_cls')
     init_default_scope('mmpretrain')
@@ -53,7 +67,7 @@ def test_interleaved_timing_returns_one_median_per_model():
         head=dict(type='LinearClsHead', num_classes=3, in_channels=64),
         data_preprocessor=dict(num_classes=3))
     frskd = dict(cfg, type='FRSKDClassifier',
-                 self_teacher=dict(type='BiFPNc', width=1))
+                 self_teacher=dict(type='FRSKDBiFPNc', width=1))
     models = [MODELS.build(cfg), MODELS.build(frskd)]
     times = bench.time_train_steps(
         models, bench.fake_batch(2, 3, size=16), steps=2, warmup=1)

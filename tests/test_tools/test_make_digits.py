@@ -140,7 +140,7 @@ def test_configs_read_the_set(digits, monkeypatch):
     from mmseg.registry import DATASETS
 
     import selfkd_seg  # noqa: F401
-    from selfkd_seg.datasets.toy_voc import voc_palette
+    from selfkd_seg.testing.toy_voc import voc_palette
 
     meta = _json(osp.join(digits, 'seg', 'meta.json'))
     assert meta['palette'] == voc_palette()[:11]

@@ -20,7 +20,7 @@ from mmengine.registry import DefaultScope
 from mmengine.runner import load_checkpoint
 
 import selfkd_seg  # noqa: F401
-from selfkd_seg.models.backbones.repdistiller_convert import (
+from selfkd_seg.apis.repdistiller_convert import (
     REPDISTILLER_ARCHS, convert_repdistiller_state_dict,
     repdistiller_classifier_cfg)
 

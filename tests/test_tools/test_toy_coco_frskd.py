@@ -10,7 +10,8 @@ from mmengine.runner import Runner
 from PIL import Image
 
 import selfkd_seg  # noqa: F401
-from selfkd_seg.datasets import COCOSemanticDataset, make_toy_coco
+from selfkd_seg.datasets import COCOSemanticDataset
+from selfkd_seg.testing import make_toy_coco
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 

@@ -19,8 +19,8 @@ import sys
 import pytest
 import torch
 
-from selfkd_seg.datasets.toy_cls import make_toy_cls
-from selfkd_seg.datasets.toy_voc import make_toy_voc
+from selfkd_seg.testing.toy_cls import make_toy_cls
+from selfkd_seg.testing.toy_voc import make_toy_voc
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 SEG_CONFIG = osp.join(REPO, 'configs', 'toy', 'frskd_d0_toy.py')

@@ -21,7 +21,8 @@ sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
 import selfkd_seg  # noqa: E402,F401
 from mmengine.registry import init_default_scope  # noqa: E402
 
-from selfkd_seg.datasets import COCOSemanticDataset, make_toy_coco  # noqa
+from selfkd_seg.datasets import COCOSemanticDataset  # noqa
+from selfkd_seg.testing import make_toy_coco  # noqa
 
 
 def pipeline():

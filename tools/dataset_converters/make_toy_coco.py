@@ -16,7 +16,7 @@ import sys
 
 sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
 
-from selfkd_seg.datasets.toy_coco import make_toy_coco  # noqa: E402
+from selfkd_seg.testing.toy_coco import make_toy_coco  # noqa: E402
 
 
 def main(argv=None):

@@ -12,7 +12,7 @@ present, nothing is written; otherwise the dataset is (re)generated.
 import argparse
 import json
 
-from selfkd_seg.datasets.toy_voc import make_toy_voc, toy_voc_is_current
+from selfkd_seg.testing.toy_voc import make_toy_voc, toy_voc_is_current
 
 
 def parse_args(argv=None):

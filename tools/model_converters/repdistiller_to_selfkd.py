@@ -19,7 +19,7 @@ sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
 import torch  # noqa: E402
 
 import selfkd_seg  # noqa: E402,F401
-from selfkd_seg.models.backbones.repdistiller_convert import (  # noqa: E402
+from selfkd_seg.apis.repdistiller_convert import (  # noqa: E402
     REPDISTILLER_ARCHS, convert_repdistiller_state_dict,
     repdistiller_classifier_cfg)
 

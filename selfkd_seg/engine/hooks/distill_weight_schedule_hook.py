@@ -7,6 +7,7 @@ from mmengine.hooks import Hook
 from mmengine.logging import print_log
 from mmengine.model import is_model_wrapper
 
+from selfkd_seg.models.distillers import DistillWeights
 from selfkd_seg.registry import HOOKS
 
 
@@ -30,11 +31,12 @@ class DistillWeightScheduleHook(Hook):
     """Scale a model's distillation weights by a warm-up + ramp schedule.
 
     The model must have a ``distill_weights`` dict (``FRSKDSegmentor``,
-    ``FRSKDClassifier``, the SFD distillers).  Its values at the start of
-    training are the full weights; before every training iteration the hook
-    sets each to ``full * sigmoid_rampup(progress + 1, warmup, ramp)`` for
-    ``progress >= warmup`` (0 before).  Progress is the 0-based epoch index
-    (``by_epoch=True``) or the iteration index.
+    ``FRSKDClassifier``, the SFD distillers): a :class:`DistillWeights`
+    holding the config's (full) weights.  Before every training iteration
+    the hook calls ``distill_weights.scale(factor)`` with ``factor =
+    sigmoid_rampup(progress + 1, warmup, ramp)`` for ``progress >= warmup``
+    (0 before); nothing is read back from the model.  Progress is the
+    0-based epoch index (``by_epoch=True``) or the iteration index.
 
     By default the schedule is a fraction of training: the paper's 40
     warm-up and 20 ramp epochs of 60 are ``warmup_ratio=2/3`` and
@@ -46,8 +48,8 @@ class DistillWeightScheduleHook(Hook):
 
     The factor is a pure function of the runner's epoch/iteration, which
     checkpoints restore, so a resumed run continues the same schedule; the
-    full weights are also kept in the checkpoint so a resume never mistakes
-    scaled weights for full ones.
+    full weights stay in ``distill_weights.full`` (from the config), so the
+    hook has no state to save.
 
     Args:
         warmup (float, optional): Epochs (or iterations) with weight 0.
@@ -84,7 +86,6 @@ class DistillWeightScheduleHook(Hook):
         self.ramp_ratio = ramp_ratio
         self.by_epoch = by_epoch
         self.keys = tuple(keys) if keys is not None else None
-        self.full_weights = None
 
     def schedule(self, total: int) -> Tuple[float, float]:
         """(warmup, ramp) in epochs/iterations for ``total`` of training."""
@@ -110,20 +111,20 @@ class DistillWeightScheduleHook(Hook):
                 f'{type(model).__name__} has no distill_weights dict; '
                 'DistillWeightScheduleHook only works with distillation '
                 'models (FRSKDSegmentor, FRSKDClassifier, SFD distillers)')
-        if self.full_weights is None:  # not restored from a checkpoint
-            self.full_weights = dict(weights)
-        missing = set(self.keys or ()) - set(self.full_weights)
+        if not isinstance(weights, DistillWeights):  # a plain dict: full
+            weights = model.distill_weights = DistillWeights(**weights)
+        missing = set(self.keys or ()) - set(weights.full)
         if missing:
             raise KeyError(f'keys {sorted(missing)} are not distillation '
                            f'weights of the model ({sorted(weights)})')
         total = self._total(runner)
         warmup, ramp = self.schedule(total)
         unit = 'epochs' if self.by_epoch else 'iterations'
-        if warmup >= total and any(self.full_weights.values()):
+        if warmup >= total and any(weights.full.values()):
             print_log(
                 f'DistillWeightScheduleHook: warm-up of {warmup:g} {unit} '
                 f'in a run of {total} {unit}: the distillation weights '
-                f'{sorted(self.full_weights)} stay 0 for the whole run, so '
+                f'{sorted(weights.full)} stay 0 for the whole run, so '
                 'this trains the baseline. Use the default fractions '
                 '(warmup_ratio/ramp_ratio) or a warmup below the run length.',
                 logger='current',
@@ -149,20 +150,9 @@ class DistillWeightScheduleHook(Hook):
         return sigmoid_rampup(progress + 1, warmup, ramp)
 
     def before_train_iter(self, runner, batch_idx, data_batch=None) -> None:
-        factor = self.factor(runner)
-        model = self._model(runner)
-        for key, full in self.full_weights.items():
-            if self.keys is None or key in self.keys:
-                model.distill_weights[key] = full * factor
-
-    def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
-        checkpoint['distill_full_weights'] = dict(self.full_weights or {})
-
-    def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
-        if 'distill_full_weights' in checkpoint:
-            self.full_weights = dict(checkpoint['distill_full_weights'])
+        self._model(runner).distill_weights.scale(self.factor(runner),
+                                                  self.keys)
 
     def after_train(self, runner) -> None:
         # leave the model with its full weights (e.g. for a later val/test)
-        model = self._model(runner)
-        model.distill_weights.update(self.full_weights)
+        self._model(runner).distill_weights.scale(1.0)

@@ -4,40 +4,23 @@ from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn as nn
-from mmengine.model import BaseModule
 from mmpretrain.models.classifiers import ImageClassifier
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
-from selfkd_seg.models.losses import OFDLoss, bn_margin
-from selfkd_seg.models.utils.distill import check_config_keys
+from selfkd_seg.models.distillers import FRSKDMixin, MarginProvider
+from selfkd_seg.models.losses import OFDLoss
 
 FEATURE_LOSSES = ('ATLoss', 'FitNetLoss', 'OFDLoss')
-MARGIN_SOURCES = ('bn_init', 'bn', 'running')
-DISTILL_KEYS = ('alpha', 'beta', 'temperature', 'feature_loss', 'margin',
-                'level_weights')
-
-
-class _MarginBuffers(BaseModule):
-    """Fixed per-level Overhaul margins kept as buffers (saved, restored)."""
-
-    def __init__(self, margins: Sequence[torch.Tensor]):
-        super().__init__()
-        for i, m in enumerate(margins):
-            self.register_buffer(f'level{i}', m.detach().clone())
-        self.num_levels = len(margins)
-
-    def forward(self) -> List[torch.Tensor]:
-        return [getattr(self, f'level{i}') for i in range(self.num_levels)]
 
 
 @MODELS.register_module()
-class FRSKDClassifier(ImageClassifier):
+class FRSKDClassifier(FRSKDMixin, ImageClassifier):
     """Image classifier trained with Feature Refinement via Self-KD.
 
     `Refine Myself by Teaching Myself: Feature Refinement via Self-Knowledge
     Distillation <https://arxiv.org/abs/2103.08273>`_ (FRSKD, CVPR 2021).
-    The self-teacher (:class:`BiFPNc` / :class:`BiFPN`) refines the
+    The self-teacher (:class:`FRSKDBiFPNc` / :class:`FRSKDBiFPN`) refines the
     classifier's stage features ``F_i`` into ``T_i`` and classifies them; the
     training loss is (``loss()`` computes the terms in this order)::
 
@@ -63,60 +46,33 @@ class FRSKDClassifier(ImageClassifier):
     works on pre-ReLU features.
 
     Args:
-        backbone, neck, head, pretrained, train_cfg, data_preprocessor,
-            init_cfg: As in mmpretrain's ``ImageClassifier``.
-        self_teacher (dict): Config of the self-teacher (``BiFPNc`` or
-            ``BiFPN``). ``in_channels`` defaults to the backbone's stage
+        self_teacher (dict): Config of the self-teacher (``FRSKDBiFPNc`` or
+            ``FRSKDBiFPN``). ``in_channels`` defaults to the backbone's stage
             channels and ``num_classes`` to the head's.
-        distill (dict): Distillation settings:
-
-            - ``alpha`` (float): KD weight. Default 1.
-            - ``beta`` (float): Feature-loss weight (0 = FRSKD\\F). Default 0.
-            - ``temperature`` (float): KD temperature. Default 4.
-            - ``feature_loss`` (dict): ``dict(type='ATLoss')`` (default),
-              ``'FitNetLoss'`` (channels filled in: classifier ``c_i`` ->
-              self-teacher ``d_i``) or ``'OFDLoss'``.
-            - ``level_weights`` (list[float], optional): OFDLoss only:
-              per-level weights; default as the FRSKD code, level ``i`` of
-              ``n`` weighted ``1 / 2^(n-i)``.  ATLoss / FitNetLoss sum their
-              levels with weight 1.
-            - ``margin`` (str): OFD margins: ``'bn_init'`` (default, FRSKD
-              code: from the self-teacher's output BNs at construction),
-              ``'bn'`` (from the current BNs at every step) or ``'running'``
-              (:class:`RunningMarginEstimator` on the self-teacher's pre-ReLU
-              outputs).
-
-            ``alpha``/``beta`` are copied to ``self.distill_weights``, which
-            a schedule hook may overwrite during training.
+        distill (dict): The FRSKD schema of :class:`FRSKDMixin`. Defaults:
+            alpha 1, beta 0 (FRSKD\\F), KD temperature 4, ``ATLoss``
+            (``FitNetLoss`` gets its channels filled in: classifier ``c_i``
+            -> self-teacher ``d_i``). With ``OFDLoss``: ``level_weights``
+            default as the FRSKD code (level ``i`` of ``n`` weighted
+            ``1 / 2^(n-i)``; other losses sum their levels with weight 1) and
+            ``margin`` ``'bn_init'`` (FRSKD code: from the self-teacher's
+            output BNs at construction), ``'bn'`` or ``'running'``.
+        **kwargs: The classifier, as mmpretrain's ``ImageClassifier``.
     """
 
+    DEFAULT_DISTILL = dict(
+        FRSKDMixin.DEFAULT_DISTILL,
+        kd_loss=dict(type='KDLoss', temperature=4.0), margin='bn_init')
+
     def __init__(self,
-                 backbone: dict,
                  self_teacher: dict,
-                 neck: Optional[dict] = None,
-                 head: Optional[dict] = None,
                  distill: Optional[dict] = None,
-                 pretrained: Optional[str] = None,
-                 train_cfg: Optional[dict] = None,
-                 data_preprocessor: Optional[dict] = None,
-                 init_cfg: Optional[dict] = None):
-        super().__init__(
-            backbone=backbone,
-            neck=neck,
-            head=head,
-            pretrained=pretrained,
-            train_cfg=train_cfg,
-            data_preprocessor=data_preprocessor,
-            init_cfg=init_cfg)
+                 **kwargs):
+        super().__init__(**kwargs)
         if not self.with_head:
             raise ValueError('FRSKDClassifier needs a head (its loss is reused '
                              'for the self-teacher)')
-        distill = dict(distill or {})
-        check_config_keys(distill, DISTILL_KEYS,
-                          f'{type(self).__name__} distill')
-        alpha, beta = distill.pop('alpha', 1.0), distill.pop('beta', 0.0)
-        self.distill_weights = dict(alpha=alpha, beta=beta)
-        self._check_weights()
+        distill, kd_loss = self._init_frskd(distill, MODELS)
 
         stage_channels = self._check_backbone_stages()
         self_teacher = copy.deepcopy(self_teacher)
@@ -128,15 +84,9 @@ class FRSKDClassifier(ImageClassifier):
                 f' does not match the backbone stage channels '
                 f'{list(stage_channels)}')
         self.self_teacher = MODELS.build(self_teacher)
-        self._build_distill_losses(distill, stage_channels)
+        self._build_distill_losses(distill, kd_loss, stage_channels)
 
     # ------------------------------------------------------------ build
-    def _check_weights(self) -> None:
-        for key in ('alpha', 'beta'):
-            if self.distill_weights[key] < 0:
-                raise ValueError(f'distill.{key} must be >= 0, got '
-                                 f'{self.distill_weights[key]}')
-
     def _head_num_classes(self) -> int:
         num_classes = getattr(self.head, 'num_classes', None)
         if num_classes is None:
@@ -164,23 +114,17 @@ class FRSKDClassifier(ImageClassifier):
                 f'{tuple(range(len(channels)))}, got {out_indices}')
         return channels
 
-    def _build_distill_losses(self, distill: dict,
+    def _build_distill_losses(self, distill: dict, kd_loss: nn.Module,
                               stage_channels: Sequence[int]) -> None:
-        temperature = distill.pop('temperature', 4.0)
-        feat_cfg = dict(distill.pop('feature_loss', dict(type='ATLoss')))
-        self.margin_source = distill.pop('margin', 'bn_init')
-        level_weights = distill.pop('level_weights', None)
+        feat_cfg = dict(distill['feature_loss'])
+        level_weights = distill['level_weights']
         feat_type = feat_cfg.get('type')
         if feat_type not in FEATURE_LOSSES:
             raise ValueError(f'distill.feature_loss.type must be one of '
                              f'{FEATURE_LOSSES}, got {feat_type!r}')
-        if self.margin_source not in MARGIN_SOURCES:
-            raise ValueError(f'distill.margin must be one of '
-                             f'{MARGIN_SOURCES}, got {self.margin_source!r}')
         teacher_channels = list(self.self_teacher.out_channels)
         n = len(stage_channels)
-        losses = dict(kd=MODELS.build(
-            dict(type='KDLoss', temperature=temperature)))
+        losses = dict(kd=kd_loss)
         if feat_type == 'FitNetLoss':
             feat_cfg.setdefault('student_channels', list(stage_channels))
             feat_cfg.setdefault('teacher_channels', teacher_channels)
@@ -197,14 +141,16 @@ class FRSKDClassifier(ImageClassifier):
                 nn.Sequential(nn.Conv2d(c, d, 1, bias=False),
                               nn.BatchNorm2d(d))
                 for c, d in zip(stage_channels, teacher_channels))
-            if self.margin_source == 'bn_init':
-                losses['margins'] = _MarginBuffers(
-                    [bn_margin(bn) for bn in self.self_teacher.output_norms()])
-            elif self.margin_source == 'running':
-                self.margin_estimator = nn.ModuleList(
-                    MODELS.build(
-                        dict(type='RunningMarginEstimator', num_channels=d))
-                    for d in teacher_channels)
+            if distill['margin'] is None:
+                raise ValueError('OFDLoss needs distill.margin (one of '
+                                 "'bn_init', 'bn', 'running')")
+            margins = MarginProvider(distill['margin'], teacher_channels,
+                                     self.self_teacher.output_norms)
+            # where FRSKD checkpoints have always kept their margin state
+            if margins.source == 'bn_init':
+                losses['margins'] = margins
+            else:
+                self.margin_estimator = margins
             if level_weights is None:
                 level_weights = [2.0**-(n - 1 - i) for i in range(n)]
         elif level_weights is not None:
@@ -263,9 +209,7 @@ class FRSKDClassifier(ImageClassifier):
     def loss(self, inputs: torch.Tensor,
              data_samples: List[DataSample]) -> Dict[str, torch.Tensor]:
         """CE + CE(self-teacher) + alpha * KD + beta * feature loss."""
-        self._check_weights()
-        alpha = self.distill_weights['alpha']
-        beta = self.distill_weights['beta']
+        alpha, beta = self._frskd_weights()
         pre, post = self._stage_features(inputs)
         logits = self._classify(post)
         refined = self.self_teacher(post)  # not detached: CE trains backbone
@@ -291,8 +235,11 @@ class FRSKDClassifier(ImageClassifier):
     def _feature_loss(self, pre, post, refined) -> torch.Tensor:
         feat_loss = self.distill_losses['feat']
         if not isinstance(feat_loss, OFDLoss):  # AT / FitNet: sum of levels
-            return feat_loss(post, [t.detach() for t in refined.post])
-        margins = self._margins(refined.pre)
+            return feat_loss([self.feature_act(f) for f in post],
+                             [self.feature_act(t.detach())
+                              for t in refined.post])
+        margins = self._margin_provider()(refined.pre,
+                                          self.self_teacher.output_norms)
         connectors = self.distill_losses['connectors']
         total = 0.
         for i, (s, t) in enumerate(zip(pre, refined.pre)):
@@ -300,11 +247,6 @@ class FRSKDClassifier(ImageClassifier):
                 connectors[i](s), t.detach(), margins[i])
         return total
 
-    def _margins(self, teacher_pre: List[torch.Tensor]) -> List[torch.Tensor]:
-        if self.margin_source == 'bn_init':
-            return self.distill_losses['margins']()
-        if self.margin_source == 'bn':
-            return [bn_margin(bn) for bn in self.self_teacher.output_norms()]
-        for estimator, feat in zip(self.margin_estimator, teacher_pre):
-            estimator.update(feat)
-        return [estimator.margin for estimator in self.margin_estimator]
+    def _margin_provider(self) -> MarginProvider:
+        return self.distill_losses['margins'] \
+            if 'margins' in self.distill_losses else self.margin_estimator

@@ -8,7 +8,7 @@ from mmpretrain.structures import DataSample
 
 from selfkd_seg.models.necks.frskd_bifpn_base import SelfTeacherOutput
 from .frskd_classifier import FRSKDClassifier
-from .sla import SLAJointHead, rotate_batch
+from selfkd_seg.models.heads.sla_head import SLAJointHead, rotate_batch
 
 
 def _cat(a: List[torch.Tensor], b: List[torch.Tensor]) -> List[torch.Tensor]:
@@ -115,9 +115,7 @@ class FRSKDSLAClassifier(FRSKDClassifier):
     def loss(self, inputs: torch.Tensor,
              data_samples: List[DataSample]) -> Dict[str, torch.Tensor]:
         """FRSKD terms on plain + rotated batches, joint CE and SLA-SD."""
-        self._check_weights()
-        alpha = self.distill_weights['alpha']
-        beta = self.distill_weights['beta']
+        alpha, beta = self._frskd_weights()
         heads = self.distill_losses['sla']
         kd = self.distill_losses['kd']
         labels = self._hard_labels(data_samples).to(inputs.device)

@@ -1,12 +1,12 @@
 """SFD teacher-student distillation for image classification."""
-from typing import List, Optional
+from typing import List
 
 import torch
 import torch.nn as nn
 from mmpretrain.models.classifiers import ImageClassifier
 from mmpretrain.registry import MODELS
 
-from selfkd_seg.models.utils.feature_distill import TeacherStudentMixin
+from selfkd_seg.models.distillers import TeacherStudentMixin
 
 
 def _check_stage_backbone(backbone: nn.Module, who: str) -> None:
@@ -49,22 +49,12 @@ class SFDClassifier(TeacherStudentMixin, ImageClassifier):
     ``tensor`` mode run the student only.
 
     Args:
-        backbone, neck, head, pretrained, train_cfg, data_preprocessor,
-        init_cfg: the student, as :class:`ImageClassifier`.
         teacher (dict): The teacher's model config (an ``ImageClassifier``
             whose backbone exposes ``forward_stages``).
-        teacher_ckpt (str, optional): The teacher's checkpoint; required
-            unless ``allow_random_teacher=True``.
-        integrator (dict, optional): Integrator config (``in_channels`` and
-            ``out_channels`` are filled from the backbones when absent).
-            ``None``: compare student and teacher levels directly (AT, FitNet
-            and KD baselines). Default: ``ReceptiveFieldIntegration``.
-        distill (dict, optional): Overrides of :attr:`DEFAULT_DISTILL`; see
-            :class:`TeacherStudentMixin`, plus ``student_feature`` and
-            ``teacher_feature`` (``'pre'`` / ``'post'`` ReLU stage features).
-        teacher_norm_eval (bool): Keep the teacher's BN in eval mode.
-        save_teacher (bool): Also save the teacher in checkpoints.
-        allow_random_teacher (bool): Allow ``teacher_ckpt=None`` (tests).
+        **kwargs: The student, as :class:`ImageClassifier`, and the
+            :data:`TeacherStudentMixin.TEACHER_ARGS`; ``distill`` also takes
+            ``student_feature`` and ``teacher_feature`` (``'pre'`` /
+            ``'post'`` ReLU stage features).
     """
 
     DEFAULT_DISTILL = dict(
@@ -76,30 +66,9 @@ class SFDClassifier(TeacherStudentMixin, ImageClassifier):
         student_feature='post',
         teacher_feature='pre')
 
-    def __init__(self,
-                 backbone: dict,
-                 teacher: dict,
-                 teacher_ckpt: Optional[str] = None,
-                 integrator: Optional[dict] = dict(
-                     type='ReceptiveFieldIntegration'),
-                 distill: Optional[dict] = None,
-                 teacher_norm_eval: bool = True,
-                 save_teacher: bool = False,
-                 allow_random_teacher: bool = False,
-                 neck: Optional[dict] = None,
-                 head: Optional[dict] = None,
-                 pretrained: Optional[str] = None,
-                 train_cfg: Optional[dict] = None,
-                 data_preprocessor: Optional[dict] = None,
-                 init_cfg: Optional[dict] = None):
-        super().__init__(
-            backbone=backbone,
-            neck=neck,
-            head=head,
-            pretrained=pretrained,
-            train_cfg=train_cfg,
-            data_preprocessor=data_preprocessor,
-            init_cfg=init_cfg)
+    def __init__(self, teacher: dict, **kwargs):
+        distillation = self.pop_teacher_args(kwargs)
+        super().__init__(**kwargs)
         _check_stage_backbone(self.backbone, 'student')
 
         def teacher_channels(model):
@@ -108,15 +77,10 @@ class SFDClassifier(TeacherStudentMixin, ImageClassifier):
 
         distill = self._init_distillation(
             teacher=teacher,
-            teacher_ckpt=teacher_ckpt,
-            allow_random_teacher=allow_random_teacher,
-            save_teacher=save_teacher,
-            teacher_norm_eval=teacher_norm_eval,
-            integrator=integrator,
-            distill=distill,
             registry=MODELS,
             student_channels=self.backbone.stage_channels,
-            teacher_channels_fn=teacher_channels)
+            teacher_channels_fn=teacher_channels,
+            **distillation)
         for key in ('student_feature', 'teacher_feature'):
             if distill[key] not in ('pre', 'post'):
                 raise ValueError(f"distill.{key} must be 'pre' or 'post', "

@@ -1,11 +1,11 @@
 from typing import Optional, Sequence
 
-from selfkd_seg.registry import MODELS
+from selfkd_seg.registry import MODELS, register_deprecated_alias
 from .frskd_bifpn_base import FRSKDSelfTeacher
 
 
 @MODELS.register_module()
-class BiFPN(FRSKDSelfTeacher):
+class FRSKDBiFPN(FRSKDSelfTeacher):
     """FRSKD self-teacher with ``num_channels`` channels at every level.
 
     `Refine Myself by Teaching Myself: Feature Refinement via Self-Knowledge
@@ -48,3 +48,6 @@ class BiFPN(FRSKDSelfTeacher):
             norm_cfg=norm_cfg,
             init_cfg=init_cfg)
         self.num_channels = num_channels
+
+
+register_deprecated_alias('BiFPN', FRSKDBiFPN)

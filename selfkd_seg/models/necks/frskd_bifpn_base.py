@@ -2,8 +2,8 @@
 
 `Refine Myself by Teaching Myself: Feature Refinement via Self-Knowledge
 Distillation <https://arxiv.org/abs/2103.08273>`_ (FRSKD, CVPR 2021).  The
-registered necks are :class:`~selfkd_seg.models.necks.BiFPNc` (level ``i`` has
-``width * c_i`` channels) and :class:`~selfkd_seg.models.necks.BiFPN` (one
+registered necks are :class:`~selfkd_seg.models.necks.FRSKDBiFPNc` (level ``i`` has
+``width * c_i`` channels) and :class:`~selfkd_seg.models.necks.FRSKDBiFPN` (one
 width for all levels); this module holds what they share.
 """
 from collections import namedtuple

@@ -1,11 +1,11 @@
 from typing import Optional, Sequence
 
-from selfkd_seg.registry import MODELS
+from selfkd_seg.registry import MODELS, register_deprecated_alias
 from .frskd_bifpn_base import FRSKDSelfTeacher
 
 
 @MODELS.register_module()
-class BiFPNc(FRSKDSelfTeacher):
+class FRSKDBiFPNc(FRSKDSelfTeacher):
     """FRSKD self-teacher whose level ``i`` has ``width * c_i`` channels.
 
     `Refine Myself by Teaching Myself: Feature Refinement via Self-Knowledge
@@ -53,3 +53,6 @@ class BiFPNc(FRSKDSelfTeacher):
             norm_cfg=norm_cfg,
             init_cfg=init_cfg)
         self.width = width
+
+
+register_deprecated_alias('BiFPNc', FRSKDBiFPNc)

@@ -1,24 +1,16 @@
 """FRSKD for semantic segmentation (Ji et al., CVPR 2021, Sec. 4.2)."""
 import copy
-from typing import Dict, Optional, Sequence
+from typing import Dict, Sequence
 
-import torch
 import torch.nn as nn
-from mmcv.cnn import build_activation_layer
 from mmseg.models.segmentors import EncoderDecoder
-from mmseg.models.utils import resize
 from mmseg.registry import MODELS
-from mmseg.utils import ConfigType, OptConfigType, OptMultiConfig, SampleList
+from mmseg.utils import ConfigType, OptConfigType, SampleList
 from torch import Tensor
 
+from selfkd_seg.models.distillers import (FRSKDMixin, neck_level_channels,
+                                          pixel_kd)
 from selfkd_seg.models.utils.distill import check_config_keys
-
-DEFAULT_DISTILL = dict(
-    alpha=1.0,
-    beta=50.0,
-    kd_loss=dict(type='KDLoss', temperature=1.0),
-    feature_loss=dict(type='ATLoss'),
-    feature_act=dict(type='ReLU'))
 
 
 class SegSelfTeacher(nn.Module):
@@ -35,7 +27,7 @@ class SegSelfTeacher(nn.Module):
 
 
 @MODELS.register_module()
-class FRSKDSegmentor(EncoderDecoder):
+class FRSKDSegmentor(FRSKDMixin, EncoderDecoder):
     """Feature Refinement via Self-Knowledge Distillation for segmentation.
 
     Paper: `Refine Myself by Teaching Myself: Feature Refinement via
@@ -61,8 +53,6 @@ class FRSKDSegmentor(EncoderDecoder):
     ``_forward`` and ``tensor`` mode run the student only.
 
     Args:
-        backbone, decode_head, neck, auxiliary_head, train_cfg, test_cfg,
-        data_preprocessor, pretrained, init_cfg: as :class:`EncoderDecoder`.
         self_teacher (dict): ``neck`` (required: the self-teacher's BiFPN
             layers. Without a ``type`` it is the student's neck config with
             the given keys changed, e.g. ``dict(num_layers=2)``, and with
@@ -74,48 +64,34 @@ class FRSKDSegmentor(EncoderDecoder):
             ``in_channels`` default to, and must equal, the student neck's
             outputs) and ``decode_head`` (optional; default: a copy of the
             student's ``decode_head`` config).
-        distill (dict): ``alpha`` (KD weight), ``beta`` (feature weight),
-            ``kd_loss`` and ``feature_loss`` configs, and ``feature_act``
-            (activation applied to both the student's and the self-teacher's
-            BiFPN outputs before the feature loss; ``None`` compares the raw
-            outputs). Defaults to FRSKD's segmentation code: alpha 1, beta
-            50, KD temperature 1, AT on post-ReLU features (the authors'
-            BiFPN nodes end in ReLU; EfficientDet's end in BN, so AT would
-            otherwise see pre-activation maps).
-            :class:`DistillWeightScheduleHook` scales alpha and beta during
-            training through ``self.distill_weights``.
+        distill (dict): The FRSKD schema of :class:`FRSKDMixin`
+            (``feature_act`` is applied to both the student's and the
+            self-teacher's BiFPN outputs before the feature loss; ``None``
+            compares the raw outputs). Defaults to FRSKD's segmentation
+            code: alpha 1, beta 50, KD temperature 1, AT on post-ReLU
+            features (the authors' BiFPN nodes end in ReLU; EfficientDet's
+            end in BN, so AT would otherwise see pre-activation maps).
+        **kwargs: The student, as :class:`EncoderDecoder` (``neck``
+            required).
     """
 
+    DEFAULT_DISTILL = dict(
+        FRSKDMixin.DEFAULT_DISTILL, beta=50.0,
+        kd_loss=dict(type='KDLoss', temperature=1.0),
+        feature_act=dict(type='ReLU'))
+
     def __init__(self,
-                 backbone: ConfigType,
-                 decode_head: ConfigType,
                  self_teacher: ConfigType,
-                 neck: OptConfigType = None,
                  distill: OptConfigType = None,
-                 auxiliary_head: OptConfigType = None,
-                 train_cfg: OptConfigType = None,
-                 test_cfg: OptConfigType = None,
-                 data_preprocessor: OptConfigType = None,
-                 pretrained: Optional[str] = None,
-                 init_cfg: OptMultiConfig = None):
+                 **kwargs):
+        neck, decode_head = kwargs.get('neck'), kwargs['decode_head']
         if neck is None:
             raise ValueError('FRSKDSegmentor needs a multi-level neck (BiFPN) '
                              'for the self-teacher to refine; neck is None')
-        super().__init__(
-            backbone=backbone,
-            decode_head=decode_head,
-            neck=neck,
-            auxiliary_head=auxiliary_head,
-            train_cfg=train_cfg,
-            test_cfg=test_cfg,
-            data_preprocessor=data_preprocessor,
-            pretrained=pretrained,
-            init_cfg=init_cfg)
+        super().__init__(**kwargs)
         self_teacher = copy.deepcopy(dict(self_teacher))
         check_config_keys(self_teacher, ('neck', 'decode_head'),
                           f'{type(self).__name__} self_teacher')
-        check_config_keys(distill, DEFAULT_DISTILL,
-                          f'{type(self).__name__} distill')
         if 'neck' not in self_teacher:
             raise KeyError('self_teacher must have a "neck" config (the '
                            'BiFPN layers stacked on the student BiFPN)')
@@ -131,40 +107,22 @@ class FRSKDSegmentor(EncoderDecoder):
             inherited['last_layer_top_down'] = True
             neck_cfg = {**inherited, **neck_cfg}
         if neck_cfg.get('in_channels') is None:
-            neck_cfg['in_channels'] = self._student_levels()
+            neck_cfg['in_channels'] = neck_level_channels(self)
         self_teacher['neck'] = neck_cfg
         self._check_self_teacher(neck_cfg, head_cfg)
         self.self_teacher = SegSelfTeacher(self_teacher['neck'], head_cfg)
 
-        distill = {**DEFAULT_DISTILL, **dict(distill or {})}
-        for key in ('alpha', 'beta'):
-            if float(distill[key]) < 0:
-                raise ValueError(f'distill.{key} must be >= 0, got '
-                                 f'{distill[key]}')
-        self.distill_weights = dict(
-            alpha=float(distill['alpha']), beta=float(distill['beta']))
+        distill, kd_loss = self._init_frskd(distill, MODELS)
+        for key in ('margin', 'level_weights'):
+            if distill.get(key) is not None:
+                raise ValueError(f'distill.{key} is for OFDLoss on pre-ReLU '
+                                 'features, which FRSKDSegmentor does not use')
         self.distill_losses = nn.ModuleDict(
-            dict(
-                kd=MODELS.build(distill['kd_loss']),
-                feature=MODELS.build(distill['feature_loss'])))
-        self.feature_act = (
-            build_activation_layer(dict(distill['feature_act']))
-            if distill['feature_act'] else nn.Identity())
-
-    def _student_levels(self) -> Optional[list]:
-        """Channels of the student neck's outputs, one entry per level."""
-        neck = self.neck
-        out_channels = getattr(neck, 'out_channels', None)
-        if out_channels is None or not isinstance(out_channels, int):
-            return list(out_channels) if out_channels is not None else None
-        num_levels = getattr(neck, 'num_outs', None)
-        if num_levels is None and hasattr(neck, 'max_level'):
-            num_levels = neck.max_level - neck.min_level + 1
-        return [out_channels] * num_levels if num_levels else None
+            dict(kd=kd_loss, feature=MODELS.build(distill['feature_loss'])))
 
     def _check_self_teacher(self, neck_cfg: dict, head_cfg: dict) -> None:
         """Fail at build time, not at the first iteration, on a mismatch."""
-        expected = self._student_levels()
+        expected = neck_level_channels(self)
         in_channels = neck_cfg.get('in_channels')
         if expected is not None and in_channels is not None:
             if isinstance(in_channels, int):
@@ -195,10 +153,9 @@ class FRSKDSegmentor(EncoderDecoder):
             self._head_losses(self.self_teacher.decode_head, teacher_logits,
                               data_samples, 'self_teacher'))
 
-        alpha = self.distill_weights['alpha']
-        beta = self.distill_weights['beta']
-        losses['loss_kd'] = alpha * self._pixel_kd(
-            student_logits, teacher_logits, data_samples) if alpha > 0 else \
+        alpha, beta = self._frskd_weights()
+        losses['loss_kd'] = alpha * pixel_kd(
+            self, student_logits, teacher_logits, data_samples) if alpha > 0 else \
             student_logits.new_zeros(())
         losses['loss_at'] = beta * self.distill_losses['feature'](
             [self.feature_act(f) for f in feats],
@@ -213,21 +170,6 @@ class FRSKDSegmentor(EncoderDecoder):
             f'{prefix}.{k}': v
             for k, v in head.loss_by_feat(logits, data_samples).items()
         }
-
-    def _pixel_kd(self, student_logits: Tensor, teacher_logits: Tensor,
-                  data_samples: SampleList) -> Tensor:
-        """KD per pixel at label resolution, ignoring ``ignore_index``."""
-        labels = torch.stack(
-            [s.gt_sem_seg.data for s in data_samples]).squeeze(1)
-        size = labels.shape[-2:]
-        student = resize(
-            student_logits, size, mode='bilinear',
-            align_corners=self.align_corners)
-        teacher = resize(
-            teacher_logits, size, mode='bilinear',
-            align_corners=self.align_corners)
-        valid = labels != self.decode_head.ignore_index
-        return self.distill_losses['kd'](student, teacher, valid)
 
     def self_teacher_forward(self, inputs: Tensor):
         """Student BiFPN features, self-teacher features and both logits.

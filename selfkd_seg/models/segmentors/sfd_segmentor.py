@@ -1,29 +1,12 @@
 """SFD teacher-student distillation for semantic segmentation."""
-from typing import List, Optional
-
 import torch
 from mmseg.models.segmentors import EncoderDecoder
-from mmseg.models.utils import resize
 from mmseg.registry import MODELS
-from mmseg.utils import ConfigType, OptConfigType, OptMultiConfig, SampleList
+from mmseg.utils import ConfigType, SampleList
 from torch import Tensor
 
-from selfkd_seg.models.utils.feature_distill import TeacherStudentMixin
-
-
-def _neck_level_channels(model) -> Optional[List[int]]:
-    """Channels of each output level of ``model.neck`` (None if unknown)."""
-    neck = getattr(model, 'neck', None)
-    out_channels = getattr(neck, 'out_channels', None)
-    if out_channels is None:
-        return None
-    if not isinstance(out_channels, int):
-        return list(out_channels)
-    if hasattr(neck, 'min_level') and hasattr(neck, 'max_level'):
-        return [out_channels] * (neck.max_level - neck.min_level + 1)
-    if hasattr(neck, 'num_outs'):
-        return [out_channels] * neck.num_outs
-    return None
+from selfkd_seg.models.distillers import (TeacherStudentMixin,
+                                          neck_level_channels, pixel_kd)
 
 
 @MODELS.register_module()
@@ -60,21 +43,11 @@ class SFDSegmentor(TeacherStudentMixin, EncoderDecoder):
     only.
 
     Args:
-        backbone, decode_head, neck, auxiliary_head, train_cfg, test_cfg,
-        data_preprocessor, pretrained, init_cfg: the student, as
-        :class:`EncoderDecoder`.
         teacher (dict): The teacher's model config (an ``EncoderDecoder``).
             Set its backbone's ``pretrained=None``: its weights come from
             ``teacher_ckpt``.
-        teacher_ckpt (str, optional): Required unless
-            ``allow_random_teacher=True``.
-        integrator (dict, optional): Default ``ReceptiveFieldIntegration``;
-            ``in_channels`` / ``out_channels`` are filled from the necks.
-        distill (dict, optional): Overrides of :attr:`DEFAULT_DISTILL`, see
-            :class:`TeacherStudentMixin`.
-        teacher_norm_eval (bool): Keep the teacher's BN in eval mode.
-        save_teacher (bool): Also save the teacher in checkpoints.
-        allow_random_teacher (bool): Allow ``teacher_ckpt=None`` (tests).
+        **kwargs: The student, as :class:`EncoderDecoder`, and the
+            :data:`TeacherStudentMixin.TEACHER_ARGS`.
     """
 
     DEFAULT_DISTILL = dict(
@@ -84,37 +57,12 @@ class SFDSegmentor(TeacherStudentMixin, EncoderDecoder):
         student_stages=(0, ),
         teacher_stages=(0, ))
 
-    def __init__(self,
-                 backbone: ConfigType,
-                 decode_head: ConfigType,
-                 teacher: ConfigType,
-                 teacher_ckpt: Optional[str] = None,
-                 integrator: OptConfigType = dict(
-                     type='ReceptiveFieldIntegration'),
-                 distill: OptConfigType = None,
-                 teacher_norm_eval: bool = True,
-                 save_teacher: bool = False,
-                 allow_random_teacher: bool = False,
-                 neck: OptConfigType = None,
-                 auxiliary_head: OptConfigType = None,
-                 train_cfg: OptConfigType = None,
-                 test_cfg: OptConfigType = None,
-                 data_preprocessor: OptConfigType = None,
-                 pretrained: Optional[str] = None,
-                 init_cfg: OptMultiConfig = None):
-        super().__init__(
-            backbone=backbone,
-            decode_head=decode_head,
-            neck=neck,
-            auxiliary_head=auxiliary_head,
-            train_cfg=train_cfg,
-            test_cfg=test_cfg,
-            data_preprocessor=data_preprocessor,
-            pretrained=pretrained,
-            init_cfg=init_cfg)
+    def __init__(self, teacher: ConfigType, **kwargs):
+        distillation = self.pop_teacher_args(kwargs)
+        super().__init__(**kwargs)
 
         def teacher_channels(model):
-            channels = _neck_level_channels(model)
+            channels = neck_level_channels(model)
             if channels is None:
                 raise ValueError(
                     'SFDSegmentor: cannot tell the teacher neck\'s output '
@@ -124,15 +72,10 @@ class SFDSegmentor(TeacherStudentMixin, EncoderDecoder):
 
         self._init_distillation(
             teacher=teacher,
-            teacher_ckpt=teacher_ckpt,
-            allow_random_teacher=allow_random_teacher,
-            save_teacher=save_teacher,
-            teacher_norm_eval=teacher_norm_eval,
-            integrator=integrator,
-            distill=distill,
             registry=MODELS,
-            student_channels=_neck_level_channels(self),
-            teacher_channels_fn=teacher_channels)
+            student_channels=neck_level_channels(self),
+            teacher_channels_fn=teacher_channels,
+            **distillation)
 
     def loss(self, inputs: Tensor, data_samples: SampleList) -> dict:
         feats = self.extract_feat(inputs)
@@ -155,25 +98,6 @@ class SFDSegmentor(TeacherStudentMixin, EncoderDecoder):
             losses['loss_feat'] = self.feature_distill_loss(
                 feats, teacher_feats)
         if teacher_logits is not None:
-            losses['loss_kd'] = self.distill_weights['kd'] * self._pixel_kd(
-                logits, teacher_logits, data_samples)
+            losses['loss_kd'] = self.distill_weights['kd'] * pixel_kd(
+                self, logits, teacher_logits, data_samples)
         return losses
-
-    def _pixel_kd(self, student_logits: Tensor, teacher_logits: Tensor,
-                  data_samples: SampleList) -> Tensor:
-        """KD per pixel at label resolution, ignoring ``ignore_index``."""
-        labels = torch.stack([s.gt_sem_seg.data
-                              for s in data_samples]).squeeze(1)
-        size = labels.shape[-2:]
-        student = resize(
-            student_logits,
-            size,
-            mode='bilinear',
-            align_corners=self.align_corners)
-        teacher = resize(
-            teacher_logits,
-            size,
-            mode='bilinear',
-            align_corners=self.align_corners)
-        valid = labels != self.decode_head.ignore_index
-        return self.distill_losses['kd'](student, teacher, valid)

@@ -47,7 +47,7 @@ def _cfg(feature_loss='ATLoss', **distill):
         backbone=TinyStages(),
         neck=dict(type='GlobalAveragePooling'),
         head=dict(type='LinearClsHead', num_classes=5, in_channels=16),
-        self_teacher=dict(type='BiFPNc', width=2),
+        self_teacher=dict(type='FRSKDBiFPNc', width=2),
         distill=dict(alpha=2., beta=100., feature_loss=dict(type=feature_loss),
                      **distill))
 

@@ -12,7 +12,7 @@ pytest.importorskip('mmpretrain')
 from mmpretrain.registry import MODELS  # noqa: E402
 from mmpretrain.structures import DataSample  # noqa: E402
 
-from selfkd_seg.models.classifiers.sla import (  # noqa: E402
+from selfkd_seg.models.heads.sla_head import (  # noqa: E402
     aggregate_rotation_logits, joint_rotation_labels, rotate_batch)
 
 NUM_CLASSES = 3
@@ -26,7 +26,7 @@ def _cfg(**sla):
         neck=dict(type='GlobalAveragePooling'),
         head=dict(type='LinearClsHead', num_classes=NUM_CLASSES,
                   in_channels=64),
-        self_teacher=dict(type='BiFPNc', width=1),
+        self_teacher=dict(type='FRSKDBiFPNc', width=1),
         distill=dict(alpha=2., beta=100.),
         sla=dict(num_rotations=4, aux_weight=1.0, **sla))
 

@@ -4,7 +4,8 @@ import torch
 import torch.nn.functional as F
 
 import selfkd_seg  # noqa: F401
-from selfkd_seg.models.necks import BiFPN, BiFPNc
+from selfkd_seg.models.necks import FRSKDBiFPN as BiFPN
+from selfkd_seg.models.necks import FRSKDBiFPNc as BiFPNc
 from selfkd_seg.models.utils import FastNormalizedFusion
 from selfkd_seg.registry import MODELS
 
@@ -21,7 +22,7 @@ def _feats(channels, sizes, batch=2, scale=1):
 @pytest.mark.parametrize('stages', [CIFAR_RESNET18, WRN_16_2])
 def test_bifpnc_shapes_and_logits(stages):
     channels, sizes = stages
-    neck = MODELS.build(dict(type='BiFPNc', in_channels=channels,
+    neck = MODELS.build(dict(type='FRSKDBiFPNc', in_channels=channels,
                              num_classes=100))
     # real channel counts, spatial sizes /4 to keep the test fast
     out = neck(_feats(channels, sizes, scale=4))
@@ -148,3 +149,19 @@ def test_on_real_cifar_backbone_stages(backbone):
         (2 * c, ) + tuple(f.shape[2:])
         for c, f in zip(bb.stage_channels, feats)]
     assert out.logits.shape == (1, 100)
+
+
+@pytest.mark.parametrize('old,new', [('BiFPN', 'FRSKDBiFPN'),
+                                     ('BiFPNc', 'FRSKDBiFPNc')])
+def test_old_names_still_build_and_warn_once(old, new):
+    import warnings
+
+    from selfkd_seg import registry
+    from selfkd_seg.registry import MODELS
+    registry._warned.discard(old)
+    with pytest.warns(FutureWarning, match=f"type='{new}'"):
+        neck = MODELS.build(dict(type=old, in_channels=[4, 8, 16]))
+    assert type(neck).__name__ == new
+    with warnings.catch_warnings():
+        warnings.simplefilter('error')
+        MODELS.build(dict(type=old, in_channels=[4, 8, 16]))

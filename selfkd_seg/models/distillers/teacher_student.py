@@ -1,9 +1,9 @@
-"""Teacher-student feature distillation shared by SFD's segmentor and classifier.
+"""The teacher-student part shared by SFD's segmentor and classifier.
 
 :class:`TeacherStudentMixin` gives a student model (mmseg ``EncoderDecoder``
 or mmpretrain ``ImageClassifier``) a frozen teacher, an integrator, margins
 and the distillation losses, all under the training-only attribute names of
-:data:`selfkd_seg.models.utils.distill.DISTILL_ONLY_PREFIXES` (``teacher``,
+:data:`selfkd_seg.models.utils.DISTILL_ONLY_PREFIXES` (``teacher``,
 ``integrator``, ``margin_estimator``, ``distill_losses``), so the student
 keeps the plain model's attribute names and exports cleanly.
 """
@@ -14,11 +14,12 @@ import torch
 import torch.nn as nn
 from torch import Tensor
 
-from .distill import check_config_keys
-from .teacher import (build_teacher, register_teacher_state_hooks,
-                      set_teacher_mode)
-
-MARGIN_TYPES = ('bn', 'running', None)
+from selfkd_seg.models.utils.distill import check_config_keys
+from selfkd_seg.models.utils.teacher import (build_teacher,
+                                             register_teacher_state_hooks,
+                                             set_teacher_mode)
+from .margins import MarginProvider
+from .weights import DistillWeights
 
 
 def _normalize_indices(indices, num: int, what: str) -> tuple:
@@ -50,30 +51,50 @@ class TeacherStudentMixin:
       called as ``loss(s, t, margins)``, other losses (``ATLoss``,
       ``FitNetLoss``) as ``loss(s, t)``; ``s`` and ``t`` are lists of levels.
       ``None`` disables feature distillation (KD-only baseline).
-    - ``margin``: ``'bn'`` (Overhaul's Gaussian margin from the teacher's BN
-      before the target ReLU), ``'running'`` (running mean of the negative
-      teacher responses, any teacher) or ``None`` (losses without margin).
+    - ``margin``: see :mod:`.margins` (``'bn'``: Overhaul's margin from the
+      teacher's BN before the target ReLU, computed once; ``'running'``: any
+      teacher; ``None``: losses without margin).
+    - ``loss_weight`` of ``loss`` / ``kd``: the term's weight, kept in
+      ``distill_weights`` (``feature`` / ``kd``) and not in the loss module.
     - ``kd``: logit distillation loss config (e.g. ``KDLoss``) or ``None``.
     - ``student_stages`` / ``teacher_stages``: which feature levels are
       used.  With an integrator, the student stages are its inputs and
       ``teacher_stages`` must name the single target level; without one,
       level ``k`` of the student is compared with level ``k`` of the teacher.
+
+    Keyword arguments of every teacher-student model (:data:`TEACHER_ARGS`,
+    taken out of the student's with :meth:`pop_teacher_args`):
+    ``teacher_ckpt`` (required unless ``allow_random_teacher=True``, for
+    tests), ``integrator`` (default ``ReceptiveFieldIntegration``,
+    ``in_channels`` / ``out_channels`` filled in; ``None`` compares levels
+    directly: AT, FitNet and KD baselines), ``distill`` (overrides of
+    :attr:`DEFAULT_DISTILL`), ``teacher_norm_eval`` (keep the teacher's BN in
+    eval mode) and ``save_teacher`` (also save the teacher in checkpoints).
     """
 
     DEFAULT_DISTILL: dict = {}
+    TEACHER_ARGS = ('teacher_ckpt', 'integrator', 'distill',
+                    'teacher_norm_eval', 'save_teacher',
+                    'allow_random_teacher')
+
+    @classmethod
+    def pop_teacher_args(cls, kwargs: dict) -> dict:
+        """Split the teacher-student arguments off the student's."""
+        return {k: kwargs.pop(k) for k in cls.TEACHER_ARGS if k in kwargs}
 
     def _init_distillation(self,
                            *,
                            teacher: dict,
-                           teacher_ckpt: Optional[str],
-                           allow_random_teacher: bool,
-                           save_teacher: bool,
-                           teacher_norm_eval: bool,
-                           integrator: Optional[dict],
-                           distill: Optional[dict],
                            registry,
                            student_channels: Optional[Sequence[int]],
-                           teacher_channels_fn: Callable) -> dict:
+                           teacher_channels_fn: Callable,
+                           teacher_ckpt: Optional[str] = None,
+                           integrator: Optional[dict] = dict(
+                               type='ReceptiveFieldIntegration'),
+                           distill: Optional[dict] = None,
+                           teacher_norm_eval: bool = True,
+                           save_teacher: bool = False,
+                           allow_random_teacher: bool = False) -> dict:
         """Build the training-only parts; returns the merged distill cfg."""
         check_config_keys(distill, self.DEFAULT_DISTILL,
                           f'{type(self).__name__} distill')
@@ -148,31 +169,23 @@ class TeacherStudentMixin:
                         f'teacher level {j} ({teacher_channels[j]} '
                         'channels); set an integrator (e.g. ConvBNConnector)')
 
-        margin = distill['margin']
-        if margin not in MARGIN_TYPES:
-            raise ValueError(f'distill.margin must be one of {MARGIN_TYPES}, '
-                             f'got {margin!r}')
-        self.margin_type = margin if distill['loss'] is not None else None
-        if self.margin_type == 'running':
-            estimator = dict(type='RunningMarginEstimator')
-            self.margin_estimator = nn.ModuleList(
-                registry.build({
-                    **estimator, 'num_channels': c
-                }) for c in target_channels)
-        elif self.margin_type == 'bn':
-            self.teacher_norms_before_relu()  # fail now if unsupported
+        self.margin_estimator = MarginProvider(
+            distill['margin'] if distill['loss'] is not None else None,
+            target_channels, self._target_norms)
 
-        losses = {}
-        if distill['loss'] is not None:
-            losses['feature'] = registry.build(distill['loss'])
-        if distill['kd'] is not None:
-            losses['kd'] = registry.build(distill['kd'])
+        # each term's weight is its loss config's loss_weight, taken out of
+        # the loss so that it lives (and is scheduled) in one place
+        losses, weights = {}, {}
+        for name, key in (('feature', 'loss'), ('kd', 'kd')):
+            if distill[key] is not None:
+                cfg = dict(distill[key])
+                weights[name] = cfg.pop('loss_weight', 1.0)
+                losses[name] = registry.build(cfg)
         if not losses:
             raise ValueError('distill.loss and distill.kd are both None: '
                              'nothing to distill')
         self.distill_losses = nn.ModuleDict(losses)
-        # Multipliers a DistillWeightScheduleHook may ramp.
-        self.distill_weights = dict(feature=1.0, kd=1.0)
+        self.distill_weights = DistillWeights(**weights)
         return distill
 
     # --------------------------------------------------------------- teacher
@@ -192,16 +205,9 @@ class TeacherStudentMixin:
         return self
 
     # ------------------------------------------------------------------ loss
-    def _margins(self, targets: List[Tensor]) -> List[Tensor]:
-        if self.margin_type == 'running':
-            for estimator, t in zip(self.margin_estimator, targets):
-                estimator.update(t)
-            return [est.margin.to(t) for est, t in zip(self.margin_estimator,
-                                                       targets)]
-        from selfkd_seg.models.losses import bn_margin
+    def _target_norms(self) -> List[nn.Module]:
         norms = self.teacher_norms_before_relu()
-        return [bn_margin(norms[i]).to(t)
-                for i, t in zip(self.teacher_stages, targets)]
+        return [norms[i] for i in self.teacher_stages]
 
     def feature_distill_loss(self, student_feats: Sequence[Tensor],
                              teacher_feats: Sequence[Tensor]) -> Tensor:
@@ -210,9 +216,7 @@ class TeacherStudentMixin:
         targets = [teacher_feats[i].detach() for i in self.teacher_stages]
         if self.integrator is not None:
             student = [self.integrator(student, targets[0].shape[-2:])]
-        loss_fn = self.distill_losses['feature']
-        if self.margin_type is None:
-            loss = loss_fn(student, targets)
-        else:
-            loss = loss_fn(student, targets, self._margins(targets))
+        margins = self.margin_estimator(targets, self._target_norms)
+        loss = self.distill_losses['feature'](
+            student, targets, *([] if margins is None else [margins]))
         return self.distill_weights['feature'] * loss

@@ -1,0 +1,2 @@
+"""Classification heads (no registered ones yet: ``SLAJointHead`` is built by
+``FRSKDSLAClassifier``)."""
