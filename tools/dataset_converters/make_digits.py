@@ -111,7 +111,7 @@ train and which feed val: no source digit appears in both.
 def voc_palette(num: int = 256) -> List[List[int]]:
     """The Pascal VOC colour map (entry 0 black, 1 (128, 0, 0), ...).
 
-    The same map as ``selfkd_seg.testing.toy_voc.voc_palette`` (the test
+    The same map as ``selfkd_seg.datasets.palette.voc_palette`` (the test
     checks this); computed here so the tool does not import torch/mmseg.
     """
     palette = []
