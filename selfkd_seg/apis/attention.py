@@ -1,4 +1,13 @@
-"""Attention maps of the student and of the self-teacher (FRSKD Fig. 3)."""
+"""Attention maps of the student and of the self-teacher (FRSKD Fig. 3).
+
+:func:`main` is the command line of ``tools/visualization/attention_maps.py``::
+
+    python tools/visualization/attention_maps.py CONFIG CKPT IMG [IMG ...] \
+        --out attention.png
+"""
+import argparse
+import os
+import os.path as osp
 from typing import List, Sequence
 
 import numpy as np
@@ -79,3 +88,75 @@ def level_names_of(model, num_levels: int) -> List[str]:
     if neck is not None and hasattr(neck, 'min_level'):
         return [f'P{neck.min_level + i}' for i in range(num_levels)]
     return [f'stage{i + 1}' for i in range(num_levels)]
+
+
+def inference_pipeline_of(cfg) -> list:
+    """The config's test pipeline without its annotation loading (no ground
+    truth at inference time)."""
+    pipeline = cfg.get('test_pipeline') or cfg.test_dataloader.dataset.pipeline
+    return [t for t in pipeline if 'Annotation' not in t['type']]
+
+
+def main(argv=None) -> str:
+    """Draw per-level attention maps of the student and of the self-teacher.
+
+    One row per image: the image, then for every BiFPN level (segmentation)
+    or backbone stage (classification) the student's and the self-teacher's
+    attention ``mean_c(f^2)``.  The config is the FRSKD config the checkpoint
+    was trained with.  Returns the PNG's path.
+    """
+    import mmcv
+    from mmengine.config import DictAction
+    from mmengine.dataset import Compose
+    from mmengine.registry import MODELS, init_default_scope
+    from mmengine.runner import load_checkpoint
+
+    import selfkd_seg  # noqa: F401  (registers the models)
+    from selfkd_seg.engine.cli import load_config, replace_sync_bn
+
+    parser = argparse.ArgumentParser(
+        description='Draw per-level attention maps of the student and of the '
+        'self-teacher.')
+    parser.add_argument('config')
+    parser.add_argument('checkpoint')
+    parser.add_argument('images', nargs='+')
+    parser.add_argument('--out', default='attention_maps.png')
+    parser.add_argument('--device', default='cpu')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+    args = parser.parse_args(argv)
+
+    cfg = load_config(args.config, args.cfg_options)
+    init_default_scope(cfg.default_scope)
+    replace_sync_bn(cfg.model)
+    cfg.model.pop('pretrained', None)
+    cfg.model.backbone.pop('pretrained', None)
+    model = MODELS.build(cfg.model)
+    load_checkpoint(model, args.checkpoint, map_location='cpu', strict=True)
+    model.to(args.device).eval()
+
+    pipeline = Compose(inference_pipeline_of(cfg))
+    samples, images = [], []
+    for path in args.images:
+        if not osp.isfile(path):
+            raise FileNotFoundError(f'image {path!r} does not exist')
+        samples.append(pipeline(dict(img_path=path)))
+        images.append(mmcv.imread(path, channel_order='rgb'))
+    batch = model.data_preprocessor(
+        dict(
+            inputs=[s['inputs'] for s in samples],
+            data_samples=[s['data_samples'] for s in samples]), False)
+    maps = collect_attention(model, batch['inputs'])
+    # show each image at the size the network saw
+    shown = [
+        mmcv.imresize(img, tuple(batch['inputs'].shape[-1:-3:-1]))
+        for img in images
+    ]
+    os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
+    draw_attention_grid(shown, maps, args.out,
+                        level_names_of(model, len(maps['student'])))
+    print(f'wrote {args.out}')
+    return args.out
+
+
+if __name__ == '__main__':
+    main()

@@ -11,7 +11,15 @@ mmpretrain classifier built by :func:`repdistiller_classifier_cfg`::
 
 i.e. ``backbone.*`` and ``head.fc.*``, and checks the result against that
 model: every expected key present, nothing extra, every shape right.
+:func:`convert_repdistiller_checkpoint` does it file to file, and :func:`main`
+is the command line of ``tools/model_converters/repdistiller_to_selfkd.py``::
+
+    python tools/model_converters/repdistiller_to_selfkd.py \
+        SRC DST --arch resnet32x4
 """
+import argparse
+import os
+import os.path as osp
 import re
 from collections import OrderedDict
 from typing import Dict, List, Mapping, Tuple
@@ -171,3 +179,75 @@ def convert_repdistiller_state_dict(state_dict: Mapping[str, torch.Tensor],
         raise ValueError(f'RepDistiller {arch} checkpoint has wrong shapes '
                          f'(source -> target: got vs expected): {wrong}')
     return OrderedDict((k, converted[k]) for k in expected)
+
+
+def convert_repdistiller_checkpoint(src: str, dst: str,
+                                    arch: str) -> Tuple[OrderedDict, dict]:
+    """Convert the RepDistiller checkpoint file ``src`` into ``dst``.
+
+    ``src`` holds the weights under ``'model'`` (RepDistiller), under
+    ``'state_dict'``, or is the state dict itself.  ``dst`` is written as
+    ``{'state_dict': ..., 'meta': ...}``, which loads strictly with mmengine's
+    ``load_checkpoint`` into the classifier of ``meta['model_cfg']``; the
+    source's ``epoch``, ``best_acc`` and ``accuracy`` go into ``meta`` too.
+
+    Returns:
+        tuple: the converted state dict and ``meta``.
+    """
+    # weights_only: a checkpoint is data, never code to run.
+    checkpoint = torch.load(src, map_location='cpu', weights_only=True)
+    if isinstance(checkpoint, dict) and 'model' in checkpoint:
+        state_dict = checkpoint['model']
+    elif isinstance(checkpoint, dict) and 'state_dict' in checkpoint:
+        state_dict = checkpoint['state_dict']
+    else:
+        state_dict = checkpoint
+    if not isinstance(state_dict, dict):
+        raise TypeError(f'{src}: expected a dict of tensors (or a dict '
+                        f"with key 'model'), got {type(state_dict).__name__}")
+
+    converted = convert_repdistiller_state_dict(state_dict, arch)
+    num_classes = converted['head.fc.weight'].shape[0]
+    model_cfg = repdistiller_classifier_cfg(arch, num_classes)
+    meta = dict(
+        converted_from='RepDistiller',
+        arch=arch,
+        source=osp.basename(src),
+        num_classes=num_classes,
+        model_cfg=model_cfg)
+    for key in ('epoch', 'best_acc', 'accuracy'):
+        value = checkpoint.get(key) if isinstance(checkpoint, dict) else None
+        if isinstance(value, torch.Tensor) and value.numel() == 1:
+            value = value.item()
+        if isinstance(value, (int, float)):
+            meta[key] = value
+    if osp.dirname(dst):
+        os.makedirs(osp.dirname(dst), exist_ok=True)
+    torch.save(dict(state_dict=converted, meta=meta), dst)
+    return converted, meta
+
+
+def main(argv=None) -> Tuple[OrderedDict, dict]:
+    """The command line of ``tools/model_converters/repdistiller_to_selfkd.py``
+    (prints the model config the converted checkpoint loads into)."""
+    parser = argparse.ArgumentParser(
+        description='Convert a RepDistiller CIFAR checkpoint to a selfkd_seg '
+        'classifier one.')
+    parser.add_argument('src', help='RepDistiller checkpoint (.pth)')
+    parser.add_argument('dst', help='where to write the converted checkpoint')
+    parser.add_argument(
+        '--arch',
+        required=True,
+        choices=sorted(REPDISTILLER_ARCHS),
+        help='RepDistiller model name of SRC')
+    args = parser.parse_args(argv)
+    converted, meta = convert_repdistiller_checkpoint(args.src, args.dst,
+                                                      args.arch)
+    print(f'wrote {args.dst}: {len(converted)} tensors of RepDistiller '
+          f"{args.arch} ({meta['num_classes']} classes); model config:\n"
+          f"{meta['model_cfg']}")
+    return converted, meta
+
+
+if __name__ == '__main__':
+    main()

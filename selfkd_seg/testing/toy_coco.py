@@ -18,6 +18,7 @@ Layout written under ``root``::
 
 Deterministic for given arguments (per-image random streams).
 """
+import argparse
 import json
 import os
 import os.path as osp
@@ -206,3 +207,24 @@ def make_toy_coco(root: str,
         img_dir=img_dir,
         categories=categories,
         num_annotations=num_anns)
+
+
+def main(argv=None) -> dict:
+    """The command line of ``tools/dataset_converters/make_toy_coco.py``."""
+    parser = argparse.ArgumentParser(
+        description='Write the toy shapes dataset as COCO-format JSON.')
+    parser.add_argument('out_dir', help='output folder (e.g. data/toy_coco)')
+    parser.add_argument('--num-train', type=int, default=96)
+    parser.add_argument('--num-val', type=int, default=32)
+    parser.add_argument(
+        '--size', type=int, nargs=2, default=[128, 128], metavar=('H', 'W'))
+    parser.add_argument('--seed', type=int, default=0)
+    args = parser.parse_args(argv)
+    summary = make_toy_coco(args.out_dir, args.num_train, args.num_val,
+                            tuple(args.size), args.seed)
+    print(json.dumps(summary, indent=2))
+    return summary
+
+
+if __name__ == '__main__':  # python -m selfkd_seg.testing.toy_coco OUT ...
+    main()

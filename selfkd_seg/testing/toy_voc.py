@@ -18,6 +18,7 @@ The output is a pure function of the arguments: the same seed gives the same
 bytes, and each image has its own random stream, so adding training images
 does not change the validation images.
 """
+import argparse
 import colorsys
 import json
 import os
@@ -309,3 +310,47 @@ def _prepare_root(root: str) -> None:
         os.remove(osp.join(root, 'meta.json'))
     for sub in ('JPEGImages', 'SegmentationClass', 'ImageSets'):
         shutil.rmtree(osp.join(root, sub), ignore_errors=True)
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(
+        description='Write a small synthetic segmentation dataset in Pascal '
+        'VOC layout (shapes on textured backgrounds).')
+    parser.add_argument('out_dir', help='output folder (e.g. data/toy_voc)')
+    parser.add_argument(
+        '--num-train', type=int, default=96, help='training images')
+    parser.add_argument(
+        '--num-val', type=int, default=32, help='validation images')
+    parser.add_argument(
+        '--size',
+        type=int,
+        nargs=2,
+        default=[128, 128],
+        metavar=('H', 'W'),
+        help='image height and width')
+    parser.add_argument('--seed', type=int, default=0, help='random seed')
+    parser.add_argument(
+        '--force', action='store_true', help='regenerate even if current')
+    return parser.parse_args(argv)
+
+
+def main(argv=None) -> Optional[dict]:
+    """The command line of ``tools/dataset_converters/make_toy_voc.py``:
+    (re)generate unless ``OUT/meta.json`` is current; the summary, or None
+    when skipped."""
+    args = parse_args(argv)
+    kwargs = dict(
+        num_train=args.num_train,
+        num_val=args.num_val,
+        img_size=tuple(args.size),
+        seed=args.seed)
+    if not args.force and toy_voc_is_current(args.out_dir, **kwargs):
+        print(f'{args.out_dir}: toy dataset already up to date, skipped')
+        return None
+    summary = make_toy_voc(args.out_dir, **kwargs)
+    print(json.dumps(summary, indent=2))
+    return summary
+
+
+if __name__ == '__main__':  # python -m selfkd_seg.testing.toy_voc OUT ...
+    main()

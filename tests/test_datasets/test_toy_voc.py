@@ -1,4 +1,3 @@
-import importlib.util
 import json
 import os
 import os.path as osp
@@ -11,8 +10,8 @@ from PIL import Image
 from selfkd_seg.testing.toy_voc import (TOY_CLASSES, _ignore_border,
                                          make_toy_voc, toy_voc_is_current,
                                          voc_palette)
+from selfkd_seg.testing.toy_voc import main as toy_voc_main
 
-REPO = Path(__file__).resolve().parents[2]
 SMALL = dict(num_train=4, num_val=2, img_size=(32, 32))
 
 
@@ -23,14 +22,6 @@ def _tree_bytes(root):
             p = osp.join(dirpath, f)
             out[osp.relpath(p, root)] = Path(p).read_bytes()
     return out
-
-
-def _load_tool():
-    path = REPO / 'tools' / 'dataset_converters' / 'make_toy_voc.py'
-    spec = importlib.util.spec_from_file_location('make_toy_voc_tool', path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def test_voc_palette_matches_voc():
@@ -120,18 +111,17 @@ def test_refuses_unrelated_non_empty_folder(tmp_path):
 
 
 def test_cli_is_idempotent_and_regenerates_on_new_args(tmp_path):
-    tool = _load_tool()
     out = str(tmp_path / 'toy')
     argv = [out, '--num-train', '3', '--num-val', '1', '--size', '24', '32']
-    assert tool.main(argv)['img_size'] == (24, 32)
+    assert toy_voc_main(argv)['img_size'] == (24, 32)
     assert toy_voc_is_current(out, num_train=3, num_val=1, img_size=(24, 32))
     stamp = os.stat(osp.join(out, 'meta.json')).st_mtime_ns
-    assert tool.main(argv) is None  # up to date: skipped
+    assert toy_voc_main(argv) is None  # up to date: skipped
     assert os.stat(osp.join(out, 'meta.json')).st_mtime_ns == stamp
     os.remove(osp.join(out, 'JPEGImages', 'train_0000.jpg'))  # incomplete
-    assert tool.main(argv) is not None
+    assert toy_voc_main(argv) is not None
     assert osp.isfile(osp.join(out, 'JPEGImages', 'train_0000.jpg'))
-    assert tool.main(argv + ['--seed', '3'])['seed'] == 3
+    assert toy_voc_main(argv + ['--seed', '3'])['seed'] == 3
     with open(osp.join(out, 'ImageSets', 'Segmentation', 'train.txt')) as f:
         assert len(f.read().split()) == 3
 

@@ -13,6 +13,7 @@ from mmengine.config import Config  # noqa: E402
 from mmengine.registry import MODELS, init_default_scope  # noqa: E402
 
 from selfkd_seg.apis.attention import collect_attention  # noqa: E402
+from selfkd_seg.apis.attention import main as attention_main  # noqa: E402
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TOY = osp.join(REPO, 'configs', 'toy', 'frskd_cls_toy.py')
@@ -89,11 +90,10 @@ def test_attention_tool_on_the_toy_classifier(tmp_path):
         osp.join(root, 'val', 'red_square', '0000.png'),
         osp.join(root, 'val', 'blue_triangle', '0000.png')
     ]
-    out = _tool('visualization', 'attention_maps.py').main(
+    out = attention_main(
         [TOY, ckpt, *images, '--out', str(tmp_path / 'att' / 'maps.png')])
     from PIL import Image
     width, height = Image.open(out).size
     assert width > height > 0  # 2 rows x (image + 3 stages x 2) columns
     with pytest.raises(FileNotFoundError, match='missing.png'):
-        _tool('visualization', 'attention_maps.py').main(
-            [TOY, ckpt, str(tmp_path / 'missing.png')])
+        attention_main([TOY, ckpt, str(tmp_path / 'missing.png')])

@@ -1,17 +1,11 @@
 """Dataset converter: official split files -> class folders."""
-import importlib.util
 import os
 import os.path as osp
 
 import numpy as np
 import pytest
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-spec = importlib.util.spec_from_file_location(
-    'cls_image_folders',
-    osp.join(REPO, 'tools', 'dataset_converters', 'cls_image_folders.py'))
-tool = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(tool)
+from selfkd_seg.datasets.converters import cls_image_folders as tool
 
 
 def _touch(*parts):

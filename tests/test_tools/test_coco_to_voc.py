@@ -1,6 +1,6 @@
-"""tools/dataset_converters/coco_to_voc.py: VOC layout that mmseg reads back,
+"""selfkd_seg.datasets.converters.coco_to_voc (the library of
+tools/dataset_converters/coco_to_voc.py): VOC layout that mmseg reads back,
 the same masks as COCOSemanticDataset, class statistics."""
-import importlib.util
 import json
 import os
 import os.path as osp
@@ -12,18 +12,10 @@ from PIL import Image
 
 import selfkd_seg  # noqa: F401
 from selfkd_seg.datasets import COCOSemanticDataset
+from selfkd_seg.datasets.converters import coco_to_voc as tool
 from selfkd_seg.testing import make_toy_coco
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 LOAD = [dict(type='LoadImageFromFile'), dict(type='LoadAnnotations')]
-
-
-def load_tool():
-    path = osp.join(ROOT, 'tools', 'dataset_converters', 'coco_to_voc.py')
-    spec = importlib.util.spec_from_file_location('coco_to_voc', path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope='module')
@@ -41,7 +33,6 @@ def split_args(toy):
 
 
 def test_converted_dataset_reads_back_with_mmseg(toy_coco, tmp_path, capsys):
-    tool = load_tool()
     out = str(tmp_path / 'voc')
     meta = tool.main([out] + split_args(toy_coco))
     printed = capsys.readouterr().out
@@ -94,7 +85,6 @@ def test_converted_dataset_reads_back_with_mmseg(toy_coco, tmp_path, capsys):
 
 
 def test_mixed_formats_become_png_and_missing_images(toy_coco, tmp_path):
-    tool = load_tool()
     root = tmp_path / 'src'
     os.makedirs(root / 'images' / 'sub')
     images = []

@@ -1,7 +1,7 @@
-"""tools/dataset_converters/make_digits.py: segmentation scenes and digit
+"""selfkd_seg.testing.digits (the library of
+tools/dataset_converters/make_digits.py): segmentation scenes and digit
 images from scikit-learn's handwritten digits, split by source digit."""
 import glob
-import importlib.util
 import json
 import os
 import os.path as osp
@@ -13,12 +13,9 @@ from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from PIL import Image
 
+from selfkd_seg.testing import digits as tool
+
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-spec = importlib.util.spec_from_file_location(
-    'make_digits', osp.join(REPO, 'tools', 'dataset_converters',
-                            'make_digits.py'))
-tool = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(tool)
 
 SEG_CFG = osp.join(REPO, 'configs', '_base_', 'datasets', 'digits_seg.py')
 CLS_CFG = osp.join(REPO, 'configs', '_base_', 'datasets', 'digits_cls.py')

@@ -6,10 +6,8 @@ names and shapes follow RepDistiller's ``models/resnet.py`` and
 ``forward`` (eval mode).  A converted checkpoint must load strictly into our
 classifier and give the same logits.
 """
-import importlib.util
 import logging
 import math
-import os.path as osp
 from collections import OrderedDict
 
 import pytest
@@ -23,8 +21,7 @@ import selfkd_seg  # noqa: F401
 from selfkd_seg.apis.repdistiller_convert import (
     REPDISTILLER_ARCHS, convert_repdistiller_state_dict,
     repdistiller_classifier_cfg)
-
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+from selfkd_seg.apis.repdistiller_convert import main as repdistiller_main
 
 
 @pytest.fixture(autouse=True, scope='module')
@@ -186,20 +183,13 @@ def test_converted_checkpoint_reproduces_repdistiller(arch):
 
 
 def test_cli_writes_a_strictly_loadable_checkpoint(tmp_path):
-    spec = importlib.util.spec_from_file_location(
-        'repdistiller_to_selfkd',
-        osp.join(ROOT, 'tools', 'model_converters',
-                 'repdistiller_to_selfkd.py'))
-    cli = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(cli)
-
     shapes, reference_forward = REFERENCE['resnet56']
     sd = random_state_dict(shapes)
     sd = OrderedDict(('module.' + k, v) for k, v in sd.items())  # DP prefix
     src, dst = tmp_path / 'ckpt_epoch_240.pth', tmp_path / 'out' / 'r56.pth'
     torch.save({'model': sd, 'epoch': 240,
                 'best_acc': torch.tensor(72.34)}, src)
-    cli.main([str(src), str(dst), '--arch', 'resnet56'])
+    repdistiller_main([str(src), str(dst), '--arch', 'resnet56'])
 
     saved = torch.load(dst, map_location='cpu', weights_only=True)
     assert set(saved) == {'state_dict', 'meta'}

@@ -10,6 +10,7 @@ from mmengine.runner import Runner
 from PIL import Image
 
 import selfkd_seg  # noqa: F401
+from selfkd_seg.apis import browse_dataset as browse
 from selfkd_seg.datasets import COCOSemanticDataset
 from selfkd_seg.testing import make_toy_coco
 
@@ -26,8 +27,6 @@ def load_module(name, *parts):
 # tests/conftest.py by path: a bare `import conftest` may find another one
 shrink_seg_cfg = load_module('tests_root_conftest', 'tests',
                              'conftest.py').shrink_seg_cfg
-browse = load_module('browse_dataset', 'tools', 'visualization',
-                     'browse_dataset.py')
 
 
 @pytest.fixture(scope='module')

@@ -8,32 +8,14 @@ Usage::
 
 Writes ``OUT/images/*.jpg`` and ``OUT/annotations/{train,val}.json`` with
 polygons, RLE masks, crowd regions, overlaps and non-contiguous category ids.
+A thin wrapper over :func:`selfkd_seg.testing.toy_coco.main`.
 """
-import argparse
-import json
 import os.path as osp
 import sys
 
 sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
 
-from selfkd_seg.testing.toy_coco import make_toy_coco  # noqa: E402
-
-
-def main(argv=None):
-    parser = argparse.ArgumentParser(
-        description='Write the toy shapes dataset as COCO-format JSON.')
-    parser.add_argument('out_dir', help='output folder (e.g. data/toy_coco)')
-    parser.add_argument('--num-train', type=int, default=96)
-    parser.add_argument('--num-val', type=int, default=32)
-    parser.add_argument(
-        '--size', type=int, nargs=2, default=[128, 128], metavar=('H', 'W'))
-    parser.add_argument('--seed', type=int, default=0)
-    args = parser.parse_args(argv)
-    summary = make_toy_coco(args.out_dir, args.num_train, args.num_val,
-                            tuple(args.size), args.seed)
-    print(json.dumps(summary, indent=2))
-    return summary
-
+from selfkd_seg.testing.toy_coco import main  # noqa: E402
 
 if __name__ == '__main__':
     main()

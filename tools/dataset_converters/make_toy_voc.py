@@ -7,50 +7,15 @@ Usage::
         --num-val 32 --size 128 128 --seed 0
 
 Idempotent: if ``OUT/meta.json`` records the same arguments and all files are
-present, nothing is written; otherwise the dataset is (re)generated.
+present, nothing is written; otherwise the dataset is (re)generated.  A thin
+wrapper over :func:`selfkd_seg.testing.toy_voc.main`.
 """
-import argparse
-import json
+import os.path as osp
+import sys
 
-from selfkd_seg.testing.toy_voc import make_toy_voc, toy_voc_is_current
+sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
 
-
-def parse_args(argv=None):
-    parser = argparse.ArgumentParser(
-        description='Write a small synthetic segmentation dataset in Pascal '
-        'VOC layout (shapes on textured backgrounds).')
-    parser.add_argument('out_dir', help='output folder (e.g. data/toy_voc)')
-    parser.add_argument(
-        '--num-train', type=int, default=96, help='training images')
-    parser.add_argument(
-        '--num-val', type=int, default=32, help='validation images')
-    parser.add_argument(
-        '--size',
-        type=int,
-        nargs=2,
-        default=[128, 128],
-        metavar=('H', 'W'),
-        help='image height and width')
-    parser.add_argument('--seed', type=int, default=0, help='random seed')
-    parser.add_argument(
-        '--force', action='store_true', help='regenerate even if current')
-    return parser.parse_args(argv)
-
-
-def main(argv=None):
-    args = parse_args(argv)
-    kwargs = dict(
-        num_train=args.num_train,
-        num_val=args.num_val,
-        img_size=tuple(args.size),
-        seed=args.seed)
-    if not args.force and toy_voc_is_current(args.out_dir, **kwargs):
-        print(f'{args.out_dir}: toy dataset already up to date, skipped')
-        return None
-    summary = make_toy_voc(args.out_dir, **kwargs)
-    print(json.dumps(summary, indent=2))
-    return summary
-
+from selfkd_seg.testing.toy_voc import main  # noqa: E402
 
 if __name__ == '__main__':
     main()
