@@ -1,15 +1,4 @@
-# Attention-transfer baseline (Zagoruyko & Komodakis), RepDistiller's beta
-# 1000: AT between the post-ReLU outputs of all three stages (same sizes in
-# both nets), no integrator, no self-distillation.
-_base_ = './sfd_resnet32x4_resnet8x4_cifar100.py'
-model = dict(
-    integrator=None,
-    distill=dict(
-        _delete_=True,
-        loss=dict(type='ATLoss', loss_weight=1000.0),
-        margin=None,
-        student_stages=(0, 1, 2),
-        teacher_stages=(0, 1, 2),
-        student_feature='post',
-        teacher_feature='post'))
-custom_hooks = []
+# Deprecated path: moved to configs/sfd_cls/ (same name). This file only
+# redirects, so old commands keep working: same config, same work_dir.
+_base_ = ['../sfd_cls/baseline_at_resnet32x4_resnet8x4_cifar100.py']
+_deprecation_ = dict(expected='configs/sfd_cls/baseline_at_resnet32x4_resnet8x4_cifar100.py')

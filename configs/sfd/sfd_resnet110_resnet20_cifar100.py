@@ -1,9 +1,4 @@
-# SFD (RI + RSD) resnet110 -> resnet20 on CIFAR-100, paper Table 3. Paper: 72.29 top-1.
-_base_ = './sfd_cifar100_base.py'
-model = dict(
-    backbone=dict(type='CIFARResNet', arch='resnet20'),
-    head=dict(in_channels=64),
-    teacher=dict(
-        backbone=dict(type='CIFARResNet', arch='resnet110'),
-        head=dict(in_channels=64)),
-    teacher_ckpt='checkpoints/teachers/resnet110.pth')
+# Deprecated path: moved to configs/sfd_cls/ (same name). This file only
+# redirects, so old commands keep working: same config, same work_dir.
+_base_ = ['../sfd_cls/sfd_resnet110_resnet20_cifar100.py']
+_deprecation_ = dict(expected='configs/sfd_cls/sfd_resnet110_resnet20_cifar100.py')

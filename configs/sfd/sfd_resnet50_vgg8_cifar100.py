@@ -1,9 +1,4 @@
-# SFD (RI + RSD) ResNet50 -> vgg8 on CIFAR-100, paper Table 4. Paper Table 4 reports this pair.
-_base_ = './sfd_cifar100_base.py'
-model = dict(
-    backbone=dict(type='CIFARVGG', arch='vgg8'),
-    head=dict(in_channels=512),
-    teacher=dict(
-        backbone=dict(type='CIFARResNet18', depth=50),
-        head=dict(in_channels=2048)),
-    teacher_ckpt='checkpoints/teachers/ResNet50.pth')
+# Deprecated path: moved to configs/sfd_cls/ (same name). This file only
+# redirects, so old commands keep working: same config, same work_dir.
+_base_ = ['../sfd_cls/sfd_resnet50_vgg8_cifar100.py']
+_deprecation_ = dict(expected='configs/sfd_cls/sfd_resnet50_vgg8_cifar100.py')

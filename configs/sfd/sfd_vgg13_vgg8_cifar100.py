@@ -1,9 +1,4 @@
-# SFD (RI + RSD) vgg13 -> vgg8 on CIFAR-100, paper Table 3. Paper: 73.95 top-1.
-_base_ = './sfd_cifar100_base.py'
-model = dict(
-    backbone=dict(type='CIFARVGG', arch='vgg8'),
-    head=dict(in_channels=512),
-    teacher=dict(
-        backbone=dict(type='CIFARVGG', arch='vgg13'),
-        head=dict(in_channels=512)),
-    teacher_ckpt='checkpoints/teachers/vgg13.pth')
+# Deprecated path: moved to configs/sfd_cls/ (same name). This file only
+# redirects, so old commands keep working: same config, same work_dir.
+_base_ = ['../sfd_cls/sfd_vgg13_vgg8_cifar100.py']
+_deprecation_ = dict(expected='configs/sfd_cls/sfd_vgg13_vgg8_cifar100.py')

@@ -1,9 +1,4 @@
-# SFD (RI + RSD) wrn_40_2 -> wrn_16_2 on CIFAR-100, paper Table 3. Paper: 76.51 top-1.
-_base_ = './sfd_cifar100_base.py'
-model = dict(
-    backbone=dict(type='WideResNet', depth=16, widen_factor=2),
-    head=dict(in_channels=128),
-    teacher=dict(
-        backbone=dict(type='WideResNet', depth=40, widen_factor=2),
-        head=dict(in_channels=128)),
-    teacher_ckpt='checkpoints/teachers/wrn_40_2.pth')
+# Deprecated path: moved to configs/sfd_cls/ (same name). This file only
+# redirects, so old commands keep working: same config, same work_dir.
+_base_ = ['../sfd_cls/sfd_wrn-40-2_wrn-16-2_cifar100.py']
+_deprecation_ = dict(expected='configs/sfd_cls/sfd_wrn-40-2_wrn-16-2_cifar100.py')

@@ -1,16 +1,4 @@
-# Plain resnet20 on CIFAR-100 with the SFD recipe (no teacher, no integrator,
-# no self-distillation): the "Student" baseline of paper Table 3, and the
-# config that an exported student of
-# sfd_resnet56_resnet20_cifar100.py loads into strictly.
-_base_ = './sfd_cifar100_base.py'
-model = dict(
-    _delete_=True,
-    type='ImageClassifier',
-    backbone=dict(type='CIFARResNet', arch='resnet20'),
-    neck=dict(type='GlobalAveragePooling'),
-    head=dict(
-        type='LinearClsHead',
-        num_classes=100,
-        in_channels=64,
-        loss=dict(type='CrossEntropyLoss', loss_weight=1.0)))
-custom_hooks = []
+# Deprecated path: moved to configs/sfd_cls/ (same name). This file only
+# redirects, so old commands keep working: same config, same work_dir.
+_base_ = ['../sfd_cls/student_resnet20_cifar100.py']
+_deprecation_ = dict(expected='configs/sfd_cls/student_resnet20_cifar100.py')

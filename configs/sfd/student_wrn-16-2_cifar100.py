@@ -1,16 +1,4 @@
-# Plain wrn-16-2 on CIFAR-100 with the SFD recipe (no teacher, no integrator,
-# no self-distillation): the "Student" baseline of paper Table 3, and the
-# config that an exported student of
-# sfd_wrn-40-2_wrn-16-2_cifar100.py loads into strictly.
-_base_ = './sfd_cifar100_base.py'
-model = dict(
-    _delete_=True,
-    type='ImageClassifier',
-    backbone=dict(type='WideResNet', depth=16, widen_factor=2),
-    neck=dict(type='GlobalAveragePooling'),
-    head=dict(
-        type='LinearClsHead',
-        num_classes=100,
-        in_channels=128,
-        loss=dict(type='CrossEntropyLoss', loss_weight=1.0)))
-custom_hooks = []
+# Deprecated path: moved to configs/sfd_cls/ (same name). This file only
+# redirects, so old commands keep working: same config, same work_dir.
+_base_ = ['../sfd_cls/student_wrn-16-2_cifar100.py']
+_deprecation_ = dict(expected='configs/sfd_cls/student_wrn-16-2_cifar100.py')

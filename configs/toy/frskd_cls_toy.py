@@ -2,73 +2,9 @@
 # 32x32 coloured shapes):
 #   python -m selfkd_seg.testing.toy_cls data/toy_cls
 #   python tools/train.py configs/toy/frskd_cls_toy.py
-# A 10-layer WRN (3 stages of 16/32/64 channels) with a BiFPNc self-teacher.
-_base_ = ['mmpretrain::_base_/default_runtime.py']
-default_scope = 'mmpretrain'
-custom_imports = dict(imports=['selfkd_seg'], allow_failed_imports=False)
-
-data_root = '{{$TOY_CLS_ROOT:data/toy_cls}}'
-num_classes = 4
-data_preprocessor = dict(
-    num_classes=num_classes,
-    mean=[127.5, 127.5, 127.5],
-    std=[127.5, 127.5, 127.5],
-    to_rgb=True)
-model = dict(
-    type='FRSKDClassifier',
-    backbone=dict(
-        type='WideResNet',
-        depth=10,
-        widen_factor=1,
-        norm_in_blocks=False,
-        out_indices=(0, 1, 2)),
-    neck=dict(type='GlobalAveragePooling'),
-    head=dict(
-        type='LinearClsHead',
-        num_classes=num_classes,
-        in_channels=64,
-        loss=dict(type='CrossEntropyLoss', loss_weight=1.0),
-        topk=(1, )),
-    self_teacher=dict(type='FRSKDBiFPNc', width=2, num_layers=1, depth=2),
-    distill=dict(
-        alpha=2.0, beta=100.0, temperature=4.0,
-        feature_loss=dict(type='ATLoss')))
-
-train_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='RandomFlip', prob=0.5, direction='horizontal'),
-    dict(type='PackInputs'),
-]
-test_pipeline = [dict(type='LoadImageFromFile'), dict(type='PackInputs')]
-train_dataloader = dict(
-    batch_size=8,
-    num_workers=0,
-    persistent_workers=False,  # mmpretrain tools/train.py sets True
-    dataset=dict(
-        type='CustomDataset',
-        data_root=data_root,
-        data_prefix='train',
-        pipeline=train_pipeline),
-    sampler=dict(type='DefaultSampler', shuffle=True))
-val_dataloader = dict(
-    batch_size=8,
-    num_workers=0,
-    persistent_workers=False,  # mmpretrain tools/train.py sets True
-    dataset=dict(
-        type='CustomDataset',
-        data_root=data_root,
-        data_prefix='val',
-        pipeline=test_pipeline),
-    sampler=dict(type='DefaultSampler', shuffle=False))
-val_evaluator = dict(type='Accuracy', topk=(1, ))
-test_dataloader = val_dataloader
-test_evaluator = val_evaluator
-
-optim_wrapper = dict(
-    optimizer=dict(type='SGD', lr=0.05, momentum=0.9, weight_decay=1e-4))
-param_scheduler = dict(
-    type='MultiStepLR', by_epoch=True, milestones=[3], gamma=0.1)
-train_cfg = dict(by_epoch=True, max_epochs=4, val_interval=2)
-val_cfg = dict()
-test_cfg = dict()
-default_hooks = dict(logger=dict(type='LoggerHook', interval=1))
+# The plain toy of wrn-10-1_cls_toy.py (a 10-layer WRN, 3 stages of 16/32/64
+# channels; data, schedule) with the BiFPNc self-teacher of
+# _base_/models/frskd_cls_bifpnc.py, FRSKD's CIFAR alpha 2 and beta 100.
+_base_ = ['./wrn-10-1_cls_toy.py', '../_base_/models/frskd_cls_bifpnc.py']
+model = _base_.pop('frskd_cls_model')
+model.distill.update(alpha=2.0, beta=100.0)
