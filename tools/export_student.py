@@ -5,37 +5,12 @@
 OUT loads into the plain student config (e.g. the baseline config) with no
 missing or unexpected keys, through tools/test.py or mmseg.apis.init_model.
 """
-import argparse
 import os.path as osp
 import sys
 
 sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..'))
 
-import selfkd_seg  # noqa: E402,F401
-from selfkd_seg.apis import export_student_checkpoint  # noqa: E402
-
-
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('checkpoint', help='training checkpoint (.pth)')
-    parser.add_argument('out', help='where to write the student checkpoint')
-    parser.add_argument(
-        '--force',
-        action='store_true',
-        help='replace OUT if it exists (never allowed when OUT is CKPT)')
-    args = parser.parse_args(argv)
-    try:
-        summary = export_student_checkpoint(
-            args.checkpoint, args.out, force=args.force)
-    except (ValueError, FileExistsError, FileNotFoundError) as err:
-        parser.exit(2, f'export_student.py: error: {err}\n')
-    print(f"wrote {args.out}: {summary['kept_keys']} student tensors "
-          f"({summary['student_params'] / 1e6:.3f}M values); dropped "
-          f"{summary['dropped_keys']} tensors "
-          f"({summary['dropped_params'] / 1e6:.3f}M values) of "
-          f"{', '.join(summary['dropped_modules'])}")
-    return summary
-
+from selfkd_seg.apis.export_student import main  # noqa: E402
 
 if __name__ == '__main__':
     main()

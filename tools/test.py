@@ -12,88 +12,12 @@
 ``--out``: for mmseg configs a folder receiving one prediction PNG per image;
 for mmpretrain configs a pickle file of the predictions.
 """
-import argparse
-import os
 import os.path as osp
 import sys
 
 sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..'))
 
-import selfkd_seg  # noqa: E402,F401
-import torch.distributed as dist  # noqa: E402
-from mmengine.config import DictAction  # noqa: E402
-from mmengine.registry import RUNNERS  # noqa: E402
-from mmengine.runner import Runner  # noqa: E402
-
-from selfkd_seg.engine.cli import (init_cpu_distributed,  # noqa: E402
-                                   load_config, prepare_test_cfg,
-                                   teardown)
-
-
-def parse_args(argv=None):
-    parser = argparse.ArgumentParser(
-        description='Test a selfkd_seg model (mmseg or mmpretrain config)')
-    parser.add_argument('config', help='test config file path')
-    parser.add_argument('checkpoint', help='checkpoint file')
-    parser.add_argument('--work-dir', help='the dir to save logs/metrics')
-    parser.add_argument(
-        '--out',
-        help='segmentation: folder for prediction PNGs; classification: a '
-        '.pkl file of predictions')
-    parser.add_argument('--show', action='store_true', help='show results')
-    parser.add_argument(
-        '--show-dir', help='folder where painted predictions are saved')
-    parser.add_argument(
-        '--interval',
-        type=int,
-        default=1,
-        help='with --show/--show-dir: paint every N-th test image '
-        '(default 1: every image)')
-    parser.add_argument(
-        '--wait-time', type=float, default=2, help='the interval of show (s)')
-    parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
-        help='override config settings')
-    parser.add_argument(
-        '--launcher',
-        choices=['none', 'pytorch', 'slurm', 'mpi'],
-        default='none',
-        help='job launcher')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args(argv)
-    if 'LOCAL_RANK' not in os.environ:
-        os.environ['LOCAL_RANK'] = str(args.local_rank)
-    return args
-
-
-def main(argv=None):
-    args = parse_args(argv)
-    cfg = load_config(args.config, args.cfg_options)
-    prepare_test_cfg(
-        cfg,
-        args.config,
-        args.checkpoint,
-        work_dir=args.work_dir,
-        out=args.out,
-        show=args.show,
-        show_dir=args.show_dir,
-        wait_time=args.wait_time,
-        launcher=args.launcher,
-        interval=args.interval)
-    owns_group = not (dist.is_available() and dist.is_initialized())
-    init_cpu_distributed(cfg)  # mmengine's init_dist needs a GPU
-    runner, clean = None, False
-    try:
-        runner = RUNNERS.build(cfg) if 'runner_type' in cfg else \
-            Runner.from_cfg(cfg)
-        metrics = runner.test()
-        clean = True
-    finally:  # loader workers, then the process group (a clean exit)
-        teardown(runner, owns_process_group=owns_group, clean=clean)
-    return metrics
-
+from selfkd_seg.apis.test import main  # noqa: E402
 
 if __name__ == '__main__':
     main()

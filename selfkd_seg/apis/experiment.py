@@ -1,14 +1,43 @@
 """Equal-budget comparisons of distillation methods against their baseline.
 
-The logic behind ``tools/digits_experiment.py``: budget overrides that keep
-a recipe's shape when its length changes, reading a finished run's metrics,
-and the mean +- std table. Pure functions, no training here.
+Shared by ``tools/toy_experiment.py`` (:mod:`selfkd_seg.apis.toy_experiment`),
+``tools/digits_experiment.py`` (:mod:`selfkd_seg.apis.digits_experiment`) and
+``tools/fault_injection.py``: running a tool in a subprocess with its output
+in a log file, budget overrides that keep a recipe's shape when its length
+changes, reading a finished run's metrics and checkpoint, and the mean +- std
+table. No training in this module.
 """
 import glob
 import json
 import os.path as osp
 import statistics
+import subprocess
 from typing import Dict, List, Sequence, Tuple
+
+# the repository: the tools run with it as working directory
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+
+def run_tool(cmd: Sequence[str], log_file: str, env: dict) -> None:
+    """Run a tool in a subprocess (in :data:`REPO`), its output to a log
+    file; fail loudly with the log's tail."""
+    with open(log_file, 'w') as log:
+        proc = subprocess.run(
+            cmd, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
+    if proc.returncode != 0:
+        with open(log_file) as f:
+            tail = ''.join(f.readlines()[-30:])
+        raise RuntimeError(f'{" ".join(cmd)} failed (exit {proc.returncode}),'
+                           f' log {log_file}:\n{tail}')
+
+
+def last_checkpoint(work_dir: str) -> str:
+    """The checkpoint a finished run's ``last_checkpoint`` file names."""
+    with open(osp.join(work_dir, 'last_checkpoint')) as f:
+        path = f.read().strip()
+    if not osp.isabs(path):
+        path = osp.join(work_dir, path)
+    return path
 
 
 def seg_budget_options(max_iters: int, distill_schedule: bool = False,
