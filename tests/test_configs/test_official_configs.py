@@ -13,7 +13,7 @@ from mmengine.structures import PixelData
 
 import selfkd_seg  # noqa: F401
 from selfkd_seg.apis import export_student_checkpoint
-from selfkd_seg.engine.cli import replace_sync_bn
+from selfkd_seg.apis.config import replace_sync_bn
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 OFFICIAL = sorted(

@@ -8,7 +8,7 @@ from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
 import selfkd_seg  # noqa: F401
-from selfkd_seg.engine.cli import replace_sync_bn
+from selfkd_seg.apis.config import replace_sync_bn
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 SEG_CONFIGS = sorted(

@@ -108,7 +108,7 @@ def test_a_bad_mask_stops_training_before_any_step(tmp_path, tiny_seg_cfg,
                                                     toy_voc_64):
     """A custom config (plain mmseg loaders, no check_labels) still gets the
     check, from the default DatasetModelCheckHook of the schedule."""
-    from selfkd_seg.engine.cli import prepare_train_cfg
+    from selfkd_seg.apis.config import prepare_train_cfg
     data_root = str(tmp_path / 'data')
     bad = _poison_one_mask(toy_voc_64, data_root)
     cfg = tiny_seg_cfg('toy/efficientdet_d0_toy.py',

@@ -15,8 +15,6 @@
 CUDA-only checks are skipped without a GPU.
 """
 import copy
-import importlib.util
-import os.path as osp
 import warnings
 
 import pytest
@@ -28,32 +26,17 @@ from mmengine.registry import MODELS, init_default_scope
 
 from selfkd_seg.apis.benchmark import (RunOptions, disable_randomness,
                                        loss_terms, relative_differences)
+from selfkd_seg.apis.config import replace_sync_bn
 from selfkd_seg.engine.fast_path import (apply_fast_path, is_channels_last,
                                          sync_free_accuracy, use_silu,
                                          use_sync_free_losses)
-
-TESTS = osp.dirname(osp.dirname(osp.abspath(__file__)))
-REPO = osp.dirname(TESTS)
-
-
-def _load(name, path):
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-_cfgs = _load('selfkd_fast_path_cfgs',
-              osp.join(TESTS, 'test_reliability', 'reliability_cfgs.py'))
-METHODS = _cfgs.METHODS
-
+from selfkd_seg.testing.tiny_configs import METHODS, tiny_cfg
 
 def build(method, seed=0, fast=True):
     """The method's tiny toy model (64 px seg / 32 px cls), fast path on
     (``fast``), dropout and drop-connect off, train mode."""
-    cfg = _cfgs.tiny_cfg(method, dict(seg='/none', cls='/none'), '/tmp/none')
+    cfg = tiny_cfg(method, dict(seg='/none', cls='/none'), '/tmp/none')
     init_default_scope(cfg.default_scope)
-    from selfkd_seg.engine.cli import replace_sync_bn
     replace_sync_bn(cfg.model)
     model_cfg = copy.deepcopy(cfg.model)
     if 'teacher_ckpt' in model_cfg:

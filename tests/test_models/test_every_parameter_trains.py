@@ -18,7 +18,7 @@ from mmengine.registry import init_default_scope
 from mmengine.structures import PixelData
 
 import selfkd_seg  # noqa: F401
-from selfkd_seg.engine.cli import replace_sync_bn
+from selfkd_seg.apis.config import replace_sync_bn
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 DISTILL_TYPES = ('FRSKDSegmentor', 'SFDSegmentor', 'FRSKDClassifier',

@@ -1,24 +1,17 @@
-import importlib.util
-import os.path as osp
-
 import pytest
 
-from reliability_cfgs import make_data
-
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+from selfkd_seg.testing.tiny_configs import make_tiny_data
 
 
 @pytest.fixture(scope='session')
 def toy_data(tmp_path_factory):
     """Toy seg + cls data shared by the reliability tests (read-only)."""
-    return make_data(str(tmp_path_factory.mktemp('reliability_data')))
+    return make_tiny_data(str(tmp_path_factory.mktemp('reliability_data')))
 
 
 @pytest.fixture(scope='session')
 def train_script():
-    """``tools/train.py`` as a module, to run its ``main(argv)`` in-process."""
-    spec = importlib.util.spec_from_file_location(
-        'selfkd_train_script', osp.join(REPO, 'tools', 'train.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    """What ``tools/train.py`` runs (:mod:`selfkd_seg.apis.train`), to call
+    its ``main(argv)`` in-process."""
+    from selfkd_seg.apis import train
+    return train

@@ -1,5 +1,6 @@
-"""Run under torchrun: train several configs through tools/train.py in ONE
-process group (one start-up for all methods) and dump what each rank saw.
+"""Run under torchrun: train several configs through tools/train.py's main
+(``selfkd_seg.apis.train.main``) in ONE process group (one start-up for all
+methods) and dump what each rank saw.
 
     python -m torch.distributed.run --nproc_per_node 2 ddp_driver.py \\
         OUT_DIR CFG [CFG ...]
@@ -8,7 +9,6 @@ Each config must list ``dict(type='DDPRecordHook', out_dir=OUT_DIR)`` in
 its custom_hooks; the hook writes ``OUT_DIR/<config>_rank<r>.json``.
 """
 import hashlib
-import importlib.util
 import json
 import os.path as osp
 import sys
@@ -19,9 +19,6 @@ from mmengine import dist
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 from mmengine.registry import HOOKS
-
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-
 
 def _digest(tensors) -> str:
     sha = hashlib.sha256()
@@ -83,10 +80,7 @@ class DDPRecordHook(Hook):
 
 def main():
     torch.set_num_threads(1)
-    spec = importlib.util.spec_from_file_location(
-        'selfkd_train_script', osp.join(REPO, 'tools', 'train.py'))
-    train = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(train)
+    from selfkd_seg.apis import train
     out_dir, configs = sys.argv[1], sys.argv[2:]
     # one process group for all configs: train.main() leaves a group it did
     # not create alone (it destroys only its own)

@@ -5,8 +5,8 @@ import pytest
 import torch
 from mmengine.model import is_model_wrapper
 
-from reliability_cfgs import METHODS, tiny_cfg
-from selfkd_seg.engine.cli import prepare_train_cfg
+from selfkd_seg.apis.config import prepare_train_cfg
+from selfkd_seg.testing.tiny_configs import METHODS, tiny_cfg
 
 
 def _loss_modules(model):

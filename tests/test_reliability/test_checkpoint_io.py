@@ -13,7 +13,7 @@ from selfkd_seg.engine.checkpoint_io import (AtomicLocalBackend,
                                              atomic_write_text,
                                              find_resumable_checkpoint,
                                              is_complete_checkpoint)
-from selfkd_seg.engine.cli import prepare_train_cfg
+from selfkd_seg.apis.config import prepare_train_cfg
 
 
 def _save(path, value, age=0.0):

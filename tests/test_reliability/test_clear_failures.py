@@ -11,9 +11,9 @@ from mmengine.model import is_model_wrapper
 from mmengine.registry import HOOKS
 from mmengine.runner import Runner
 
-from reliability_cfgs import tiny_cfg
-from selfkd_seg.engine.cli import prepare_train_cfg
+from selfkd_seg.apis.config import prepare_train_cfg
 from selfkd_seg.engine.hooks import NonFiniteLossError
+from selfkd_seg.testing.tiny_configs import tiny_cfg
 
 
 @HOOKS.register_module(force=True)

@@ -11,9 +11,9 @@ from mmengine.hooks import Hook
 from mmengine.registry import HOOKS
 from mmengine.runner import Runner
 
-from reliability_cfgs import dump_tiny_cfg
-from selfkd_seg.engine.cli import (apply_speed_options, load_config,
-                                   prepare_train_cfg)
+from selfkd_seg.apis.config import (apply_speed_options, load_config,
+                                    prepare_train_cfg)
+from selfkd_seg.testing.tiny_configs import dump_tiny_cfg
 
 pytestmark = pytest.mark.skipif(
     not hasattr(os, 'fork'), reason='uses os.fork to SIGKILL a training run')

@@ -11,7 +11,7 @@ import sys
 import pytest
 import torch.distributed as torch_dist
 
-from reliability_cfgs import dump_tiny_cfg
+from selfkd_seg.testing.tiny_configs import dump_tiny_cfg
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
@@ -20,14 +20,13 @@ pytestmark = pytest.mark.skipif(
     not torch_dist.is_available() or not torch_dist.is_gloo_available(),
     reason='needs torch.distributed with gloo')
 
-# runs tools/train.py's main() in a fresh process as torchrun would start
-# rank 0 of 1, then reports the state the process is left in
+# runs tools/train.py's main() (selfkd_seg.apis.train) in a fresh process
+# as torchrun would start rank 0 of 1, then reports the state the process
+# is left in
 PROBE = r'''
-import importlib.util, json, multiprocessing, signal, sys
+import json, multiprocessing, signal, sys
 import torch.distributed as dist
-spec = importlib.util.spec_from_file_location('train', 'tools/train.py')
-train = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(train)
+from selfkd_seg.apis import train
 before = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
 cfg, work_dir = sys.argv[1], sys.argv[2]
 extra = sys.argv[3:]

@@ -142,7 +142,7 @@ def test_cli_cls_training_checkpoint_on_toy_images(toy_cls, tmp_path,
     the config's test set, at 32x32 and 25x41."""
     from mmengine.registry import MODELS, init_default_scope
 
-    from selfkd_seg.engine.cli import load_config
+    from selfkd_seg.apis.config import load_config
     main = oe.main  # what tools/deployment/pytorch2onnx.py runs
     cfg = load_config(FRSKD_CLS_CFG)
     init_default_scope('mmpretrain')

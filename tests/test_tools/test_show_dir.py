@@ -11,8 +11,8 @@ from mmengine.runner import Runner
 from PIL import Image
 
 import selfkd_seg  # noqa: F401
+from selfkd_seg.apis.config import enable_test_visualization, prepare_test_cfg
 from selfkd_seg.testing.toy_voc import make_toy_voc
-from selfkd_seg.engine.cli import enable_test_visualization, prepare_test_cfg
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CLS_TOY = osp.join(REPO, 'configs', 'toy', 'frskd_cls_toy.py')

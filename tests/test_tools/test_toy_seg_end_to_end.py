@@ -97,7 +97,7 @@ def test_export_round_trip(tiny_seg_cfg, tmp_path):
 
 def test_amp_flag_trains_with_bfloat16_autocast_on_cpu(tiny_seg_cfg,
                                                          tmp_path):
-    from selfkd_seg.engine.cli import prepare_train_cfg
+    from selfkd_seg.apis.config import prepare_train_cfg
     cfg = tiny_seg_cfg('toy/frskd_d0_toy.py', max_iters=1)
     prepare_train_cfg(cfg, 'frskd_d0_toy.py', work_dir=str(tmp_path),
                       amp=True)

@@ -1,12 +1,13 @@
-"""What tools/train.py and tools/test.py do to a config."""
+"""What tools/train.py and tools/test.py do to a config
+(:mod:`selfkd_seg.apis.config`)."""
 import os.path as osp
 
 import pytest
 from mmengine.config import Config
 
 import selfkd_seg  # noqa: F401
-from selfkd_seg.engine.cli import (load_config, prepare_test_cfg,
-                                   prepare_train_cfg, replace_sync_bn)
+from selfkd_seg.apis.config import (load_config, prepare_test_cfg,
+                                    prepare_train_cfg, replace_sync_bn)
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CIFAR_CFG = osp.join(REPO, 'configs', 'frskd_cls',
