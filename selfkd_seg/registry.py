@@ -1,18 +1,120 @@
-"""Where selfkd_seg registers its components.
+"""selfkd_seg's scoped registries.
 
-Parts shared by segmentation and classification (losses, self-teacher necks,
-integrators, CIFAR backbones, hooks) go to mmengine's *root* registries, which
-are the parents of mmseg's and mmpretrain's: a config with
-``default_scope='mmseg'`` or ``'mmpretrain'`` finds them alike.  Parts that only
-make sense in one codebase (segmentors, decode heads, datasets) register in
-that codebase's registry.
+Like mmseg and mmpretrain, this package has child registries of mmengine's
+root registries with their own scope, ``'selfkd_seg'``: every component it
+writes is registered there, and ``type='selfkd_seg.FRSKDBiFPN'`` builds it from
+a config of any default scope (mmengine resolves a scoped name through the root
+registry's children). Nothing is registered in mmengine's root registries.
+
+Our configs keep ``default_scope='mmseg'`` (segmentation) or
+``'mmpretrain'`` (classification), because the models they describe mix our
+parts with upstream ones (``EncoderDecoder``, ``CrossEntropyLoss``, ...) and an
+unscoped name is looked up in the default scope's registry and its parents
+only. So each component is also registered, under the same name, in the
+registry of every codebase it serves::
+
+    registry              scope        holds
+    selfkd_seg MODELS     selfkd_seg   every model part of this package
+      mirrored into  ->   mmseg        segmentors, decode heads, BiFPN necks,
+                                       and the shared parts below
+                     ->   mmpretrain   classifiers, SLA head, and the shared
+                                       parts below
+    shared parts: backbones, self-teacher necks, losses, integrators
+
+``@MODELS.register_module(codebases=('mmseg',))`` limits a part to one
+codebase; the default is every codebase the registry serves. Hooks, optimizer
+wrappers, datasets and transforms follow the same rule.
 """
 import functools
 import warnings
+from typing import Dict, Iterable, Optional
 
-from mmengine.registry import HOOKS, MODELS
+from mmengine.registry import DATASETS as MMENGINE_DATASETS
+from mmengine.registry import HOOKS as MMENGINE_HOOKS
+from mmengine.registry import MODELS as MMENGINE_MODELS
+from mmengine.registry import OPTIM_WRAPPERS as MMENGINE_OPTIM_WRAPPERS
+from mmengine.registry import TRANSFORMS as MMENGINE_TRANSFORMS
+from mmengine.registry import Registry
+from mmpretrain import registry as mmpretrain_registry
+from mmseg import registry as mmseg_registry
 
-__all__ = ['MODELS', 'HOOKS', 'register_deprecated_alias']
+__all__ = [
+    'SCOPE', 'MODELS', 'HOOKS', 'OPTIM_WRAPPERS', 'DATASETS', 'TRANSFORMS',
+    'CodebaseRegistry', 'register_deprecated_alias'
+]
+
+SCOPE = 'selfkd_seg'
+
+
+class CodebaseRegistry(Registry):
+    """A ``selfkd_seg``-scoped registry that mirrors each registration into
+    the same-named registries of the codebases it serves.
+
+    Args:
+        name (str): Registry name, e.g. ``'model'``.
+        parent (Registry): mmengine's root registry of that name.
+        codebases (dict): ``{scope: registry}`` of the codebases served,
+            e.g. ``{'mmseg': mmseg.registry.MODELS}``.
+        locations (list[str]): Modules that register into it (imported on
+            the first scoped look-up, like mmseg's registries).
+    """
+
+    def __init__(self, name: str, parent: Registry,
+                 codebases: Dict[str, Registry], locations=()):
+        super().__init__(
+            name, parent=parent, scope=SCOPE, locations=list(locations))
+        self.codebases = dict(codebases)
+
+    def register_module(self,
+                        name=None,
+                        force: bool = False,
+                        module=None,
+                        codebases: Optional[Iterable[str]] = None):
+        """mmengine's ``register_module`` plus ``codebases``: the scopes whose
+        registries also get the module (default: all this registry serves).
+        """
+        if codebases is None:
+            targets = list(self.codebases.values())
+        else:
+            codebases = [codebases] if isinstance(codebases, str) else list(
+                codebases)
+            unknown = [c for c in codebases if c not in self.codebases]
+            if unknown:
+                raise KeyError(
+                    f'{self.name} registry of {SCOPE}: unknown codebase(s) '
+                    f'{unknown}; it serves {sorted(self.codebases)}')
+            targets = [self.codebases[c] for c in codebases]
+
+        def _register(cls):
+            Registry.register_module(self, name=name, force=force, module=cls)
+            for registry in targets:
+                registry.register_module(name=name, force=force, module=cls)
+            return cls
+
+        return _register if module is None else _register(module)
+
+
+def _serving(attr: str, *scopes: str) -> Dict[str, Registry]:
+    modules = dict(mmseg=mmseg_registry, mmpretrain=mmpretrain_registry)
+    return {scope: getattr(modules[scope], attr) for scope in scopes}
+
+
+MODELS = CodebaseRegistry(
+    'model', MMENGINE_MODELS, _serving('MODELS', 'mmseg', 'mmpretrain'),
+    locations=['selfkd_seg.models'])
+HOOKS = CodebaseRegistry(
+    'hook', MMENGINE_HOOKS, _serving('HOOKS', 'mmseg', 'mmpretrain'),
+    locations=['selfkd_seg.engine'])
+OPTIM_WRAPPERS = CodebaseRegistry(
+    'optim_wrapper', MMENGINE_OPTIM_WRAPPERS,
+    _serving('OPTIM_WRAPPERS', 'mmseg', 'mmpretrain'),
+    locations=['selfkd_seg.engine'])
+DATASETS = CodebaseRegistry(
+    'dataset', MMENGINE_DATASETS, _serving('DATASETS', 'mmseg'),
+    locations=['selfkd_seg.datasets'])
+TRANSFORMS = CodebaseRegistry(
+    'transform', MMENGINE_TRANSFORMS, _serving('TRANSFORMS', 'mmseg'),
+    locations=['selfkd_seg.datasets'])
 
 
 def register_deprecated_alias(old: str, cls: type, registry=MODELS) -> None:

@@ -4,8 +4,8 @@ from typing import List, Optional
 
 from mmengine.utils import is_abs
 from mmseg.datasets import BaseSegDataset
-from mmseg.registry import DATASETS
 
+from selfkd_seg.registry import DATASETS
 from .coco_rasterize import build_semantic_masks
 
 

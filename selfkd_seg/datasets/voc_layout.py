@@ -4,8 +4,9 @@ from typing import List, Optional
 
 import numpy as np
 from mmseg.datasets import BaseSegDataset
-from mmseg.registry import DATASETS
 from PIL import Image
+
+from selfkd_seg.registry import DATASETS
 
 
 @DATASETS.register_module()

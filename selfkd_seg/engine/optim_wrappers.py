@@ -15,7 +15,7 @@ from typing import Optional
 
 import torch
 from mmengine.optim import OptimWrapper
-from mmengine.registry import OPTIM_WRAPPERS
+from selfkd_seg.registry import OPTIM_WRAPPERS
 
 
 @OPTIM_WRAPPERS.register_module()

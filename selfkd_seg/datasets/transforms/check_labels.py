@@ -10,7 +10,8 @@ from typing import Iterator, Optional
 import numpy as np
 from mmcv.transforms import BaseTransform
 from mmcv.transforms import LoadAnnotations as MMCVLoadAnnotations
-from mmseg.registry import TRANSFORMS
+
+from selfkd_seg.registry import TRANSFORMS
 
 
 class LabelOutOfRangeError(ValueError):

@@ -1,5 +1,6 @@
 from mmcv.transforms import BaseTransform
-from mmseg.registry import TRANSFORMS
+
+from selfkd_seg.registry import TRANSFORMS
 
 
 @TRANSFORMS.register_module()

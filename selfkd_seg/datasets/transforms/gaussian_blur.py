@@ -1,7 +1,8 @@
 import cv2
 import numpy as np
 from mmcv.transforms import BaseTransform
-from mmseg.registry import TRANSFORMS
+
+from selfkd_seg.registry import TRANSFORMS
 
 
 @TRANSFORMS.register_module()

@@ -9,7 +9,8 @@ failures as :class:`CorruptDataError` with the path.
 import numpy as np
 from mmcv.transforms import LoadImageFromFile
 from mmseg.datasets.transforms import LoadAnnotations
-from mmseg.registry import TRANSFORMS
+
+from selfkd_seg.registry import TRANSFORMS
 
 
 class CorruptDataError(OSError):

@@ -14,7 +14,8 @@ from typing import Sequence
 
 from mmengine.fileio import join_path
 from mmpretrain.engine.hooks import VisualizationHook
-from mmpretrain.registry import HOOKS
+
+from selfkd_seg.registry import HOOKS
 
 
 def painted_name(img_path: str) -> str:
@@ -24,7 +25,7 @@ def painted_name(img_path: str) -> str:
     return f'{parent}_{name}' if parent else name
 
 
-@HOOKS.register_module()
+@HOOKS.register_module(codebases='mmpretrain')
 class ClassFolderVisualizationHook(VisualizationHook):
     """:class:`mmpretrain.engine.hooks.VisualizationHook` whose file names
     keep the image's parent (class) folder, so no painted image overwrites

@@ -5,16 +5,17 @@ from typing import Dict, List, Optional, Sequence, Tuple, Union
 import torch
 import torch.nn as nn
 from mmpretrain.models.classifiers import ImageClassifier
-from mmpretrain.registry import MODELS
+from mmpretrain.registry import MODELS as CLS_MODELS
 from mmpretrain.structures import DataSample
 
 from selfkd_seg.models.distillers import FRSKDMixin, MarginProvider
 from selfkd_seg.models.losses import OFDLoss
+from selfkd_seg.registry import MODELS
 
 FEATURE_LOSSES = ('ATLoss', 'FitNetLoss', 'OFDLoss')
 
 
-@MODELS.register_module()
+@MODELS.register_module(codebases='mmpretrain')
 class FRSKDClassifier(FRSKDMixin, ImageClassifier):
     """Image classifier trained with Feature Refinement via Self-KD.
 
@@ -72,7 +73,7 @@ class FRSKDClassifier(FRSKDMixin, ImageClassifier):
         if not self.with_head:
             raise ValueError('FRSKDClassifier needs a head (its loss is reused '
                              'for the self-teacher)')
-        distill, kd_loss = self._init_frskd(distill, MODELS)
+        distill, kd_loss = self._init_frskd(distill, CLS_MODELS)
 
         stage_channels = self._check_backbone_stages()
         self_teacher = copy.deepcopy(self_teacher)
@@ -83,7 +84,7 @@ class FRSKDClassifier(FRSKDMixin, ImageClassifier):
                 f'self_teacher.in_channels {list(self_teacher["in_channels"])}'
                 f' does not match the backbone stage channels '
                 f'{list(stage_channels)}')
-        self.self_teacher = MODELS.build(self_teacher)
+        self.self_teacher = CLS_MODELS.build(self_teacher)
         self._build_distill_losses(distill, kd_loss, stage_channels)
 
     # ------------------------------------------------------------ build
@@ -128,7 +129,7 @@ class FRSKDClassifier(FRSKDMixin, ImageClassifier):
         if feat_type == 'FitNetLoss':
             feat_cfg.setdefault('student_channels', list(stage_channels))
             feat_cfg.setdefault('teacher_channels', teacher_channels)
-        losses['feat'] = MODELS.build(feat_cfg)
+        losses['feat'] = CLS_MODELS.build(feat_cfg)
         self.use_preact = feat_type == 'OFDLoss'
         if self.use_preact:
             if not hasattr(self.backbone, 'forward_stages'):

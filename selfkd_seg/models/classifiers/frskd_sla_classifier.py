@@ -3,10 +3,10 @@ from typing import Dict, List, Optional
 
 import torch
 import torch.nn as nn
-from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
 from selfkd_seg.models.necks.frskd_bifpn_base import SelfTeacherOutput
+from selfkd_seg.registry import MODELS
 from .frskd_classifier import FRSKDClassifier
 from selfkd_seg.models.heads.sla_head import SLAJointHead, rotate_batch
 
@@ -15,7 +15,7 @@ def _cat(a: List[torch.Tensor], b: List[torch.Tensor]) -> List[torch.Tensor]:
     return [torch.cat([x, y]) for x, y in zip(a, b)]
 
 
-@MODELS.register_module()
+@MODELS.register_module(codebases='mmpretrain')
 class FRSKDSLAClassifier(FRSKDClassifier):
     """FRSKD with self-supervised label augmentation (FRSKD+SLA).
 

@@ -4,9 +4,10 @@ from typing import List
 import torch
 import torch.nn as nn
 from mmpretrain.models.classifiers import ImageClassifier
-from mmpretrain.registry import MODELS
+from mmpretrain.registry import MODELS as CLS_MODELS
 
 from selfkd_seg.models.distillers import TeacherStudentMixin
+from selfkd_seg.registry import MODELS
 
 
 def _check_stage_backbone(backbone: nn.Module, who: str) -> None:
@@ -18,7 +19,7 @@ def _check_stage_backbone(backbone: nn.Module, who: str) -> None:
                 'WideResNet, CIFARVGG, ...) that exposes its stages')
 
 
-@MODELS.register_module()
+@MODELS.register_module(codebases='mmpretrain')
 class SFDClassifier(TeacherStudentMixin, ImageClassifier):
     """SFD: a student classifier distilled from a frozen teacher's features.
 
@@ -77,7 +78,7 @@ class SFDClassifier(TeacherStudentMixin, ImageClassifier):
 
         distill = self._init_distillation(
             teacher=teacher,
-            registry=MODELS,
+            registry=CLS_MODELS,
             student_channels=self.backbone.stage_channels,
             teacher_channels_fn=teacher_channels,
             **distillation)

@@ -3,10 +3,11 @@ import torch.nn as nn
 from mmcv.cnn import ConvModule
 from mmseg.models.decode_heads.decode_head import BaseDecodeHead
 from mmseg.models.utils import resize
-from mmseg.registry import MODELS
+
+from selfkd_seg.registry import MODELS
 
 
-@MODELS.register_module()
+@MODELS.register_module(codebases='mmseg')
 class EfficientDetSegHead(BaseDecodeHead):
     """EfficientDet's semantic segmentation head.
 

@@ -1,12 +1,12 @@
 """The classifier of the FRSKD authors' segmentation network (Table 4)."""
 import torch.nn as nn
 from mmseg.models.decode_heads.decode_head import BaseDecodeHead
-from mmseg.registry import MODELS
 
+from selfkd_seg.registry import MODELS
 from ..necks.frskd_official_bifpn import conv_norm_act
 
 
-@MODELS.register_module()
+@MODELS.register_module(codebases='mmseg')
 class FRSKDSegHead(BaseDecodeHead):
     """``classifier1`` / ``classifier2`` of FRSKD's segmentation code.
 

@@ -14,8 +14,8 @@ import torch
 import torch.nn as nn
 from mmcv.cnn import build_activation_layer, build_norm_layer
 from mmengine.model import BaseModule
-from mmseg.registry import MODELS
 
+from selfkd_seg.registry import MODELS
 from ..utils import resize_to
 
 
@@ -112,7 +112,7 @@ class FRSKDSegBiFPNLayer(nn.Module):
         return tuple(outs)
 
 
-@MODELS.register_module()
+@MODELS.register_module(codebases='mmseg')
 class FRSKDSegBiFPN(BaseModule):
     """FPN + plain-sum BiFPN of the FRSKD authors' segmentation network.
 

@@ -5,8 +5,8 @@ import torch
 import torch.nn as nn
 from mmcv.cnn import ConvModule, DepthwiseSeparableConvModule
 from mmengine.model import BaseModule
-from mmseg.registry import MODELS
 
+from selfkd_seg.registry import MODELS
 from ..utils import FastNormalizedFusion, MaxPool2dSame, resize_to
 from ..utils.bifpn_blocks import build_activation
 
@@ -152,7 +152,7 @@ class BiFPNStage(nn.Module):
         return tuple(outs)
 
 
-@MODELS.register_module()
+@MODELS.register_module(codebases='mmseg')
 class WeightedBiFPN(BaseModule):
     """Stack of weighted BiFPN layers over a configurable level range.
 

@@ -4,13 +4,14 @@ from typing import Dict, Sequence
 
 import torch.nn as nn
 from mmseg.models.segmentors import EncoderDecoder
-from mmseg.registry import MODELS
+from mmseg.registry import MODELS as SEG_MODELS
 from mmseg.utils import ConfigType, OptConfigType, SampleList
 from torch import Tensor
 
 from selfkd_seg.models.distillers import (FRSKDMixin, neck_level_channels,
                                           pixel_kd)
 from selfkd_seg.models.utils.distill import check_config_keys
+from selfkd_seg.registry import MODELS
 
 
 class SegSelfTeacher(nn.Module):
@@ -18,15 +19,15 @@ class SegSelfTeacher(nn.Module):
 
     def __init__(self, neck: dict, decode_head: dict):
         super().__init__()
-        self.neck = MODELS.build(neck)
-        self.decode_head = MODELS.build(decode_head)
+        self.neck = SEG_MODELS.build(neck)
+        self.decode_head = SEG_MODELS.build(decode_head)
 
     def forward(self, student_feats: Sequence[Tensor]):
         refined = self.neck(student_feats)
         return refined, self.decode_head(refined)
 
 
-@MODELS.register_module()
+@MODELS.register_module(codebases='mmseg')
 class FRSKDSegmentor(FRSKDMixin, EncoderDecoder):
     """Feature Refinement via Self-Knowledge Distillation for segmentation.
 
@@ -112,13 +113,13 @@ class FRSKDSegmentor(FRSKDMixin, EncoderDecoder):
         self._check_self_teacher(neck_cfg, head_cfg)
         self.self_teacher = SegSelfTeacher(self_teacher['neck'], head_cfg)
 
-        distill, kd_loss = self._init_frskd(distill, MODELS)
+        distill, kd_loss = self._init_frskd(distill, SEG_MODELS)
         for key in ('margin', 'level_weights'):
             if distill.get(key) is not None:
                 raise ValueError(f'distill.{key} is for OFDLoss on pre-ReLU '
                                  'features, which FRSKDSegmentor does not use')
         self.distill_losses = nn.ModuleDict(
-            dict(kd=kd_loss, feature=MODELS.build(distill['feature_loss'])))
+            dict(kd=kd_loss, feature=SEG_MODELS.build(distill['feature_loss'])))
 
     def _check_self_teacher(self, neck_cfg: dict, head_cfg: dict) -> None:
         """Fail at build time, not at the first iteration, on a mismatch."""

@@ -1,15 +1,16 @@
 """SFD teacher-student distillation for semantic segmentation."""
 import torch
 from mmseg.models.segmentors import EncoderDecoder
-from mmseg.registry import MODELS
+from mmseg.registry import MODELS as SEG_MODELS
 from mmseg.utils import ConfigType, SampleList
 from torch import Tensor
 
 from selfkd_seg.models.distillers import (TeacherStudentMixin,
                                           neck_level_channels, pixel_kd)
+from selfkd_seg.registry import MODELS
 
 
-@MODELS.register_module()
+@MODELS.register_module(codebases='mmseg')
 class SFDSegmentor(TeacherStudentMixin, EncoderDecoder):
     """SFD for segmentation: a student segmentor distilled from a teacher.
 
@@ -72,7 +73,7 @@ class SFDSegmentor(TeacherStudentMixin, EncoderDecoder):
 
         self._init_distillation(
             teacher=teacher,
-            registry=MODELS,
+            registry=SEG_MODELS,
             student_channels=neck_level_channels(self),
             teacher_channels_fn=teacher_channels,
             **distillation)

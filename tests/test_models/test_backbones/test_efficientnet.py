@@ -157,9 +157,13 @@ def test_drop_connect_rate_override():
     assert not torch.allclose(first, model(x)[-1])
 
 
-def test_registered_in_root_registry():
-    from mmengine.registry import MODELS
-    model = MODELS.build(dict(type='EfficientNetBackbone', arch='b0'))
+@pytest.mark.parametrize('scope', ['mmseg', 'mmpretrain'])
+def test_registered_for_both_codebases(scope):
+    """Shared part: built by name under either default scope (scoped
+    registries, selfkd_seg/registry.py)."""
+    from mmengine.registry import MODELS, DefaultScope
+    with DefaultScope.overwrite_default_scope(scope):
+        model = MODELS.build(dict(type='EfficientNetBackbone', arch='b0'))
     assert isinstance(model, EfficientNetBackbone)
 
 
