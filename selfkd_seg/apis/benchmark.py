@@ -7,10 +7,12 @@ here (docs/performance.md).
 """
 import argparse
 import contextlib
+import copy
 import json
+import os.path as osp
 import statistics
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Callable, Dict, List, Optional, Sequence
 
 import torch
@@ -134,13 +136,8 @@ def run_options(args: argparse.Namespace) -> RunOptions:
     """The parsed options; an impossible combination (CUDA without a GPU,
     fp16 on CPU) exits with a one-line message instead of a traceback."""
     try:
-        return RunOptions(
-            device=args.device,
-            amp=args.amp,
-            channels_last=args.channels_last,
-            compile=args.compile,
-            compile_mode=args.compile_mode,
-            legacy_ops=args.legacy_ops)
+        return RunOptions(**{f.name: getattr(args, f.name)
+                             for f in fields(RunOptions)})
     except (RuntimeError, ValueError) as err:
         raise SystemExit(f'error: {err}')
 
@@ -273,6 +270,18 @@ class Measurement:
         out = asdict(self)
         out.update(img_per_s=self.img_per_s, tflops=self.tflops)
         return out
+
+
+def measurements(rows: Sequence[tuple], times: Dict[str, float],
+                 fns: Dict[str, Callable], batch: int,
+                 device: str) -> List[Measurement]:
+    """A :class:`Measurement` per ``(name, key, flops)`` row: the median
+    ``times[key]`` and the peak memory of one more call of ``fns[key]``."""
+    return [
+        Measurement(name, times[key], batch, flops,
+                    peak_memory(fns[key], device))
+        for name, key, flops in rows
+    ]
 
 
 def train_flops(forward_macs: float, batch: int) -> float:
@@ -522,3 +531,149 @@ def markdown_table(reports: Sequence[dict],
             f" | {per_model(rep['infer'], 'img_per_s', '.1f')}"
             f' | {ratios} | {worst} |')
     return '\n'.join(lines)
+
+
+# ------------------------------------------------- models and data of a run
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+
+def load_cfg(path: str):
+    """The config at ``path`` (relative to the repository root, or
+    absolute), its default scope made current."""
+    from mmengine.config import Config
+    from mmengine.registry import init_default_scope
+    cfg = Config.fromfile(osp.join(REPO, path))
+    init_default_scope(cfg.get('default_scope', 'mmpretrain'))
+    return cfg
+
+
+def training_only_keys() -> tuple:
+    """The model-config keys that exist only for training a teacher-student
+    model: ``teacher`` and :attr:`TeacherStudentMixin.TEACHER_ARGS`."""
+    from selfkd_seg.models.distillers import TeacherStudentMixin
+    return ('teacher', ) + TeacherStudentMixin.TEACHER_ARGS
+
+
+def plain_student_cfg(model_cfg, model_type: str = 'ImageClassifier'):
+    """The plain student of a teacher-student model config: a copy without
+    :func:`training_only_keys`, of type ``model_type``."""
+    model = copy.deepcopy(model_cfg)
+    for key in training_only_keys():
+        model.pop(key, None)
+    model['type'] = model_type
+    return model
+
+
+def build_model(cfg, model_cfg=None, seed: Optional[int] = 0,
+                init_weights: bool = False) -> nn.Module:
+    """Build ``model_cfg`` (default ``cfg.model``) of ``cfg`` for a
+    measurement: SyncBN as BN, no pretrained download, a random teacher
+    instead of ``teacher_ckpt``, the config's data preprocessor, the
+    parameters initialised after ``torch.manual_seed(seed)`` (no seeding
+    for None) and, with ``init_weights``, ``init_weights()`` called.
+    ``cfg.model`` is changed in place when it is the one built."""
+    from mmengine.registry import MODELS, init_default_scope
+
+    from selfkd_seg.engine.cli import replace_sync_bn
+    init_default_scope(cfg.get('default_scope', 'mmpretrain'))
+    model_cfg = cfg.model if model_cfg is None else model_cfg
+    replace_sync_bn(model_cfg)
+    model_cfg.pop('pretrained', None)
+    backbone = model_cfg.get('backbone') or {}
+    if backbone.get('pretrained'):
+        backbone['pretrained'] = None  # analysis never downloads weights
+    if model_cfg.get('teacher_ckpt') or model_cfg.get('teacher'):
+        model_cfg['teacher_ckpt'] = None
+        model_cfg['allow_random_teacher'] = True
+    if model_cfg.get('data_preprocessor') is None and cfg.get(
+            'data_preprocessor') is not None:
+        model_cfg['data_preprocessor'] = cfg.data_preprocessor
+    if seed is not None:
+        torch.manual_seed(seed)
+    model = MODELS.build(model_cfg)
+    if init_weights:
+        model.init_weights()
+    return model
+
+
+def fake_batch(task: str, batch: int, size: Sequence[int], num_classes: int,
+               device: str = 'cpu', uint8: bool = False):
+    """A fixed random batch (generator seed 0): ``(inputs, data_samples)``.
+
+    ``task`` 'seg': ``SegDataSample`` with a random ``gt_sem_seg`` each;
+    'cls': mmpretrain ``DataSample`` with a random label each. Inputs are
+    float ``randn`` (already normalised, for ``model.loss``) or, with
+    ``uint8``, raw images (for ``train_step``'s data preprocessor);
+    ``dict(inputs=list(inputs), data_samples=samples)`` is the data batch
+    ``train_step`` takes."""
+    size = tuple(size)
+    gen = torch.Generator().manual_seed(0)
+    if uint8:
+        inputs = torch.randint(0, 256, (batch, 3, *size), generator=gen,
+                               dtype=torch.uint8)
+    else:
+        inputs = torch.randn(batch, 3, *size, generator=gen)
+    if task == 'seg':
+        from mmengine.structures import PixelData
+        from mmseg.structures import SegDataSample
+        samples = []
+        for _ in range(batch):
+            label = torch.randint(0, num_classes, (1, *size), generator=gen)
+            sample = SegDataSample(gt_sem_seg=PixelData(data=label.to(device)))
+            sample.set_metainfo(
+                dict(img_shape=size, ori_shape=size, pad_shape=size))
+            samples.append(sample)
+        return inputs, samples
+    if task != 'cls':
+        raise ValueError(f"task must be 'seg' or 'cls', got {task!r}")
+    from mmpretrain.structures import DataSample
+    labels = torch.randint(0, num_classes, (batch, ), generator=gen)
+    return inputs, [
+        DataSample().set_gt_label(int(y)).to(device) for y in labels
+    ]
+
+
+def sgd(model: nn.Module, lr: float = 1e-3, momentum: float = 0.9,
+        weight_decay: float = 0.0) -> torch.optim.Optimizer:
+    """SGD over the parameters that train."""
+    return torch.optim.SGD(
+        [p for p in model.parameters() if p.requires_grad], lr=lr,
+        momentum=momentum, weight_decay=weight_decay)
+
+
+def train_step_fn(model: nn.Module, inputs, data_samples, opts: RunOptions,
+                  optimizer=None) -> Callable:
+    """One :func:`train_step` of ``model`` on the batch per call, with its
+    own optimizer (default :func:`sgd`), fp16 loss scaler and (``opts``)
+    compiled loss."""
+    optimizer = optimizer or sgd(model)
+    scaler = opts.grad_scaler()
+    loss_fn = opts.maybe_compile(model.loss)
+    return lambda: train_step(model, optimizer, inputs, data_samples, opts,
+                              scaler, loss_fn)
+
+
+def inference_fn(model: nn.Module, inputs, opts: RunOptions) -> Callable:
+    """``model(inputs, mode='tensor')`` per call, without gradients, under
+    the run's autocast, compiled as ``opts`` says. Puts ``model`` in eval
+    mode."""
+    model.eval()
+    forward = opts.maybe_compile(lambda x: model(x, mode='tensor'))
+
+    def run():
+        with torch.no_grad(), opts.autocast():
+            forward(inputs)
+
+    return run
+
+
+def exported_student(model: nn.Module, student: nn.Module,
+                     opts: RunOptions) -> nn.Module:
+    """``student`` (the plain model, freshly built) holding ``model``'s
+    deployable weights: its state dict without the training-only parts
+    (``strip_distill_only``), loaded strictly; prepared for ``opts``."""
+    from selfkd_seg.models.utils.distill import strip_distill_only
+    student.load_state_dict(
+        {k: v.cpu() for k, v in strip_distill_only(
+            model.state_dict()).items()}, strict=True)
+    return prepare_model(student, opts)

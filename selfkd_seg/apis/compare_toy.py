@@ -26,9 +26,8 @@ import torch
 from mmengine.config import Config
 from mmengine.runner import Runner
 
-from selfkd_seg.apis.benchmark import toy_cls_recipe
+from selfkd_seg.apis.benchmark import plain_student_cfg, toy_cls_recipe
 from selfkd_seg.testing.toy_cls import make_toy_cls
-from selfkd_seg.models.distillers import TeacherStudentMixin
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 COLOURS = ('red', 'green', 'blue', 'yellow')
@@ -94,9 +93,7 @@ def sfd_cfg(args, method, seed, data_root, num_classes, epochs,
     if method == 'teacher':
         cfg.model = model.teacher
     elif method == 'student':
-        for key in ('teacher', ) + TeacherStudentMixin.TEACHER_ARGS:
-            model.pop(key, None)
-        model.type = 'ImageClassifier'
+        cfg.model = plain_student_cfg(model)
     else:
         model.teacher_ckpt = teacher_ckpt
         model.allow_random_teacher = False

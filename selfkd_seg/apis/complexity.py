@@ -1,4 +1,12 @@
-"""Parameters and FLOPs of a student and of its training-only parts."""
+"""Params and FLOPs of the student and of its self-teacher, and their ratio.
+
+:func:`complexity_report` measures a built model; :func:`main` is
+``tools/analysis/complexity.py`` (its docstring has the usage): FLOPs count
+one multiply-add as one FLOP (fvcore / mmengine convention), at batch size
+1.  Works for segmentation (mmseg) and classification (mmpretrain) configs;
+the ratios are those of FRSKD's Table 6.
+"""
+import argparse
 from typing import Dict, Sequence
 
 import torch
@@ -92,4 +100,38 @@ def complexity_report(model: nn.Module,
         part = getattr(model, name, None)
         if isinstance(part, nn.Module):
             report[f'{name}_params'] = count_params(part)
+    return report
+
+
+def main(argv=None) -> Dict[str, float]:
+    """``tools/analysis/complexity.py``: prints the report of a config's
+    model (a random teacher, no pretrained download) and returns it."""
+    from mmengine.config import DictAction
+
+    from selfkd_seg.apis.benchmark import build_model
+    from selfkd_seg.engine.cli import load_config
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('config')
+    parser.add_argument(
+        '--shape', type=int, nargs=2, default=None, help='input H W')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+    args = parser.parse_args(argv)
+    cfg = load_config(args.config, args.cfg_options)
+    if args.shape is None:
+        args.shape = (512, 512) if cfg.default_scope == 'mmseg' else (224,
+                                                                      224)
+    model = build_model(cfg, seed=None)
+    report = complexity_report(model, (3, *args.shape))
+    print(f'input 1x3x{args.shape[0]}x{args.shape[1]}')
+    print(f"student       params {report['student_params'] / 1e6:9.3f} M  "
+          f"FLOPs {report['student_flops'] / 1e9:9.3f} G")
+    if 'self_teacher_params' in report:
+        print(f"self-teacher  params {report['self_teacher_params'] / 1e6:9.3f}"
+              f" M  FLOPs {report['self_teacher_flops'] / 1e9:9.3f} G")
+        print(f"ratio (self-teacher / student): params x"
+              f"{report['params_ratio']:.2f}, FLOPs x"
+              f"{report['flops_ratio']:.2f}")
+    for name in ('teacher', 'integrator'):
+        if f'{name}_params' in report:
+            print(f"{name:13s} params {report[f'{name}_params'] / 1e6:9.3f} M")
     return report

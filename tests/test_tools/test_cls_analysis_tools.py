@@ -1,5 +1,6 @@
-"""Complexity and attention-map tools on FRSKD classifier configs."""
-import importlib.util
+"""Complexity and attention-map tools on FRSKD classifier configs
+(selfkd_seg.apis.complexity / .attention, the logic of
+tools/analysis/complexity.py and tools/visualization/attention_maps.py)."""
 import os.path as osp
 
 import pytest
@@ -12,19 +13,12 @@ pytest.importorskip('mmpretrain')
 from mmengine.config import Config  # noqa: E402
 from mmengine.registry import MODELS, init_default_scope  # noqa: E402
 
+from selfkd_seg.apis import complexity  # noqa: E402
 from selfkd_seg.apis.attention import collect_attention  # noqa: E402
 from selfkd_seg.apis.attention import main as attention_main  # noqa: E402
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TOY = osp.join(REPO, 'configs', 'toy', 'frskd_cls_toy.py')
-
-
-def _tool(*parts):
-    path = osp.join(REPO, 'tools', *parts)
-    spec = importlib.util.spec_from_file_location(parts[-1][:-3], path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def _toy_model():
@@ -56,7 +50,7 @@ def test_self_teacher_inputs_and_forward_of_the_classifier():
 
 
 def test_complexity_tool_on_the_toy_classifier(capsys):
-    report = _tool('analysis', 'complexity.py').main(
+    report = complexity.main(
         [TOY, '--shape', '32', '32'])
     model = _toy_model()
     st_params = sum(p.numel() for p in model.self_teacher.parameters())
@@ -73,7 +67,7 @@ def test_complexity_tool_on_the_toy_classifier(capsys):
 
 def test_complexity_matches_table6_for_wrn16_2_bifpnc():
     """Paper Table 6, BiFPNc "#channel 256" (width 2 x 128): x0.59 / x0.68."""
-    report = _tool('analysis', 'complexity.py').main([
+    report = complexity.main([
         osp.join(REPO, 'configs', 'frskd_cls', 'frskd_wrn16_2_cifar100.py'),
         '--shape', '32', '32'
     ])

@@ -1,8 +1,10 @@
-"""benchmark_frskd_cls.py and the toy comparisons (compare_cls_toy.py,
-compare_sfd_toy.py: selfkd_seg.apis.compare_toy): the pieces, on tiny input."""
+"""benchmark_frskd_cls.py (selfkd_seg.apis.benchmark_frskd_cls) and the toy
+comparisons (compare_cls_toy.py, compare_sfd_toy.py:
+selfkd_seg.apis.compare_toy): the pieces, on tiny input."""
 import argparse
-import importlib.util
 import os.path as osp
+import subprocess
+import sys
 
 import pytest
 
@@ -12,14 +14,6 @@ pytest.importorskip('mmpretrain')
 from mmengine.registry import MODELS, init_default_scope  # noqa: E402
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-
-
-def _tool(name):
-    spec = importlib.util.spec_from_file_location(
-        name, osp.join(REPO, 'tools', 'analysis', f'{name}.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.mark.parametrize('method,expected', [
@@ -57,7 +51,7 @@ def test_sfd_comparison_builds_each_method(method, expected):
 
 
 def test_interleaved_timing_returns_one_median_per_model():
-    bench = _tool('benchmark_frskd_cls')
+    from selfkd_seg.apis import benchmark_frskd_cls as bench
     init_default_scope('mmpretrain')
     cfg = dict(
         type='ImageClassifier',
@@ -70,5 +64,59 @@ def test_interleaved_timing_returns_one_median_per_model():
                  self_teacher=dict(type='FRSKDBiFPNc', width=1))
     models = [MODELS.build(cfg), MODELS.build(frskd)]
     times = bench.time_train_steps(
-        models, bench.fake_batch(2, 3, size=16), steps=2, warmup=1)
+        models, bench.data_batch(2, 3, size=16), steps=2, warmup=1)
     assert len(times) == 2 and all(t > 0 for t in times)
+
+
+def test_plain_student_cfg_drops_every_training_only_key():
+    from selfkd_seg.apis.benchmark import plain_student_cfg
+    from selfkd_seg.models.distillers import TeacherStudentMixin
+    sfd = dict(type='SFDClassifier', backbone=dict(type='ResNet_CIFAR'),
+               teacher=dict(type='ImageClassifier'),
+               **{k: None for k in TeacherStudentMixin.TEACHER_ARGS})
+    student = plain_student_cfg(sfd)
+    assert student == dict(type='ImageClassifier',
+                           backbone=dict(type='ResNet_CIFAR'))
+    assert sfd['type'] == 'SFDClassifier' and 'teacher' in sfd  # a copy
+
+
+ANALYSIS = osp.join(REPO, 'tools', 'analysis')
+
+
+@pytest.mark.parametrize('script', [
+    'benchmark_frskd_cls', 'benchmark_frskd_seg', 'benchmark_sfd',
+    'benchmark_table', 'coco_loading_benchmark', 'complexity'])
+def test_analysis_scripts_are_thin_wrappers_over_the_package(script):
+    """Each script only imports ``main`` from a selfkd_seg.apis module and
+    calls it (read as text, not imported)."""
+    import ast
+    import importlib
+    with open(osp.join(ANALYSIS, f'{script}.py')) as f:
+        tree = ast.parse(f.read())
+    imports = [node for node in tree.body
+               if isinstance(node, ast.ImportFrom)]
+    assert [(n.module.split('.')[:2], [a.name for a in n.names])
+            for n in imports] == [(['selfkd_seg', 'apis'], ['main'])]
+    functions = [node for node in ast.walk(tree)
+                 if isinstance(node, (ast.FunctionDef, ast.ClassDef))]
+    assert not functions
+    assert callable(importlib.import_module(imports[0].module).main)
+
+
+def test_a_wrapper_runs_as_a_script(tmp_path):
+    """The wiring end to end: benchmark_table.py (as gpu_benchmark.sh calls
+    it) on a JSON report, in a subprocess."""
+    from selfkd_seg.apis.benchmark import BenchmarkReport, Measurement
+    report = BenchmarkReport(
+        script='benchmark_sfd', options=dict(device='cpu', amp='bf16'),
+        shape='2x3x32x32', train=[Measurement('SFD', 0.5, 2, 1e12)],
+        infer=[Measurement('student', 0.1, 2)], ratios=dict(x=1.5))
+    report.write_json(str(tmp_path / 'sfd_row.json'))
+    out = subprocess.run(
+        [sys.executable, osp.join(ANALYSIS, 'benchmark_table.py'),
+         str(tmp_path / 'sfd_row.json'), str(tmp_path / 'missing.json')],
+        capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr[-2000:]
+    row = out.stdout.strip().splitlines()[-1]
+    assert row.startswith('| sfd_row | 2x3x32x32 | cpu bf16 | SFD 4.0 |')
+    assert 'x 1.50' in row and 'missing.json: no such file' in out.stderr
