@@ -112,7 +112,7 @@ def main(argv=None) -> str:
     from mmengine.runner import load_checkpoint
 
     import selfkd_seg  # noqa: F401  (registers the models)
-    from selfkd_seg.engine.cli import load_config, replace_sync_bn
+    from selfkd_seg.apis.config import load_config, replace_sync_bn
 
     parser = argparse.ArgumentParser(
         description='Draw per-level attention maps of the student and of the '

@@ -21,7 +21,7 @@ from mmengine.config import DictAction
 from mmengine.registry import init_default_scope
 from PIL import Image, ImageDraw
 
-from selfkd_seg.engine.cli import load_config, replace_sync_bn
+from selfkd_seg.apis.config import load_config, replace_sync_bn
 
 IGNORE_COLOUR = (224, 224, 192)
 CAPTION = 12  # pixels of caption under each panel

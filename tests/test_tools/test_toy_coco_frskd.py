@@ -1,6 +1,5 @@
 """FRSKD trains on generated COCO-format data; the dataset browser draws it
 with the trained checkpoint's predictions."""
-import importlib.util
 import os.path as osp
 
 import numpy as np
@@ -13,20 +12,9 @@ import selfkd_seg  # noqa: F401
 from selfkd_seg.apis import browse_dataset as browse
 from selfkd_seg.datasets import COCOSemanticDataset
 from selfkd_seg.testing import make_toy_coco
+from selfkd_seg.testing.tiny_configs import shrink_seg_cfg
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-
-
-def load_module(name, *parts):
-    spec = importlib.util.spec_from_file_location(name, osp.join(ROOT, *parts))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-# tests/conftest.py by path: a bare `import conftest` may find another one
-shrink_seg_cfg = load_module('tests_root_conftest', 'tests',
-                             'conftest.py').shrink_seg_cfg
 
 
 @pytest.fixture(scope='module')
