@@ -18,14 +18,12 @@ per-level attention maps of the student and its self-teacher
 trained self-teacher, next to the picture (``<out>_attention.png``).
 """
 import os.path as osp
-from collections import OrderedDict
 from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
 
-from selfkd_seg.compat import safe_torch_load
-from selfkd_seg.models.utils.distill import split_student_state_dict
+from selfkd_seg.engine.student_loading import load_student_weights
 
 from .attention import collect_attention, draw_attention_grid, level_names_of
 
@@ -57,9 +55,9 @@ def default_device() -> str:
     return 'cuda:0' if torch.cuda.is_available() else 'cpu'
 
 
-def _dataset_meta(ckpt: dict, cfg, num_classes: int) -> dict:
-    """Classes and palette: the checkpoint's, else the config's dataset's."""
-    meta = dict(ckpt.get('meta', {}) or {})
+def _dataset_meta(meta: dict, cfg, num_classes: int) -> dict:
+    """Classes and palette: the checkpoint's ``meta``, else the config's
+    dataset's."""
     if meta.get('dataset_meta'):
         found = dict(meta['dataset_meta'])
     elif 'CLASSES' in meta:
@@ -103,7 +101,7 @@ def load_segmentor(config: str,
     from mmseg.apis import init_model
 
     from selfkd_seg.engine.cli import load_config, replace_sync_bn
-    if not osp.isfile(checkpoint):
+    if not osp.isfile(checkpoint):  # before building the model
         raise FileNotFoundError(f'checkpoint {checkpoint!r} does not exist')
     cfg = load_config(config, cfg_options)
     if cfg.default_scope != 'mmseg':
@@ -117,49 +115,14 @@ def load_segmentor(config: str,
         cfg.test_pipeline = cfg.test_dataloader.dataset.pipeline
     model = init_model(cfg, None, device='cpu')
 
-    ckpt = safe_torch_load(checkpoint, map_location='cpu')
-    if not isinstance(ckpt, dict):
-        raise ValueError(f'{checkpoint}: expected a checkpoint dict, got '
-                         f'{type(ckpt).__name__}')
-    state = ckpt.get('state_dict', ckpt)
-    state = OrderedDict(
-        (k[len('module.'):] if k.startswith('module.') else k, v)
-        for k, v in state.items())
-    ckpt_student, ckpt_extra = split_student_state_dict(state)
-    model_student, model_extra = split_student_state_dict(model.state_dict())
-    missing = [k for k in model_student if k not in ckpt_student]
-    unexpected = [k for k in ckpt_student if k not in model_student]
-    if missing or unexpected:
-        parts = []
-        if missing:
-            parts.append(f'{len(missing)} weights of the model are not in '
-                         f'the checkpoint (e.g. {missing[:3]})')
-        if unexpected:
-            parts.append(f'{len(unexpected)} weights of the checkpoint are '
-                         f'not in the model (e.g. {unexpected[:3]})')
-        raise ValueError(
-            f'checkpoint {checkpoint!r} does not fit config {config!r}: '
-            + '; '.join(parts) + '. Use the config the checkpoint was '
-            'trained with, or the plain student config for an exported '
-            'student.')
-    extra = OrderedDict((k, v) for k, v in ckpt_extra.items()
-                        if k in model_extra)
-    self_teacher_keys = [
-        k for k in model_extra if k.startswith('self_teacher.')
-    ]
-    try:
-        model.load_state_dict({**ckpt_student, **extra}, strict=False)
-    except RuntimeError as err:  # shape mismatches
-        raise ValueError(f'checkpoint {checkpoint!r} does not fit config '
-                         f'{config!r}: {err}') from err
+    info = load_student_weights(model, checkpoint, config)
     num_classes = getattr(getattr(model, 'decode_head', None), 'num_classes',
                           0)
-    model.dataset_meta = _dataset_meta(ckpt, cfg, num_classes)
+    model.dataset_meta = _dataset_meta(info['meta'], cfg, num_classes)
     model.demo_info = dict(
         config=config,
         checkpoint=checkpoint,
-        self_teacher_loaded=bool(self_teacher_keys)
-        and all(k in extra for k in self_teacher_keys))
+        self_teacher_loaded=info['training_modules_loaded'])
     model.cfg = cfg
     return model.to(device or default_device()).eval()
 

@@ -1,12 +1,11 @@
 """Write the deployable student of a distillation checkpoint."""
 import io
 import os.path as osp
-from collections import OrderedDict
 
 import torch
 
-from selfkd_seg.compat import safe_torch_load
 from selfkd_seg.engine.checkpoint_io import atomic_write_bytes
+from selfkd_seg.engine.student_loading import read_state_dict
 from selfkd_seg.models.utils.distill import (DISTILL_ONLY_PREFIXES,
                                              split_student_state_dict)
 
@@ -47,18 +46,7 @@ def export_student_checkpoint(src: str, dst: str, force: bool = False) -> dict:
     if not osp.isfile(src):
         raise FileNotFoundError(f'checkpoint {src!r} does not exist')
     check_output_path(src, dst, force)
-    ckpt = safe_torch_load(src, map_location='cpu')
-    if not isinstance(ckpt, dict):
-        raise ValueError(f'{src}: expected a checkpoint dict, got '
-                         f'{type(ckpt).__name__}')
-    state_dict = ckpt.get('state_dict', ckpt)
-    if not all(isinstance(v, torch.Tensor) for v in state_dict.values()):
-        raise ValueError(f'{src}: no "state_dict" of tensors found (top-level '
-                         f'keys: {sorted(ckpt)[:10]})')
-    # weights saved from a DDP-wrapped model carry a "module." prefix
-    state_dict = OrderedDict(
-        (k[len('module.'):] if k.startswith('module.') else k, v)
-        for k, v in state_dict.items())
+    ckpt, state_dict = read_state_dict(src)
     student, dropped = split_student_state_dict(state_dict)
     if not dropped:
         raise ValueError(

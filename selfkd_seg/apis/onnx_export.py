@@ -59,9 +59,9 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from selfkd_seg.compat import safe_torch_load
-from selfkd_seg.models.utils.distill import (DISTILL_ONLY_PREFIXES,
-                                             split_student_state_dict)
+from selfkd_seg.engine.student_loading import (  # noqa: F401 (re-exported)
+    CheckpointMismatchError, load_student_weights)
+from selfkd_seg.models.utils.distill import DISTILL_ONLY_PREFIXES
 
 DEFAULT_OPSET = 17
 # Parity: ONNX Runtime and PyTorch run the same fp32 graph with different
@@ -76,10 +76,6 @@ DEFAULT_RTOL = 1e-3
 DEFAULT_ATOL = 1e-4
 MIN_ARGMAX_AGREEMENT = 0.999
 IMAGE_SUFFIXES = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp')
-
-
-class CheckpointMismatchError(ValueError):
-    """The checkpoint's weights do not fit the config's model."""
 
 
 class ONNXParityError(RuntimeError):
@@ -311,70 +307,6 @@ def build_plain_model(config: str, cfg_options: Optional[dict] = None):
     task_of(model)
     model.cfg = cfg
     return model.eval()
-
-
-def _key_list(keys: Sequence[str], limit: int = 5) -> str:
-    shown = ', '.join(keys[:limit])
-    return shown + (f', ... ({len(keys)} in all)' if len(keys) > limit
-                    else '')
-
-
-def load_student_weights(model: nn.Module, checkpoint: str,
-                         config: str = 'the config') -> dict:
-    """Load the student weights of ``checkpoint`` strictly into ``model``.
-
-    Training-only weights (self-teacher, teacher, integrator, ...) are split
-    off first; every other key must match the model's keys and shapes, or
-    :class:`CheckpointMismatchError` names the file and the keys.
-    """
-    if not osp.isfile(checkpoint):
-        raise FileNotFoundError(f'checkpoint {checkpoint!r} does not exist')
-    ckpt = safe_torch_load(checkpoint, map_location='cpu')
-    if not isinstance(ckpt, dict):
-        raise ValueError(f'{checkpoint}: expected a checkpoint dict, got '
-                         f'{type(ckpt).__name__}')
-    state = ckpt.get('state_dict', ckpt)
-    if not state or not all(
-            isinstance(v, torch.Tensor) for v in state.values()):
-        raise ValueError(f'{checkpoint}: no "state_dict" of tensors found '
-                         f'(top-level keys: {sorted(ckpt)[:10]})')
-    state = OrderedDict(
-        (k[len('module.'):] if k.startswith('module.') else k, v)
-        for k, v in state.items())
-    student, dropped = split_student_state_dict(state)
-    expected = model.state_dict()
-    missing = [k for k in expected if k not in student]
-    unexpected = [k for k in student if k not in expected]
-    shapes = [
-        f'{k}: checkpoint {tuple(student[k].shape)} vs model '
-        f'{tuple(expected[k].shape)}' for k in expected
-        if k in student and student[k].shape != expected[k].shape
-    ]
-    if missing or unexpected or shapes:
-        parts = []
-        if missing:
-            parts.append(f'{len(missing)} weights of the model are missing '
-                         f'from the checkpoint: {_key_list(missing)}')
-        if unexpected:
-            parts.append(f'{len(unexpected)} weights of the checkpoint are '
-                         f'not in the model: {_key_list(unexpected)}')
-        if shapes:
-            parts.append(f'{len(shapes)} weights have another shape: '
-                         f'{_key_list(shapes, 3)}')
-        raise CheckpointMismatchError(
-            f'checkpoint {checkpoint} does not fit the model of {config} '
-            f'({type(model).__name__}): ' + '; '.join(parts) +
-            '. Pass the plain student config the checkpoint was trained or '
-            'exported for.')
-    model.load_state_dict(student, strict=True)
-    meta = ckpt.get('meta', {}) or {}
-    return dict(
-        checkpoint=checkpoint,
-        student_tensors=len(student),
-        dropped_tensors=len(dropped),
-        dropped_modules=sorted({k.split('.', 1)[0]
-                                for k in dropped}),
-        dataset_meta=dict(meta.get('dataset_meta', {}) or {}))
 
 
 def load_student(config: str,
