@@ -1,7 +1,6 @@
 """tools/train.py's speed switches (--amp, --channels-last, --compile,
 --cudnn-benchmark), the mixed-precision wrapper choice, the real configs'
 data loaders, and the benchmark scripts' run options on CPU."""
-import importlib.util
 import json
 import math
 import os.path as osp
@@ -11,18 +10,10 @@ import torch
 from mmengine.config import Config
 
 import selfkd_seg  # noqa: F401
-from selfkd_seg.engine.cli import apply_speed_options
+from selfkd_seg.apis.config import apply_speed_options
 from selfkd_seg.engine.optim_wrappers import amp_optim_wrapper_cfg
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-
-
-def _tool(rel_path, name):
-    spec = importlib.util.spec_from_file_location(
-        name, osp.join(REPO, rel_path))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 # ----------------------------------------------------------- optim wrapper
@@ -88,7 +79,7 @@ def test_apply_speed_options():
 
 
 def test_train_script_flags():
-    train = _tool('tools/train.py', 'selfkd_train_flags')
+    from selfkd_seg.apis import train  # what tools/train.py runs
     args = train.parse_args(['c.py'])
     assert (args.amp, args.channels_last, args.compile,
             args.cudnn_benchmark) == (False, None, None, None)
@@ -113,7 +104,7 @@ def test_train_script_fast_path_end_to_end(tiny_seg_cfg, tmp_path):
                        work_dir=str(tmp_path / 'run'))
     path = str(tmp_path / 'cfg.py')
     cfg.dump(path)
-    train = _tool('tools/train.py', 'selfkd_train_e2e')
+    from selfkd_seg.apis import train
     runner = train.main([
         path, '--work-dir', str(tmp_path / 'run'), '--amp', 'bf16',
         '--channels-last'
@@ -148,7 +139,7 @@ def test_real_data_loaders_keep_up(name, workers):
 
 # ------------------------------------------------------- benchmark scripts
 def test_seg_benchmark_on_cpu_with_the_new_flags(tmp_path):
-    bench = _tool('tools/analysis/benchmark_frskd_seg.py', 'bench_seg_flags')
+    from selfkd_seg.apis import benchmark_frskd_seg as bench
     out = str(tmp_path / 'seg.json')
     result = bench.main([
         '--archs', 'd0', '--skip-flops-table', '--size', '32', '32',
@@ -166,7 +157,7 @@ def test_seg_benchmark_on_cpu_with_the_new_flags(tmp_path):
         assert row['peak_bytes'] is None  # CPU
     assert report['ratios']['flops_ratio'] > 1
     assert set(result) >= {'train', 'infer', 'flops_ratio', 'report'}
-    table = _tool('tools/analysis/benchmark_table.py', 'bench_table')
+    from selfkd_seg.apis import benchmark_table as table
     text = table.main([out])
     assert 'channels_last' in text and 'FRSKD' in text
 
@@ -177,7 +168,7 @@ def test_seg_benchmark_on_cpu_with_the_new_flags(tmp_path):
     (['--amp', 'fp16'], 'needs --device cuda'),
 ])
 def test_benchmarks_refuse_what_cpu_cannot_do(argv, message, capsys):
-    bench = _tool('tools/analysis/benchmark_frskd_seg.py', 'bench_seg_cuda')
+    from selfkd_seg.apis import benchmark_frskd_seg as bench
     with pytest.raises(SystemExit, match=message):
         bench.main(['--skip-flops-table', '--archs', 'd0'] + argv)
 
@@ -199,7 +190,7 @@ def test_dtype_census_counts_autocast_conversions():
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason='needs a GPU')
 def test_seg_benchmark_on_cuda_bf16_channels_last(tmp_path):
-    bench = _tool('tools/analysis/benchmark_frskd_seg.py', 'bench_seg_gpu')
+    from selfkd_seg.apis import benchmark_frskd_seg as bench
     result = bench.main([
         '--device', 'cuda', '--archs', 'd0', '--skip-flops-table', '--size',
         '128', '128', '--batch', '4', '--steps', '2', '--amp', 'bf16',
