@@ -1,0 +1,163 @@
+"""How configs/ is laid out: every config loads; the old configs/sfd/ paths
+are redirects to configs/sfd_cls/ and configs/sfd_seg/; the FRSKD cls
+configs take their FRSKD block from configs/_base_/models/frskd_cls_bifpnc.py.
+
+Config loading only (no model builds): fast."""
+import functools
+import glob
+import os.path as osp
+import re
+
+import pytest
+from mmengine.config import Config
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+CONFIGS = osp.join(REPO, 'configs')
+FRAGMENT = osp.join(CONFIGS, '_base_', 'models', 'frskd_cls_bifpnc.py')
+# variables of the shared fragments a config pops out of `_base_`
+FRAGMENT_VARIABLES = ('frskd_cls_model', 'efficientdet_d1_seg_teacher')
+
+
+def _rel(path):
+    return osp.relpath(path, CONFIGS)
+
+
+ALL = sorted(
+    p for p in glob.glob(osp.join(CONFIGS, '**', '*.py'), recursive=True)
+    if not _rel(p).startswith('_base_' + osp.sep))
+REDIRECTS = sorted(glob.glob(osp.join(CONFIGS, 'sfd', '*.py')))
+FRSKD_CLS = sorted(
+    p for p in ALL
+    if 'frskd_cls_bifpnc.py' in open(p, encoding='utf-8').read())
+
+
+@pytest.fixture(autouse=True, scope='module')
+def cached_external_config_lookup():
+    """mmengine reads all of mmpretrain's metafiles for every
+    ``mmpretrain::`` base (most of a second a load): once per file here."""
+    import mmengine.config.config as config_module
+    original = config_module._get_external_cfg_path
+    found = {}
+
+    def lookup(package_path, cfg_file):
+        key = (package_path, cfg_file)
+        if key not in found:
+            try:
+                found[key] = (original(package_path, cfg_file), None)
+            except ValueError as e:  # a base config: mmengine falls back
+                found[key] = (None, e)
+        path, error = found[key]
+        if error is not None:
+            raise error
+        return path
+
+    config_module._get_external_cfg_path = lookup
+    yield
+    config_module._get_external_cfg_path = original
+
+
+@functools.lru_cache(maxsize=None)
+def load(path):
+    """The merged config as a plain dict (cached: several tests read the
+    same file; nothing here changes it)."""
+    return Config.fromfile(path, import_custom_modules=False).to_dict()
+
+
+@pytest.mark.parametrize('path', ALL, ids=_rel)
+def test_config_loads(path):
+    cfg = load(path)
+    assert cfg
+    assert not set(FRAGMENT_VARIABLES) & set(cfg), (
+        'pop the fragment variable out of _base_, as the fragment says')
+
+
+def test_sfd_is_split_into_cls_and_seg_as_frskd():
+    names = {d: {osp.basename(p)
+                 for p in glob.glob(osp.join(CONFIGS, d, '*.py'))}
+             for d in ('sfd', 'sfd_cls', 'sfd_seg')}
+    assert names['sfd_seg'] == {'sfd_efficientdet_d1-d0_voc07_12_60e.py'}
+    assert 'sfd_cifar100_base.py' in names['sfd_cls']
+    assert all(n.endswith('_cifar100.py') or n == 'sfd_cifar100_base.py'
+               for n in names['sfd_cls'])
+    # every old name is kept, and nothing else is in configs/sfd/
+    assert names['sfd'] == names['sfd_cls'] | names['sfd_seg']
+    assert not names['sfd_cls'] & names['sfd_seg']
+    # mim's view of the configs (selfkd_seg/.mim/configs -> ../../configs)
+    mim = osp.join(REPO, 'selfkd_seg', '.mim', 'configs')
+    for d in ('sfd_cls', 'sfd_seg', 'sfd'):
+        assert {osp.basename(p)
+                for p in glob.glob(osp.join(mim, d, '*.py'))} == names[d]
+
+
+@pytest.mark.parametrize('path', REDIRECTS, ids=_rel)
+def test_old_sfd_path_is_a_redirect_to_the_same_config(path):
+    name = osp.basename(path)
+    text = open(path, encoding='utf-8').read()
+    target = re.search(r"_base_ = \['\.\./(sfd_(?:cls|seg))/([^']+)'\]",
+                       text)
+    assert target and target.group(2) == name, 'same name, one base'
+    new = osp.join(CONFIGS, target.group(1), name)
+    assert f"expected='configs/{target.group(1)}/{name}'" in text
+    # tools/train.py names work_dirs/<config file name>: the same for both
+    assert osp.basename(new) == name
+    with pytest.warns(DeprecationWarning, match=f'{target.group(1)}/{name}'):
+        old = Config.fromfile(path, import_custom_modules=False).to_dict()
+    assert old == load(new)
+
+
+def _plain_baseline(path):
+    """The plain classifier config a FRSKD cls config lists first."""
+    first = re.search(r"_base_ = \[\s*'(\./[^']+)'",
+                      open(path, encoding='utf-8').read())
+    return osp.normpath(osp.join(osp.dirname(path), first.group(1)))
+
+
+def test_there_are_frskd_cls_configs_on_the_fragment():
+    names = {_rel(p) for p in FRSKD_CLS}
+    assert len(names) == 11
+    assert {'frskd_cls/frskd_resnet18_cub200.py',
+            'digits/frskd_wrn-10-1_digits.py',
+            'toy/frskd_cls_toy.py'} <= names
+
+
+@pytest.mark.parametrize('path', FRSKD_CLS, ids=_rel)
+def test_frskd_cls_config_is_its_baseline_plus_the_fragment(path):
+    block = load(FRAGMENT)['frskd_cls_model']
+    cfg, plain = load(path), load(_plain_baseline(path))
+    model = dict(cfg['model'])
+    distill = model.pop('distill')
+    assert model.pop('type') == block['type'] == 'FRSKDClassifier'
+    assert model.pop('self_teacher') == block['self_teacher']
+    assert distill == dict(
+        block['distill'], alpha=distill['alpha'], beta=distill['beta'])
+    plain_model = dict(plain['model'])
+    assert plain_model.pop('type') == 'ImageClassifier'
+    assert model == plain_model
+    assert ({k: v for k, v in cfg.items() if k != 'model'} ==
+            {k: v for k, v in plain.items() if k != 'model'})
+
+
+def test_frskd_cls_block_written_out():
+    """One FRSKD cls config in full: catches a broken shared fragment."""
+    cfg = load(osp.join(CONFIGS, 'frskd_cls', 'frskd_resnet18_cub200.py'))
+    assert cfg['model'] == dict(
+        type='FRSKDClassifier',
+        backbone=dict(
+            type='ResNet',
+            depth=18,
+            num_stages=4,
+            out_indices=(0, 1, 2, 3),
+            style='pytorch'),
+        neck=dict(type='GlobalAveragePooling'),
+        head=dict(
+            type='LinearClsHead',
+            num_classes=200,
+            in_channels=512,
+            loss=dict(type='CrossEntropyLoss', loss_weight=1.0),
+            topk=(1, 5)),
+        self_teacher=dict(type='FRSKDBiFPNc', width=2, num_layers=1, depth=2),
+        distill=dict(
+            alpha=1.0,
+            beta=200.0,
+            temperature=4.0,
+            feature_loss=dict(type='ATLoss')))
