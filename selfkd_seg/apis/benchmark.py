@@ -574,7 +574,7 @@ def build_model(cfg, model_cfg=None, seed: Optional[int] = 0,
     ``cfg.model`` is changed in place when it is the one built."""
     from mmengine.registry import MODELS, init_default_scope
 
-    from selfkd_seg.engine.cli import replace_sync_bn
+    from selfkd_seg.apis.config import replace_sync_bn
     init_default_scope(cfg.get('default_scope', 'mmpretrain'))
     model_cfg = cfg.model if model_cfg is None else model_cfg
     replace_sync_bn(model_cfg)

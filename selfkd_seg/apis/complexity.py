@@ -109,7 +109,7 @@ def main(argv=None) -> Dict[str, float]:
     from mmengine.config import DictAction
 
     from selfkd_seg.apis.benchmark import build_model
-    from selfkd_seg.engine.cli import load_config
+    from selfkd_seg.apis.config import load_config
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('config')
     parser.add_argument(
