@@ -31,12 +31,12 @@ torch 2.14 defaults to the ``torch.export`` (dynamo) exporter, which needs
 EfficientNet + BiFPN within 10 minutes on 2 CPU cores, while the TorchScript
 exporter takes about 10 s.  The TorchScript exporter traces, so every size
 computed with Python ``math`` on a tensor's shape would be frozen to the
-traced size: EfficientNet's TF-"same" padding (``efficientnet_pytorch``'s
-``Conv2dDynamicSamePadding``), the BiFPN's "same" max-pool and its
-``resize_to`` (which skips equal sizes).  :func:`exportable` swaps them, only
-while exporting, for versions that compute the same numbers with tensor ops,
-so they stay dynamic in the graph; the memory-efficient swish (a custom
-autograd function) is switched to the plain one.  The parity check runs at
+traced size.  The modules that compute sizes (EfficientNet's TF-"same"
+padding, the BiFPN's "same" max-pool, ``resize_to``) therefore compute them
+with tensor ops while traced, so they stay dynamic in the graph;
+:func:`exportable` only switches the memory-efficient swish (a custom
+autograd function) to the plain one and upstream same-padding convolutions
+to the backbone's trace-safe one.  The parity check runs at
 several input sizes against the unmodified PyTorch model, so a size baked
 into the graph fails it.
 """
@@ -49,7 +49,6 @@ import os.path as osp
 import statistics
 import sys
 import time
-import types
 import warnings
 from collections import OrderedDict
 from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
@@ -152,128 +151,37 @@ def logits_module(model: nn.Module, seg_output: str = 'input') -> nn.Module:
 
 
 # ------------------------------------------------------- trace-safe sizes
-def _same_pads(x: torch.Tensor, kernel: Sequence[int], stride: Sequence[int],
-               dilation: Sequence[int]) -> list:
-    """TF "same" padding (output = ceil(in / stride)) in F.pad order.
-
-    Integer ops only, so under tracing the sizes stay tensors (dynamic in
-    the graph) instead of Python numbers frozen at the traced size.
-    """
-    pads = []
-    for dim, k, s, d in ((-1, kernel[1], stride[1], dilation[1]),
-                         (-2, kernel[0], stride[0], dilation[0])):
-        size = x.shape[dim]
-        out = (size + s - 1) // s
-        total = (out - 1) * s + (k - 1) * d + 1 - size
-        total = (total.clamp(min=0)
-                 if torch.is_tensor(total) else max(total, 0))
-        pads += [total // 2, total - total // 2]
-    return pads
-
-
-def _pair(v) -> Tuple[int, int]:
-    return tuple(v) if isinstance(v, (tuple, list)) else (v, v)
-
-
-def _conv2d_same_forward(self, x):
-    x = F.pad(x, _same_pads(x, self.weight.shape[-2:], _pair(self.stride),
-                            _pair(self.dilation)))
-    return F.conv2d(x, self.weight, self.bias, self.stride, self.padding,
-                    self.dilation, self.groups)
-
-
-def _effnet_maxpool_same_forward(self, x):
-    k, s, d = (_pair(self.kernel_size), _pair(self.stride),
-               _pair(self.dilation))
-    x = F.pad(x, _same_pads(x, k, s, d))
-    return F.max_pool2d(x, self.kernel_size, self.stride, self.padding,
-                        self.dilation, self.ceil_mode, self.return_indices)
-
-
-def _maxpool2d_same_forward(self, x):
-    k, s = _pair(self.kernel_size), _pair(self.stride)
-    x = F.pad(x, _same_pads(x, k, s, (1, 1)), value=float('-inf'))
-    return F.max_pool2d(x, self.kernel_size, self.stride)
-
-
-def _resize_to_traced(x: torch.Tensor, size, mode: str = 'nearest'):
-    # always resize (equal sizes: an exact identity for nearest and for
-    # bilinear with align_corners=False), to a size read from the graph
-    if mode == 'nearest':
-        return F.interpolate(x, size=size, mode='nearest')
-    return F.interpolate(x, size=size, mode=mode, align_corners=False)
-
-
-@contextlib.contextmanager
-def _patched(owner, name: str, value):
-    original = getattr(owner, name)
-    setattr(owner, name, value)
-    try:
-        yield
-    finally:
-        setattr(owner, name, original)
-
-
-@contextlib.contextmanager
-def _instance_forward(module: nn.Module, forward: Callable):
-    """Give one module instance another ``forward`` (subclasses that
-    override ``forward`` are covered too), then take it away again."""
-    had_own = 'forward' in module.__dict__
-    own = module.__dict__.get('forward')
-    module.forward = types.MethodType(forward, module)
-    try:
-        yield
-    finally:
-        if had_own:
-            module.forward = own
-        else:
-            del module.forward
-
-
-def _trace_safe_forwards() -> list:
-    """(class, trace-safe forward) for every module type whose forward
-    computes sizes with Python numbers; subclasses match too."""
-    from efficientnet_pytorch import utils as effnet_utils
-
-    from selfkd_seg.models.utils import bifpn_blocks
-    return [
-        (effnet_utils.Conv2dDynamicSamePadding, _conv2d_same_forward),
-        (effnet_utils.MaxPool2dDynamicSamePadding,
-         _effnet_maxpool_same_forward),
-        (bifpn_blocks.MaxPool2dSame, _maxpool2d_same_forward),
-    ]
-
-
 @contextlib.contextmanager
 def exportable(model: nn.Module):
     """Make ``model`` traceable with dynamic sizes, only inside the block.
 
-    * memory-efficient swish -> plain swish (``set_swish``), kept after;
-    * every ``efficientnet_pytorch`` ``Conv2dDynamicSamePadding`` /
-      ``MaxPool2dDynamicSamePadding`` (and subclasses, e.g. the backbone's
-      ``Conv2dSamePadding``) and selfkd_seg ``MaxPool2dSame`` in ``model``
-      gets a forward that computes the same padding with tensor size
-      arithmetic; ``resize_to`` (a function, replaced in every module that
-      imported it) always resizes, to a size read from the graph.
+    The size arithmetic of the project's modules (TF-"same" convolutions,
+    ``MaxPool2dSame``, ``resize_to``) is trace-safe itself
+    (``selfkd_seg.models.utils.bifpn_blocks.is_tracing``). Here:
+
+    * memory-efficient swish -> plain swish (``set_swish``), kept after (an
+      autograd function does not trace);
+    * ``efficientnet_pytorch``'s own ``Conv2dDynamicSamePadding`` (a backbone
+      built with ``fast_same_padding=False``) becomes the backbone's
+      trace-safe ``Conv2dSamePadding`` (same state, same outputs) for the
+      block.
     """
-    from selfkd_seg.models.utils import bifpn_blocks
+    from efficientnet_pytorch.utils import Conv2dDynamicSamePadding
+
+    from selfkd_seg.models.backbones.efficientnet import Conv2dSamePadding
     for module in model.modules():
         if hasattr(module, 'set_swish') and hasattr(module, '_swish'):
             module.set_swish(memory_efficient=False)
-    replacements = _trace_safe_forwards()
-    with contextlib.ExitStack() as stack:
-        for module in model.modules():
-            for cls, forward in replacements:
-                if isinstance(module, cls):
-                    stack.enter_context(_instance_forward(module, forward))
-                    break
-        original = bifpn_blocks.resize_to
-        for module in list(sys.modules.values()):
-            # the module's own namespace: no module __getattr__ runs
-            if getattr(module, '__dict__', {}).get('resize_to') is original:
-                stack.enter_context(
-                    _patched(module, 'resize_to', _resize_to_traced))
+    swapped = [
+        m for m in model.modules() if type(m) is Conv2dDynamicSamePadding
+    ]
+    for module in swapped:
+        module.__class__ = Conv2dSamePadding
+    try:
         yield model
+    finally:
+        for module in swapped:
+            module.__class__ = Conv2dDynamicSamePadding
 
 
 # ------------------------------------------------------ model and weights

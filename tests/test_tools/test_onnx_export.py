@@ -251,41 +251,20 @@ def test_parse_shape():
     assert oe.second_shape((128, 128)) == (97, 161)
 
 
-def _own_same_conv_class():
-    from efficientnet_pytorch.utils import Conv2dDynamicSamePadding
-
-    class OwnSameConv(Conv2dDynamicSamePadding):
-        """A subclass with its own forward (as the backbone's fast
-        same-padding conv): still made trace-safe."""
-
-        def forward(self, x):
-            import math
-            ih, iw = x.size()[-2:]
-            pad_h = max((math.ceil(ih / 2) - 1) * 2 + 5 - ih, 0)
-            pad_w = max((math.ceil(iw / 2) - 1) * 2 + 5 - iw, 0)
-            x = nn.functional.pad(x, [
-                pad_w // 2, pad_w - pad_w // 2, pad_h // 2,
-                pad_h - pad_h // 2
-            ])
-            return nn.functional.conv2d(x, self.weight, self.bias,
-                                        self.stride)
-
-    return OwnSameConv
-
-
 class _SameSizeNet(nn.Module):
     """A tiny 'segmentor' with every size computation that tracing would
-    freeze: EfficientNet's dynamic TF-same conv (and a subclass overriding
-    its forward), the BiFPN's same max-pool and resize_to."""
+    freeze: efficientnet_pytorch's dynamic TF-same conv, the backbone's
+    fast one (its own forward), the BiFPN's same max-pool and resize_to."""
 
     def __init__(self):
         super().__init__()
         from efficientnet_pytorch.utils import Conv2dDynamicSamePadding
 
+        from selfkd_seg.models.backbones.efficientnet import Conv2dSamePadding
         from selfkd_seg.models.utils import MaxPool2dSame
         torch.manual_seed(0)
         self.conv = Conv2dDynamicSamePadding(3, 4, 3, stride=2)
-        self.own = _own_same_conv_class()(4, 4, 5, stride=2)
+        self.own = Conv2dSamePadding(4, 4, 5, stride=2)
         self.pool = MaxPool2dSame(3, 2)
         self.decode_head = _Head()
 
@@ -321,10 +300,13 @@ def test_sizes_stay_dynamic_and_a_frozen_graph_fails(tmp_path, monkeypatch):
     assert parity['passed'], parity['failures']
     assert max(r['max_abs_diff'] for r in parity['rows']) < 1e-5
 
-    # without the trace-safe replacements the sizes are frozen at 32x32
-    import contextlib
-    monkeypatch.setattr(oe, 'exportable',
-                        lambda model: contextlib.nullcontext(model))
+    # exportable() leaves the modules as they were
+    from efficientnet_pytorch.utils import Conv2dDynamicSamePadding
+    assert type(model.conv) is Conv2dDynamicSamePadding
+
+    # modules that do not see the trace freeze the sizes at 32x32
+    from selfkd_seg.models.utils import bifpn_blocks
+    monkeypatch.setattr(bifpn_blocks, 'is_tracing', lambda: False)
     oe.export_onnx(model, str(tmp_path / 'frozen.onnx'), example)
     parity = oe.check_parity(
         model, oe.ort_session(str(tmp_path / 'frozen.onnx')), batches)

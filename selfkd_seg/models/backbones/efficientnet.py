@@ -14,6 +14,7 @@ from mmengine.model import BaseModule
 from torch.nn.modules.batchnorm import _BatchNorm
 
 from selfkd_seg.registry import MODELS
+from ..utils import bifpn_blocks
 
 # Keys of the classification head (1280-channel conv, its BN, the fc layer)
 # found in full ImageNet files; the backbone does not build these layers.
@@ -31,10 +32,19 @@ class Conv2dSamePadding(Conv2dDynamicSamePadding):
     largest tensors of the network).  Here symmetric padding is done by the
     convolution itself; only asymmetric cases (stride 2 on even sizes) keep
     ``F.pad``.  Zero padding either way: same outputs, same parameters and
-    state-dict keys (this class adds no state).
+    state-dict keys (this class adds no state). While tracing (ONNX export)
+    it always pads, with sizes computed in the graph, so the exported graph
+    takes any input size.
     """
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if bifpn_blocks.is_tracing():
+            x = F.pad(
+                x,
+                bifpn_blocks.same_pads(x, self.weight.shape[-2:], self.stride,
+                                       self.dilation))
+            return F.conv2d(x, self.weight, self.bias, self.stride, 0,
+                            self.dilation, self.groups)
         ih, iw = x.shape[-2:]
         kh, kw = self.weight.shape[-2:]
         sh, sw = self.stride

@@ -5,7 +5,6 @@ BiFPNc for classification) fuse feature maps the same way: fast normalized
 fusion, TF-"same" max-pool downsampling and a resize that lands exactly on the
 target level's size (levels of odd-sized inputs are not exact halves).
 """
-import math
 from typing import Sequence
 
 import torch
@@ -65,6 +64,32 @@ class FastNormalizedFusion(nn.Module):
         return f'num_inputs={self.num_inputs}, eps={self.eps}'
 
 
+def is_tracing() -> bool:
+    """True while ``torch.jit`` traces (the ONNX exporter): the size
+    arithmetic below then keeps sizes as graph tensors."""
+    return torch.jit.is_tracing()
+
+
+def same_pads(x: torch.Tensor, kernel: Sequence[int], stride: Sequence[int],
+              dilation: Sequence[int] = (1, 1)) -> list:
+    """TF "same" padding (output = ceil(in / stride)) of ``x`` in ``F.pad``
+    order (left, right, top, bottom).
+
+    Integer arithmetic only: while tracing (ONNX export) the sizes are
+    tensors, so the padding stays dynamic in the graph instead of being frozen
+    at the traced input size.
+    """
+    pads = []
+    for dim, k, s, d in ((-1, kernel[1], stride[1], dilation[1]),
+                         (-2, kernel[0], stride[0], dilation[0])):
+        size = x.shape[dim]
+        total = ((size + s - 1) // s - 1) * s + (k - 1) * d + 1 - size
+        total = (total.clamp(min=0)
+                 if torch.is_tensor(total) else max(total, 0))
+        pads += [total // 2, total - total // 2]
+    return pads
+
+
 class MaxPool2dSame(nn.Module):
     """Max-pool with TensorFlow "SAME" padding (output = ceil(input / stride)).
 
@@ -78,12 +103,8 @@ class MaxPool2dSame(nn.Module):
         self.stride = stride
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        pads = []
-        for size in (x.shape[-1], x.shape[-2]):  # F.pad order: W then H
-            out = math.ceil(size / self.stride)
-            total = max((out - 1) * self.stride + self.kernel_size - size, 0)
-            pads += [total // 2, total - total // 2]
-        if any(pads):
+        pads = same_pads(x, (self.kernel_size, ) * 2, (self.stride, ) * 2)
+        if is_tracing() or any(pads):  # traced: sizes are tensors
             x = F.pad(x, pads, value=float('-inf'))
         return F.max_pool2d(x, self.kernel_size, self.stride)
 
@@ -92,10 +113,17 @@ class MaxPool2dSame(nn.Module):
 
 
 def resize_to(x: torch.Tensor, size, mode: str = 'nearest') -> torch.Tensor:
-    """Resize ``x`` to spatial ``size`` (no-op when it already matches)."""
-    size = tuple(int(s) for s in size)
-    if tuple(x.shape[-2:]) == size:
-        return x
+    """Resize ``x`` to spatial ``size`` (no-op when it already matches).
+
+    While tracing it always resizes, to ``size`` as given (tensors read from
+    the graph), so an exported graph takes any input size; with equal sizes
+    that is an exact identity for nearest and for bilinear without
+    ``align_corners``.
+    """
+    if not is_tracing():
+        size = tuple(int(s) for s in size)
+        if tuple(x.shape[-2:]) == size:
+            return x
     if mode == 'nearest':
         return F.interpolate(x, size=size, mode='nearest')
     return F.interpolate(x, size=size, mode=mode, align_corners=False)
