@@ -100,7 +100,7 @@ def load_segmentor(config: str,
     """
     from mmseg.apis import init_model
 
-    from selfkd_seg.engine.cli import load_config, replace_sync_bn
+    from selfkd_seg.apis.config import load_config, replace_sync_bn
     if not osp.isfile(checkpoint):  # before building the model
         raise FileNotFoundError(f'checkpoint {checkpoint!r} does not exist')
     cfg = load_config(config, cfg_options)

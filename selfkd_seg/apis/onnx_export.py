@@ -189,7 +189,7 @@ def build_plain_model(config: str, cfg_options: Optional[dict] = None):
     """Build the plain student of ``config`` (never downloads weights)."""
     from mmengine.registry import MODELS, init_default_scope
 
-    from selfkd_seg.engine.cli import load_config, replace_sync_bn
+    from selfkd_seg.apis.config import load_config, replace_sync_bn
     cfg = load_config(config, cfg_options)
     init_default_scope(cfg.default_scope)
     replace_sync_bn(cfg.model)
