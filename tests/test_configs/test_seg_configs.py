@@ -12,7 +12,7 @@ from selfkd_seg.apis.config import replace_sync_bn
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 SEG_CONFIGS = sorted(
-    p for folder in ('efficientdet_seg', 'frskd_seg', 'sfd', 'toy')
+    p for folder in ('efficientdet_seg', 'frskd_seg', 'sfd_seg', 'toy')
     for p in glob.glob(osp.join(REPO, 'configs', folder, '*.py'))
     if Config.fromfile(p).get('default_scope') == 'mmseg')
 
