@@ -50,13 +50,9 @@ train_dataloader = dict(
         pipeline=train_pipeline),
     sampler=dict(type='DefaultSampler', shuffle=True))
 val_dataloader = dict(
-    batch_size=8,
-    num_workers=0,
-    persistent_workers=False,  # mmpretrain tools/train.py sets True
+    train_dataloader,
     dataset=dict(
-        type='CustomDataset',
-        data_root=data_root,
-        data_prefix='val',
+        train_dataloader['dataset'], data_prefix='val',
         pipeline=test_pipeline),
     sampler=dict(type='DefaultSampler', shuffle=False))
 val_evaluator = dict(type='Accuracy', topk=(1, ))
