@@ -16,7 +16,10 @@ model = dict(
         feature_act=dict(type='ReLU')))
 custom_hooks = [
     # 2/3 warm-up, 1/3 ramp of max_iters (240 + 120 of 360)
-    dict(type='DistillWeightScheduleHook', by_epoch=False)
+    dict(type='DistillWeightScheduleHook', by_epoch=False),
+    # the self-teacher's own val mIoU and its lead over the student
+    # (self_teacher/mIoU, self_teacher/lead; docs/frskd_regimes.md)
+    dict(type='SelfTeacherLeadHook')
 ]
 model_wrapper_cfg = dict(
     type='MMDistributedDataParallel', find_unused_parameters=False)

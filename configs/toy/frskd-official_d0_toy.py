@@ -23,7 +23,10 @@ model = dict(
         feature_loss=dict(type='ATLoss')))
 custom_hooks = [
     # 2/3 warm-up, 1/3 ramp of max_iters (400 + 200 of 600)
-    dict(type='DistillWeightScheduleHook', by_epoch=False)
+    dict(type='DistillWeightScheduleHook', by_epoch=False),
+    # the self-teacher's own val mIoU and its lead over the student
+    # (self_teacher/mIoU, self_teacher/lead; docs/frskd_regimes.md)
+    dict(type='SelfTeacherLeadHook')
 ]
 # Every parameter is on a loss path (see the VOC FRSKD official config).
 model_wrapper_cfg = dict(

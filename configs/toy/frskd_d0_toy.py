@@ -20,7 +20,10 @@ custom_hooks = [
     # ramp to full weight over the last 1/3 (the paper's 40 + 20 of 60
     # epochs): 400 + 200 of 600 iterations here, and the same shape for any
     # max_iters a derived config sets
-    dict(type='DistillWeightScheduleHook', by_epoch=False)
+    dict(type='DistillWeightScheduleHook', by_epoch=False),
+    # the self-teacher's own val mIoU and its lead over the student
+    # (self_teacher/mIoU, self_teacher/lead; docs/frskd_regimes.md)
+    dict(type='SelfTeacherLeadHook')
 ]
 # Every parameter trains (the student's P3..P7 feed the self-teacher and the
 # AT loss; the self-teacher's last layer outputs its top-down pass), so DDP

@@ -147,11 +147,12 @@ def use_legacy_ops(model: nn.Module) -> nn.Module:
     them): memory-efficient swish in EfficientNet backbones, ``F.pad`` before
     their TF-"same" convolutions, mmcv's ``x * sigmoid(x)`` swish for every
     other ``nn.SiLU``. Parameter-free: the state dict is unchanged."""
-    from efficientnet_pytorch.utils import Conv2dDynamicSamePadding
+    from efficientnet_pytorch.utils import (Conv2dDynamicSamePadding,
+                                            Conv2dStaticSamePadding)
     from mmcv.cnn.bricks.swish import Swish
 
     from selfkd_seg.models.backbones.efficientnet import (
-        Conv2dSamePadding, EfficientNetBackbone)
+        Conv2dSamePadding, Conv2dStaticSamePaddingFast, EfficientNetBackbone)
     backbone_modules = set()
     for module in model.modules():
         if isinstance(module, EfficientNetBackbone):
@@ -160,6 +161,8 @@ def use_legacy_ops(model: nn.Module) -> nn.Module:
             for conv in module.modules():
                 if type(conv) is Conv2dSamePadding:
                     conv.__class__ = Conv2dDynamicSamePadding
+                elif type(conv) is Conv2dStaticSamePaddingFast:
+                    conv.__class__ = Conv2dStaticSamePadding
     for parent in list(model.modules()):
         if id(parent) in backbone_modules:
             continue

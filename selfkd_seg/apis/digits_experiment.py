@@ -18,18 +18,41 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 from selfkd_seg.apis.experiment import (cls_budget_options, last_checkpoint,
-                                        read_run, run_tool,
-                                        seg_budget_options, summary_table)
+                                        mean_std, read_curves, read_run,
+                                        run_tool, seg_budget_options,
+                                        summary_table)
 
 CONFIGS = osp.join('configs', 'digits')
-SEG_RUNS = (('baseline', 'efficientdet_d0_digits.py'),
-            ('FRSKD', 'frskd_d0_digits.py'))
+# segmentation methods: (config, extra --cfg-options, distillation warm-up
+# as a fraction of training)
+SEG_METHODS = {
+    'baseline': ('efficientdet_d0_digits.py', (), None),
+    'FRSKD': ('frskd_d0_digits.py', (), 2 / 3),
+    'FRSKD+gate': ('frskd-gate_d0_digits.py', (), 2 / 3),
+}
+# the issue-20 ablations of FRSKD (one regime, --ablation-regime)
+SEG_ABLATIONS = {
+    'KD only': ('frskd_d0_digits.py', ('model.distill.beta=0.0', ), 2 / 3),
+    'AT only': ('frskd_d0_digits.py', ('model.distill.alpha=0.0', ), 2 / 3),
+    'beta 10': ('frskd_d0_digits.py', ('model.distill.beta=10.0', ), 2 / 3),
+    'warm-up 1/3': ('frskd_d0_digits.py', (), 1 / 3),
+    'detached': ('frskd_d0_digits.py',
+                 ('model.self_teacher.detach_input=True', ), 2 / 3),
+}
+# scratch: the budget of the first digits table; converged: 4x longer;
+# pretrained: the scratch budget from a backbone pretrained as a digit
+# classifier (the papers start from ImageNet weights)
+REGIMES = ('scratch', 'converged', 'pretrained')
+PRETRAIN_CONFIG = 'efficientnet-b0_digits_pretrain.py'
 CLS_RUNS = (('baseline', 'wrn-10-1_digits.py'),
             ('FRSKD', 'frskd_wrn-10-1_digits.py'),
             ('SFD', 'sfd_wrn-16-2_wrn-10-1_digits.py'))
 CLS_TEACHER = 'wrn-16-2_digits.py'
 FULL = dict(seg_iters=360, cls_epochs=14)
 QUICK = dict(seg_iters=60, cls_epochs=2)
+CONVERGED_FACTOR = 4
+# validations per seg run: the points of the val lead curve
+SEG_VAL_POINTS = 3
 # 2 renderings of each of the 1,347 train source digits (2,694 images): the
 # classification budget of 3 seeds x 3 methods fits 2 CPU cores
 CLS_TRAIN_PER_DIGIT = 2
@@ -45,6 +68,20 @@ def parse_args(argv=None):
                         help='default: 0 1 2 (0 with --quick)')
     parser.add_argument('--tasks', nargs='+', choices=('seg', 'cls'),
                         default=['seg', 'cls'])
+    parser.add_argument(
+        '--regime', nargs='+', choices=REGIMES, default=['scratch'],
+        help='segmentation regimes (default scratch): scratch = --seg-iters '
+        f'from random weights; converged = {CONVERGED_FACTOR}x --seg-iters; '
+        'pretrained = --seg-iters from the EfficientNet-B0 backbone '
+        'pretrained as a digit classifier first (configs/digits/'
+        f'{PRETRAIN_CONFIG}, once, seed 0)')
+    parser.add_argument(
+        '--seg-methods', nargs='+', choices=tuple(SEG_METHODS),
+        default=list(SEG_METHODS), help='default: all')
+    parser.add_argument(
+        '--ablation-regime', choices=REGIMES, default=None,
+        help='also run the FRSKD ablations (' + ', '.join(SEG_ABLATIONS) +
+        ') in this regime')
     parser.add_argument('--jobs', type=int, default=2,
                         help='trainings run at the same time (default 2)')
     parser.add_argument('--quick', action='store_true',
@@ -55,20 +92,32 @@ def parse_args(argv=None):
     parser.add_argument('--cls-epochs', type=int, default=None,
                         help=f"classification epochs (default "
                         f"{FULL['cls_epochs']}, quick {QUICK['cls_epochs']})")
+    parser.add_argument('--pretrain-epochs', type=int, default=None,
+                        help='epochs of the backbone pretraining (default: '
+                        'the config\'s; quick 2)')
     args = parser.parse_args(argv)
     budget = QUICK if args.quick else FULL
     args.seeds = args.seeds or ([0] if args.quick else [0, 1, 2])
     args.seg_iters = args.seg_iters or budget['seg_iters']
     args.cls_epochs = args.cls_epochs or budget['cls_epochs']
+    if args.quick and args.pretrain_epochs is None:
+        args.pretrain_epochs = 2
     if args.seg_iters < 3 or args.cls_epochs < 2:
         parser.error('--seg-iters must be >= 3 and --cls-epochs >= 2')
+    if args.ablation_regime and args.ablation_regime not in args.regime:
+        args.regime.append(args.ablation_regime)
+    if 'seg' in args.tasks and 'baseline' not in args.seg_methods:
+        parser.error('--seg-methods must include the baseline')
     return args
 
 
-def train(task, name, config, seed, args, env, extra=()):
-    tag = f'{task}_{name.lower()}_seed{seed}'
-    budget = (seg_budget_options(args.seg_iters, name == 'FRSKD')
-              if task == 'seg' else cls_budget_options(args.cls_epochs))
+def seg_iters(regime: str, args) -> int:
+    return args.seg_iters * (CONVERGED_FACTOR if regime == 'converged' else 1)
+
+
+def train(task, name, config, seed, args, env, extra=(), budget=None,
+          tag=None):
+    tag = tag or f'{task}_{name.lower()}_seed{seed}'
     work_dir = osp.join(args.work_dir, tag)
     cmd = [
         sys.executable, 'tools/train.py',
@@ -84,7 +133,79 @@ def train(task, name, config, seed, args, env, extra=()):
     print(f'[digits] {task} {name} seed {seed}: {metric:.2f} '
           f'({wall:.0f} s)', flush=True)
     return dict(metric=metric, iter_time=statistics.median(steady),
-                wall=wall, checkpoint=last_checkpoint(work_dir))
+                wall=wall, checkpoint=last_checkpoint(work_dir),
+                self_teacher=val.get('self_teacher/mIoU'),
+                curves=read_curves(work_dir) if task != 'cls' else None)
+
+
+def seg_job(regime, name, seed, args, env, pretrained=None):
+    """One segmentation run of a regime: (results key, train() kwargs)."""
+    config, extra, warmup = {**SEG_METHODS, **SEG_ABLATIONS}[name]
+    budget = seg_budget_options(
+        seg_iters(regime, args), warmup is not None,
+        val_points=SEG_VAL_POINTS, distill_warmup=warmup or 2 / 3)
+    extra = list(extra)
+    if regime == 'pretrained':
+        extra.append(f'model.backbone.pretrained={pretrained}')
+    slug = name.lower().replace(' ', '-').replace('/', '').replace('+', '-')
+    return dict(task=f'seg-{regime}', name=name, config=config, seed=seed,
+                args=args, env=env, extra=extra, budget=budget,
+                tag=f'seg-{regime}_{slug}_seed{seed}')
+
+
+def lead_table(results, regimes, seeds):
+    """Markdown rows: the self-teacher's mIoU and its leads, per method."""
+    lines = [
+        '| regime | method | student mIoU | self-teacher mIoU | val lead '
+        '(self-teacher - student) | train CE lead, last third | val lead '
+        'curve (mean over seeds, per validation) |',
+        '|---|---|---|---|---|---|---|'
+    ]
+    for regime, methods in regimes:
+        for method in methods:
+            rows = [results[(f'seg-{regime}', method, s)] for s in seeds]
+            if rows[0]['self_teacher'] is None:
+                continue
+            student = mean_std([r['metric'] for r in rows])
+            teacher = mean_std([r['self_teacher'] for r in rows])
+            lead = mean_std(
+                [r['self_teacher'] - r['metric'] for r in rows])
+            ce = []
+            for r in rows:
+                pts = r['curves']['train_ce_lead']
+                tail = [v for _, v in pts[len(pts) * 2 // 3:]]
+                if tail:
+                    ce.append(statistics.mean(tail))
+            ce_txt = (f'{statistics.mean(ce):+.3f}' if ce else '-')
+            vals = [r['curves']['val'] for r in rows]
+            curve = []
+            for points in zip(*vals):
+                leads = [t - m for _, m, t in points if t is not None]
+                if leads:
+                    curve.append(f'{points[0][0]}: '
+                                 f'{statistics.mean(leads):+.2f}')
+            lines.append(
+                f'| {regime} | {method} | {student[0]:.2f} +- '
+                f'{student[1]:.2f} | {teacher[0]:.2f} +- {teacher[1]:.2f} '
+                f'| {lead[0]:+.2f} +- {lead[1]:.2f} | {ce_txt} | '
+                f'{", ".join(curve)} |')
+    return lines
+
+
+def pretrain_backbone(args, env) -> str:
+    """Train the seg backbone as a digit classifier (once, seed 0); the
+    checkpoint the pretrained regime's seg runs load."""
+    extra = []
+    if args.pretrain_epochs:
+        e = args.pretrain_epochs
+        extra = [f'train_cfg.max_epochs={e}', f'train_cfg.val_interval={e}',
+                 f'default_hooks.checkpoint.interval={e}',
+                 f'param_scheduler.1.T_max={e}']
+    result = train('cls', 'pretrain', PRETRAIN_CONFIG, 0, args, env,
+                   extra=extra, budget=[], tag='pretrain_b0_digits_cls')
+    print(f"[digits] backbone pretrained as a classifier: top-1 "
+          f"{result['metric']:.2f}, {result['checkpoint']}", flush=True)
+    return result
 
 
 def main(argv=None):
@@ -102,54 +223,88 @@ def main(argv=None):
 
     # --jobs trainings at a time, each with its share of the cores (tiny
     # models use 2 threads poorly: 2 one-thread runs did ~1.3x the work of
-    # one two-thread run here); SFD runs start once the teacher is trained.
+    # one two-thread run here); SFD runs start once the teacher is trained,
+    # the pretrained regime once the backbone is.
     env['OMP_NUM_THREADS'] = str(max(1, (os.cpu_count() or 1) // args.jobs))
-    results, teacher = {}, {}
+    results, teacher, pretrained = {}, {}, {}
+    seg_regimes = []
+    if 'seg' in args.tasks:
+        for regime in args.regime:
+            methods = list(args.seg_methods)
+            if regime == args.ablation_regime:
+                methods += list(SEG_ABLATIONS)
+            seg_regimes.append((regime, methods))
 
     def job(task, name, config, seed):
         extra = []
         if name == 'SFD':
             # SFD loads the teacher's state_dict from its training checkpoint
             extra = [f"model.teacher_ckpt={teacher['checkpoint']}"]
+        budget = (cls_budget_options(args.cls_epochs)
+                  if task == 'cls' else [])
         results[(task, name, seed)] = train(task, name, config, seed, args,
-                                            env, extra)
+                                            env, extra, budget)
 
-    first, after_teacher = [], []
-    if 'cls' in args.tasks:
-        first.append(('cls', 'teacher', CLS_TEACHER, 0))
+    def seg(regime, name, seed):
+        spec = seg_job(regime, name, seed, args, env,
+                       pretrained.get('checkpoint'))
+        results[(spec['task'], name, seed)] = train(**spec)
+
+    first, after_teacher, after_pretrain = [], [], []
     for seed in args.seeds:  # longest first within each group
         if 'cls' in args.tasks:
-            first.append(('cls', 'FRSKD', CLS_RUNS[1][1], seed))
-        if 'seg' in args.tasks:
-            first += [('seg', name, config, seed)
-                      for name, config in SEG_RUNS[::-1]]
+            first.append((job, ('cls', 'FRSKD', CLS_RUNS[1][1], seed)))
+        for regime, methods in seg_regimes:
+            group = after_pretrain if regime == 'pretrained' else first
+            group += [(seg, (regime, name, seed)) for name in methods[::-1]]
         if 'cls' in args.tasks:
-            first.append(('cls', 'baseline', CLS_RUNS[0][1], seed))
-            after_teacher.append(('cls', 'SFD', CLS_RUNS[2][1], seed))
+            first.append((job, ('cls', 'baseline', CLS_RUNS[0][1], seed)))
+            after_teacher.append((job, ('cls', 'SFD', CLS_RUNS[2][1], seed)))
     with ThreadPoolExecutor(max_workers=args.jobs) as pool:
-        futures = [pool.submit(job, *j) for j in first]
-        if after_teacher:
-            futures[0].result()  # the teacher
+        # the runs others wait for go first
+        pretrain = (pool.submit(pretrain_backbone, args, env)
+                    if after_pretrain else None)
+        cls_teacher = (pool.submit(job, 'cls', 'teacher', CLS_TEACHER, 0)
+                       if after_teacher else None)
+        pending = [pool.submit(fn, *fn_args) for fn, fn_args in first]
+        if pretrain is not None:
+            pretrained.update(pretrain.result())
+            pending += [pool.submit(fn, *a) for fn, a in after_pretrain]
+        if cls_teacher is not None:
+            cls_teacher.result()
             teacher.update(results[('cls', 'teacher', 0)])
-            futures += [pool.submit(job, *j) for j in after_teacher]
-        for future in futures:
+            pending += [pool.submit(fn, *a) for fn, a in after_teacher]
+        for future in pending:
             future.result()  # re-raise a failed run
 
-    tasks = [(task, metric, [name for name, _ in runs])
-             for task, metric, runs in (('seg', 'mIoU', SEG_RUNS),
-                                        ('cls', 'top-1', CLS_RUNS))
-             if task in args.tasks]
+    tasks = [(f'seg-{regime}', 'mIoU', methods)
+             for regime, methods in seg_regimes]
+    if 'cls' in args.tasks:
+        tasks.append(('cls', 'top-1', [name for name, _ in CLS_RUNS]))
     lines, summary = summary_table(results, tasks, args.seeds)
+    if seg_regimes:
+        lines += ['', 'The self-teacher (FRSKD runs): its own val mIoU at '
+                  'the end, its lead over the student, the train CE lead '
+                  '(student CE - self-teacher CE, > 0: it leads) averaged '
+                  'over the last third of training, and the val lead at '
+                  'each validation (iteration: lead).', '']
+        lines += lead_table(results, seg_regimes, args.seeds)
     minutes = (time.perf_counter() - started) / 60
     machine = (f'{platform.machine()}, {os.cpu_count()} CPU cores, '
                f'Python {platform.python_version()}')
+    parts = []
+    for regime, _ in seg_regimes:
+        parts.append(f'segmentation {regime} {seg_iters(regime, args)} '
+                     'iterations (batch 8, 96 crops)')
+    if pretrained:
+        parts.append(f"backbone pretrained as a digit classifier: top-1 "
+                     f"{pretrained['metric']:.2f}")
+    if 'cls' in args.tasks:
+        parts.append(f'classification {args.cls_epochs} epochs (batch 64), '
+                     'teacher WRN-16-2 top-1 '
+                     f"{results[('cls', 'teacher', 0)]['metric']:.2f}")
     header = [
-        f'Digits experiment: seeds {args.seeds}, segmentation '
-        f'{args.seg_iters} iterations (batch 8, 96 crops), classification '
-        f'{args.cls_epochs} epochs (batch 64)'
-        + (', teacher WRN-16-2 top-1 '
-           f"{results[('cls', 'teacher', 0)]['metric']:.2f}"
-           if 'cls' in args.tasks else '') + '.',
+        f'Digits experiment: seeds {args.seeds}; ' + '; '.join(parts) + '.',
         f'Command: python tools/digits_experiment.py '
         f'{" ".join(argv if argv is not None else sys.argv[1:])}'.rstrip(),
         f'Machine: {machine}; {minutes:.1f} min in all.', ''
@@ -158,9 +313,14 @@ def main(argv=None):
     print('\n' + text)
     with open(osp.join(args.work_dir, 'results.md'), 'w') as f:
         f.write(text)
+    runs = {
+        '/'.join(map(str, key)): {k: v for k, v in value.items()}
+        for key, value in results.items()
+    }
     with open(osp.join(args.work_dir, 'results.json'), 'w') as f:
-        json.dump(dict(summary=summary, minutes=minutes, machine=machine,
-                       seeds=args.seeds, seg_iters=args.seg_iters,
-                       cls_epochs=args.cls_epochs), f, indent=1)
+        json.dump(dict(summary=summary, runs=runs, minutes=minutes,
+                       machine=machine, seeds=args.seeds,
+                       regimes=[r for r, _ in seg_regimes],
+                       seg_iters=args.seg_iters, cls_epochs=args.cls_epochs,
+                       pretrained=pretrained or None), f, indent=1)
     return summary
-

@@ -41,27 +41,36 @@ def last_checkpoint(work_dir: str) -> str:
 
 
 def seg_budget_options(max_iters: int, distill_schedule: bool = False,
-                       warmup_iters: int = 50) -> List[str]:
+                       warmup_iters: int = 50, val_points: int = 1,
+                       distill_warmup: float = 2 / 3) -> List[str]:
     """``--cfg-options`` for an iteration-based segmentation recipe.
 
     FRSKD's shape as fractions of training: lr x0.1 at 2/3 (epoch 40 of
-    60), distillation weights 0 for the first 2/3 and the ramp over the last
-    1/3 (``custom_hooks.0`` must be the ``DistillWeightScheduleHook``).
+    60), distillation weights 0 for the first ``distill_warmup`` (2/3) and
+    the ramp over the rest (``custom_hooks.0`` must be the
+    ``DistillWeightScheduleHook``). ``val_points`` validations, evenly
+    spaced, the last at the end (a curve of the val metrics).
     """
     n = int(max_iters)
     if n < 3:
         raise ValueError(f'max_iters must be >= 3, got {n}')
+    if not 0 <= distill_warmup < 1:
+        raise ValueError(f'distill_warmup must be in [0, 1), got '
+                         f'{distill_warmup}')
+    val_interval = n // max(1, min(int(val_points), n))
     opts = [
-        f'train_cfg.max_iters={n}', f'train_cfg.val_interval={n}',
+        f'train_cfg.max_iters={n}', f'train_cfg.val_interval={val_interval}',
         f'default_hooks.checkpoint.interval={n}',
         f'param_scheduler.0.end={min(warmup_iters, n // 3)}',
         f'param_scheduler.1.milestones=[{2 * n // 3}]',
         f'default_hooks.logger.interval={max(1, min(50, n // 6))}'
     ]
     if distill_schedule:
+        warmup = int(round(distill_warmup * n)) if distill_warmup != 2 / 3 \
+            else 2 * n // 3
         opts += [
-            f'custom_hooks.0.warmup={2 * n // 3}',
-            f'custom_hooks.0.ramp={n - 2 * n // 3}'
+            f'custom_hooks.0.warmup={warmup}',
+            f'custom_hooks.0.ramp={n - warmup}'
         ]
     return opts
 
@@ -99,6 +108,24 @@ def read_run(work_dir: str) -> Tuple[List[float], dict]:
         raise ValueError(f'{files[-1]} has no validation metric (mIoU or '
                          'accuracy/top1)')
     return iter_times, val
+
+
+def read_curves(work_dir: str) -> dict:
+    """The lead curves of a run (``vis_data/scalars.json``): per logged
+    training interval ``(iter, self_teacher.ce_lead)``, per validation
+    ``(iter, mIoU, self_teacher/mIoU)`` (``None`` where not logged)."""
+    files = sorted(
+        glob.glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json')))
+    train, val = [], []
+    for line in open(files[-1]) if files else ():
+        rec = json.loads(line)
+        if 'mIoU' in rec:
+            val.append((rec.get('step'), rec['mIoU'],
+                        rec.get('self_teacher/mIoU')))
+        elif 'self_teacher.ce_lead' in rec:
+            train.append((rec.get('iter', rec.get('step')),
+                          rec['self_teacher.ce_lead']))
+    return dict(train_ce_lead=train, val=val)
 
 
 def mean_std(values: Sequence[float]) -> Tuple[float, float]:

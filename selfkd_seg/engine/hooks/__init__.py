@@ -3,6 +3,7 @@ from .dataset_model_check_hook import DatasetModelCheckHook, check_num_classes  
 from .self_distill_hook import SelfDistillHook, hflip_parameter  # noqa: F401
 from .rng_state_hook import RNGStateHook, capture_rng_state, restore_rng_state  # noqa: F401
 from .nonfinite_loss_hook import NonFiniteLossError, NonFiniteLossHook  # noqa: F401
+from .self_teacher_lead_hook import SelfTeacherLeadHook  # noqa: F401
 from .interrupt_checkpoint_hook import InterruptCheckpointHook, TrainingInterrupted  # noqa: F401
 # needs mmpretrain (an extra); the package imports without it
 try:

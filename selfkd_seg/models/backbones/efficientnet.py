@@ -8,6 +8,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from efficientnet_pytorch import VALID_MODELS, EfficientNet
 from efficientnet_pytorch.utils import (Conv2dDynamicSamePadding,
+                                        Conv2dStaticSamePadding,
                                         MemoryEfficientSwish, Swish, url_map,
                                         url_map_advprop)
 from mmengine.model import BaseModule
@@ -61,6 +62,29 @@ class Conv2dSamePadding(Conv2dDynamicSamePadding):
                         self.dilation, self.groups)
 
 
+class Conv2dStaticSamePaddingFast(Conv2dStaticSamePadding):
+    """``efficientnet_pytorch``'s static TF-"same" convolution without a
+    padded copy where possible.
+
+    ``Conv2dStaticSamePadding`` pads with a fixed ``nn.ZeroPad2d`` computed
+    once from the ``image_size`` it was built for (``static_padding``).  Here
+    a symmetric fixed padding is done by the convolution itself; asymmetric
+    ones keep the ``ZeroPad2d``.  Same outputs, same parameters and
+    state-dict keys (``ZeroPad2d`` has no state).  The padding is a constant,
+    so tracing (ONNX export) records the same fixed pads.
+    """
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        pad = getattr(self.static_padding, 'padding', (0, 0, 0, 0))
+        left, right, top, bottom = pad
+        if left == right and top == bottom:
+            return F.conv2d(x, self.weight, self.bias, self.stride,
+                            (top, left), self.dilation, self.groups)
+        return F.conv2d(
+            self.static_padding(x), self.weight, self.bias, self.stride, 0,
+            self.dilation, self.groups)
+
+
 def make_swish(memory_efficient: Optional[bool] = None) -> nn.Module:
     """``nn.SiLU`` (None), the package's memory-efficient autograd swish
     (True) or its plain ``x * sigmoid(x)`` (False); all compute the same
@@ -99,10 +123,21 @@ class EfficientNetBackbone(BaseModule):
 
     Unlike ``extract_endpoints`` (which compares feature sizes at run time)
     the endpoint blocks are found from the block strides when building, so
-    the endpoints do not depend on the input size.  The convolutions use the
-    package's dynamic TF-"same" padding (``image_size=None``), so a level has
-    ``ceil(H / stride)`` rows for any input size.  Stochastic depth
-    (drop-connect) is scaled per block exactly as in the package.
+    the endpoints do not depend on the input size.  By default the
+    convolutions use the package's dynamic TF-"same" padding
+    (``image_size=None``): each conv pads for the size it sees, so a level
+    has ``ceil(H / stride)`` rows for any input size.  ``static_image_size=N``
+    instead builds the package's *static* padding
+    (``EfficientNet.from_name(..., image_size=N)``, what
+    ``EfficientNet.from_pretrained`` builds with the arch's default size):
+    each conv's pads are computed once, for the size that conv would see on
+    an ``N x N`` image, and applied to any input.  The two differ only at
+    stride-2 convs whose input has another parity than at ``N``: for b1 at
+    ``N=240`` (the stride-16 map is 15 wide) block 16 pads (2, 2, 2, 2)
+    while dynamic padding pads (1, 2, 1, 2) on a 512 input (32 wide); for b0
+    at ``N=224`` every conv pads the same as dynamic padding on inputs whose
+    sides are multiples of 32.  Stochastic depth (drop-connect) is scaled
+    per block exactly as in the package.
 
     ``endpoints='frskd_official'`` takes instead the features the FRSKD
     authors' segmentation code (``segmentation/utils/efficientdet.py``)
@@ -132,7 +167,9 @@ class EfficientNetBackbone(BaseModule):
         pretrained (str, optional): ``None`` (random init), ``'imagenet'``
             (the package's download URL, needs a network) or a path to a local
             weights file (a state dict as saved from the package's model; an
-            ``mmengine`` checkpoint with a ``state_dict`` entry also works).
+            ``mmengine`` checkpoint with a ``state_dict`` entry also works,
+            and a whole model's checkpoint, e.g. an mmpretrain classifier
+            with this backbone, gives its ``backbone.`` weights).
             Loaded in :meth:`init_weights`. The classification head keys of a
             full ImageNet file are ignored; every other key must match, or a
             ``ValueError`` names the file, the expected arch and the first
@@ -173,6 +210,15 @@ class EfficientNetBackbone(BaseModule):
             five strictly increasing block indices (``-1``: the stem).
             ``frozen_stages`` follows the chosen endpoints.
             Default: 'stage_end'.
+        static_image_size (int | tuple[int, int], optional): Build the
+            package's static TF-"same" padding for this image size (fixed
+            pads computed once per conv, as ``EfficientNet.from_name(arch,
+            image_size=static_image_size)``) instead of padding dynamically.
+            The FRSKD authors' code gets the package's default size of the
+            arch through ``EfficientNet.from_pretrained`` (b0: 224, b1:
+            240; ``EfficientNet.get_image_size``). Same parameters and
+            state-dict keys either way. The pads are constants, so tracing
+            (ONNX export) keeps them. Default: None (dynamic padding).
         stem_act (bool): Apply swish after the stem BN. ``False``: stem conv
             + BN only (the FRSKD authors' segmentation code).
             Default: True.
@@ -199,6 +245,7 @@ class EfficientNetBackbone(BaseModule):
                  bn_momentum: Optional[float] = None,
                  endpoints: Union[str, Sequence[int]] = 'stage_end',
                  stem_act: bool = True,
+                 static_image_size: Optional[Union[int, Sequence[int]]] = None,
                  init_cfg: Optional[dict] = None):
         super().__init__(init_cfg)
         model_name = f'efficientnet-{arch}'
@@ -216,6 +263,17 @@ class EfficientNetBackbone(BaseModule):
         if not -1 <= frozen_stages <= NUM_ENDPOINTS:
             raise ValueError(f'frozen_stages must be in -1..{NUM_ENDPOINTS}, '
                              f'got {frozen_stages}')
+        if static_image_size is not None:
+            sizes = ((static_image_size, ) * 2 if isinstance(
+                static_image_size, int) else tuple(static_image_size))
+            if len(sizes) != 2 or not all(
+                    isinstance(v, int) and not isinstance(v, bool) and v > 0
+                    for v in sizes):
+                raise ValueError(
+                    'static_image_size must be None, a positive int or '
+                    f'(height, width) of positive ints, got '
+                    f'{static_image_size!r}')
+            static_image_size = list(sizes)
         if pretrained is not None and init_cfg is not None:
             raise ValueError('pretrained and init_cfg cannot be set at the '
                              'same time')
@@ -228,8 +286,9 @@ class EfficientNetBackbone(BaseModule):
         self.frozen_stages = frozen_stages
         self.norm_eval = norm_eval
         self.stem_act = stem_act
+        self.static_image_size = static_image_size
 
-        override = dict(image_size=None, include_top=False)
+        override = dict(image_size=static_image_size, include_top=False)
         if drop_connect_rate is not None:
             override['drop_connect_rate'] = drop_connect_rate
         net = EfficientNet.from_name(model_name, **override)
@@ -241,9 +300,11 @@ class EfficientNetBackbone(BaseModule):
         self.set_swish(memory_efficient_swish)
         if fast_same_padding:
             for module in self.modules():
+                # same state, a forward without the padded copy
                 if type(module) is Conv2dDynamicSamePadding:
-                    # same state, a forward without the padded copy
                     module.__class__ = Conv2dSamePadding
+                elif type(module) is Conv2dStaticSamePadding:
+                    module.__class__ = Conv2dStaticSamePaddingFast
         self._drop_connect_rate = net._global_params.drop_connect_rate
         if bn_momentum is not None:
             for module in self.modules():
@@ -363,6 +424,13 @@ class EfficientNetBackbone(BaseModule):
         """
         if 'state_dict' in state_dict:  # an mmengine / torch checkpoint
             state_dict = state_dict['state_dict']
+        if any(k.startswith('backbone.') for k in state_dict):
+            # a whole model's checkpoint (e.g. an mmpretrain classifier
+            # trained with this backbone): its backbone, nothing else
+            state_dict = {
+                k[len('backbone.'):]: v
+                for k, v in state_dict.items() if k.startswith('backbone.')
+            }
         state_dict = {
             k: v
             for k, v in state_dict.items() if not k.startswith(_HEAD_PREFIXES)

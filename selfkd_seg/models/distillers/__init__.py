@@ -4,18 +4,21 @@
 - :class:`TeacherStudentMixin` (``teacher_student.py``): a frozen teacher,
   an integrator and the feature/KD terms (SFD and its baselines).
 - :class:`MarginProvider` (``margins.py``), :class:`DistillWeights`
-  (``weights.py``) and the segmentation helpers (``seg.py``).
+  (``weights.py``), :class:`DistillGate` (``gate.py``) and the
+  segmentation helpers (``seg.py``).
 
 The segmentors and classifiers add only what is task specific: where the
 features come from and pixel vs image KD.
 """
 from .frskd import DISTILL_KEYS, FRSKDMixin
+from .gate import DistillGate
 from .margins import MARGINS, MarginProvider
 from .seg import neck_level_channels, pixel_kd
 from .teacher_student import TeacherStudentMixin
 from .weights import DistillWeights
 
 __all__ = [
-    'DISTILL_KEYS', 'FRSKDMixin', 'MARGINS', 'MarginProvider', 'DistillWeights', 'TeacherStudentMixin',
+    'DISTILL_KEYS', 'FRSKDMixin', 'DistillGate', 'MARGINS', 'MarginProvider',
+    'DistillWeights', 'TeacherStudentMixin',
     'neck_level_channels', 'pixel_kd'
 ]

@@ -22,13 +22,24 @@ def neck_level_channels(model) -> Optional[List[int]]:
 
 
 def pixel_kd(model, student_logits: Tensor, teacher_logits: Tensor,
-             data_samples) -> Tensor:
+             data_samples, gate=None) -> Tensor:
     """``model.distill_losses['kd']`` per pixel at label resolution, ignoring
-    the decode head's ``ignore_index``."""
+    the decode head's ``ignore_index``.
+
+    With a ``gate`` (:class:`~selfkd_seg.models.distillers.DistillGate`)
+    only the pixels its rule keeps count, and the loss is the KD loss's
+    normalisation over those; the kept fraction of the valid pixels is
+    stored in ``gate.last_kept`` for logging.
+    """
     labels = torch.stack([s.gt_sem_seg.data for s in data_samples]).squeeze(1)
     student, teacher = (
         resize(x, labels.shape[-2:], mode='bilinear',
                align_corners=model.align_corners)
         for x in (student_logits, teacher_logits))
     valid = labels != model.decode_head.ignore_index
+    if gate is not None:
+        keep = gate.pixel_mask(labels, student.detach(), teacher.detach(),
+                               valid)
+        gate.last_kept = (keep.sum() / valid.sum().clamp(min=1)).detach()
+        valid = keep
     return model.distill_losses['kd'](student, teacher, valid)

@@ -1,6 +1,7 @@
 """FRSKD for semantic segmentation (Ji et al., CVPR 2021, Sec. 4.2)."""
 import copy
-from typing import Dict, Sequence
+from contextlib import contextmanager
+from typing import Dict, List, Sequence
 
 import torch.nn as nn
 from mmseg.models.segmentors import EncoderDecoder
@@ -8,21 +9,30 @@ from mmseg.registry import MODELS as SEG_MODELS
 from mmseg.utils import ConfigType, OptConfigType, SampleList
 from torch import Tensor
 
-from selfkd_seg.models.distillers import (FRSKDMixin, neck_level_channels,
-                                          pixel_kd)
+from selfkd_seg.models.distillers import (DistillGate, FRSKDMixin,
+                                          neck_level_channels, pixel_kd)
 from selfkd_seg.models.utils.distill import check_config_keys
 from selfkd_seg.registry import MODELS
 
 
 class SegSelfTeacher(nn.Module):
-    """The self-teacher: more BiFPN layers on the student's BiFPN, own head."""
+    """The self-teacher: more BiFPN layers on the student's BiFPN, own head.
 
-    def __init__(self, neck: dict, decode_head: dict):
+    ``detach_input=True`` (beyond the paper) cuts the self-teacher off the
+    student's graph: its CE then trains only itself, and the student trains
+    exactly as the baseline until the distillation terms switch on.
+    """
+
+    def __init__(self, neck: dict, decode_head: dict,
+                 detach_input: bool = False):
         super().__init__()
         self.neck = SEG_MODELS.build(neck)
         self.decode_head = SEG_MODELS.build(decode_head)
+        self.detach_input = bool(detach_input)
 
     def forward(self, student_feats: Sequence[Tensor]):
+        if self.detach_input:
+            student_feats = [f.detach() for f in student_feats]
         refined = self.neck(student_feats)
         return refined, self.decode_head(refined)
 
@@ -51,7 +61,13 @@ class FRSKDSegmentor(FRSKDMixin, EncoderDecoder):
                     self-teacher features detached
 
     so the distillation terms update only the student.  ``predict``,
-    ``_forward`` and ``tensor`` mode run the student only.
+    ``_forward`` and ``tensor`` mode run the student only (inside
+    :meth:`self_teacher_view`, ``predict`` runs the self-teacher instead).
+
+    Also logged (not losses): ``self_teacher.ce_lead`` = student CE minus
+    self-teacher CE of the batch (> 0: the self-teacher leads); with a gate
+    ``gate.factor`` (the weights' multiplier) and ``gate.kd_kept`` (the
+    fraction of valid pixels the KD term keeps).
 
     Args:
         self_teacher (dict): ``neck`` (required: the self-teacher's BiFPN
@@ -63,8 +79,10 @@ class FRSKDSegmentor(FRSKDMixin, EncoderDecoder):
             is trained; with the EfficientDet bottom-up outputs, P3..P7 of
             the last layer would get no gradient and stay random. Its
             ``in_channels`` default to, and must equal, the student neck's
-            outputs) and ``decode_head`` (optional; default: a copy of the
-            student's ``decode_head`` config).
+            outputs), ``decode_head`` (optional; default: a copy of the
+            student's ``decode_head`` config) and ``detach_input`` (bool,
+            default False, beyond the paper: the self-teacher reads detached
+            student features, so its CE does not flow into the student).
         distill (dict): The FRSKD schema of :class:`FRSKDMixin`
             (``feature_act`` is applied to both the student's and the
             self-teacher's BiFPN outputs before the feature loss; ``None``
@@ -72,6 +90,11 @@ class FRSKDSegmentor(FRSKDMixin, EncoderDecoder):
             code: alpha 1, beta 50, KD temperature 1, AT on post-ReLU
             features (the authors' BiFPN nodes end in ReLU; EfficientDet's
             end in BN, so AT would otherwise see pre-activation maps).
+        gate (dict, optional): Beyond the paper: distil only where the
+            self-teacher leads, :class:`DistillGate` arguments (``pixel``,
+            ``lead``, ``lead_margin``, ``momentum``, ``trunk_grad``).
+            ``None`` (the paper, default) distils everywhere at the
+            scheduled weights.
         **kwargs: The student, as :class:`EncoderDecoder` (``neck``
             required).
     """
@@ -84,6 +107,7 @@ class FRSKDSegmentor(FRSKDMixin, EncoderDecoder):
     def __init__(self,
                  self_teacher: ConfigType,
                  distill: OptConfigType = None,
+                 gate: OptConfigType = None,
                  **kwargs):
         neck, decode_head = kwargs.get('neck'), kwargs['decode_head']
         if neck is None:
@@ -91,7 +115,7 @@ class FRSKDSegmentor(FRSKDMixin, EncoderDecoder):
                              'for the self-teacher to refine; neck is None')
         super().__init__(**kwargs)
         self_teacher = copy.deepcopy(dict(self_teacher))
-        check_config_keys(self_teacher, ('neck', 'decode_head'),
+        check_config_keys(self_teacher, ('neck', 'decode_head', 'detach_input'),
                           f'{type(self).__name__} self_teacher')
         if 'neck' not in self_teacher:
             raise KeyError('self_teacher must have a "neck" config (the '
@@ -111,7 +135,10 @@ class FRSKDSegmentor(FRSKDMixin, EncoderDecoder):
             neck_cfg['in_channels'] = neck_level_channels(self)
         self_teacher['neck'] = neck_cfg
         self._check_self_teacher(neck_cfg, head_cfg)
-        self.self_teacher = SegSelfTeacher(self_teacher['neck'], head_cfg)
+        self.self_teacher = SegSelfTeacher(
+            self_teacher['neck'], head_cfg,
+            self_teacher.get('detach_input', False))
+        self._predict_with_self_teacher = False
 
         distill, kd_loss = self._init_frskd(distill, SEG_MODELS)
         for key in ('margin', 'level_weights'):
@@ -120,6 +147,15 @@ class FRSKDSegmentor(FRSKDMixin, EncoderDecoder):
                                  'features, which FRSKDSegmentor does not use')
         self.distill_losses = nn.ModuleDict(
             dict(kd=kd_loss, feature=SEG_MODELS.build(distill['feature_loss'])))
+        if gate is not None:
+            gate = dict(gate)
+            check_config_keys(gate,
+                              ('pixel', 'lead', 'lead_margin', 'momentum',
+                               'trunk_grad'),
+                              f'{type(self).__name__} gate')
+            self.distill_gate = DistillGate(**gate)
+        else:
+            self.distill_gate = None
 
     def _check_self_teacher(self, neck_cfg: dict, head_cfg: dict) -> None:
         """Fail at build time, not at the first iteration, on a mismatch."""
@@ -149,20 +185,45 @@ class FRSKDSegmentor(FRSKDMixin, EncoderDecoder):
             losses.update(self._auxiliary_head_forward_train(
                 feats, data_samples))
 
-        refined, teacher_logits = self.self_teacher(feats)
+        gate = self.distill_gate
+        # the gate's factor from the running lead before this batch; it
+        # scales the weights and (trunk_grad) the self-teacher's gradient
+        # into the student's features
+        factor = gate.factor() if gate is not None else 1.0
+        refined, teacher_logits = self.self_teacher(
+            gate.scale_grad(feats, factor) if gate is not None else feats)
         losses.update(
             self._head_losses(self.self_teacher.decode_head, teacher_logits,
                               data_samples, 'self_teacher'))
 
+        student_ce = self._sum_losses(losses, 'decode.')
+        teacher_ce = self._sum_losses(losses, 'self_teacher.')
+        losses['self_teacher.ce_lead'] = (student_ce - teacher_ce).detach()
+
         alpha, beta = self._frskd_weights()
+        if gate is not None:
+            gate.update(student_ce, teacher_ce)
+            alpha, beta = alpha * factor, beta * factor
+            losses['gate.factor'] = student_logits.new_tensor(factor)
         losses['loss_kd'] = alpha * pixel_kd(
-            self, student_logits, teacher_logits, data_samples) if alpha > 0 else \
-            student_logits.new_zeros(())
+            self, student_logits, teacher_logits, data_samples,
+            gate) if alpha > 0 else student_logits.new_zeros(())
+        if gate is not None and alpha > 0:
+            losses['gate.kd_kept'] = gate.last_kept
         losses['loss_at'] = beta * self.distill_losses['feature'](
             [self.feature_act(f) for f in feats],
             [self.feature_act(f) for f in refined]) if beta > 0 else \
             student_logits.new_zeros(())
         return losses
+
+    @staticmethod
+    def _sum_losses(losses: Dict[str, Tensor], prefix: str) -> Tensor:
+        """The sum of the ``prefix`` + ``loss*`` terms (a head's CE), detached."""
+        terms: List[Tensor] = [
+            v for k, v in losses.items()
+            if k.startswith(prefix) and k[len(prefix):].startswith('loss')
+        ]
+        return sum(t.detach().float() for t in terms)
 
     @staticmethod
     def _head_losses(head, logits: Tensor, data_samples: SampleList,
@@ -184,3 +245,26 @@ class FRSKDSegmentor(FRSKDMixin, EncoderDecoder):
             teacher_feats=list(refined),
             student_logits=self.decode_head(feats),
             teacher_logits=teacher_logits)
+
+    def encode_decode(self, inputs: Tensor, batch_img_metas: List[dict]):
+        """The student's logits, or the self-teacher's inside
+        :meth:`self_teacher_view`."""
+        if not self._predict_with_self_teacher:
+            return super().encode_decode(inputs, batch_img_metas)
+        refined = self.self_teacher.neck(self.extract_feat(inputs))
+        return self.self_teacher.decode_head.predict(refined, batch_img_metas,
+                                                     self.test_cfg)
+
+    @contextmanager
+    def self_teacher_view(self):
+        """Inside this context ``predict``/``val_step``/``test_step`` give the
+        self-teacher's predictions (backbone -> student BiFPN -> self-teacher
+        BiFPN -> self-teacher head), with the test config's mode (whole or
+        slide). Used by :class:`SelfTeacherLeadHook`; the student path is
+        restored on exit, also after an error."""
+        previous = self._predict_with_self_teacher
+        self._predict_with_self_teacher = True
+        try:
+            yield self
+        finally:
+            self._predict_with_self_teacher = previous

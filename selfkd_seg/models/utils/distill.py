@@ -11,7 +11,7 @@ from typing import Iterable, Mapping, Optional, Tuple
 
 # Top-level attribute names of training-only submodules.
 DISTILL_ONLY_PREFIXES = ('self_teacher', 'teacher', 'integrator',
-                         'distill_losses', 'margin_estimator')
+                         'distill_losses', 'margin_estimator', 'distill_gate')
 
 
 def _is_distill_only(key: str) -> bool:

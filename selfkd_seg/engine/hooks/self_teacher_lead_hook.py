@@ -1,0 +1,104 @@
+"""Does the self-teacher lead the student? Scored at every validation."""
+import copy
+from typing import Optional
+
+from mmengine.hooks import Hook
+from mmengine.logging import print_log
+from mmengine.model import is_model_wrapper
+
+from selfkd_seg.registry import HOOKS
+
+
+@HOOKS.register_module(codebases='mmseg')
+class SelfTeacherLeadHook(Hook):
+    """Score the FRSKD self-teacher's own predictions beside the student's.
+
+    FRSKD only helps when its self-teacher knows more than the student; the
+    authors' code never checks.  At every validation this hook runs the
+    self-teacher on each val batch (the model's ``self_teacher_view``: one
+    more forward of the batch, through the self-teacher's BiFPN and head),
+    scores it with its own :class:`mmseg.evaluation.IoUMetric`, and adds to
+    the validation metrics (so the logger prints them and ``scalars.json``
+    keeps them)::
+
+        self_teacher/mIoU   the self-teacher's mIoU
+        self_teacher/lead   self_teacher/mIoU - mIoU (student); > 0: it leads
+
+    The train-time lead needs no hook: :class:`FRSKDSegmentor` logs
+    ``self_teacher.ce_lead`` (student CE - self-teacher CE) with its losses
+    at every logging interval.
+
+    Cost: one more forward per val batch (the student's features are
+    recomputed); nothing during training.
+
+    Args:
+        iou_metrics (list[str]): As ``IoUMetric``. Default: ``['mIoU']``.
+        prefix (str): Key prefix of the logged metrics.
+            Default: 'self_teacher'.
+    """
+
+    priority = 'NORMAL'  # after RuntimeInfoHook, before LoggerHook
+
+    def __init__(self, iou_metrics=('mIoU', ), prefix: str = 'self_teacher'):
+        self.iou_metrics = list(iou_metrics)
+        self.prefix = prefix
+        self._metric = None
+
+    @staticmethod
+    def _model(runner):
+        model = runner.model
+        return model.module if is_model_wrapper(model) else model
+
+    def before_val_epoch(self, runner) -> None:
+        from mmseg.evaluation import IoUMetric
+        model = self._model(runner)
+        if not hasattr(model, 'self_teacher_view'):
+            raise AttributeError(
+                f'SelfTeacherLeadHook needs a model with a self-teacher '
+                f'(FRSKDSegmentor); {type(model).__name__} has no '
+                'self_teacher_view. Remove the hook from custom_hooks.')
+        ignore_index = getattr(
+            getattr(model, 'decode_head', None), 'ignore_index', 255)
+        self._metric = IoUMetric(
+            iou_metrics=self.iou_metrics, ignore_index=ignore_index)
+        self._metric.dataset_meta = runner.val_dataloader.dataset.metainfo
+
+    def after_val_iter(self,
+                       runner,
+                       batch_idx: int,
+                       data_batch=None,
+                       outputs=None) -> None:
+        if self._metric is None or data_batch is None:
+            return
+        # the student's samples already hold its predictions (and later
+        # hooks may draw them): the self-teacher writes into copies
+        batch = dict(data_batch)
+        batch['data_samples'] = [
+            copy.deepcopy(s) for s in data_batch['data_samples']
+        ]
+        with self._model(runner).self_teacher_view():
+            teacher_outputs = runner.model.val_step(batch)
+        # as mmengine's Evaluator.process: metrics read plain dicts
+        self._metric.process(batch, [
+            s.to_dict() if hasattr(s, 'to_dict') else s
+            for s in teacher_outputs
+        ])
+
+    def after_val_epoch(self, runner, metrics: Optional[dict] = None) -> None:
+        if self._metric is None:
+            return
+        print_log('self-teacher on the val set:', logger='current')
+        result = self._metric.evaluate(len(runner.val_dataloader.dataset))
+        self._metric = None
+        if metrics is None:
+            metrics = {}
+        added = {}
+        for key, value in result.items():
+            added[f'{self.prefix}/{key}'] = value
+            if key in metrics:
+                added[f'{self.prefix}/lead'
+                      if key == 'mIoU' else f'{self.prefix}/lead_{key}'] = (
+                          value - metrics[key])
+        for key, value in added.items():
+            metrics[key] = value
+            runner.message_hub.update_scalar(f'val/{key}', value)

@@ -1,0 +1,138 @@
+"""Distil only where the self-teacher leads (beyond the FRSKD paper).
+
+FRSKD assumes its self-teacher knows more than the student.  From scratch at
+small budgets it does not (issue 20: the self-teacher's CE stays at or above
+the student's), and distilling then only disturbs the student.  The gate
+keeps the distillation terms to where the self-teacher is ahead:
+
+* **per pixel** (``pixel``): the KD term counts only the pixels where the
+  self-teacher is right (``'teacher_correct'``: its arg-max is the label) or
+  more confident than the student on the true class
+  (``'teacher_more_confident'``);
+* **per run** (``lead=True``): both weights (alpha, beta) are multiplied by
+  ``clamp(lead / lead_margin, 0, 1)``, where ``lead`` is a running mean of
+  the self-teacher's relative train CE lead ``(CE_student - CE_teacher) /
+  CE_student``; 0 while the self-teacher is not ahead, full weight once its
+  CE is ``lead_margin`` (default 10 %) below the student's;
+* **into the trunk** (``trunk_grad=True``): the self-teacher's own CE
+  reaches the student's features with its gradient multiplied by the same
+  factor (the forward is unchanged), so a self-teacher that does not lead
+  does not pull the shared features either (issue 20, mechanism (a)).
+
+With the factor at 0 the student trains exactly as the baseline: the gate
+never lets the self-teacher act on the student before it leads.
+"""
+from typing import List, Optional, Sequence
+
+import torch
+import torch.distributed as dist
+import torch.nn as nn
+from torch import Tensor
+
+PIXEL_RULES = ('teacher_correct', 'teacher_more_confident')
+
+
+class DistillGate(nn.Module):
+    """The gate of :class:`FRSKDSegmentor` (``gate=dict(...)``).
+
+    Args:
+        pixel (str, optional): ``None`` (every valid pixel), or one of
+            ``'teacher_correct'``, ``'teacher_more_confident'``.
+            Default: 'teacher_correct'.
+        lead (bool): Scale alpha and beta by the measured lead.
+            Default: True.
+        lead_margin (float): Relative CE lead at which the weights reach
+            full value (> 0). Default: 0.1.
+        momentum (float): Weight of the newest batch in the running lead,
+            in (0, 1]. Default: 0.1.
+        trunk_grad (bool): Scale the self-teacher's gradient into the
+            student's features by the factor too (needs ``lead``).
+            Default: True.
+
+    The running lead is a buffer (``lead_ema``), so it is saved in
+    checkpoints and a resumed run continues it; it lives under the
+    training-only attribute ``distill_gate`` and is not exported with the
+    student.  Under DDP the per-batch lead is averaged over the ranks first,
+    so every rank uses the same factor.
+    """
+
+    def __init__(self,
+                 pixel: Optional[str] = 'teacher_correct',
+                 lead: bool = True,
+                 lead_margin: float = 0.1,
+                 momentum: float = 0.1,
+                 trunk_grad: bool = True):
+        super().__init__()
+        if pixel is not None and pixel not in PIXEL_RULES:
+            raise ValueError(f'gate.pixel must be None or one of '
+                             f'{PIXEL_RULES}, got {pixel!r}')
+        if not lead_margin > 0:
+            raise ValueError(f'gate.lead_margin must be > 0, got '
+                             f'{lead_margin}')
+        if not 0 < momentum <= 1:
+            raise ValueError(f'gate.momentum must be in (0, 1], got '
+                             f'{momentum}')
+        self.pixel = pixel
+        self.lead = bool(lead)
+        self.lead_margin = float(lead_margin)
+        self.momentum = float(momentum)
+        self.trunk_grad = bool(trunk_grad) and self.lead
+        self.register_buffer('lead_ema', torch.zeros(()))
+
+    @torch.no_grad()
+    def update(self, student_ce: Tensor, teacher_ce: Tensor) -> Tensor:
+        """Fold one batch's relative CE lead into the running lead (in
+        training mode only); returns the batch's relative lead."""
+        rel = ((student_ce - teacher_ce) /
+               student_ce.clamp(min=1e-12)).detach().float()
+        if dist.is_available() and dist.is_initialized():
+            rel = rel.clone()
+            dist.all_reduce(rel)
+            rel /= dist.get_world_size()
+        if self.training:
+            self.lead_ema.mul_(1 - self.momentum).add_(
+                self.momentum * rel.to(self.lead_ema))
+        return rel
+
+    def scale_grad(self, feats: Sequence[Tensor],
+                   factor: float) -> List[Tensor]:
+        """``feats`` for the self-teacher: the same values, the gradient
+        back into the student multiplied by ``factor`` (``trunk_grad``)."""
+        if not self.trunk_grad or factor >= 1.0:
+            return list(feats)
+        return [f.detach() + factor * (f - f.detach()) for f in feats]
+
+    def factor(self) -> float:
+        """The multiplier of alpha and beta: 1 without ``lead``."""
+        if not self.lead:
+            return 1.0
+        return float((self.lead_ema / self.lead_margin).clamp(0.0, 1.0))
+
+    @torch.no_grad()
+    def pixel_mask(self, labels: Tensor, student_logits: Tensor,
+                   teacher_logits: Tensor, valid: Tensor) -> Tensor:
+        """Pixels the KD term keeps: ``valid`` and the pixel rule.
+
+        Args:
+            labels (Tensor): ``(B, H, W)`` class indices.
+            student_logits, teacher_logits (Tensor): ``(B, C, H, W)`` at the
+                labels' size.
+            valid (Tensor): ``(B, H, W)`` bool, the non-ignored pixels.
+        """
+        if self.pixel is None:
+            return valid
+        target = labels.clamp(0, teacher_logits.shape[1] - 1).long()
+        if self.pixel == 'teacher_correct':
+            keep = teacher_logits.argmax(1) == target
+        else:  # teacher_more_confident
+            p_t = teacher_logits.float().softmax(1).gather(
+                1, target[:, None])[:, 0]
+            p_s = student_logits.float().softmax(1).gather(
+                1, target[:, None])[:, 0]
+            keep = p_t > p_s
+        return valid & keep
+
+    def extra_repr(self) -> str:
+        return (f'pixel={self.pixel!r}, lead={self.lead}, '
+                f'lead_margin={self.lead_margin}, momentum={self.momentum}, '
+                f'trunk_grad={self.trunk_grad}')

@@ -1,0 +1,246 @@
+"""DistillGate and the gated FRSKDSegmentor: the pixels, the factor, the
+gradients (issue 20)."""
+import math
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from selfkd_seg.models.distillers import DistillGate
+from selfkd_seg.models.losses import KDLoss
+
+from test_frskd_segmentor import build, samples
+
+
+def _logits(*pixels):
+    """(1, C, 1, N) logits from per-pixel class scores."""
+    return torch.tensor(pixels, dtype=torch.float32).t()[None, :, None, :]
+
+
+def test_teacher_correct_keeps_exactly_the_pixels_the_teacher_gets_right():
+    # 4 pixels, 3 classes; labels 0, 1, 2, 255 (ignored)
+    labels = torch.tensor([[[0, 1, 2, 255]]])
+    valid = labels != 255
+    teacher = _logits([3., 0., 0.],   # argmax 0 = label 0: kept
+                      [2., 1., 0.],   # argmax 0 != label 1: dropped
+                      [0., 0., 5.],   # argmax 2 = label 2: kept
+                      [0., 9., 0.])   # ignored pixel: dropped
+    student = torch.zeros_like(teacher)
+    gate = DistillGate(pixel='teacher_correct')
+    mask = gate.pixel_mask(labels, student, teacher, valid)
+    assert mask.tolist() == [[[True, False, True, False]]]
+
+
+def test_teacher_more_confident_compares_true_class_probabilities():
+    labels = torch.tensor([[[0, 1, 1]]])
+    valid = torch.ones_like(labels, dtype=torch.bool)
+    # p_teacher(true) vs p_student(true), by hand:
+    # px0: teacher softmax([2,0])[0] = 0.881 > student softmax([1,0])[0] = 0.731
+    # px1: teacher softmax([2,0])[1] = 0.119 < student softmax([0,0])[1] = 0.5
+    # px2: teacher softmax([0,1])[1] = 0.731 > student softmax([0,0])[1] = 0.5
+    teacher = _logits([2., 0.], [2., 0.], [0., 1.])
+    student = _logits([1., 0.], [0., 0.], [0., 0.])
+    gate = DistillGate(pixel='teacher_more_confident')
+    mask = gate.pixel_mask(labels, student, teacher, valid)
+    assert mask.tolist() == [[[True, False, True]]]
+    # no pixel rule: every valid pixel
+    assert DistillGate(pixel=None).pixel_mask(
+        labels, student, teacher, valid).all()
+
+
+def test_running_lead_and_factor_by_hand():
+    gate = DistillGate(lead=True, lead_margin=0.1, momentum=0.5)
+    gate.train()
+    assert gate.factor() == 0.0  # nothing measured: closed
+    # batch 1: relative lead (1.0 - 0.9) / 1.0 = 0.1 -> ema 0.5 * 0.1 = 0.05
+    rel = gate.update(torch.tensor(1.0), torch.tensor(0.9))
+    assert rel.item() == pytest.approx(0.1)
+    assert gate.lead_ema.item() == pytest.approx(0.05)
+    assert gate.factor() == pytest.approx(0.5)  # 0.05 / 0.1
+    # batch 2: (2.0 - 1.4) / 2.0 = 0.3 -> ema 0.5 * 0.05 + 0.5 * 0.3 = 0.175
+    gate.update(torch.tensor(2.0), torch.tensor(1.4))
+    assert gate.lead_ema.item() == pytest.approx(0.175)
+    assert gate.factor() == 1.0  # clamped
+    # a self-teacher behind the student closes the gate again
+    for _ in range(20):
+        gate.update(torch.tensor(1.0), torch.tensor(1.2))
+    assert gate.lead_ema.item() < 0 and gate.factor() == 0.0
+    # eval mode measures but does not move the running lead
+    gate.eval()
+    before = gate.lead_ema.clone()
+    gate.update(torch.tensor(1.0), torch.tensor(0.0))
+    assert torch.equal(gate.lead_ema, before)
+    # without lead the factor is always 1
+    assert DistillGate(lead=False).factor() == 1.0
+
+
+def test_scale_grad_keeps_values_and_scales_the_gradient():
+    gate = DistillGate(lead=True)
+    x = torch.randn(2, 3, requires_grad=True)
+    (y, ) = gate.scale_grad([x], 0.25)
+    assert torch.equal(y, x)
+    y.sum().backward()
+    assert torch.allclose(x.grad, torch.full_like(x, 0.25))
+    # full factor: the very same tensors (no extra ops)
+    assert gate.scale_grad([x], 1.0)[0] is x
+    # trunk_grad off (or no lead): untouched
+    assert DistillGate(lead=True, trunk_grad=False).scale_grad([x], 0.)[0] is x
+    assert DistillGate(lead=False).scale_grad([x], 0.)[0] is x
+
+
+@pytest.mark.parametrize('kwargs, match', [
+    (dict(pixel='teacher_right'), 'gate.pixel'),
+    (dict(lead_margin=0.), 'lead_margin'),
+    (dict(momentum=0.), 'momentum'),
+    (dict(momentum=1.5), 'momentum'),
+])
+def test_bad_arguments_name_the_key(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        DistillGate(**kwargs)
+
+
+def test_config_typo_in_gate_is_refused():
+    with pytest.raises(KeyError, match="did you mean 'lead_margin'"):
+        build(gate=dict(lead_margn=0.1))
+
+
+def _grads(model, loss):
+    model.zero_grad()
+    loss.backward(retain_graph=True)
+    return {
+        n: p.grad.clone()
+        for n, p in model.named_parameters()
+        if not n.startswith('self_teacher') and p.grad is not None
+    }
+
+
+def test_closed_gate_trains_the_student_exactly_as_the_baseline():
+    """lead_ema 0: no KD, no AT, and the self-teacher's CE does not reach
+    the student: the student's gradient is that of its own CE alone."""
+    model = build(gate=dict(pixel='teacher_correct', lead=True))
+    model.train()
+    inputs = torch.randn(2, 3, 64, 48, generator=torch.Generator().manual_seed(3))
+    losses = model.loss(inputs, samples())
+    assert losses['gate.factor'].item() == 0.0
+    assert losses['loss_kd'].item() == 0.0 and losses['loss_at'].item() == 0.0
+    total = sum(v for k, v in losses.items() if 'loss' in k)
+    own = _grads(model, losses['decode.loss_ce'])
+    full = _grads(model, total)
+    assert own and set(own) <= set(full)
+    for name in full:
+        # student BiFPN outputs only the self-teacher reads (P3..P7) get an
+        # exact zero (the gradient scaled by 0), not None
+        expected = own.get(name, torch.zeros_like(full[name]))
+        assert torch.equal(full[name], expected), name
+    # the self-teacher still trains on its own CE
+    assert all(p.grad is not None and p.grad.abs().sum() > 0
+               for n, p in model.named_parameters()
+               if n.startswith('self_teacher.decode_head.conv_seg'))
+
+
+def test_open_gate_distils_only_on_the_kept_pixels():
+    model = build(gate=dict(pixel='teacher_correct', lead=True,
+                            lead_margin=0.1))
+    model.train()
+    model.distill_gate.lead_ema.fill_(1.0)  # the self-teacher leads
+    batch = samples()
+    inputs = torch.randn(2, 3, 64, 48, generator=torch.Generator().manual_seed(3))
+    torch.manual_seed(7)  # the backbone's drop-connect draws
+    losses = model.loss(inputs, batch)
+    assert losses['gate.factor'].item() == 1.0
+    # the KD term by hand on the kept pixels, same draws
+    torch.manual_seed(7)
+    feats = model.extract_feat(inputs)
+    s_logits = model.decode_head(feats)
+    _, t_logits = model.self_teacher(feats)
+    labels = torch.stack([s.gt_sem_seg.data for s in batch]).squeeze(1)
+    s_up, t_up = (F.interpolate(x, labels.shape[-2:], mode='bilinear',
+                                align_corners=model.align_corners)
+                  for x in (s_logits, t_logits))
+    keep = (labels != 255) & (t_up.argmax(1) == labels)
+    kl = F.kl_div(F.log_softmax(s_up, 1), F.log_softmax(t_up, 1),
+                  reduction='none', log_target=True).sum(1)
+    expected = (kl * keep).sum() / keep.sum()
+    assert keep.sum() > 0 and not keep[labels != 255].all()
+    assert losses['loss_kd'].item() == pytest.approx(expected.item(),
+                                                     rel=1e-4)
+    kept = keep.sum().item() / (labels != 255).sum().item()
+    assert losses['gate.kd_kept'].item() == pytest.approx(kept)
+
+
+def test_ce_lead_is_logged_without_a_gate_and_is_not_a_loss():
+    model = build()
+    model.train()
+    losses = model.loss(torch.randn(2, 3, 64, 48), samples())
+    lead = losses['self_teacher.ce_lead']
+    assert not lead.requires_grad
+    expected = losses['decode.loss_ce'] - losses['self_teacher.loss_ce']
+    assert lead.item() == pytest.approx(expected.item())
+    assert 'loss' not in 'self_teacher.ce_lead'  # mmengine only logs it
+
+
+def test_detached_self_teacher_sends_no_gradient_into_the_student():
+    model = build(self_teacher=dict(
+        neck=dict(type='WeightedBiFPN', in_channels=[8] * 6, out_channels=8,
+                  num_layers=1, norm_cfg=dict(type='BN', momentum=0.01,
+                                              eps=1e-3)),
+        detach_input=True))
+    model.train()
+    losses = model.loss(torch.randn(2, 3, 64, 48), samples())
+    model.zero_grad()
+    losses['self_teacher.loss_ce'].backward()
+    student = [(n, p) for n, p in model.named_parameters()
+               if not n.startswith('self_teacher')]
+    assert all(p.grad is None or p.grad.abs().sum() == 0 for _, p in student)
+    assert any(p.grad is not None and p.grad.abs().sum() > 0
+               for n, p in model.named_parameters()
+               if n.startswith('self_teacher'))
+
+
+def test_gate_state_is_training_only_and_resumes():
+    from selfkd_seg.models.utils.distill import split_student_state_dict
+    model = build(gate=dict())
+    model.distill_gate.lead_ema.fill_(0.042)
+    state = model.state_dict()
+    student, extra = split_student_state_dict(state)
+    assert 'distill_gate.lead_ema' in extra
+    assert not any(k.startswith('distill_gate') for k in student)
+    again = build(gate=dict())
+    again.load_state_dict(state)
+    assert math.isclose(again.distill_gate.lead_ema.item(), 0.042,
+                        rel_tol=1e-6)
+
+
+def test_self_teacher_view_predicts_with_the_self_teacher_and_restores():
+    model = build()
+    model.eval()
+    inputs = torch.randn(1, 3, 64, 48)
+    metas = [dict(img_shape=(64, 48), ori_shape=(64, 48),
+                  pad_shape=(64, 48))]
+    with torch.no_grad():
+        student = model.encode_decode(inputs, metas)
+        with model.self_teacher_view():
+            teacher = model.encode_decode(inputs, metas)
+        again = model.encode_decode(inputs, metas)
+        feats = model.extract_feat(inputs)
+        _, t_logits = model.self_teacher(feats)
+        t_up = F.interpolate(t_logits, (64, 48), mode='bilinear',
+                             align_corners=model.align_corners)
+    assert torch.equal(student, again)
+    assert not torch.allclose(student, teacher)
+    assert torch.allclose(teacher, t_up, atol=1e-5)
+    with pytest.raises(RuntimeError):
+        with model.self_teacher_view():
+            raise RuntimeError('boom')
+    assert model._predict_with_self_teacher is False
+
+
+def test_kd_loss_of_the_gate_normalises_over_kept_pixels():
+    # the KD loss itself: mean KL over the mask (no gate involved)
+    s = _logits([1., 0.], [0., 1.])
+    t = _logits([0., 1.], [0., 1.])
+    mask = torch.tensor([[[True, False]]])
+    kl0 = F.kl_div(F.log_softmax(s, 1), F.softmax(t, 1),
+                   reduction='none').sum(1)[0, 0, 0]
+    assert KDLoss(temperature=1.)(s, t, mask).item() == pytest.approx(
+        kl0.item())
