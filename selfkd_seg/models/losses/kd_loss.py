@@ -7,6 +7,8 @@ import torch.nn.functional as F
 
 from selfkd_seg.registry import MODELS
 
+NORMALIZERS = ('valid', 'all')
+
 
 @MODELS.register_module()
 class KDLoss(nn.Module):
@@ -20,8 +22,15 @@ class KDLoss(nn.Module):
       divided by ``B`` and multiplied by ``T^2`` (the FRSKD code:
       ``kl_div(log_softmax(s/T), softmax(t/T), reduction='sum') * T^2 / B``).
     * Pixel logits ``(B, C, H, W)``: per-pixel KL summed over classes and
-      averaged over the valid pixels, times ``T^2`` (FRSKD segmentation).
+      over the valid pixels, times ``T^2``, divided by the number of valid
+      pixels (``normalizer='valid'``, a mean over the labelled pixels) or by
+      all ``B * H * W`` pixels (``normalizer='all'``).  The FRSKD authors'
+      segmentation code (``segmentation/utils/distill.py``, ``DistillKL``)
+      divides by ``B * H * W``; it also sums over every pixel, the ignored
+      (255) ones included, while here the pixels outside ``valid_mask`` never
+      count.
 
+    Without ``valid_mask`` both normalizers divide by all samples / pixels.
     The teacher side is detached, and everything is computed in float32 so the
     loss is safe under mixed precision.  When every pixel (or sample) is
     masked out the loss is an exact zero that still belongs to the graph.
@@ -29,14 +38,26 @@ class KDLoss(nn.Module):
     Args:
         temperature (float): Softmax temperature T. Default: 4.0.
         loss_weight (float): Multiplier of the loss. Default: 1.0.
+        normalizer (str): What the masked sum of the KL is divided by:
+            ``'valid'`` the number of samples / pixels in ``valid_mask``,
+            ``'all'`` the number of all samples / pixels (``B`` or
+            ``B * H * W``, the FRSKD authors' segmentation code).
+            Default: 'valid'.
     """
 
-    def __init__(self, temperature: float = 4.0, loss_weight: float = 1.0):
+    def __init__(self,
+                 temperature: float = 4.0,
+                 loss_weight: float = 1.0,
+                 normalizer: str = 'valid'):
         super().__init__()
         if temperature <= 0:
             raise ValueError(f'temperature must be > 0, got {temperature}')
+        if normalizer not in NORMALIZERS:
+            raise ValueError(f'KDLoss: normalizer must be one of '
+                             f'{NORMALIZERS}, got {normalizer!r}')
         self.temperature = temperature
         self.loss_weight = loss_weight
+        self.normalizer = normalizer
 
     def forward(self,
                 student_logits: torch.Tensor,
@@ -74,10 +95,15 @@ class KDLoss(nn.Module):
                     f'KDLoss: valid_mask has shape {tuple(valid_mask.shape)}, '
                     f'expected {tuple(kl.shape)}')
             mask = valid_mask.to(kl.dtype)
-            # clamp: an all-ignored batch gives 0 (not NaN) and keeps the graph.
-            loss = (kl * mask).sum() / mask.sum().clamp(min=1.0)
+            if self.normalizer == 'all':
+                loss = (kl * mask).sum() / kl.numel()
+            else:
+                # clamp: an all-ignored batch gives 0 (not NaN) and keeps
+                # the graph.
+                loss = (kl * mask).sum() / mask.sum().clamp(min=1.0)
         return self.loss_weight * loss * T**2
 
     def extra_repr(self) -> str:
         return (f'temperature={self.temperature}, '
-                f'loss_weight={self.loss_weight}')
+                f'loss_weight={self.loss_weight}, '
+                f'normalizer={self.normalizer!r}')
