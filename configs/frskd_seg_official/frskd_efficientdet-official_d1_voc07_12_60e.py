@@ -3,7 +3,9 @@
 _base_ = './frskd_efficientdet-official_d0_voc07_12_60e.py'
 bifpn_channels = 88
 model = dict(
-    backbone=dict(arch='b1'),
+    # as _base_/models/frskd_official_d1_seg.py: B1 with the static padding
+    # of the authors' from_pretrained (240-px images)
+    backbone=dict(arch='b1', static_image_size=240),
     neck=dict(out_channels=bifpn_channels),
     decode_head=dict(in_channels=bifpn_channels),
     self_teacher=dict(

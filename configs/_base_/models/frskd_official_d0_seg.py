@@ -3,7 +3,8 @@
 # paper's Table 4 (d0: 79.07 -> 80.55 mIoU). NOT EfficientDet: see
 # docs/frskd_official_network.md for every difference with
 # efficientdet_d0_seg.py (the faithful EfficientDet network).
-# - EfficientNet-B0 without stem activation and without drop-connect; C2..C5
+# - EfficientNet-B0 without stem activation and without drop-connect, with
+#   the static padding of from_pretrained (224-px images); C2..C5
 #   are the outputs of the FIRST block of the stride-4/8/16 stages and of the
 #   last block: 24/40/80/320 channels (efficientdet_d0_seg.py: 24/40/112/320).
 # - FPN (1x1 conv+BN+ReLU laterals, bilinear top-down sums; P6/P7 by 3x3/2
@@ -11,23 +12,31 @@
 #   plain-sum fusion and per-channel 1x1 conv+BN+ReLU nodes.
 # - Head on P2: conv3x3 (64->256, bias)+BN+ReLU, conv3x3 (256->21), no dropout.
 # BN: the authors' FPN and head BNs are BatchNorm2d(eps=1e-4, momentum=0.997).
-# 0.997 is a TF-convention momentum passed to PyTorch (where it means
-# "running stats = 99.7% the last batch"); we keep eps 1e-4 and PyTorch's
-# momentum 0.1 (set momentum=0.997 in fpn_norm_cfg / head_norm_cfg to copy the
-# code literally). The BiFPN nodes use PyTorch's default BN (eps 1e-5,
-# momentum 0.1), as the code. The backbone keeps efficientnet_pytorch's BN
-# (momentum 0.01, eps 1e-3), as the code. SyncBN for multi-GPU training
-# (tools/train.py falls back to BN when a run is not distributed on GPUs).
+# PyTorch's momentum is the weight of the NEW batch (TF's decay 0.997 would be
+# momentum 0.003 here), so theirs keeps ~the last batch's statistics; we keep
+# eps 1e-4 and PyTorch's momentum 0.1 (fpn_head_bn_momentum below; set it to
+# 0.997 to copy the code literally). The BiFPN nodes use PyTorch's default BN
+# (eps 1e-5, momentum 0.1), as the code. The backbone keeps
+# efficientnet_pytorch's BN (momentum 0.01, eps 1e-3), as the code. SyncBN for
+# multi-GPU training (tools/train.py falls back to BN when a run is not
+# distributed on GPUs).
+fpn_head_bn_momentum = 0.1  # the authors' code: 0.997
 node_norm_cfg = dict(type='SyncBN', requires_grad=True)
-fpn_norm_cfg = dict(type='SyncBN', requires_grad=True, eps=1e-4)
-head_norm_cfg = dict(type='SyncBN', requires_grad=True, eps=1e-4)
+fpn_norm_cfg = dict(
+    type='SyncBN', requires_grad=True, eps=1e-4, momentum=fpn_head_bn_momentum)
+head_norm_cfg = dict(
+    type='SyncBN', requires_grad=True, eps=1e-4, momentum=fpn_head_bn_momentum)
+# Label maps pad with 0 (background), as the authors' RandomScaleCrop (fill=0;
+# custom_transform_seg.py line 113). The crops are already padded to 512 by
+# the train pipeline (voc07_12_frskd_official.py), so this pad is a no-op
+# there; it is set for consistency (the EfficientDet configs: 255, ignored).
 data_preprocessor = dict(
     type='SegDataPreProcessor',
     mean=[123.675, 116.28, 103.53],
     std=[58.395, 57.12, 57.375],
     bgr_to_rgb=True,
     pad_val=0,
-    seg_pad_val=255,
+    seg_pad_val=0,
     size=(512, 512))
 bifpn_channels = 64
 model = dict(
@@ -41,6 +50,11 @@ model = dict(
         endpoints='frskd_official',
         stem_act=False,
         drop_connect_rate=0.,
+        # efficientnet_pytorch's static TF-"same" padding for the arch's
+        # default image size, which the authors' EfficientNet.from_pretrained
+        # builds (b0: 224). For b0 it pads as dynamic padding on inputs whose
+        # sides are multiples of 32 (512 crops, the 512x512 evaluation).
+        static_image_size=224,
         # ImageNet weights: 'imagenet' downloads through efficientnet_pytorch
         # on first use (the authors' EfficientNet.from_pretrained); set a
         # local file path for offline machines, e.g.

@@ -264,8 +264,12 @@ class EfficientNetBackbone(BaseModule):
             raise ValueError(f'frozen_stages must be in -1..{NUM_ENDPOINTS}, '
                              f'got {frozen_stages}')
         if static_image_size is not None:
-            sizes = ((static_image_size, ) * 2 if isinstance(
-                static_image_size, int) else tuple(static_image_size))
+            if isinstance(static_image_size, int):
+                sizes = (static_image_size, ) * 2
+            elif isinstance(static_image_size, (list, tuple)):
+                sizes = tuple(static_image_size)
+            else:
+                sizes = ()
             if len(sizes) != 2 or not all(
                     isinstance(v, int) and not isinstance(v, bool) and v > 0
                     for v in sizes):
