@@ -4,7 +4,7 @@
 # (VOC07 test, 512x512 eval: the _eval512 config).
 _base_ = [
     '../_base_/models/frskd_official_d0_seg.py',
-    '../_base_/datasets/voc07_12_frskd.py',
+    '../_base_/datasets/voc07_12_frskd_official.py',
     '../_base_/schedules/frskd_seg_60e.py',
     '../_base_/seg_runtime.py',
 ]

@@ -3,13 +3,16 @@ configs/frskd_seg_official/ and the official toy pair."""
 import glob
 import os.path as osp
 
+import numpy as np
 import pytest
 import torch
 import torch.nn as nn
 from mmengine.config import Config
+from mmengine.dataset import Compose
 from mmengine.registry import init_default_scope
 from mmengine.runner import Runner, load_checkpoint
 from mmengine.structures import PixelData
+from PIL import Image
 
 import selfkd_seg  # noqa: F401
 from selfkd_seg.apis import export_student_checkpoint
@@ -32,9 +35,14 @@ COUNTERPARTS = {
 # keys allowed to differ from the EfficientDet counterpart
 MODEL_KEYS = {
     'model', 'model_wrapper_cfg', 'norm_cfg', 'node_norm_cfg',
-    'fpn_norm_cfg', 'head_norm_cfg', 'bifpn_channels'
+    'fpn_norm_cfg', 'head_norm_cfg', 'bifpn_channels', 'fpn_head_bn_momentum'
 }
-
+# ... and the training data, which follows the authors' code in the official
+# configs (voc07_12_frskd_official.py) and mmseg in the EfficientDet ones
+DATA_KEYS = {
+    'train_pipeline', 'train_dataloader', 'dataset_voc07_trainval',
+    'dataset_voc12_trainval', 'data_preprocessor'
+}
 
 def build(cfg):
     from mmseg.registry import MODELS
@@ -89,17 +97,134 @@ def test_official_config_builds_the_official_network(path):
     for o, f in COUNTERPARTS.items() for arch in ('d0', 'd1')
     for suffix in ('', '_eval512')
 ])
+def _as_efficientdet_pipeline(pipeline):
+    """The official train pipeline with mmseg's two conventions put back:
+    RandomCrop(cat_max_ratio=0.75) and 255-padded label maps."""
+    out = []
+    for step in pipeline:
+        step = dict(step)
+        if step['type'] == 'RandomCrop':
+            assert 'cat_max_ratio' not in step  # not in the authors' code
+            step['cat_max_ratio'] = 0.75
+        if step['type'] == 'Pad':
+            assert step.pop('pad_val') == dict(img=0, seg=0)
+        out.append(step)
+    return out
+
+
+@pytest.mark.parametrize('official, faithful', [
+    (o.format(arch, suffix), f.format(arch, suffix))
+    for o, f in COUNTERPARTS.items() for arch in ('d0', 'd1')
+    for suffix in ('', '_eval512')
+])
 def test_only_the_network_differs_from_the_efficientdet_config(
         official, faithful):
-    """Same data, schedule, evaluation and hooks: Table 4 like for like."""
+    """Same data sets, schedule, evaluation and hooks: Table 4 like for like.
+    The training data differs only in the label padding value (0, the
+    authors'; 255 in mmseg) and RandomCrop's cat_max_ratio (mmseg only)."""
     ours = Config.fromfile(
         osp.join(REPO, 'configs', 'frskd_seg_official', official)).to_dict()
     theirs = Config.fromfile(osp.join(REPO, 'configs', faithful)).to_dict()
-    for key in (set(ours) | set(theirs)) - MODEL_KEYS:
+    for key in (set(ours) | set(theirs)) - MODEL_KEYS - DATA_KEYS:
         assert ours.get(key) == theirs.get(key), key
-    assert ours['model']['data_preprocessor'] == theirs['model'][
-        'data_preprocessor']
+    assert _as_efficientdet_pipeline(
+        ours['train_pipeline']) == theirs['train_pipeline']
+    loader = ours['train_dataloader']
+    for dataset in loader['dataset']['datasets']:
+        dataset['pipeline'] = _as_efficientdet_pipeline(dataset['pipeline'])
+    assert loader == theirs['train_dataloader']
+    assert ours['data_preprocessor'] == ours['model']['data_preprocessor']
+    preprocessor = dict(ours['model']['data_preprocessor'])
+    assert preprocessor.pop('seg_pad_val') == 0
+    assert theirs['model']['data_preprocessor'].pop('seg_pad_val') == 255
+    assert preprocessor == theirs['model']['data_preprocessor']
     assert ours['model']['type'] == theirs['model']['type']
+
+
+def _train_label_after_pipeline(config, tmp_path, pad_expected):
+    """Run ``config``'s train pipeline on a 10x200 image labelled 5
+    everywhere: RandomResize scales it to at most 205 rows (< the 512
+    crop), so every crop is padded at the bottom; its label rows must be
+    ``pad_expected``, the image's rows 5."""
+    init_default_scope('mmseg')
+    img, seg = tmp_path / 'img.jpg', tmp_path / 'seg.png'
+    Image.fromarray(np.full((10, 200, 3), 128, np.uint8)).save(img)
+    Image.fromarray(np.full((10, 200), 5, np.uint8)).save(seg)
+    cfg = Config.fromfile(config)
+    pipeline = Compose(cfg.train_dataloader.dataset.datasets[0].pipeline)
+    for seed in range(3):
+        np.random.seed(seed)
+        out = pipeline(
+            dict(img_path=str(img), seg_map_path=str(seg),
+                 reduce_zero_label=False, seg_fields=[]))
+        label = out['data_samples'].gt_sem_seg.data[0]
+        assert label.shape == (512, 512)
+        # the image is 128 everywhere and pads with 0 (raw pixels, before
+        # normalization): its padded rows are where it is 0
+        padded = (out['inputs'] == 0).all(0)
+        rows = int((~padded).all(1).sum())
+        assert 10 < rows < 512 and padded[rows:].all()
+        assert not padded[:rows].any()
+        assert torch.all(label[:rows] == 5)
+        assert torch.all(label[rows:] == pad_expected)
+
+
+@pytest.mark.parametrize('arch', ['d0', 'd1'])
+def test_official_train_pipeline_pads_labels_with_0(arch, tmp_path):
+    _train_label_after_pipeline(
+        osp.join(REPO, 'configs', 'frskd_seg_official',
+                 f'frskd_efficientdet-official_{arch}_voc07_12_60e.py'),
+        tmp_path, pad_expected=0)
+
+
+def test_efficientdet_train_pipeline_still_pads_labels_with_255(tmp_path):
+    _train_label_after_pipeline(
+        osp.join(REPO, 'configs', 'efficientdet_seg',
+                 'efficientdet_d0_voc07_12_60e.py'),
+        tmp_path, pad_expected=255)
+
+
+def test_official_d1_with_static_padding_runs_on_any_input_size():
+    """Static pads give some levels floor instead of ceil sizes on inputs
+    other than 512 (the standard evaluation); the FPN / BiFPN resize to the
+    lateral sizes and the prediction comes back at the input size."""
+    cfg = Config.fromfile(
+        osp.join(REPO, 'configs', 'frskd_seg_official',
+                 'efficientdet-official_d1_voc07_12_60e.py'))
+    model = build(cfg).eval()
+    with torch.no_grad():
+        for h, w in ((97, 131), (75, 50)):
+            assert model(torch.randn(1, 3, h, w),
+                         mode='tensor').shape[:2] == (1, 21)
+            pred = model.predict(torch.randn(1, 3, h, w))
+            assert pred[0].pred_sem_seg.data.shape == (1, h, w)
+
+
+def test_official_configs_set_the_authors_choices():
+    """Static padding at the arch's default size (efficientnet_pytorch's
+    from_pretrained), KD over B*H*W, FPN / head BN momentum named."""
+    for path in OFFICIAL:
+        cfg = Config.fromfile(path)
+        name = osp.basename(path)
+        size = 240 if '_d1_' in name else 224
+        assert cfg.model.backbone.static_image_size == size
+        assert cfg.fpn_head_bn_momentum == 0.1
+        assert cfg.model.neck.fpn_norm_cfg.momentum == 0.1
+        assert cfg.model.decode_head.norm_cfg.momentum == 0.1
+        assert 'momentum' not in cfg.model.neck.norm_cfg  # nodes: default
+        if name.startswith('frskd_'):
+            assert cfg.model.distill.kd_loss == dict(
+                type='KDLoss', temperature=1.0, normalizer='all')
+            head = cfg.model.self_teacher.get('decode_head')
+            assert head is None or head.norm_cfg.momentum == 0.1
+        steps = {t.type: t for t in cfg.train_pipeline}
+        assert 'cat_max_ratio' not in steps['RandomCrop']
+    for arch in ('d0', 'd1'):
+        cfg = Config.fromfile(
+            osp.join(REPO, 'configs', 'frskd_seg',
+                     f'frskd_efficientdet_{arch}_voc07_12_60e.py'))
+        assert cfg.model.distill.kd_loss.get('normalizer', 'valid') == 'valid'
+        assert 'static_image_size' not in cfg.model.backbone
 
 
 def test_toy_pair_differs_from_the_efficientdet_toy_only_in_the_network():

@@ -8,7 +8,8 @@ from mmengine import Config
 REPO = Path(__file__).resolve().parents[2]
 DATASET_CFGS = sorted(glob.glob(str(REPO / 'configs/_base_/datasets/*.py')))
 SEG_CFGS = [
-    'toy_voc.py', 'voc07_12_frskd.py', 'voc07_frskd_eval512.py', 'voc12_aug.py'
+    'toy_voc.py', 'voc07_12_frskd.py', 'voc07_12_frskd_official.py',
+    'voc07_frskd_eval512.py', 'voc12_aug.py'
 ]
 
 
@@ -65,6 +66,36 @@ def test_voc07_12_frskd_protocol():
         'LoadImageFromFileChecked', 'Resize', 'LoadAnnotationsChecked',
         'PackSegInputs'
     ]
+
+
+def test_voc07_12_frskd_official_changes_only_crop_and_label_padding():
+    """The authors' data path: no cat_max_ratio, label maps padded with 0;
+    everything else as voc07_12_frskd.py (mmseg: 255, cat_max_ratio)."""
+    base, cfg = _cfg('voc07_12_frskd.py'), _cfg('voc07_12_frskd_official.py')
+    steps = {t['type']: t for t in cfg.train_pipeline}
+    assert 'cat_max_ratio' not in steps['RandomCrop']
+    assert steps['Pad']['pad_val'] == dict(img=0, seg=0)
+    base_steps = {t['type']: t for t in base.train_pipeline}
+    assert 'pad_val' not in base_steps['Pad']  # mmcv's Pad: seg 255
+    assert base_steps['RandomCrop']['cat_max_ratio'] == 0.75
+    assert _types(cfg.train_pipeline) == _types(base.train_pipeline)
+    for name in _types(cfg.train_pipeline):
+        if name not in ('RandomCrop', 'Pad'):
+            assert steps[name] == base_steps[name]
+    train, base_train = cfg.train_dataloader, base.train_dataloader
+    for part, base_part in zip(train.dataset.datasets,
+                               base_train.dataset.datasets):
+        assert part.pipeline == cfg.train_pipeline
+        assert ({k: v for k, v in part.items() if k != 'pipeline'} ==
+                {k: v for k, v in base_part.items() if k != 'pipeline'})
+    for name in ('dataset_voc07_trainval', 'dataset_voc12_trainval'):
+        assert cfg[name].pipeline == cfg.train_pipeline
+    assert len(train.dataset.datasets) == len(base_train.dataset.datasets)
+    assert ({k: v for k, v in train.items() if k != 'dataset'} ==
+            {k: v for k, v in base_train.items() if k != 'dataset'})
+    for key in ('val_dataloader', 'test_dataloader', 'val_evaluator',
+                'test_pipeline', 'test_pipeline_fixed512'):
+        assert cfg[key] == base[key], key
 
 
 def test_eval512_swaps_only_the_val_and_test_pipelines():

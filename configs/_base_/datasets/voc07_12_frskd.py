@@ -5,12 +5,18 @@
 #       ImageSets/Segmentation/{trainval,test}.txt}
 #   data/VOCdevkit/VOC2012/{JPEGImages,SegmentationClass,
 #       ImageSets/Segmentation/trainval.txt}
-# Augmentation as the FRSKD code: random scale (short side 256..1024), 512x512
-# crop, flip, Gaussian blur (p=0.5, sigma U(0, 1)).  Crops smaller than 512
-# are padded with 255 (ignored); the FRSKD code padded masks with 0.
+# Augmentation after the FRSKD code (segmentation/utils/dataset.py): random
+# scale (short side 256..1024), 512x512 crop, flip, Gaussian blur (p=0.5,
+# sigma U(0, 1)), with mmseg's conventions where theirs differ: RandomCrop
+# re-draws crops where one class covers > 75 % (cat_max_ratio=0.75; not in
+# the FRSKD code) and crops smaller than 512 are padded with 255 (ignored; the
+# FRSKD code pads label maps with 0, background). The official configs
+# (configs/frskd_seg_official/) use voc07_12_frskd_official.py: the FRSKD
+# code's crop and padding. Other differences: docs/frskd_official_network.md.
 # Evaluation: mmseg's standard protocol (prediction resized to the original
 # image size, 255 ignored).  `test_pipeline_fixed512` is the FRSKD code's
-# protocol (image and mask resized to 512x512); voc07_frskd_eval512.py uses it.
+# protocol (image and mask resized to 512x512; with cv2 where they use PIL);
+# voc07_frskd_eval512.py uses it.
 dataset_type = 'PascalVOCDataset'
 data_root = 'data/VOCdevkit'
 crop_size = (512, 512)

@@ -45,6 +45,41 @@ def test_kd_pixel_logits_average_over_valid_pixels():
                                         rel=1e-5)
 
 
+def test_kd_pixel_normalizer_valid_vs_all():
+    """(B=1, C=2, H=2, W=2), T = 1, a uniform student, one ignored pixel.
+    'valid' divides the masked KL sum by the 3 valid pixels, 'all' by all
+    B*H*W = 4 (the FRSKD authors' DistillKL)."""
+    student = torch.zeros(1, 2, 2, 2, requires_grad=True)
+    # teacher: [1/4, 3/4], uniform, [1/10, 9/10], ignored (one-hot)
+    teacher = torch.tensor([[[[0., 0.], [0., 0.]],
+                             [[math.log(3), 0.], [math.log(9), 50.]]]])
+    valid = torch.tensor([[[True, True], [True, False]]])
+    kl_a = 0.25 * math.log(0.25 / 0.5) + 0.75 * math.log(0.75 / 0.5)
+    kl_c = 0.1 * math.log(0.1 / 0.5) + 0.9 * math.log(0.9 / 0.5)
+    by_valid = KDLoss(temperature=1.0)(student, teacher, valid)
+    assert by_valid.item() == pytest.approx((kl_a + 0. + kl_c) / 3, rel=1e-6)
+    assert KDLoss(temperature=1.0, normalizer='valid')(
+        student, teacher, valid).item() == by_valid.item()  # the default
+    by_all = KDLoss(temperature=1.0, normalizer='all')(student, teacher, valid)
+    assert by_all.item() == pytest.approx((kl_a + 0. + kl_c) / 4, rel=1e-6)
+    # T^2 and loss_weight scale 'all' as 'valid'
+    scaled = KDLoss(temperature=1.0, loss_weight=3., normalizer='all')
+    assert scaled(student, teacher, valid).item() == pytest.approx(
+        3 * by_all.item(), rel=1e-6)
+    # without a mask both divide by all pixels (the ignored one counts)
+    kl_d = math.log(2)  # one-hot teacher up to e^-50 against uniform
+    for normalizer in ('valid', 'all'):
+        loss = KDLoss(temperature=1.0, normalizer=normalizer)(student, teacher)
+        assert loss.item() == pytest.approx((kl_a + kl_c + kl_d) / 4,
+                                            rel=1e-6)
+    # all pixels masked out: an exact zero in the graph for 'all' too
+    none = KDLoss(normalizer='all')(student, teacher, torch.zeros_like(valid))
+    assert none.item() == 0.0 and none.requires_grad
+    assert "normalizer='all'" in repr(scaled)
+    built = MODELS.build(dict(type='KDLoss', normalizer='all'))
+    assert built.normalizer == 'all'
+
+
 def test_kd_all_ignored_is_zero_with_graph():
     student = torch.randn(2, 4, 2, 2, requires_grad=True)
     teacher = torch.randn(2, 4, 2, 2)
@@ -72,6 +107,9 @@ def test_kd_errors_name_the_problem():
                  torch.ones(1, 3, 3, dtype=torch.bool))
     with pytest.raises(ValueError, match='temperature'):
         KDLoss(temperature=0)
+    with pytest.raises(ValueError,
+                       match=r"normalizer must be one of .*'mean'"):
+        KDLoss(normalizer='mean')
 
 
 # ---------------------------------------------------------------- AT
