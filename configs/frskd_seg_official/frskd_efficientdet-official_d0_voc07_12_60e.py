@@ -28,7 +28,10 @@ model = dict(
         feature_loss=dict(type='ATLoss')))
 custom_hooks = [
     # weights 0 for 2/3 of the epochs, ramp over the last 1/3: 40 + 20 of 60
-    dict(type='DistillWeightScheduleHook', by_epoch=True)
+    dict(type='DistillWeightScheduleHook', by_epoch=True),
+    # the self-teacher's own val mIoU and its lead over the student
+    # (self_teacher/mIoU, self_teacher/lead; docs/frskd_regimes.md)
+    dict(type='SelfTeacherLeadHook')
 ]
 # Every parameter is on a loss path: the student's P3..P7 feed the
 # self-teacher and the AT loss, the self-teacher's last layer is top-down only.

@@ -6,8 +6,8 @@ import math
 import pytest
 
 from selfkd_seg.apis.experiment import (cls_budget_options, mean_std,
-                                        read_run, seg_budget_options,
-                                        summary_table)
+                                        read_curves, read_run,
+                                        seg_budget_options, summary_table)
 
 
 def _opts(options):
@@ -81,3 +81,30 @@ def test_read_run_takes_the_last_validation(tmp_path):
     (vis / 'scalars.json').write_text(json.dumps(recs[0]))
     with pytest.raises(ValueError, match='no validation metric'):
         read_run(str(tmp_path))
+
+
+def test_seg_budget_val_points_and_earlier_distillation():
+    o = _opts(seg_budget_options(360, distill_schedule=True, val_points=3,
+                                 distill_warmup=1 / 3))
+    assert o['train_cfg.val_interval'] == '120'  # 120, 240, 360
+    assert (o['custom_hooks.0.warmup'], o['custom_hooks.0.ramp']) == ('120',
+                                                                       '240')
+    # the lr shape does not move with the distillation warm-up
+    assert o['param_scheduler.1.milestones'] == '[240]'
+    with pytest.raises(ValueError, match='distill_warmup'):
+        seg_budget_options(360, True, distill_warmup=1.0)
+
+
+def test_read_curves_collects_train_and_val_leads(tmp_path):
+    vis = tmp_path / '20261204_000000' / 'vis_data'
+    vis.mkdir(parents=True)
+    recs = [
+        {'loss': 1.0, 'self_teacher.ce_lead': -0.02, 'iter': 50},
+        {'mIoU': 10.0, 'self_teacher/mIoU': 8.0, 'step': 120},
+        {'loss': 0.5, 'self_teacher.ce_lead': 0.01, 'iter': 150},
+        {'mIoU': 12.0, 'step': 240},  # a baseline-like record: no teacher
+    ]
+    (vis / 'scalars.json').write_text('\n'.join(json.dumps(r) for r in recs))
+    curves = read_curves(str(tmp_path))
+    assert curves['train_ce_lead'] == [(50, -0.02), (150, 0.01)]
+    assert curves['val'] == [(120, 10.0, 8.0), (240, 12.0, None)]

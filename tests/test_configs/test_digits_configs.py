@@ -46,7 +46,8 @@ def test_exported_student_loads_strictly_into_the_baseline(baseline, method):
 
 def test_frskd_seg_schedule_is_the_papers_fractions():
     cfg = Config.fromfile(osp.join(CONFIGS, 'frskd_d0_digits.py'))
-    hook, = cfg.custom_hooks
+    hook, lead = cfg.custom_hooks
+    assert lead.type == 'SelfTeacherLeadHook'
     n = cfg.train_cfg.max_iters
     from selfkd_seg.engine.hooks import DistillWeightScheduleHook
     built_hook = DistillWeightScheduleHook(
