@@ -2,7 +2,16 @@
 
     python tools/digits_experiment.py [--work-dir work_dirs/digits]
         [--data-root data/digits] [--seeds 0 1 2] [--tasks seg cls]
-        [--quick] [--seg-iters N] [--cls-epochs N]
+        [--regime scratch converged pretrained]
+        [--seg-methods baseline FRSKD FRSKD+gate] [--ablation-regime R]
+        [--jobs 2] [--quick] [--seg-iters N] [--cls-epochs N]
+        [--pretrain-epochs N]
+
+    # the FRSKD regimes table of README (docs/frskd_regimes.md), in the
+    # background, 2 trainings at a time:
+    nohup python tools/digits_experiment.py --tasks seg \
+        --regime scratch pretrained --ablation-regime pretrained \
+        --work-dir work_dirs/digits_regimes > digits_regimes.log &
 
 Real handwritten digits (scikit-learn's copy of the UCI optical digits,
 ``tools/dataset_converters/make_digits.py``; needs ``pip install -e
@@ -11,8 +20,16 @@ val. At equal budget (same iterations / epochs, data, initialisation seed and
 recipe) and for every seed:
 
 - segmentation (``configs/digits/efficientdet_d0_digits.py`` vs
-  ``frskd_d0_digits.py``): narrowed EfficientDet-d0 baseline vs FRSKD, mIoU
-  on the held-out scenes;
+  ``frskd_d0_digits.py`` vs ``frskd-gate_d0_digits.py``): narrowed
+  EfficientDet-d0 baseline vs FRSKD vs FRSKD with the lead gate, mIoU on
+  the held-out scenes, in each ``--regime``: ``scratch`` (random init),
+  ``converged`` (4x the iterations) or ``pretrained`` (the EfficientNet-B0
+  backbone first trained as a digit classifier,
+  ``configs/digits/efficientnet-b0_digits_pretrain.py``, and loaded through
+  the backbone's local-weights path); ``--ablation-regime`` adds FRSKD's
+  ablations (KD only, AT only, beta 10, distillation from 1/3, self-teacher
+  detached) in one regime. FRSKD runs also report the self-teacher's own
+  mIoU and its lead (``SelfTeacherLeadHook``);
 - classification (``configs/digits/wrn-10-1_digits.py`` vs
   ``frskd_wrn-10-1_digits.py`` vs ``sfd_wrn-16-2_wrn-10-1_digits.py``): the
   same WRN-10-1 student alone, with FRSKD, and with SFD from a WRN-16-2

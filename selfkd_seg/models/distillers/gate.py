@@ -19,8 +19,10 @@ keeps the distillation terms to where the self-teacher is ahead:
   factor (the forward is unchanged), so a self-teacher that does not lead
   does not pull the shared features either (issue 20, mechanism (a)).
 
-With the factor at 0 the student trains exactly as the baseline: the gate
-never lets the self-teacher act on the student before it leads.
+With the factor at 0 the student's gradient is exactly the baseline's (its
+own CE; tested), so the self-teacher cannot act on the student before it
+leads. (Runs are not bit-identical to the baseline's: the self-teacher's
+head draws its own dropout masks from the same random stream.)
 """
 from typing import List, Optional, Sequence
 

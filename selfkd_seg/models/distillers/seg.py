@@ -24,7 +24,8 @@ def neck_level_channels(model) -> Optional[List[int]]:
 def pixel_kd(model, student_logits: Tensor, teacher_logits: Tensor,
              data_samples, gate=None) -> Tensor:
     """``model.distill_losses['kd']`` per pixel at label resolution, ignoring
-    the decode head's ``ignore_index``.
+    the decode head's ``ignore_index`` (with ``KDLoss(normalizer='all')``,
+    as the FRSKD authors' code: every pixel counts, ignored ones included).
 
     With a ``gate`` (:class:`~selfkd_seg.models.distillers.DistillGate`)
     only the pixels its rule keeps count, and the loss is the KD loss's
@@ -36,10 +37,15 @@ def pixel_kd(model, student_logits: Tensor, teacher_logits: Tensor,
         resize(x, labels.shape[-2:], mode='bilinear',
                align_corners=model.align_corners)
         for x in (student_logits, teacher_logits))
+    kd = model.distill_losses['kd']
+    if gate is None and getattr(kd, 'normalizer', 'valid') == 'all':
+        # the FRSKD authors' DistillKL: every pixel, ignored ones included,
+        # summed and divided by B * H * W
+        return kd(student, teacher)
     valid = labels != model.decode_head.ignore_index
     if gate is not None:
         keep = gate.pixel_mask(labels, student.detach(), teacher.detach(),
                                valid)
         gate.last_kept = (keep.sum() / valid.sum().clamp(min=1)).detach()
         valid = keep
-    return model.distill_losses['kd'](student, teacher, valid)
+    return kd(student, teacher, valid)

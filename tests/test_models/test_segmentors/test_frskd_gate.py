@@ -244,3 +244,35 @@ def test_kd_loss_of_the_gate_normalises_over_kept_pixels():
                    reduction='none').sum(1)[0, 0, 0]
     assert KDLoss(temperature=1.)(s, t, mask).item() == pytest.approx(
         kl0.item())
+
+
+def test_all_normalizer_counts_every_pixel_as_the_authors():
+    """KDLoss(normalizer='all') in the segmentor: the KL summed over every
+    pixel, the ignored (255) ones included, / (B * H * W) (the FRSKD
+    authors' DistillKL); 'valid' averages over the labelled pixels."""
+    batch = samples()
+    labels = torch.stack([s.gt_sem_seg.data for s in batch]).squeeze(1)
+    assert (labels == 255).any()
+    results = {}
+    for normalizer in ('all', 'valid'):
+        model = build(distill=dict(alpha=1.0, beta=0.0, kd_loss=dict(
+            type='KDLoss', temperature=1.0, normalizer=normalizer)))
+        model.eval()  # no drop-connect / dropout draws
+        x = torch.randn(2, 3, 64, 48, generator=torch.Generator().manual_seed(4))
+        with torch.no_grad():
+            losses = model.loss(x, batch)
+            feats = model.extract_feat(x)
+            s_up, t_up = (F.interpolate(
+                logits, labels.shape[-2:], mode='bilinear',
+                align_corners=model.align_corners)
+                for logits in (model.decode_head(feats),
+                               model.self_teacher(feats)[1]))
+        kl = F.kl_div(F.log_softmax(s_up, 1), F.log_softmax(t_up, 1),
+                      reduction='none', log_target=True).sum(1)
+        results[normalizer] = (losses['loss_kd'].item(), kl)
+    loss_all, kl = results['all']
+    assert loss_all == pytest.approx(kl.sum().item() / kl.numel(), rel=1e-4)
+    loss_valid, kl = results['valid']
+    valid = labels != 255
+    assert loss_valid == pytest.approx((kl * valid).sum().item() /
+                                       valid.sum().item(), rel=1e-4)
