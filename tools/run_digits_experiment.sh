@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Set up the environment (tools/setup_env.sh, which also installs the digits
 # extra, scikit-learn, with the test requirements), then run the real-image
-# experiment: baseline vs FRSKD (segmentation), baseline vs FRSKD vs SFD
-# (classification), 3 seeds each (tools/digits_experiment.py).
-#   bash tools/run_digits_experiment.sh            # ~1 h on 2 CPU cores
+# experiment: baseline vs FRSKD vs FRSKD+gate (segmentation), baseline vs
+# FRSKD vs SFD (classification), 3 seeds each (tools/digits_experiment.py;
+# arguments are passed on, e.g. --tasks seg --regime scratch pretrained
+# --ablation-regime pretrained for the FRSKD regimes table).
+#   bash tools/run_digits_experiment.sh            # ~1.2 h on 2 CPU cores
 #   bash tools/run_digits_experiment.sh --quick    # smoke run, ~6 min
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)

@@ -7,3 +7,9 @@ default_scope = 'mmseg'
 # gets a gradient each step). A model with parameters that never train sets
 # model_wrapper_cfg itself (the EfficientDet base models do; not here, as two
 # _base_ files may not define the same key).
+# Window means (not the last batch) in the logs and scalars.json for the
+# FRSKD lead keys too (self_teacher.ce_lead, gate.factor, gate.kd_kept), not
+# only for the losses and times (mmengine's default mean_pattern).
+log_processor = dict(
+    by_epoch=False,
+    mean_pattern=r'.*(loss|time|data_time|grad_norm|ce_lead|gate\.).*')

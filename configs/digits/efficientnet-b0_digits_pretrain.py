@@ -6,8 +6,8 @@
 # from ImageNet weights. The seg configs load the result through the
 # backbone's local-weights path:
 #   python tools/train.py configs/digits/efficientnet-b0_digits_pretrain.py
-#   python tools/train.py configs/digits/efficientdet_d0_digits_pretrained.py \
-#       --cfg-options model.backbone.pretrained=work_dirs/.../epoch_8.pth
+#   python tools/train.py configs/digits/efficientdet_d0_digits.py \
+#       --cfg-options model.backbone.pretrained=work_dirs/efficientnet-b0_digits_pretrain/epoch_12.pth
 # (an mmpretrain checkpoint: the backbone reads its `backbone.` keys; the
 # classifier's neck and head are dropped.)
 # Same normalisation as the seg data preprocessor (ImageNet mean/std, RGB).

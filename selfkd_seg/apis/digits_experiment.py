@@ -36,8 +36,11 @@ SEG_ABLATIONS = {
     'AT only': ('frskd_d0_digits.py', ('model.distill.alpha=0.0', ), 2 / 3),
     'beta 10': ('frskd_d0_digits.py', ('model.distill.beta=10.0', ), 2 / 3),
     'warm-up 1/3': ('frskd_d0_digits.py', (), 1 / 3),
+    # detached: the student's levels only the self-teacher reads get no
+    # gradient, so DDP must look for unused parameters
     'detached': ('frskd_d0_digits.py',
-                 ('model.self_teacher.detach_input=True', ), 2 / 3),
+                 ('model.self_teacher.detach_input=True',
+                  'model_wrapper_cfg.find_unused_parameters=True'), 2 / 3),
 }
 # scratch: the budget of the first digits table; converged: 4x longer;
 # pretrained: the scratch budget from a backbone pretrained as a digit
@@ -260,7 +263,8 @@ def main(argv=None):
         if 'cls' in args.tasks:
             first.append((job, ('cls', 'baseline', CLS_RUNS[0][1], seed)))
             after_teacher.append((job, ('cls', 'SFD', CLS_RUNS[2][1], seed)))
-    with ThreadPoolExecutor(max_workers=args.jobs) as pool:
+    pool = ThreadPoolExecutor(max_workers=args.jobs)
+    try:
         # the runs others wait for go first
         pretrain = (pool.submit(pretrain_backbone, args, env)
                     if after_pretrain else None)
@@ -276,6 +280,11 @@ def main(argv=None):
             pending += [pool.submit(fn, *a) for fn, a in after_teacher]
         for future in pending:
             future.result()  # re-raise a failed run
+    except BaseException:
+        # a failed run that others wait for: do not train the queue first
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown()
 
     tasks = [(f'seg-{regime}', 'mIoU', methods)
              for regime, methods in seg_regimes]

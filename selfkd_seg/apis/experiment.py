@@ -57,7 +57,8 @@ def seg_budget_options(max_iters: int, distill_schedule: bool = False,
     if not 0 <= distill_warmup < 1:
         raise ValueError(f'distill_warmup must be in [0, 1), got '
                          f'{distill_warmup}')
-    val_interval = n // max(1, min(int(val_points), n))
+    # ceil: the loop also validates at max_iters, so no extra point
+    val_interval = -(-n // max(1, min(int(val_points), n)))
     opts = [
         f'train_cfg.max_iters={n}', f'train_cfg.val_interval={val_interval}',
         f'default_hooks.checkpoint.interval={n}',
@@ -117,7 +118,11 @@ def read_curves(work_dir: str) -> dict:
     files = sorted(
         glob.glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json')))
     train, val = [], []
-    for line in open(files[-1]) if files else ():
+    lines = []
+    if files:
+        with open(files[-1]) as f:
+            lines = f.readlines()
+    for line in lines:
         rec = json.loads(line)
         if 'mIoU' in rec:
             val.append((rec.get('step'), rec['mIoU'],

@@ -88,3 +88,28 @@ def test_lead_hook_refuses_a_model_without_self_teacher():
     runner = _runner(nn.Linear(1, 1))
     with pytest.raises(AttributeError, match='SelfTeacherLeadHook needs'):
         SelfTeacherLeadHook().before_val_epoch(runner)
+
+
+def test_lead_hook_scores_as_the_val_evaluator_ignored_pixels_included():
+    """The hook copies the val evaluator's IoUMetric settings: a 255 pixel
+    is ignored for the self-teacher too, and a prefix is followed."""
+    from mmseg.evaluation import IoUMetric
+    model = FakeSelfTeacherModel()
+    runner = _runner(model)
+    runner.val_evaluator = SimpleNamespace(
+        metrics=[IoUMetric(ignore_index=255, prefix='val_set')])
+    hook = SelfTeacherLeadHook()
+    hook.before_val_epoch(runner)
+    batch = _batch()
+    # the only pixel the self-teacher gets wrong is ignored
+    batch['data_samples'][0].gt_sem_seg.data[0, 0, 1] = 255
+    global TEACHER
+    saved, TEACHER = TEACHER, torch.tensor([[[0, 0], [1, 1]]])
+    try:
+        hook.after_val_iter(runner, 0, batch, None)
+    finally:
+        TEACHER = saved
+    metrics = {'val_set/mIoU': 50.0}
+    hook.after_val_epoch(runner, metrics)
+    assert metrics['self_teacher/mIoU'] == pytest.approx(100.0)
+    assert metrics['self_teacher/lead'] == pytest.approx(50.0)

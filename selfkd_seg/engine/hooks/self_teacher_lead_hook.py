@@ -43,6 +43,7 @@ class SelfTeacherLeadHook(Hook):
         self.iou_metrics = list(iou_metrics)
         self.prefix = prefix
         self._metric = None
+        self._student_prefix = None
 
     @staticmethod
     def _model(runner):
@@ -57,10 +58,25 @@ class SelfTeacherLeadHook(Hook):
                 f'SelfTeacherLeadHook needs a model with a self-teacher '
                 f'(FRSKDSegmentor); {type(model).__name__} has no '
                 'self_teacher_view. Remove the hook from custom_hooks.')
-        ignore_index = getattr(
-            getattr(model, 'decode_head', None), 'ignore_index', 255)
-        self._metric = IoUMetric(
-            iou_metrics=self.iou_metrics, ignore_index=ignore_index)
+        # score the self-teacher as the val evaluator scores the student
+        # (same ignore index, metrics, NaN handling and key prefix)
+        evaluator = getattr(runner, 'val_evaluator', None)
+        student_metric = next(
+            (m for m in getattr(evaluator, 'metrics', ())
+             if isinstance(m, IoUMetric)), None)
+        if student_metric is not None:
+            self._metric = IoUMetric(
+                ignore_index=student_metric.ignore_index,
+                iou_metrics=student_metric.metrics,
+                nan_to_num=student_metric.nan_to_num,
+                beta=student_metric.beta)
+            self._student_prefix = student_metric.prefix
+        else:
+            ignore_index = getattr(
+                getattr(model, 'decode_head', None), 'ignore_index', 255)
+            self._metric = IoUMetric(
+                iou_metrics=self.iou_metrics, ignore_index=ignore_index)
+            self._student_prefix = None
         self._metric.dataset_meta = runner.val_dataloader.dataset.metainfo
 
     def after_val_iter(self,
@@ -76,7 +92,10 @@ class SelfTeacherLeadHook(Hook):
         batch['data_samples'] = [
             copy.deepcopy(s) for s in data_batch['data_samples']
         ]
-        with self._model(runner).self_teacher_view():
+        # the same precision as the val loop's own forward
+        from mmengine.runner.amp import autocast
+        fp16 = getattr(getattr(runner, 'val_loop', None), 'fp16', False)
+        with self._model(runner).self_teacher_view(), autocast(enabled=fp16):
             teacher_outputs = runner.model.val_step(batch)
         # as mmengine's Evaluator.process: metrics read plain dicts
         self._metric.process(batch, [
@@ -89,16 +108,19 @@ class SelfTeacherLeadHook(Hook):
             return
         print_log('self-teacher on the val set:', logger='current')
         result = self._metric.evaluate(len(runner.val_dataloader.dataset))
-        self._metric = None
+        student_prefix = self._student_prefix
+        self._metric = self._student_prefix = None
         if metrics is None:
             metrics = {}
         added = {}
         for key, value in result.items():
             added[f'{self.prefix}/{key}'] = value
-            if key in metrics:
+            student_key = (f'{student_prefix}/{key}'
+                           if student_prefix else key)
+            if student_key in metrics:
                 added[f'{self.prefix}/lead'
                       if key == 'mIoU' else f'{self.prefix}/lead_{key}'] = (
-                          value - metrics[key])
+                          value - metrics[student_key])
         for key, value in added.items():
             metrics[key] = value
             runner.message_hub.update_scalar(f'val/{key}', value)

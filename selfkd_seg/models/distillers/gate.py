@@ -20,7 +20,8 @@ keeps the distillation terms to where the self-teacher is ahead:
   does not pull the shared features either (issue 20, mechanism (a)).
 
 With the factor at 0 the student's gradient is exactly the baseline's (its
-own CE; tested), so the self-teacher cannot act on the student before it
+own CE; tested; with gradient *value* clipping, as every config here: a
+global-norm clip would let the self-teacher's gradients change the norm), so the self-teacher cannot act on the student before it
 leads. (Runs are not bit-identical to the baseline's: the self-teacher's
 head draws its own dropout masks from the same random stream.)
 """
@@ -83,17 +84,20 @@ class DistillGate(nn.Module):
 
     @torch.no_grad()
     def update(self, student_ce: Tensor, teacher_ce: Tensor) -> Tensor:
-        """Fold one batch's relative CE lead into the running lead (in
-        training mode only); returns the batch's relative lead."""
+        """Fold one batch's relative CE lead, clamped to [-1, 1] (one bad
+        batch cannot shut the gate for long), into the running lead;
+        returns it. Only in training mode with ``lead`` (in eval mode or
+        without ``lead`` nothing is exchanged between ranks)."""
         rel = ((student_ce - teacher_ce) /
-               student_ce.clamp(min=1e-12)).detach().float()
+               student_ce.clamp(min=1e-12)).detach().float().clamp(-1., 1.)
+        if not (self.training and self.lead):
+            return rel
         if dist.is_available() and dist.is_initialized():
             rel = rel.clone()
             dist.all_reduce(rel)
             rel /= dist.get_world_size()
-        if self.training:
-            self.lead_ema.mul_(1 - self.momentum).add_(
-                self.momentum * rel.to(self.lead_ema))
+        self.lead_ema.mul_(1 - self.momentum).add_(
+            self.momentum * rel.to(self.lead_ema))
         return rel
 
     def scale_grad(self, feats: Sequence[Tensor],

@@ -208,8 +208,10 @@ class FRSKDSegmentor(FRSKDMixin, EncoderDecoder):
         losses['loss_kd'] = alpha * pixel_kd(
             self, student_logits, teacher_logits, data_samples,
             gate) if alpha > 0 else student_logits.new_zeros(())
-        if gate is not None and alpha > 0:
-            losses['gate.kd_kept'] = gate.last_kept
+        if gate is not None:
+            # 0 while the gate is closed (no stale value in the logs)
+            losses['gate.kd_kept'] = (gate.last_kept if alpha > 0 else
+                                      student_logits.new_zeros(()))
         losses['loss_at'] = beta * self.distill_losses['feature'](
             [self.feature_act(f) for f in feats],
             [self.feature_act(f) for f in refined]) if beta > 0 else \

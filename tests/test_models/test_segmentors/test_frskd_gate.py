@@ -123,6 +123,13 @@ def test_closed_gate_trains_the_student_exactly_as_the_baseline():
     losses = model.loss(inputs, samples())
     assert losses['gate.factor'].item() == 0.0
     assert losses['loss_kd'].item() == 0.0 and losses['loss_at'].item() == 0.0
+    assert losses['gate.kd_kept'].item() == 0.0
+    # the batch's relative CE lead went into the running lead (momentum 0.1)
+    s_ce = losses['decode.loss_ce'].item()
+    t_ce = losses['self_teacher.loss_ce'].item()
+    rel = max(-1.0, min(1.0, (s_ce - t_ce) / s_ce))
+    assert model.distill_gate.lead_ema.item() == pytest.approx(0.1 * rel,
+                                                               rel=1e-4)
     total = sum(v for k, v in losses.items() if 'loss' in k)
     own = _grads(model, losses['decode.loss_ce'])
     full = _grads(model, total)
@@ -276,3 +283,22 @@ def test_all_normalizer_counts_every_pixel_as_the_authors():
     valid = labels != 255
     assert loss_valid == pytest.approx((kl * valid).sum().item() /
                                        valid.sum().item(), rel=1e-4)
+
+
+def test_partly_open_gate_scales_both_terms_by_the_factor():
+    """factor 0.5 (lead_ema half the margin): loss_kd and loss_at are half
+    of the open gate's, with the same draws; the factor of the step is the
+    running lead from before it."""
+    out = {}
+    for ema in (0.05, 1.0):
+        model = build(gate=dict(pixel=None, lead=True, lead_margin=0.1))
+        model.train()
+        model.distill_gate.lead_ema.fill_(ema)
+        torch.manual_seed(11)
+        out[ema] = model.loss(torch.randn(2, 3, 64, 48,
+                                          generator=torch.Generator()
+                                          .manual_seed(5)), samples())
+    assert out[0.05]['gate.factor'].item() == pytest.approx(0.5)
+    for key in ('loss_kd', 'loss_at'):
+        assert out[0.05][key].item() == pytest.approx(
+            0.5 * out[1.0][key].item(), rel=1e-5)
