@@ -95,6 +95,11 @@ def parse_args(argv=None):
     parser.add_argument('--cls-epochs', type=int, default=None,
                         help=f"classification epochs (default "
                         f"{FULL['cls_epochs']}, quick {QUICK['cls_epochs']})")
+    parser.add_argument(
+        '--pretrained-checkpoint', default=None,
+        help='the pretrained regime starts from this classifier checkpoint '
+        '(e.g. WORK_DIR/pretrain_b0_digits_cls/epoch_12.pth of an earlier '
+        'run) instead of pretraining the backbone first')
     parser.add_argument('--pretrain-epochs', type=int, default=None,
                         help='epochs of the backbone pretraining (default: '
                         'the config\'s; quick 2)')
@@ -107,6 +112,10 @@ def parse_args(argv=None):
         args.pretrain_epochs = 2
     if args.seg_iters < 3 or args.cls_epochs < 2:
         parser.error('--seg-iters must be >= 3 and --cls-epochs >= 2')
+    if args.pretrained_checkpoint and not osp.isfile(
+            args.pretrained_checkpoint):
+        parser.error(f'--pretrained-checkpoint {args.pretrained_checkpoint}'
+                     ': no such file')
     if args.ablation_regime and args.ablation_regime not in args.regime:
         args.regime.append(args.ablation_regime)
     if 'seg' in args.tasks and 'baseline' not in args.seg_methods:
@@ -266,8 +275,13 @@ def main(argv=None):
     pool = ThreadPoolExecutor(max_workers=args.jobs)
     try:
         # the runs others wait for go first
-        pretrain = (pool.submit(pretrain_backbone, args, env)
-                    if after_pretrain else None)
+        pretrain = None
+        if after_pretrain and args.pretrained_checkpoint:
+            pretrained.update(checkpoint=osp.abspath(
+                args.pretrained_checkpoint), metric=None)
+            first += after_pretrain
+        elif after_pretrain:
+            pretrain = pool.submit(pretrain_backbone, args, env)
         cls_teacher = (pool.submit(job, 'cls', 'teacher', CLS_TEACHER, 0)
                        if after_teacher else None)
         pending = [pool.submit(fn, *fn_args) for fn, fn_args in first]
@@ -305,9 +319,11 @@ def main(argv=None):
     for regime, _ in seg_regimes:
         parts.append(f'segmentation {regime} {seg_iters(regime, args)} '
                      'iterations (batch 8, 96 crops)')
-    if pretrained:
+    if pretrained.get('metric') is not None:
         parts.append(f"backbone pretrained as a digit classifier: top-1 "
                      f"{pretrained['metric']:.2f}")
+    elif pretrained:
+        parts.append(f"backbone from {pretrained['checkpoint']}")
     if 'cls' in args.tasks:
         parts.append(f'classification {args.cls_epochs} epochs (batch 64), '
                      'teacher WRN-16-2 top-1 '
