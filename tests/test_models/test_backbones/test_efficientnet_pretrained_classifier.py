@@ -29,9 +29,14 @@ def _classifier(arch='b0'):
 
 
 def _save(model, path):
-    # as mmengine's CheckpointHook: state_dict under 'state_dict', with meta
-    torch.save(dict(meta=dict(epoch=12), state_dict=model.state_dict()),
-               path)
+    # as mmengine's CheckpointHook writes it: meta, state_dict and the
+    # message hub with its HistoryBuffers (loaded with weights_only=True
+    # thanks to selfkd_seg.compat's allow-list)
+    from mmengine.logging import MessageHub
+    hub = MessageHub.get_instance('pretrain_ckpt_test')
+    hub.update_scalar('train/loss', 0.7)
+    torch.save(dict(meta=dict(epoch=12), state_dict=model.state_dict(),
+                    message_hub=hub.state_dict()), path)
     return str(path)
 
 
