@@ -79,8 +79,11 @@ def parse_args(argv=None):
         'pretrained as a digit classifier first (configs/digits/'
         f'{PRETRAIN_CONFIG}, once, seed 0)')
     parser.add_argument(
-        '--seg-methods', nargs='+', choices=tuple(SEG_METHODS),
-        default=list(SEG_METHODS), help='default: all')
+        '--seg-methods', nargs='+',
+        choices=tuple(SEG_METHODS) + tuple(SEG_ABLATIONS),
+        default=list(SEG_METHODS),
+        help='default: ' + ' '.join(SEG_METHODS) + ' (an ablation name runs '
+        'it in every --regime)')
     parser.add_argument(
         '--ablation-regime', choices=REGIMES, default=None,
         help='also run the FRSKD ablations (' + ', '.join(SEG_ABLATIONS) +
@@ -244,7 +247,7 @@ def main(argv=None):
         for regime in args.regime:
             methods = list(args.seg_methods)
             if regime == args.ablation_regime:
-                methods += list(SEG_ABLATIONS)
+                methods += [m for m in SEG_ABLATIONS if m not in methods]
             seg_regimes.append((regime, methods))
 
     def job(task, name, config, seed):
