@@ -29,7 +29,9 @@ SEG_METHODS = {
     'baseline': ('efficientdet_d0_digits.py', (), None),
     'FRSKD': ('frskd_d0_digits.py', (), 2 / 3),
     'FRSKD+gate': ('frskd-gate_d0_digits.py', (), 2 / 3),
+    'FRSKD+val-gate': ('frskd-valgate_d0_digits.py', (), 2 / 3),
 }
+DEFAULT_SEG_METHODS = ('baseline', 'FRSKD', 'FRSKD+gate')
 # the issue-20 ablations of FRSKD (one regime, --ablation-regime)
 SEG_ABLATIONS = {
     'KD only': ('frskd_d0_digits.py', ('model.distill.beta=0.0', ), 2 / 3),
@@ -81,9 +83,9 @@ def parse_args(argv=None):
     parser.add_argument(
         '--seg-methods', nargs='+',
         choices=tuple(SEG_METHODS) + tuple(SEG_ABLATIONS),
-        default=list(SEG_METHODS),
-        help='default: ' + ' '.join(SEG_METHODS) + ' (an ablation name runs '
-        'it in every --regime)')
+        default=list(DEFAULT_SEG_METHODS),
+        help='default: ' + ' '.join(DEFAULT_SEG_METHODS) + ' (an ablation '
+        'name runs it in every --regime)')
     parser.add_argument(
         '--ablation-regime', choices=REGIMES, default=None,
         help='also run the FRSKD ablations (' + ', '.join(SEG_ABLATIONS) +

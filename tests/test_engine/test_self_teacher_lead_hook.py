@@ -113,3 +113,17 @@ def test_lead_hook_scores_as_the_val_evaluator_ignored_pixels_included():
     hook.after_val_epoch(runner, metrics)
     assert metrics['self_teacher/mIoU'] == pytest.approx(100.0)
     assert metrics['self_teacher/lead'] == pytest.approx(50.0)
+
+
+def test_lead_hook_writes_the_lead_into_a_val_gate():
+    from selfkd_seg.models.distillers import DistillGate
+    model = FakeSelfTeacherModel()
+    model.distill_gate = DistillGate(lead_source='val', lead_margin=100.0)
+    runner = _runner(model)
+    hook = SelfTeacherLeadHook()
+    hook.before_val_epoch(runner)
+    batch = _batch()
+    hook.after_val_iter(runner, 0, batch, model.val_step(batch))
+    hook.after_val_epoch(runner, {'mIoU': 100 * (0.5 + 2 / 3) / 2})
+    # lead 41.67 mIoU points of a 100-point margin
+    assert model.distill_gate.factor() == pytest.approx(0.4167, abs=1e-4)

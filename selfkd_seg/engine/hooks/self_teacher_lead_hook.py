@@ -1,5 +1,6 @@
 """Does the self-teacher lead the student? Scored at every validation."""
 import copy
+import logging
 from typing import Optional
 
 from mmengine.hooks import Hook
@@ -24,6 +25,9 @@ class SelfTeacherLeadHook(Hook):
         self_teacher/mIoU   the self-teacher's mIoU
         self_teacher/lead   self_teacher/mIoU - mIoU (student); > 0: it leads
 
+    A :class:`DistillGate` with ``lead_source='val'`` gets the lead from
+    here after each validation.
+
     The train-time lead needs no hook: :class:`FRSKDSegmentor` logs
     ``self_teacher.ce_lead`` (student CE - self-teacher CE) with its losses
     at every logging interval.
@@ -44,6 +48,22 @@ class SelfTeacherLeadHook(Hook):
         self.prefix = prefix
         self._metric = None
         self._student_prefix = None
+
+    def before_train(self, runner) -> None:
+        gate = getattr(self._model(runner), 'distill_gate', None)
+        loop = getattr(runner, 'train_loop', None)
+        if getattr(gate, 'lead_source', None) != 'val' or loop is None:
+            return
+        interval = getattr(loop, 'val_interval', None)
+        total = getattr(loop, 'max_iters', None) or getattr(
+            loop, 'max_epochs', None)
+        if interval is not None and total is not None and interval >= total:
+            print_log(
+                f'SelfTeacherLeadHook: the gate opens on the val lead, but '
+                f'val_interval={interval} validates only at the end of '
+                f'training ({total}): the gate stays closed the whole run. '
+                'Validate before distillation starts (e.g. every 1/3).',
+                logger='current', level=logging.WARNING)
 
     @staticmethod
     def _model(runner):
@@ -124,3 +144,9 @@ class SelfTeacherLeadHook(Hook):
         for key, value in added.items():
             metrics[key] = value
             runner.message_hub.update_scalar(f'val/{key}', value)
+        # a gate that opens on the val lead reads it from here
+        gate = getattr(self._model(runner), 'distill_gate', None)
+        lead = added.get(f'{self.prefix}/lead')
+        if gate is not None and lead is not None and hasattr(
+                gate, 'set_val_lead'):
+            gate.set_val_lead(lead)

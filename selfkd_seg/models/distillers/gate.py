@@ -33,6 +33,7 @@ import torch.nn as nn
 from torch import Tensor
 
 PIXEL_RULES = ('teacher_correct', 'teacher_more_confident')
+LEAD_SOURCES = ('train_ce', 'val')
 
 
 class DistillGate(nn.Module):
@@ -44,8 +45,17 @@ class DistillGate(nn.Module):
             Default: 'teacher_correct'.
         lead (bool): Scale alpha and beta by the measured lead.
             Default: True.
-        lead_margin (float): Relative CE lead at which the weights reach
-            full value (> 0). Default: 0.1.
+        lead_margin (float): The lead at which the weights reach full
+            value (> 0): a relative CE lead with ``lead_source='train_ce'``,
+            mIoU points with ``'val'``. Default: 0.1.
+        lead_source (str): What "the self-teacher leads" is measured by:
+            ``'train_ce'`` (the running relative train CE lead) or
+            ``'val'`` (the self-teacher's val mIoU minus the student's, as
+            :class:`SelfTeacherLeadHook` measures it at each validation and
+            writes here; 0, i.e. closed, before the first validation).
+            On the digits runs the train CE lead stayed about 0 while the
+            val lead was positive (docs/frskd_regimes.md). Default:
+            'train_ce'.
         momentum (float): Weight of the newest batch in the running lead,
             in (0, 1]. Default: 0.1.
         trunk_grad (bool): Scale the self-teacher's gradient into the
@@ -64,7 +74,8 @@ class DistillGate(nn.Module):
                  lead: bool = True,
                  lead_margin: float = 0.1,
                  momentum: float = 0.1,
-                 trunk_grad: bool = True):
+                 trunk_grad: bool = True,
+                 lead_source: str = 'train_ce'):
         super().__init__()
         if pixel is not None and pixel not in PIXEL_RULES:
             raise ValueError(f'gate.pixel must be None or one of '
@@ -75,12 +86,25 @@ class DistillGate(nn.Module):
         if not 0 < momentum <= 1:
             raise ValueError(f'gate.momentum must be in (0, 1], got '
                              f'{momentum}')
+        if lead_source not in LEAD_SOURCES:
+            raise ValueError(f'gate.lead_source must be one of '
+                             f'{LEAD_SOURCES}, got {lead_source!r}')
+        self.lead_source = lead_source
         self.pixel = pixel
         self.lead = bool(lead)
         self.lead_margin = float(lead_margin)
         self.momentum = float(momentum)
         self.trunk_grad = bool(trunk_grad) and self.lead
         self.register_buffer('lead_ema', torch.zeros(()))
+        if lead_source == 'val':
+            # checkpointed: a resumed run keeps the last measured lead
+            self.register_buffer('val_lead', torch.zeros(()))
+
+    def set_val_lead(self, lead: float) -> None:
+        """The self-teacher's val lead in mIoU points (``'val'`` source;
+        called by :class:`SelfTeacherLeadHook` after each validation)."""
+        if self.lead_source == 'val':
+            self.val_lead.fill_(float(lead))
 
     @torch.no_grad()
     def update(self, student_ce: Tensor, teacher_ce: Tensor) -> Tensor:
@@ -112,7 +136,8 @@ class DistillGate(nn.Module):
         """The multiplier of alpha and beta: 1 without ``lead``."""
         if not self.lead:
             return 1.0
-        return float((self.lead_ema / self.lead_margin).clamp(0.0, 1.0))
+        lead = self.val_lead if self.lead_source == 'val' else self.lead_ema
+        return float((lead / self.lead_margin).clamp(0.0, 1.0))
 
     @torch.no_grad()
     def pixel_mask(self, labels: Tensor, student_logits: Tensor,
@@ -141,4 +166,5 @@ class DistillGate(nn.Module):
     def extra_repr(self) -> str:
         return (f'pixel={self.pixel!r}, lead={self.lead}, '
                 f'lead_margin={self.lead_margin}, momentum={self.momentum}, '
-                f'trunk_grad={self.trunk_grad}')
+                f'trunk_grad={self.trunk_grad}, '
+                f'lead_source={self.lead_source!r}')

@@ -92,7 +92,8 @@ class FRSKDSegmentor(FRSKDMixin, EncoderDecoder):
             end in BN, so AT would otherwise see pre-activation maps).
         gate (dict, optional): Beyond the paper: distil only where the
             self-teacher leads, :class:`DistillGate` arguments (``pixel``,
-            ``lead``, ``lead_margin``, ``momentum``, ``trunk_grad``).
+            ``lead``, ``lead_margin``, ``momentum``, ``trunk_grad``,
+            ``lead_source``).
             ``None`` (the paper, default) distils everywhere at the
             scheduled weights.
         **kwargs: The student, as :class:`EncoderDecoder` (``neck``
@@ -151,7 +152,7 @@ class FRSKDSegmentor(FRSKDMixin, EncoderDecoder):
             gate = dict(gate)
             check_config_keys(gate,
                               ('pixel', 'lead', 'lead_margin', 'momentum',
-                               'trunk_grad'),
+                               'trunk_grad', 'lead_source'),
                               f'{type(self).__name__} gate')
             self.distill_gate = DistillGate(**gate)
         else:

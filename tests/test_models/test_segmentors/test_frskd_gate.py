@@ -302,3 +302,25 @@ def test_partly_open_gate_scales_both_terms_by_the_factor():
     for key in ('loss_kd', 'loss_at'):
         assert out[0.05][key].item() == pytest.approx(
             0.5 * out[1.0][key].item(), rel=1e-5)
+
+
+def test_val_lead_source_opens_on_the_hooks_lead():
+    gate = DistillGate(lead=True, lead_source='val', lead_margin=1.0)
+    assert gate.factor() == 0.0  # no validation yet: closed
+    gate.set_val_lead(0.4)  # self-teacher 0.4 mIoU points ahead
+    assert gate.factor() == pytest.approx(0.4)
+    gate.set_val_lead(2.5)
+    assert gate.factor() == 1.0
+    gate.set_val_lead(-0.3)
+    assert gate.factor() == 0.0
+    # the train CE lead does not move it
+    gate.train()
+    gate.update(torch.tensor(1.0), torch.tensor(0.1))
+    assert gate.factor() == 0.0
+    # resumable: the last measured lead is in the state dict
+    gate.set_val_lead(0.7)
+    again = DistillGate(lead=True, lead_source='val', lead_margin=1.0)
+    again.load_state_dict(gate.state_dict())
+    assert again.factor() == pytest.approx(0.7)
+    with pytest.raises(ValueError, match='lead_source'):
+        DistillGate(lead_source='test')
