@@ -30,6 +30,10 @@ SEG_METHODS = {
     'FRSKD': ('frskd_d0_digits.py', (), 2 / 3),
     'FRSKD+gate': ('frskd-gate_d0_digits.py', (), 2 / 3),
     'FRSKD+val-gate': ('frskd-valgate_d0_digits.py', (), 2 / 3),
+    # KD only, on every labelled pixel, from the val-lead gate
+    'KD+val-gate': ('frskd-valgate_d0_digits.py',
+                    ('model.distill.beta=0.0', 'model.gate.pixel=None'),
+                    2 / 3),
 }
 DEFAULT_SEG_METHODS = ('baseline', 'FRSKD', 'FRSKD+gate')
 # the issue-20 ablations of FRSKD (one regime, --ablation-regime)
