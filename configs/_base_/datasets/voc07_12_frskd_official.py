@@ -11,40 +11,19 @@
 # steps) are listed in docs/frskd_official_network.md. Data sets, loaders,
 # evaluation and test_pipeline_fixed512 come unchanged from voc07_12_frskd.py.
 _base_ = ['./voc07_12_frskd.py']
-crop_size = (512, 512)
-train_pipeline = [
-    dict(type='LoadImageFromFileChecked'),
-    dict(type='LoadAnnotationsChecked'),
-    dict(
-        type='RandomResize',
-        scale=(2048, 512),
-        ratio_range=(0.5, 2.0),
-        keep_ratio=True),
-    dict(type='RandomCrop', crop_size=crop_size),
-    dict(type='RandomFlip', prob=0.5),
-    dict(type='RandomGaussianBlur', prob=0.5, radius_range=(0., 1.)),
-    dict(type='Pad', size=crop_size, pad_val=dict(img=0, seg=0)),
-    dict(type='PackSegInputs')
-]
-voc_seg_folders = dict(
-    img_path='JPEGImages', seg_map_path='SegmentationClass')
-# merged into voc07_12_frskd.py's dicts (their pipeline replaced)
+# voc07_12_frskd.py's train pipeline, step for step, with those two changes
+train_pipeline = [{
+    k: v
+    for k, v in step.items() if k != 'cat_max_ratio'
+} if step['type'] != 'Pad' else dict(step, pad_val=dict(img=0, seg=0))
+                  for step in _base_.train_pipeline]
+# the same two training sets, with this pipeline
+train_dataloader = dict(
+    dataset=dict(datasets=[
+        dict(dataset, pipeline=train_pipeline)
+        for dataset in _base_.train_dataloader.dataset.datasets
+    ]))
+# voc07_12_frskd.py's per-set fragments, kept consistent for configs that
+# build their own loaders from them
 dataset_voc07_trainval = dict(pipeline=train_pipeline)
 dataset_voc12_trainval = dict(pipeline=train_pipeline)
-train_dataloader = dict(
-    dataset=dict(
-        type='ConcatDataset',
-        datasets=[
-            dict(
-                type='PascalVOCDataset',
-                data_root='data/VOCdevkit/VOC2007',
-                data_prefix=voc_seg_folders,
-                ann_file='ImageSets/Segmentation/trainval.txt',
-                pipeline=train_pipeline),
-            dict(
-                type='PascalVOCDataset',
-                data_root='data/VOCdevkit/VOC2012',
-                data_prefix=voc_seg_folders,
-                ann_file='ImageSets/Segmentation/trainval.txt',
-                pipeline=train_pipeline)
-        ]))
