@@ -22,7 +22,7 @@ model = dict(
         kd_loss=dict(type='KDLoss', temperature=1.0),
         feature_loss=dict(type='ATLoss')))
 custom_hooks = [
-    # 2/3 warm-up, 1/3 ramp of max_iters (400 + 200 of 600)
+    # 2/3 warm-up, 1/3 ramp of max_iters (160 + 80 of 240)
     dict(type='DistillWeightScheduleHook', by_epoch=False),
     # the self-teacher's own val mIoU and its lead over the student
     # (self_teacher/mIoU, self_teacher/lead; docs/frskd_regimes.md)

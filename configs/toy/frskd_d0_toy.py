@@ -18,7 +18,7 @@ model = dict(
 custom_hooks = [
     # distillation weights 0 for the first 2/3 of max_iters, then a sigmoid
     # ramp to full weight over the last 1/3 (the paper's 40 + 20 of 60
-    # epochs): 400 + 200 of 600 iterations here, and the same shape for any
+    # epochs): 160 + 80 of 240 iterations here, and the same shape for any
     # max_iters a derived config sets
     dict(type='DistillWeightScheduleHook', by_epoch=False),
     # the self-teacher's own val mIoU and its lead over the student

@@ -14,12 +14,13 @@ import os.path as osp
 import platform
 import statistics
 import sys
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
 from selfkd_seg.apis.experiment import (cls_budget_options, last_checkpoint,
                                         mean_std, read_curves, read_run,
-                                        run_tool, seg_budget_options,
+                                        run_tool, say, seg_budget_options,
                                         summary_table)
 
 CONFIGS = osp.join('configs', 'digits')
@@ -96,6 +97,12 @@ def parse_args(argv=None):
         ') in this regime')
     parser.add_argument('--jobs', type=int, default=2,
                         help='trainings run at the same time (default 2)')
+    parser.add_argument(
+        '--threads', type=int, default=1,
+        help='threads of each training (OMP_NUM_THREADS, default 1). The '
+        'results depend on it (float sums in another order), not on the '
+        'machine\'s core count; --jobs x --threads should not exceed the '
+        'cores')
     parser.add_argument('--quick', action='store_true',
                         help='smoke run: one seed, tiny budgets')
     parser.add_argument('--seg-iters', type=int, default=None,
@@ -119,6 +126,8 @@ def parse_args(argv=None):
     args.cls_epochs = args.cls_epochs or budget['cls_epochs']
     if args.quick and args.pretrain_epochs is None:
         args.pretrain_epochs = 2
+    if args.jobs < 1 or args.threads < 1:
+        parser.error('--jobs and --threads must be >= 1')
     if args.seg_iters < 3 or args.cls_epochs < 2:
         parser.error('--seg-iters must be >= 3 and --cls-epochs >= 2')
     if args.pretrained_checkpoint and not osp.isfile(
@@ -145,14 +154,17 @@ def train(task, name, config, seed, args, env, extra=(), budget=None,
         osp.join(CONFIGS, config), '--work-dir', work_dir, '--cfg-options',
         f'randomness.seed={seed}', *budget, *extra
     ]
+    label = f'{task} {name} seed {seed}'
+    log = osp.join(args.work_dir, f'{tag}.log')
+    say(f'[digits] start {label}, log {log}')
     start = time.perf_counter()
-    run_tool(cmd, osp.join(args.work_dir, f'{tag}.log'), env)
+    run_tool(cmd, log, env, progress=label)
     wall = time.perf_counter() - start
     iter_times, val = read_run(work_dir)
     steady = iter_times[1:] or iter_times  # the first window has start-up
     metric = val.get('mIoU', val.get('accuracy/top1'))
-    print(f'[digits] {task} {name} seed {seed}: {metric:.2f} '
-          f'({wall:.0f} s)', flush=True)
+    say(f'[digits] done {label}: {metric:.2f} ({wall:.0f} s); '
+        f'{args.progress.finished()}')
     return dict(metric=metric, iter_time=statistics.median(steady),
                 wall=wall, checkpoint=last_checkpoint(work_dir),
                 self_teacher=val.get('self_teacher/mIoU'),
@@ -213,6 +225,42 @@ def lead_table(results, regimes, seeds):
     return lines
 
 
+class RunCounter:
+    """Overall progress of the experiment: runs finished out of the total,
+    elapsed time and a naive estimate of the time left (the mean wall time
+    per finished run, spread over the runs in flight)."""
+
+    def __init__(self, total: int, started: float):
+        self.total, self.started, self.done = total, started, 0
+        self._lock = threading.Lock()
+
+    def finished(self) -> str:
+        with self._lock:
+            self.done += 1
+            elapsed = time.perf_counter() - self.started
+            left = elapsed / self.done * (self.total - self.done)
+            return (f'{self.done}/{self.total} runs done, '
+                    f'{elapsed / 60:.1f} min elapsed, ~{left / 60:.0f} min '
+                    'left')
+
+
+def count_runs(args) -> int:
+    """Trainings :func:`main` will run for ``args``."""
+    seeds = len(args.seeds)
+    runs = 0
+    if 'seg' in args.tasks:
+        for regime in args.regime:
+            methods = set(args.seg_methods)
+            if regime == args.ablation_regime:
+                methods |= set(SEG_ABLATIONS)
+            runs += len(methods) * seeds
+        if 'pretrained' in args.regime and not args.pretrained_checkpoint:
+            runs += 1  # the backbone's pretraining
+    if 'cls' in args.tasks:
+        runs += len(CLS_RUNS) * seeds + 1  # + the SFD teacher
+    return runs
+
+
 def pretrain_backbone(args, env) -> str:
     """Train the seg backbone as a digit classifier (once, seed 0); the
     checkpoint the pretrained regime's seg runs load."""
@@ -224,8 +272,8 @@ def pretrain_backbone(args, env) -> str:
                  f'param_scheduler.1.T_max={e}']
     result = train('cls', 'pretrain', PRETRAIN_CONFIG, 0, args, env,
                    extra=extra, budget=[], tag='pretrain_b0_digits_cls')
-    print(f"[digits] backbone pretrained as a classifier: top-1 "
-          f"{result['metric']:.2f}, {result['checkpoint']}", flush=True)
+    say(f"[digits] backbone pretrained as a classifier: top-1 "
+        f"{result['metric']:.2f}, {result['checkpoint']}")
     return result
 
 
@@ -235,18 +283,23 @@ def main(argv=None):
     data_root = osp.abspath(args.data_root)
     env = dict(os.environ, SELFKD_DIGITS_DATA=data_root)
     started = time.perf_counter()
+    args.progress = RunCounter(count_runs(args), started)
+    say(f'[digits] {args.progress.total} trainings, {args.jobs} at a time, '
+        f'{args.threads} thread(s) each (OMP_NUM_THREADS={args.threads}; '
+        f'this machine has {os.cpu_count()} cores)')
 
     run_tool([
         sys.executable, 'tools/dataset_converters/make_digits.py', data_root,
         '--cls-train-per-digit', str(CLS_TRAIN_PER_DIGIT)
     ], osp.join(args.work_dir, 'make_digits.log'), env)
-    print(f'[digits] data: {data_root}', flush=True)
+    say(f'[digits] data: {data_root}')
 
-    # --jobs trainings at a time, each with its share of the cores (tiny
-    # models use 2 threads poorly: 2 one-thread runs did ~1.3x the work of
-    # one two-thread run here); SFD runs start once the teacher is trained,
-    # the pretrained regime once the backbone is.
-    env['OMP_NUM_THREADS'] = str(max(1, (os.cpu_count() or 1) // args.jobs))
+    # --jobs trainings at a time, --threads each, whatever the machine's
+    # cores (the thread count changes the results; tiny models use 2
+    # threads poorly: 2 one-thread runs did ~1.3x the work of one two-thread
+    # run here); SFD runs start once the teacher is trained, the pretrained
+    # regime once the backbone is.
+    env['OMP_NUM_THREADS'] = str(args.threads)
     results, teacher, pretrained = {}, {}, {}
     seg_regimes = []
     if 'seg' in args.tasks:

@@ -11,24 +11,116 @@ import glob
 import json
 import os.path as osp
 import statistics
+import re
 import subprocess
-from typing import Dict, List, Sequence, Tuple
+import threading
+import time
+from typing import Dict, List, Optional, Sequence, Tuple
 
 # the repository: the tools run with it as working directory
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
-def run_tool(cmd: Sequence[str], log_file: str, env: dict) -> None:
+def run_tool(cmd: Sequence[str], log_file: str, env: dict,
+             progress: Optional[str] = None,
+             heartbeat: float = 10.0) -> None:
     """Run a tool in a subprocess (in :data:`REPO`), its output to a log
-    file; fail loudly with the log's tail."""
-    with open(log_file, 'w') as log:
-        proc = subprocess.run(
-            cmd, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
-    if proc.returncode != 0:
+    file; fail loudly with the log's tail.
+
+    With ``progress`` (a label, e.g. ``'FRSKD seed 0'``) the run also shows
+    on the console while it runs: one line per logged training or
+    validation step of mmengine's logger (iteration / total, loss, ETA,
+    the val metric; :func:`progress_line`), and a line every ``heartbeat``
+    seconds when the tool prints nothing (start-up, validation), so a
+    working run never looks hung.
+    """
+    if progress is None:
+        with open(log_file, 'w') as log:
+            proc = subprocess.run(
+                cmd, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
+        returncode = proc.returncode
+    else:
+        returncode = _run_streaming(cmd, log_file, env, progress, heartbeat)
+    if returncode != 0:
         with open(log_file) as f:
             tail = ''.join(f.readlines()[-30:])
-        raise RuntimeError(f'{" ".join(cmd)} failed (exit {proc.returncode}),'
+        raise RuntimeError(f'{" ".join(cmd)} failed (exit {returncode}),'
                            f' log {log_file}:\n{tail}')
+
+
+_PRINT_LOCK = threading.Lock()
+
+
+def say(text: str) -> None:
+    """Print one whole line now (runs in parallel threads share stdout)."""
+    with _PRINT_LOCK:
+        print(text, flush=True)
+
+
+_STEP = re.compile(r'(Iter|Epoch)\((train|val)\)\s*((?:\[\s*\d+\])?)'
+                   r'\s*\[\s*(\d+)/(\d+)\]')
+_FIELD = re.compile(r'(?<![\w/.])(eta|loss|mIoU|aAcc|accuracy/top1|'
+                    r'self_teacher/mIoU): (\S+)')
+
+
+def progress_line(line: str) -> Optional[str]:
+    """The short form of one of mmengine's logger lines, or ``None`` for a
+    line that is not a training/validation step: ``iter 40/240  loss 0.4923
+    eta 0:00:12``, ``epoch 2 iter 10/50 ...``, ``val mIoU 91.12``."""
+    match = _STEP.search(line)
+    if match is None:
+        return None
+    unit, mode, epoch, cur, total = match.groups()
+    fields = dict(_FIELD.findall(line))
+    if mode == 'val':
+        metrics = [
+            f'{k} {fields[k]}' for k in ('mIoU', 'aAcc', 'accuracy/top1',
+                                         'self_teacher/mIoU') if k in fields
+        ]
+        # the logger's per-interval val lines carry no metric: skip them
+        return 'val ' + '  '.join(metrics) if metrics else None
+    parts = []
+    if unit == 'Epoch':
+        parts.append(f'epoch {epoch.strip("[] ")}')
+    parts.append(f'iter {cur}/{total}')
+    for key in ('loss', 'eta'):
+        if key in fields:
+            parts.append(f'{key} {fields[key]}')
+    return '  '.join(parts)
+
+
+def _run_streaming(cmd, log_file, env, label, heartbeat) -> int:
+    start = time.monotonic()
+    state = dict(last=start, seen='starting')
+
+    def pump(stream, log):
+        for line in stream:
+            log.write(line)
+            short = progress_line(line)
+            if short is not None:
+                log.flush()
+                state.update(last=time.monotonic(), seen=short)
+                say(f'  [{label}] {short}')
+
+    with open(log_file, 'w') as log:
+        proc = subprocess.Popen(
+            cmd, cwd=REPO, env=env, stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT, text=True, bufsize=1)
+        reader = threading.Thread(target=pump, args=(proc.stdout, log),
+                                  daemon=True)
+        reader.start()
+        while True:
+            try:
+                proc.wait(timeout=1.0)
+                break
+            except subprocess.TimeoutExpired:
+                now = time.monotonic()
+                if now - state['last'] >= heartbeat:
+                    state['last'] = now
+                    say(f'  [{label}] ... running, {now - start:.0f} s '
+                        f'(last: {state["seen"]})')
+        reader.join()
+    return proc.returncode
 
 
 def last_checkpoint(work_dir: str) -> str:
@@ -89,25 +181,31 @@ def cls_budget_options(max_epochs: int) -> List[str]:
     ]
 
 
-def read_run(work_dir: str) -> Tuple[List[float], dict]:
-    """Per-iteration train times and the last validation record of a run
-    (mmengine's ``vis_data/scalars.json``)."""
+def read_scalars(work_dir: str) -> List[dict]:
+    """Every record of a run's newest ``vis_data/scalars.json`` (mmengine's
+    scalar log: one JSON object per logged training interval or
+    validation), in order."""
     files = sorted(
         glob.glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json')))
     if not files:
         raise FileNotFoundError(f'no vis_data/scalars.json under {work_dir}: '
-                                'did the run finish?')
-    iter_times, val = [], {}
+                                'did the run start?')
     with open(files[-1]) as f:
-        for line in f:
-            rec = json.loads(line)
-            if 'mIoU' in rec or 'accuracy/top1' in rec:
-                val = rec
-            elif 'time' in rec and 'loss' in rec:
-                iter_times.append(rec['time'])
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def read_run(work_dir: str) -> Tuple[List[float], dict]:
+    """Per-iteration train times and the last validation record of a run
+    (mmengine's ``vis_data/scalars.json``)."""
+    iter_times, val = [], {}
+    for rec in read_scalars(work_dir):
+        if 'mIoU' in rec or 'accuracy/top1' in rec:
+            val = rec
+        elif 'time' in rec and 'loss' in rec:
+            iter_times.append(rec['time'])
     if not val:
-        raise ValueError(f'{files[-1]} has no validation metric (mIoU or '
-                         'accuracy/top1)')
+        raise ValueError(f'the scalars.json under {work_dir} has no '
+                         'validation metric (mIoU or accuracy/top1)')
     return iter_times, val
 
 
@@ -115,15 +213,12 @@ def read_curves(work_dir: str) -> dict:
     """The lead curves of a run (``vis_data/scalars.json``): per logged
     training interval ``(iter, self_teacher.ce_lead)``, per validation
     ``(iter, mIoU, self_teacher/mIoU)`` (``None`` where not logged)."""
-    files = sorted(
-        glob.glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json')))
     train, val = [], []
-    lines = []
-    if files:
-        with open(files[-1]) as f:
-            lines = f.readlines()
-    for line in lines:
-        rec = json.loads(line)
+    try:
+        records = read_scalars(work_dir)
+    except FileNotFoundError:
+        records = []
+    for rec in records:
         if 'mIoU' in rec:
             val.append((rec.get('step'), rec['mIoU'],
                         rec.get('self_teacher/mIoU')))

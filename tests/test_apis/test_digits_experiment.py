@@ -39,3 +39,23 @@ def test_bad_plans_are_refused(tmp_path):
         parse_args(['--pretrained-checkpoint', str(tmp_path / 'missing')])
     with pytest.raises(SystemExit):
         parse_args(['--tasks', 'seg', '--seg-methods', 'FRSKD'])
+
+
+def test_overall_progress_counts_every_training(tmp_path):
+    from selfkd_seg.apis.digits_experiment import RunCounter, count_runs
+    # 3 seg methods x 3 seeds + (3 cls methods x 3 seeds + the SFD teacher)
+    assert count_runs(parse_args([])) == 9 + 10
+    # + 5 ablations x 1 seed in the pretrained regime, + the pretraining
+    args = parse_args(['--tasks', 'seg', '--seeds', '0', '--regime',
+                       'scratch', '--ablation-regime', 'pretrained'])
+    assert count_runs(args) == 3 + (3 + 5) + 1
+    assert parse_args(['--threads', '2']).threads == 2
+    with pytest.raises(SystemExit):
+        parse_args(['--jobs', '0'])
+    counter = RunCounter(total=4, started=0.0)
+    import time
+    line = counter.finished()
+    elapsed = time.perf_counter() / 60
+    assert line.startswith('1/4 runs done, ')
+    # 3 runs left, each as long as the first
+    assert line.endswith(f'~{3 * elapsed:.0f} min left')
