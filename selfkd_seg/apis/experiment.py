@@ -4,8 +4,9 @@ Shared by ``tools/toy_experiment.py`` (:mod:`selfkd_seg.apis.toy_experiment`),
 ``tools/digits_experiment.py`` (:mod:`selfkd_seg.apis.digits_experiment`) and
 ``tools/fault_injection.py``: running a tool in a subprocess with its output
 in a log file, budget overrides that keep a recipe's shape when its length
-changes, reading a finished run's metrics and checkpoint, and the mean +- std
-table. No training in this module.
+changes, reading a finished run's metrics and checkpoint
+(:func:`last_checkpoint`, from ``selfkd_seg.engine.checkpoint_io``), and the
+mean +- std table. No training in this module.
 """
 import glob
 import json
@@ -13,6 +14,10 @@ import os.path as osp
 import statistics
 import subprocess
 from typing import Dict, List, Sequence, Tuple
+
+# the checkpoint a finished run's ``last_checkpoint`` file names (the
+# package's one reader of that pointer)
+from selfkd_seg.engine.checkpoint_io import last_checkpoint  # noqa: F401
 
 # the repository: the tools run with it as working directory
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -29,15 +34,6 @@ def run_tool(cmd: Sequence[str], log_file: str, env: dict) -> None:
             tail = ''.join(f.readlines()[-30:])
         raise RuntimeError(f'{" ".join(cmd)} failed (exit {proc.returncode}),'
                            f' log {log_file}:\n{tail}')
-
-
-def last_checkpoint(work_dir: str) -> str:
-    """The checkpoint a finished run's ``last_checkpoint`` file names."""
-    with open(osp.join(work_dir, 'last_checkpoint')) as f:
-        path = f.read().strip()
-    if not osp.isabs(path):
-        path = osp.join(work_dir, path)
-    return path
 
 
 def seg_budget_options(max_iters: int, distill_schedule: bool = False,

@@ -9,11 +9,7 @@ from mmengine.runner import Runner, load_checkpoint
 
 import selfkd_seg  # noqa: F401
 from selfkd_seg.apis import export_student_checkpoint
-
-
-def latest_ckpt(work_dir):
-    with open(osp.join(work_dir, 'last_checkpoint')) as f:
-        return f.read().strip()
+from selfkd_seg.engine.checkpoint_io import last_checkpoint
 
 
 def train(cfg):
@@ -40,7 +36,7 @@ def test_train_validate_save_and_resume(tiny_seg_cfg, tmp_path, config):
         text = open(scalars[0]).read()
         assert '"self_teacher/lead"' in text
         assert '"self_teacher.ce_lead"' in text
-    ckpt_path = latest_ckpt(work_dir)
+    ckpt_path = last_checkpoint(work_dir)
     assert ckpt_path.endswith('iter_2.pth')
     ckpt = torch.load(ckpt_path, weights_only=True)  # safe format
 
@@ -68,7 +64,7 @@ def test_checkpoint_serves_through_mmseg_inference_api(tiny_seg_cfg, tmp_path,
     work_dir = str(tmp_path / 'run')
     cfg = tiny_seg_cfg('toy/efficientdet_d0_toy.py', work_dir=work_dir)
     train(cfg)
-    model = init_model(cfg, latest_ckpt(work_dir), device='cpu')
+    model = init_model(cfg, last_checkpoint(work_dir), device='cpu')
     assert model.dataset_meta['classes'][1] == 'circle'
     img = sorted(glob.glob(osp.join(toy_voc_64, 'JPEGImages', 'val_*.jpg')))[0]
     result = inference_model(model, img)
@@ -85,7 +81,7 @@ def test_export_round_trip(tiny_seg_cfg, tmp_path):
     runner = train(cfg)
     full = runner.model.eval()
     exported = str(tmp_path / 'student.pth')
-    summary = export_student_checkpoint(latest_ckpt(work_dir), exported)
+    summary = export_student_checkpoint(last_checkpoint(work_dir), exported)
     assert summary['dropped_modules'] == ['self_teacher']
 
     base_cfg = tiny_seg_cfg('toy/efficientdet_d0_toy.py', work_dir=work_dir)

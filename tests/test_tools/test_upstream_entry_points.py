@@ -19,6 +19,7 @@ import sys
 import pytest
 import torch
 
+from selfkd_seg.engine.checkpoint_io import last_checkpoint
 from selfkd_seg.testing.toy_cls import make_toy_cls
 from selfkd_seg.testing.toy_voc import make_toy_voc
 
@@ -134,11 +135,6 @@ class Jobs:
                 proc.kill()
                 proc.wait()
             log.close()
-
-
-def last_checkpoint(work_dir: str) -> str:
-    with open(osp.join(work_dir, 'last_checkpoint')) as f:
-        return f.read().strip()
 
 
 @pytest.fixture(scope='module')
