@@ -150,7 +150,8 @@ def main(argv=None):
         report.extra['dtype_census'] = {
             k: {str(kk): vv for kk, vv in v.items()}
             for k, v in census.items()}
-        print('dtype census of one FRSKD train step:\n' +
+        print('dtype census of one FRSKD train step '
+              f"({candidates['frskd'].iterations} iteration(s)):\n" +
               format_census(census))
 
     for name, model in legacy.items():
