@@ -83,3 +83,31 @@ def test_interleaved_medians_rotate_the_order_and_take_medians(monkeypatch):
     assert medians == dict(a=2, b=4)
     # warm-up, then one call of each per round, the order rotating
     assert calls == ['a', 'b', 'a', 'b', 'b', 'a', 'a', 'b']
+
+
+def test_the_timed_step_uses_the_configs_wrapper_and_amp(tiny_seg_cfg):
+    from selfkd_seg.apis.benchmark import runner_optim_wrapper
+    from selfkd_seg.engine.optim_wrappers import AutocastOptimWrapper
+    cfg = tiny_seg_cfg('toy/efficientdet_d0_toy.py')
+    cfg.optim_wrapper.accumulative_counts = 3
+    model = build_model(cfg)
+    wrapper = runner_optim_wrapper(model, cfg, RunOptions(amp='bf16'))
+    # --amp bf16's wrapper around the config's optimizer and accumulation
+    assert type(wrapper) is AutocastOptimWrapper
+    assert wrapper.cast_dtype == torch.bfloat16
+    assert wrapper.optimizer.defaults['lr'] == cfg.optim_wrapper.optimizer.lr
+    assert wrapper._accumulative_counts == 3
+
+
+def test_set_crop_size_pads_to_the_benchmark_size():
+    from mmengine.config import Config
+
+    from selfkd_seg.apis.benchmark import set_crop_size
+    cfg = Config(dict(data_preprocessor=dict(size=(512, 512)),
+                      model=dict(data_preprocessor=dict(size=(512, 512)))))
+    set_crop_size(cfg, (32, 48))
+    assert cfg.data_preprocessor.size == (32, 48)
+    assert cfg.model.data_preprocessor.size == (32, 48)
+    plain = Config(dict(model=dict(data_preprocessor=dict(size=None))))
+    set_crop_size(plain, (32, 48))  # no crop size: nothing to change
+    assert plain.model.data_preprocessor.size is None
