@@ -118,10 +118,19 @@ def test_getattr_is_only_allowed_for_history_buffer_methods(tmp_path):
     torch.save({'x': _GetattrEscape()}, path)
     with pytest.raises(compat.UnsafeCheckpointError, match='escape.pth'):
         compat.safe_torch_load(path)
-    assert compat._history_buffer_getattr.__name__  # the real getattr is
-    with pytest.raises(Exception, match='refused getattr'):  # never exposed
-        from mmengine.logging import HistoryBuffer
+    from mmengine.logging import HistoryBuffer
+
+    # the stand-in for getattr gives exactly the statistics methods that
+    # mmengine pickles, on the class and on an instance ...
+    buffer = HistoryBuffer([1.0, 3.0], [1, 1])
+    assert compat._history_buffer_getattr(HistoryBuffer,
+                                          'mean') is HistoryBuffer.mean
+    assert compat._history_buffer_getattr(buffer, 'max')() == 3.0
+    # ... and refuses anything else: the real getattr is never exposed
+    with pytest.raises(Exception, match='refused getattr'):
         compat._history_buffer_getattr(HistoryBuffer, 'update')
+    with pytest.raises(Exception, match='refused getattr'):
+        compat._history_buffer_getattr(buffer, '__class__')
 
 
 def test_empty_history_buffer_in_the_message_hub_loads(tmp_path):

@@ -82,12 +82,6 @@ class RunOptions:
             device_type='cuda' if self.device.startswith('cuda') else 'cpu',
             dtype=_AMP_DTYPES[self.amp])
 
-    def grad_scaler(self):
-        """A ``GradScaler`` for fp16, else None."""
-        if self.amp != 'fp16':
-            return None
-        return torch.amp.GradScaler('cuda')
-
     def inputs(self, x: torch.Tensor) -> torch.Tensor:
         x = x.to(self.device)
         if self.channels_last and x.dim() == 4:
@@ -189,29 +183,6 @@ def prepare_model(model: nn.Module, opts: RunOptions) -> nn.Module:
 def synchronize(device: str) -> None:
     if str(device).startswith('cuda'):
         torch.cuda.synchronize()
-
-
-def train_step(model, optimizer, inputs, data_samples, opts=None,
-               scaler=None, loss_fn=None) -> torch.Tensor:
-    """One plain training step: every ``loss*`` term, backward, SGD step.
-
-    ``opts`` (:class:`RunOptions`) adds autocast around the forward and
-    ``scaler`` fp16 loss scaling; ``loss_fn`` replaces ``model.loss`` (a
-    compiled version of it). Returns the summed loss (detached).
-    """
-    loss_fn = loss_fn or model.loss
-    with (opts.autocast() if opts is not None else contextlib.nullcontext()):
-        losses = loss_fn(inputs, data_samples)
-    loss = sum(v for k, v in losses.items() if 'loss' in k)
-    optimizer.zero_grad()
-    if scaler is not None:
-        scaler.scale(loss).backward()
-        scaler.step(optimizer)
-        scaler.update()
-    else:
-        loss.backward()
-        optimizer.step()
-    return loss.detach()
 
 
 def interleaved_medians(fns: Dict[str, Callable],
@@ -458,34 +429,63 @@ def toy_cls_recipe(cfg, data_root: str, work_dir: str, *, batch: int,
     return cfg
 
 
-def build_optim_wrapper(model: nn.Module, opts: RunOptions,
-                        lr: float = 0.01, momentum: float = 0.9):
-    """The optimizer wrapper ``tools/train.py`` would use for ``opts``:
-    ``OptimWrapper`` (fp32), ``AutocastOptimWrapper`` (bf16, no loss
-    scaling) or mmengine's ``AmpOptimWrapper`` (fp16, dynamic scaling)."""
-    from mmengine.optim import AmpOptimWrapper, OptimWrapper
-
-    from selfkd_seg.engine.optim_wrappers import AutocastOptimWrapper
-    optimizer = torch.optim.SGD(
-        [p for p in model.parameters() if p.requires_grad], lr=lr,
-        momentum=momentum)
-    if opts.amp == 'bf16':
-        return AutocastOptimWrapper(
-            optimizer=optimizer,
-            device_type='cuda' if opts.device.startswith('cuda') else 'cpu',
-            dtype='bfloat16')
-    if opts.amp == 'fp16':
-        return AmpOptimWrapper(
-            optimizer=optimizer, loss_scale='dynamic', dtype='float16')
-    return OptimWrapper(optimizer=optimizer)
-
-
 def compile_train_step(model: nn.Module, opts: RunOptions) -> nn.Module:
     """What mmengine's ``compile`` config does (``Runner._maybe_compile``):
     replace ``model.train_step`` by its ``torch.compile``'d version."""
     if opts.compile:
         model.train_step = opts.maybe_compile(model.train_step)
     return model
+
+
+def runner_optim_wrapper(model: nn.Module, cfg, opts: RunOptions):
+    """The optimizer wrapper ``tools/train.py`` builds for ``model``.
+
+    ``cfg.optim_wrapper`` as the config writes it (optimizer,
+    ``paramwise_cfg``,
+    gradient clipping, ``accumulative_counts``), turned into the mixed-
+    precision wrapper of ``--amp`` for ``opts.amp`` (``amp_optim_wrapper_cfg``,
+    as ``prepare_train_cfg`` does), built by mmengine's
+    ``build_optim_wrapper`` (what ``Runner.build_optim_wrapper`` calls) and
+    with its accumulation counter started as ``Runner.train`` starts it.
+    """
+    from mmengine.optim import build_optim_wrapper
+
+    from selfkd_seg.engine.optim_wrappers import amp_optim_wrapper_cfg
+    wrapper_cfg = copy.deepcopy(cfg.optim_wrapper)
+    if opts.amp != 'none':
+        wrapper_cfg = amp_optim_wrapper_cfg(wrapper_cfg, opts.amp)
+    optim_wrapper = build_optim_wrapper(model, wrapper_cfg)
+    # no finite max_iters here: never the shortened last accumulation
+    optim_wrapper.initialize_count_status(model, 0, 2**62)
+    return optim_wrapper
+
+
+def runner_train_step_fn(model: nn.Module, cfg, data: dict,
+                         opts: RunOptions) -> Callable:
+    """A callable running what ``tools/train.py`` runs per optimizer update.
+
+    Each call is ``model.train_step(data, optim_wrapper)`` (the call of
+    mmengine's train loops: data preprocessor, forward, loss, backward and
+    the optimizer wrapper's update) ``accumulative_counts`` times, i.e. one
+    update of the weights; the wrapper is :func:`runner_optim_wrapper`'s,
+    ``train_step`` compiled as the ``compile`` config key would for
+    ``opts.compile``. ``model`` is prepared already (:func:`prepare_model`,
+    the ``FastPathHook``'s changes) and in train mode; ``data`` is a data
+    batch as a dataloader yields it (:func:`data_batch`). The callable's
+    ``iterations`` says how many ``train_step`` calls it makes and its
+    ``optim_wrapper`` is the wrapper.
+    """
+    optim_wrapper = runner_optim_wrapper(model, cfg, opts)
+    compile_train_step(model, opts)
+    iterations = optim_wrapper._accumulative_counts
+
+    def step():
+        for _ in range(iterations):
+            model.train_step(dict(data), optim_wrapper)
+
+    step.iterations = iterations
+    step.optim_wrapper = optim_wrapper
+    return step
 
 
 def _options_label(options: dict) -> str:
@@ -636,24 +636,22 @@ def fake_batch(task: str, batch: int, size: Sequence[int], num_classes: int,
     ]
 
 
-def sgd(model: nn.Module, lr: float = 1e-3, momentum: float = 0.9,
-        weight_decay: float = 0.0) -> torch.optim.Optimizer:
-    """SGD over the parameters that train."""
-    return torch.optim.SGD(
-        [p for p in model.parameters() if p.requires_grad], lr=lr,
-        momentum=momentum, weight_decay=weight_decay)
+def data_batch(task: str, batch: int, size: Sequence[int],
+               num_classes: int) -> dict:
+    """A fixed batch as a dataloader yields it to ``train_step``: raw uint8
+    images and their data samples (:func:`fake_batch` with ``uint8``)."""
+    images, samples = fake_batch(task, batch, size, num_classes, uint8=True)
+    return dict(inputs=list(images), data_samples=samples)
 
 
-def train_step_fn(model: nn.Module, inputs, data_samples, opts: RunOptions,
-                  optimizer=None) -> Callable:
-    """One :func:`train_step` of ``model`` on the batch per call, with its
-    own optimizer (default :func:`sgd`), fp16 loss scaler and (``opts``)
-    compiled loss."""
-    optimizer = optimizer or sgd(model)
-    scaler = opts.grad_scaler()
-    loss_fn = opts.maybe_compile(model.loss)
-    return lambda: train_step(model, optimizer, inputs, data_samples, opts,
-                              scaler, loss_fn)
+def set_crop_size(cfg, size: Sequence[int]) -> None:
+    """Make a segmentation config's data preprocessor pad to ``size`` (as
+    the config's ``crop_size`` would) instead of its own crop size, so the
+    timed step sees the benchmark's input size. A no-op without one."""
+    for node in (cfg.get('data_preprocessor'), cfg.model.get(
+            'data_preprocessor')):
+        if node is not None and node.get('size') is not None:
+            node['size'] = tuple(size)
 
 
 def inference_fn(model: nn.Module, inputs, opts: RunOptions) -> Callable:

@@ -8,8 +8,9 @@ the usage). Prints
    (batch 1; FLOPs = multiply-adds, mmengine/fvcore convention), next to the
    paper's ratios.
 2. CPU train-step time of FRSKD and FRSKD+SLA over the plain classifier
-   (data preprocessor + forward + backward + SGD step via ``train_step``,
-   the same uint8 batch for every model), with the FLOPs-based expectation.
+   (``model.train_step`` with the config's data preprocessor and optim
+   wrapper, as ``tools/train.py`` runs it; the same uint8 batch for every
+   model), with the FLOPs-based expectation.
    Timings are medians over ``--steps`` steps after ``--warmup`` steps,
    interleaved (one step of each model in turn, the order rotating every
    step) so that machine noise hits all models alike.  Ratios matter,
@@ -26,15 +27,15 @@ import argparse
 import os.path as osp
 
 import torch
-from mmengine.analysis import FlopAnalyzer
 
 from selfkd_seg.apis.benchmark import (
     REPO, BenchmarkReport, Measurement, RunOptions, add_run_arguments,
-    build_model, build_optim_wrapper, compile_train_step, exported_student,
-    fake_batch, format_measurements, inference_fn, infer_flops,
-    interleaved_medians, load_cfg, peak_memory, prepare_model, run_options,
-    train_flops)
-from selfkd_seg.apis.complexity import complexity_report
+    build_model, data_batch, exported_student, format_measurements,
+    inference_fn, infer_flops, interleaved_medians, load_cfg, peak_memory,
+    prepare_model, run_options, runner_train_step_fn, train_flops)
+from selfkd_seg.apis.complexity import (SelfTeacherForward, StudentForward,
+                                        complexity_report, count_flops,
+                                        self_teacher_inputs)
 
 CFG_DIR = osp.join(REPO, 'configs', 'frskd_cls')
 
@@ -67,50 +68,27 @@ Notes on the comparison with Table 6:
   agree to the paper's 2 digits for all four rows."""
 
 
-def build(name, seed=0):
-    """The model of ``configs/frskd_cls/<name>``."""
-    return build_model(load_cfg(osp.join(CFG_DIR, name)), seed=seed)
+CONV_FC = ('conv', 'linear', 'addmm', 'matmul')
 
 
-class _Logits(torch.nn.Module):
-    """The deployable classifier: image -> logits."""
-
-    def __init__(self, model):
-        super().__init__()
-        self.model = model
-
-    def forward(self, inputs):
-        return self.model(inputs, mode='tensor')
-
-
-class _SelfTeacher(torch.nn.Module):
-    """The self-teacher alone, as a tensor-tuple function for tracing."""
-
-    def __init__(self, self_teacher):
-        super().__init__()
-        self.self_teacher = self_teacher
-
-    def forward(self, *feats):
-        out = self.self_teacher(list(feats))
-        return tuple(out.post) + (out.logits, )
-
-
-def conv_fc_flops(module, inputs):
-    """Multiply-adds of convolutions and linear layers only."""
-    analyzer = FlopAnalyzer(module, inputs)
-    analyzer.unsupported_ops_warnings(False)
-    analyzer.uncalled_modules_warnings(False)
-    ops = analyzer.by_operator()
-    return sum(ops.get(k, 0) for k in ('conv', 'linear', 'addmm', 'matmul'))
+def build(name, seed=0, with_cfg=False):
+    """The model of ``configs/frskd_cls/<name>`` (``(cfg, model)`` with
+    ``with_cfg``)."""
+    cfg = load_cfg(osp.join(CFG_DIR, name))
+    model = build_model(cfg, seed=seed)
+    return (cfg, model) if with_cfg else model
 
 
 @torch.no_grad()
 def conv_fc_ratio(model):
+    """Self-teacher / classifier multiply-adds of convolutions and linear
+    layers only."""
     model.eval()
     x = torch.randn(1, 3, 32, 32)
-    feats = tuple(model.self_teacher_inputs(x))
-    return (conv_fc_flops(_SelfTeacher(model.self_teacher), feats) /
-            conv_fc_flops(_Logits(model), (x, )))
+    feats = self_teacher_inputs(model, x)
+    return (count_flops(SelfTeacherForward(model.self_teacher), feats,
+                        CONV_FC) /
+            count_flops(StudentForward(model), (x, ), CONV_FC))
 
 
 def table6():
@@ -138,26 +116,20 @@ def table6():
     return rows
 
 
-def data_batch(batch, num_classes, size=32):
-    """The same uint8 batch for every model, as ``train_step`` takes it."""
-    images, samples = fake_batch('cls', batch, (size, size), num_classes,
-                                 uint8=True)
-    return dict(inputs=list(images), data_samples=samples)
-
-
-def time_train_steps(models, data, steps, warmup, opts=None, peaks=None):
+def time_train_steps(models, cfgs, data, steps, warmup, opts=None,
+                     peaks=None):
     """Median seconds per train step of each model, interleaved (the order
-    rotates every step), through ``train_step`` and the optimizer wrapper
-    ``tools/train.py`` would use for ``opts``. A list passed as ``peaks``
-    receives each model's peak GPU memory (None on CPU)."""
+    rotates every step): ``model.train_step`` with the optimizer wrapper
+    ``tools/train.py`` builds from the model's config (``cfgs``) for
+    ``opts`` (:func:`~selfkd_seg.apis.benchmark.runner_train_step_fn`).
+    A list passed as ``peaks`` receives each model's peak GPU memory (None
+    on CPU)."""
     opts = opts or RunOptions()
-    wrappers = [build_optim_wrapper(m, opts) for m in models]
     for m in models:
         m.train()
-        compile_train_step(m, opts)
     fns = {
-        i: (lambda m=m, w=w: m.train_step(dict(data), w))
-        for i, (m, w) in enumerate(zip(models, wrappers))
+        i: runner_train_step_fn(m, cfg, data, opts)
+        for i, (m, cfg) in enumerate(zip(models, cfgs))
     }
     times = interleaved_medians(fns, steps, warmup, opts.device)
     if peaks is not None:
@@ -179,15 +151,16 @@ def train_step_ratios(name, batch, steps, warmup, opts=None, size=32,
                       report=None):
     opts = opts or RunOptions()
     base_cfg, frskd_cfg, sla_cfg = TIMED[name]
-    models = [build(base_cfg), build(frskd_cfg), build(sla_cfg)]
+    cfgs, models = zip(*(build(name, with_cfg=True)
+                         for name in (base_cfg, frskd_cfg, sla_cfg)))
     num_classes = models[0].head.num_classes
-    data = data_batch(batch, num_classes, size)
+    data = data_batch('cls', batch, (size, size), num_classes)
     report_c = complexity_report(models[1], (3, size, size))
     for m in models:
         prepare_model(m, opts)
     peaks = []
-    base, frskd, sla = time_train_steps(models, data, steps, warmup, opts,
-                                        peaks)
+    base, frskd, sla = time_train_steps(models, cfgs, data, steps, warmup,
+                                        opts, peaks)
     # forward FLOPs per image: FRSKD adds the self-teacher; FRSKD+SLA runs
     # classifier and self-teacher on the plain batch and on R=4 rotated
     # copies (the joint heads are negligible).

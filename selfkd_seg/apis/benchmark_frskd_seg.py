@@ -5,8 +5,11 @@ the usage). Prints
 - params and FLOPs of the d0 and d1 segmentation students and of their
   self-teachers at ``--flops-size`` (FLOPs count multiply-adds, batch 1);
 - per model (baseline, FRSKD, exported student) for the first arch of
-  ``--archs``: train-step and inference time, images/s, achieved TFLOP/s
-  (2 FLOPs per multiply-add; a train step counts 3 forward passes) and, on
+  ``--archs``: train-step time (``model.train_step`` with the config's
+  data preprocessor, padding to ``--size``, and optim wrapper, as
+  ``tools/train.py`` runs it; one optimizer update, i.e.
+  ``accumulative_counts`` iterations) and inference time, images/s,
+  achieved TFLOP/s (2 FLOPs per multiply-add; a train step counts 3 forward passes) and, on
   a GPU, peak memory;
 - train-step time FRSKD / baseline, next to the FLOPs ratio (student +
   self-teacher) / student at the same input, and inference time exported
@@ -28,11 +31,12 @@ import copy
 import torch
 
 from selfkd_seg.apis.benchmark import (
-    BenchmarkReport, RunOptions, add_run_arguments, build_model,
+    BenchmarkReport, RunOptions, add_run_arguments, build_model, data_batch,
     disable_randomness, dtype_census, exported_student, fake_batch,
     format_census, format_measurements, inference_fn, infer_flops,
     interleaved_medians, load_cfg, loss_terms, measurements, prepare_model,
-    relative_differences, run_options, train_flops, train_step_fn)
+    relative_differences, run_options, runner_train_step_fn, set_crop_size,
+    train_flops)
 from selfkd_seg.apis.complexity import complexity_report
 
 PAIRS = dict(
@@ -42,9 +46,15 @@ PAIRS = dict(
         'configs/frskd_seg/frskd_efficientdet_d1_voc07_12_60e.py'))
 
 
-def build(config):
-    """The model of ``config`` (relative to the repository root)."""
-    return build_model(load_cfg(config))
+def build(config, size=None):
+    """The model of ``config`` (relative to the repository root); with
+    ``size`` (H, W), ``(cfg, model)`` with the data preprocessor padding to
+    ``size`` instead of the config's crop size."""
+    if size is None:
+        return build_model(load_cfg(config))
+    cfg = load_cfg(config)
+    set_crop_size(cfg, size)
+    return cfg, build_model(cfg)
 
 
 def check_losses(model, opts: RunOptions, inputs, samples) -> dict:
@@ -92,8 +102,8 @@ def main(argv=None):
         print_flops_table(args.archs, args.flops_size)
 
     arch = args.archs[0]
-    baseline = build(PAIRS[arch][0]).train()
-    frskd = build(PAIRS[arch][1]).train()
+    base_cfg, baseline = build(PAIRS[arch][0], size)
+    frskd_cfg, frskd = build(PAIRS[arch][1], size)
     # FLOPs at the run's input size, on CPU before any conversion
     rep = complexity_report(frskd, (3, *size))
     student_macs = rep['student_flops']
@@ -106,8 +116,12 @@ def main(argv=None):
         for name, model in (('baseline', baseline), ('frskd', frskd)):
             legacy[name] = prepare_model(copy.deepcopy(model),
                                          legacy_opts).train()
+    cfgs = dict(baseline=base_cfg, frskd=frskd_cfg)
     for model in (baseline, frskd):
         prepare_model(model, opts).train()
+    # the training step takes raw images through the data preprocessor;
+    # the loss check and inference take normalised float inputs
+    data = data_batch('seg', batch, size, baseline.num_classes)
     inputs, samples = fake_batch('seg', batch, size, baseline.num_classes,
                                  device)
     inputs = opts.inputs(inputs)
@@ -129,24 +143,27 @@ def main(argv=None):
               + f' -> max {worst:.2e} (target <= 1e-2)')
 
     candidates = dict(
-        baseline=train_step_fn(baseline, inputs, samples, opts),
-        frskd=train_step_fn(frskd, inputs, samples, opts))
+        baseline=runner_train_step_fn(baseline, base_cfg, data, opts),
+        frskd=runner_train_step_fn(frskd, frskd_cfg, data, opts))
     if args.dtype_census:
         census = dtype_census(candidates['frskd'])
         report.extra['dtype_census'] = {
             k: {str(kk): vv for kk, vv in v.items()}
             for k, v in census.items()}
-        print('dtype census of one FRSKD train step:\n' +
+        print('dtype census of one FRSKD train step '
+              f"({candidates['frskd'].iterations} iteration(s)):\n" +
               format_census(census))
 
     for name, model in legacy.items():
-        candidates[f'{name} (legacy ops)'] = train_step_fn(
-            model, inputs, samples, opts)
+        candidates[f'{name} (legacy ops)'] = runner_train_step_fn(
+            model, cfgs[name], data, opts)
+    # one timed call = one optimizer update (accumulative_counts iterations)
+    iters = candidates['frskd'].iterations
     train = interleaved_medians(candidates, args.steps, args.warmup, device)
     report.train = measurements(
-        [('baseline', 'baseline', train_flops(student_macs, batch)),
-         ('FRSKD', 'frskd', train_flops(frskd_macs, batch))], train,
-        candidates, batch, device)
+        [('baseline', 'baseline', train_flops(student_macs, batch * iters)),
+         ('FRSKD', 'frskd', train_flops(frskd_macs, batch * iters))], train,
+        candidates, batch * iters, device)
 
     # the exported student: FRSKD weights without the self-teacher, in the
     # plain baseline architecture (strict load)
@@ -160,10 +177,10 @@ def main(argv=None):
         infer, infer_fns, batch, device)
     report.train += measurements(
         [(f'{name} (legacy ops)', f'{name} (legacy ops)',
-          train_flops(macs, batch))
+          train_flops(macs, batch * iters))
          for name, macs in (('baseline', student_macs),
                             ('frskd', frskd_macs)) if name in legacy],
-        train, candidates, batch, device)
+        train, candidates, batch * iters, device)
     report.ratios = dict(
         frskd_over_baseline_train=train['frskd'] / train['baseline'],
         flops_ratio=flops_ratio,
@@ -173,7 +190,9 @@ def main(argv=None):
             train[f'{name} (legacy ops)'] / train[name])
     print(format_measurements('train step', report.train))
     print(format_measurements('inference (mode=tensor)', report.infer))
-    print(f"train step: baseline {train['baseline'] * 1e3:.0f} ms, FRSKD "
+    print(f"train step ({iters} iteration(s) of batch {batch}, one "
+          f"optimizer update): baseline {train['baseline'] * 1e3:.0f} ms, "
+          "FRSKD "
           f"{train['frskd'] * 1e3:.0f} ms -> ratio FRSKD / baseline "
           f"{train['frskd'] / train['baseline']:.2f} (FLOPs ratio "
           f"(student + self-teacher) / student {flops_ratio:.2f})")
@@ -183,8 +202,9 @@ def main(argv=None):
     for name in legacy:
         print(f'{name}: legacy ops / fast path train step '
               f"{report.ratios[f'{name}_legacy_over_fast_train']:.2f}")
-    print(f"throughput: train {batch / train['baseline']:.1f} img/s "
-          f"(baseline), {batch / train['frskd']:.1f} img/s (FRSKD); "
+    print(f"throughput: train {batch * iters / train['baseline']:.1f} "
+          f"img/s (baseline), {batch * iters / train['frskd']:.1f} img/s "
+          "(FRSKD); "
           f"inference {batch / infer['baseline']:.1f} img/s")
     report.write_json(args.json)
     return dict(train=train, infer=infer, flops_ratio=flops_ratio,

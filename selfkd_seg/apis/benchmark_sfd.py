@@ -2,8 +2,9 @@
 
 The logic of ``tools/analysis/benchmark_sfd.py`` (its docstring has the
 usage). Prints
-- train-step time (forward + backward + SGD step) of SFD, of the plain
-  student and of plain logit KD with the same teacher, as medians of
+- train-step time (``model.train_step`` with the config's data
+  preprocessor and optim wrapper, as ``tools/train.py`` runs it) of SFD, of
+  the plain student and of plain logit KD with the same teacher, as medians of
   interleaved steps after warm-up (machine noise hits all three alike), and
   the ratios SFD / student and SFD / KD, next to a FLOPs-based estimate;
   per model images/s, achieved TFLOP/s and (GPU) peak memory, and the
@@ -24,22 +25,21 @@ depend on its weights.  Absolute times depend on the machine; ratios matter.
 import argparse
 import copy
 import os.path as osp
-import statistics
-import time
 from types import SimpleNamespace
 
 import torch
 import torch.nn as nn
-from mmengine.analysis import FlopAnalyzer
 from mmengine.config import Config
 from mmengine.logging import MMLogger
 from mmengine.registry import MODELS
 
 from selfkd_seg.apis.benchmark import (
-    REPO, BenchmarkReport, add_run_arguments, build_model, exported_student,
-    fake_batch, format_measurements, inference_fn, infer_flops,
-    interleaved_medians, load_cfg, measurements, plain_student_cfg,
-    prepare_model, run_options, sgd, train_flops, train_step_fn)
+    REPO, BenchmarkReport, add_run_arguments, build_model, data_batch,
+    exported_student, fake_batch, format_measurements, inference_fn,
+    infer_flops, interleaved_medians, load_cfg, measurements,
+    plain_student_cfg, prepare_model, run_options, runner_train_step_fn,
+    train_flops)
+from selfkd_seg.apis.complexity import CallableForward, count_flops
 from selfkd_seg.engine.hooks import SelfDistillHook
 
 DEFAULT_CONFIG = 'configs/sfd_cls/sfd_resnet32x4_resnet8x4_cifar100.py'
@@ -73,22 +73,9 @@ def build(cfg, model_cfg: dict, seed: int = 0) -> nn.Module:
     return build_model(cfg, model_cfg, seed, init_weights=True).train()
 
 
-class _Call(nn.Module):
-    """Wrap a callable for the FLOP counter."""
-
-    def __init__(self, fn, owner: nn.Module):
-        super().__init__()
-        self.fn, self.owner = fn, owner
-
-    def forward(self, *args):
-        return self.fn(*args)
-
-
 def flops(fn, owner, inputs: tuple) -> int:
-    analyzer = FlopAnalyzer(_Call(fn, owner), inputs)
-    analyzer.unsupported_ops_warnings(False)
-    analyzer.uncalled_modules_warnings(False)
-    return int(analyzer.total())
+    """Multiply-adds of ``fn(*inputs)`` (``owner``: the module it runs)."""
+    return count_flops(CallableForward(fn, owner), inputs)
 
 
 @torch.no_grad()
@@ -143,12 +130,9 @@ def benchmark_hook(model, reps: int, steps_per_epoch: int,
             tau=(0.995, 0.999), random_flip=True, flip_prob=flip_prob)
         hook.before_train(runner)
         hook.update(runner)  # first call: snapshot only
-        times = []
-        for _ in range(reps):
-            start = time.perf_counter()
-            hook.update(runner)
-            times.append(time.perf_counter() - start)
-        out[name] = statistics.median(times)
+        out[name] = interleaved_medians(
+            dict(update=lambda: hook.update(runner)), reps, warmup=0,
+            device=next(model.parameters()).device.type)['update']
     params = hook.blended_parameters(runner)
     held = tensors_held(hook)
     storages = {t.untyped_storage().data_ptr() for t in held}
@@ -258,14 +242,17 @@ def main(argv=None):
     fl = sfd_flops(sfd, size)  # on CPU, before any conversion
     for model in (sfd, student, kd):
         prepare_model(model, opts).train()
-    inputs, samples = fake_batch('cls', args.batch, size,
-                                 cfg.model.head.num_classes, device)
+    num_classes = cfg.model.head.num_classes
+    # the train step: the raw batch through the data preprocessor and the
+    # config's optim wrapper, as tools/train.py runs it
+    data = data_batch('cls', args.batch, size, num_classes)
+    inputs, _ = fake_batch('cls', args.batch, size, num_classes, device)
     inputs = opts.inputs(inputs)
     steps = {
-        name: train_step_fn(model, inputs, samples, opts,
-                            sgd(model, weight_decay=5e-4))
+        name: runner_train_step_fn(model, cfg, data, opts)
         for name, model in (('student', student), ('kd', kd), ('sfd', sfd))
     }
+    iters = steps['sfd'].iterations  # per timed call (accumulative_counts)
 
     print(f'== {osp.basename(args.config)}: {opts.label}, input '
           f'{args.batch}x3x{size[0]}x{size[1]}, '
@@ -294,15 +281,16 @@ def main(argv=None):
                  exported=inference_fn(exported, inputs, opts))
     infer_times = interleaved_medians(infer, args.steps, args.warmup, device)
     batch = args.batch
+    trained = batch * iters  # images per timed train step
     report = BenchmarkReport(
         script='benchmark_sfd', options=dict(vars(args)),
         shape=f'{batch}x3x{size[0]}x{size[1]}')
     report.train = measurements(
-        [('student', 'student', train_flops(fl['student'], batch)),
-         ('KD', 'kd', (3 * fl['student'] + fl['teacher']) * 2.0 * batch),
+        [('student', 'student', train_flops(fl['student'], trained)),
+         ('KD', 'kd', (3 * fl['student'] + fl['teacher']) * 2.0 * trained),
          ('SFD', 'sfd', (3 * (fl['student'] + fl['integrator']) +
-                         fl['teacher']) * 2.0 * batch)],
-        times, steps, batch, device)
+                         fl['teacher']) * 2.0 * trained)],
+        times, steps, trained, device)
     report.infer = measurements(
         [('student', 'student', infer_flops(fl['student'], batch)),
          ('exported SFD student', 'exported',
@@ -322,7 +310,8 @@ def main(argv=None):
         model.train()
 
     steps_per_epoch = -(-args.epoch_images // cfg.train_dataloader.batch_size)
-    hook = benchmark_hook(sfd, args.hook_reps, steps_per_epoch, times['sfd'])
+    hook = benchmark_hook(sfd, args.hook_reps, steps_per_epoch,
+                          times['sfd'] / iters)
     print_hook(hook, args, cfg, type(sfd).__name__)
 
     report.extra['hook'] = hook

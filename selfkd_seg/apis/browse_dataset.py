@@ -7,8 +7,9 @@
         --split val --num 8 --cols 2 --out predictions.png
 
 One tile per image: the image, the ground truth over it and, given a
-checkpoint, the prediction over it; a legend of the class colours at the
-bottom (ignore pixels in VOC's ignore colour).  Images are shown as loaded
+checkpoint, the prediction over it, both painted by mmseg's
+``SegLocalVisualizer`` (as ``demo.py`` paints); a legend of the class colours
+at the bottom (ignore pixels are left unpainted, darkened).  Images are shown as loaded
 (no augmentation), so this checks the annotations as the dataset serves
 them, e.g. right after converting your own COCO-format data.
 """
@@ -17,31 +18,29 @@ import os
 import os.path as osp
 
 import numpy as np
+import torch
 from mmengine.config import DictAction
 from mmengine.registry import init_default_scope
 from PIL import Image, ImageDraw
 
 from selfkd_seg.apis.config import load_config, replace_sync_bn
+from selfkd_seg.apis.demo import paint_labels
 
-IGNORE_COLOUR = (224, 224, 192)
 CAPTION = 12  # pixels of caption under each panel
 
 
-def colourize(labels: np.ndarray, palette, ignore_index: int = 255):
-    """An (H, W, 3) uint8 colour image of a label map."""
-    lut = np.zeros((256, 3), dtype=np.uint8)
-    lut[:len(palette)] = np.asarray(palette, dtype=np.uint8)
-    lut[ignore_index] = IGNORE_COLOUR
-    return lut[labels]
-
-
-def overlay(img: np.ndarray, labels: np.ndarray, palette,
+def overlay(img: np.ndarray, labels: np.ndarray, meta: dict,
             alpha: float) -> np.ndarray:
-    """Blend the label colours over the image (background left clear)."""
-    colour = colourize(labels, palette).astype(np.float32)
-    mask = (labels != 0)[..., None]
-    out = np.where(mask, (1 - alpha) * img + alpha * colour, img)
-    return out.astype(np.uint8)
+    """The RGB image with the label map's classes blended in by mmseg's
+    ``SegLocalVisualizer`` (as ``demo.py`` paints predictions):
+    ``(1 - alpha) * image + alpha * palette colour``; pixels with no class
+    (ignore) darkened."""
+    from mmengine.structures import PixelData
+    from mmseg.structures import SegDataSample
+    sample = SegDataSample(gt_sem_seg=PixelData(
+        data=torch.from_numpy(np.ascontiguousarray(labels)[None])))
+    return paint_labels(np.ascontiguousarray(img), sample, meta, alpha,
+                        gt=True)
 
 
 def _fit(img: np.ndarray, size: int) -> Image.Image:
@@ -69,7 +68,7 @@ def draw_grid(tiles, classes, palette, out: str, tile_size: int = 192,
     panels = max(len(t) for t in tiles)
     tile_w, tile_h = panels * tile_size, tile_size + CAPTION
     rows = (len(tiles) + cols - 1) // cols
-    legend_h = 16 * ((len(classes) + 4) // 5 + 1)
+    legend_h = 16 * ((len(classes) + 4) // 5) + 4
     grid = Image.new('RGB', (cols * tile_w, rows * tile_h + legend_h),
                      (255, 255, 255))
     draw = ImageDraw.Draw(grid)
@@ -80,8 +79,7 @@ def draw_grid(tiles, classes, palette, out: str, tile_size: int = 192,
             draw.text((x0 + p * tile_size + 2, y0 + tile_size),
                       caption[:tile_size // 6], fill=(0, 0, 0))
     y = rows * tile_h + 2
-    entries = list(zip(classes, palette)) + [('ignore', IGNORE_COLOUR)]
-    for i, (name, colour) in enumerate(entries):
+    for i, (name, colour) in enumerate(zip(classes, palette)):
         x = (i % 5) * 120 + 4
         yy = y + (i // 5) * 16
         draw.rectangle([x, yy, x + 12, yy + 12], fill=tuple(colour),
@@ -157,13 +155,13 @@ def main(argv=None):
         tile = [(name, img)]
         if 'gt_seg_map' in sample:
             tile.append(('ground truth',
-                         overlay(img, sample['gt_seg_map'], palette,
+                         overlay(img, sample['gt_seg_map'], dataset.metainfo,
                                  args.alpha)))
         if model is not None:
             pred = inference_model(model, sample['img_path'])
-            labels = pred.pred_sem_seg.data[0].cpu().numpy().astype(np.uint8)
             tile.append(('prediction',
-                         overlay(img, labels, palette, args.alpha)))
+                         paint_labels(np.ascontiguousarray(img), pred,
+                                      dataset.metainfo, args.alpha)))
         tiles.append(tile)
     draw_grid(tiles, classes, palette, args.out, args.tile_size, args.cols)
     print(f'wrote {args.out} ({len(tiles)} images of {args.split})')

@@ -27,6 +27,7 @@ from mmengine.config import Config
 from mmengine.runner import Runner
 
 from selfkd_seg.apis.benchmark import plain_student_cfg, toy_cls_recipe
+from selfkd_seg.engine.checkpoint_io import last_checkpoint
 from selfkd_seg.testing.toy_cls import make_toy_cls
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -121,7 +122,7 @@ def train_and_eval(cfg):
     runner = Runner.from_cfg(cfg)
     runner.train()
     top1 = runner.message_hub.get_scalar('val/accuracy/top1').current()
-    ckpt = osp.join(cfg.work_dir, f'epoch_{runner.epoch}.pth')
+    ckpt = last_checkpoint(cfg.work_dir)
     return float(top1), time.perf_counter() - start, ckpt
 
 

@@ -7,7 +7,7 @@ one multiply-add as one FLOP (fvcore / mmengine convention), at batch size
 the ratios are those of FRSKD's Table 6.
 """
 import argparse
-from typing import Dict, Sequence
+from typing import Callable, Dict, Optional, Sequence
 
 import torch
 import torch.nn as nn
@@ -26,7 +26,7 @@ def _flatten_tensors(out) -> tuple:
     return ()
 
 
-class _StudentForward(nn.Module):
+class StudentForward(nn.Module):
     """The deployable path: what predict/test run (logits out)."""
 
     def __init__(self, model: nn.Module):
@@ -37,7 +37,7 @@ class _StudentForward(nn.Module):
         return _flatten_tensors(self.model(inputs, mode='tensor'))
 
 
-class _SelfTeacherForward(nn.Module):
+class SelfTeacherForward(nn.Module):
     """The self-teacher alone, fed with the student's features."""
 
     def __init__(self, self_teacher: nn.Module):
@@ -48,7 +48,19 @@ class _SelfTeacherForward(nn.Module):
         return _flatten_tensors(self.self_teacher(list(feats)))
 
 
-def _self_teacher_inputs(model: nn.Module, inputs: torch.Tensor) -> tuple:
+class CallableForward(nn.Module):
+    """Any callable of tensors as a module for the FLOP counter; ``owner``
+    (the module whose parameters ``fn`` uses) is registered with it."""
+
+    def __init__(self, fn: Callable, owner: nn.Module):
+        super().__init__()
+        self.fn, self.owner = fn, owner
+
+    def forward(self, *args):
+        return _flatten_tensors(self.fn(*args))
+
+
+def self_teacher_inputs(model: nn.Module, inputs: torch.Tensor) -> tuple:
     """The features a model feeds its self-teacher (segmentor: BiFPN
     levels; classifier: backbone stages, via ``self_teacher_inputs``)."""
     if hasattr(model, 'self_teacher_inputs'):
@@ -60,11 +72,18 @@ def count_params(module: nn.Module) -> int:
     return sum(p.numel() for p in module.parameters())
 
 
-def _flops(module: nn.Module, inputs: tuple) -> int:
+def count_flops(module: nn.Module, inputs: tuple,
+                operators: Optional[Sequence[str]] = None) -> int:
+    """Multiply-adds of ``module(*inputs)`` by mmengine's ``FlopAnalyzer``
+    (its warnings off); ``operators`` (e.g. ``('conv', 'linear')``) counts
+    only those operator kinds."""
     analyzer = FlopAnalyzer(module, inputs)
     analyzer.unsupported_ops_warnings(False)
     analyzer.uncalled_modules_warnings(False)
-    return int(analyzer.total())
+    if operators is None:
+        return int(analyzer.total())
+    by_operator = analyzer.by_operator()
+    return int(sum(by_operator.get(k, 0) for k in operators))
 
 
 @torch.no_grad()
@@ -85,13 +104,13 @@ def complexity_report(model: nn.Module,
         if name.split('.', 1)[0] not in DISTILL_ONLY_PREFIXES)
     report = dict(
         student_params=student_params,
-        student_flops=_flops(_StudentForward(model), (inputs, )))
+        student_flops=count_flops(StudentForward(model), (inputs, )))
     self_teacher = getattr(model, 'self_teacher', None)
     if self_teacher is not None:
-        feats = _self_teacher_inputs(model, inputs)
+        feats = self_teacher_inputs(model, inputs)
         report['self_teacher_params'] = count_params(self_teacher)
-        report['self_teacher_flops'] = _flops(
-            _SelfTeacherForward(self_teacher), feats)
+        report['self_teacher_flops'] = count_flops(
+            SelfTeacherForward(self_teacher), feats)
         report['params_ratio'] = (
             report['self_teacher_params'] / report['student_params'])
         report['flops_ratio'] = (

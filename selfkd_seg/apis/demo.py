@@ -134,29 +134,42 @@ def predict(model, img_path: str):
     return inference_model(model, img_path)
 
 
-def paint_prediction(model,
-                     image: np.ndarray,
-                     result,
-                     opacity: float = 0.5,
-                     with_labels: bool = False) -> np.ndarray:
-    """The RGB ``image`` with the predicted classes blended in (mmseg's
-    ``SegLocalVisualizer``, the model's palette); same size as ``image``."""
+def paint_labels(image: np.ndarray,
+                 data_sample,
+                 dataset_meta: dict,
+                 opacity: float = 0.5,
+                 with_labels: bool = False,
+                 gt: bool = False) -> np.ndarray:
+    """The RGB ``image`` with the classes of ``data_sample`` blended in by
+    mmseg's ``SegLocalVisualizer`` (``dataset_meta``'s classes and palette):
+    its prediction (``pred_sem_seg``) or, with ``gt``, its ground truth
+    (``gt_sem_seg``); same size as ``image``."""
     from mmseg.visualization import SegLocalVisualizer
     if not 0 < opacity <= 1:
         raise ValueError(f'opacity must be in (0, 1], got {opacity}')
     visualizer = SegLocalVisualizer(name='selfkd_demo', alpha=opacity)
     visualizer.dataset_meta = dict(
-        classes=model.dataset_meta['classes'],
-        palette=model.dataset_meta['palette'])
+        classes=dataset_meta['classes'], palette=dataset_meta['palette'])
     visualizer.add_datasample(
-        'prediction',
+        'ground truth' if gt else 'prediction',
         image,
-        data_sample=result,
-        draw_gt=False,
-        draw_pred=True,
+        data_sample=data_sample,
+        draw_gt=gt,
+        draw_pred=not gt,
         show=False,
         with_labels=with_labels)
     return visualizer.get_image()
+
+
+def paint_prediction(model,
+                     image: np.ndarray,
+                     result,
+                     opacity: float = 0.5,
+                     with_labels: bool = False) -> np.ndarray:
+    """The RGB ``image`` with the predicted classes blended in
+    (:func:`paint_labels`, the model's palette)."""
+    return paint_labels(image, result, model.dataset_meta, opacity,
+                        with_labels)
 
 
 def title_band(text: str, width: int, height: int) -> np.ndarray:

@@ -4,8 +4,9 @@ Shared by ``tools/toy_experiment.py`` (:mod:`selfkd_seg.apis.toy_experiment`),
 ``tools/digits_experiment.py`` (:mod:`selfkd_seg.apis.digits_experiment`) and
 ``tools/fault_injection.py``: running a tool in a subprocess with its output
 in a log file, budget overrides that keep a recipe's shape when its length
-changes, reading a finished run's metrics and checkpoint, and the mean +- std
-table. No training in this module.
+changes, reading a finished run's metrics and checkpoint
+(:func:`last_checkpoint`, from ``selfkd_seg.engine.checkpoint_io``), and the
+mean +- std table. No training in this module.
 """
 import glob
 import json
@@ -16,6 +17,10 @@ import subprocess
 import threading
 import time
 from typing import Dict, List, Optional, Sequence, Tuple
+
+# the checkpoint a finished run's ``last_checkpoint`` file names (the
+# package's one reader of that pointer)
+from selfkd_seg.engine.checkpoint_io import last_checkpoint  # noqa: F401
 
 # the repository: the tools run with it as working directory
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))

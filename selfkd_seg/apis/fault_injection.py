@@ -7,21 +7,21 @@ Every run is ``tools/train.py`` in a subprocess; see the script's help and
 docs/reliability.md.
 """
 import argparse
+import glob
+import json
 import os
 import os.path as osp
 import random
-import re
 import signal
 import subprocess
 import sys
 import threading
 import time
+from typing import Iterable, Optional
 
 from selfkd_seg.apis.experiment import REPO, last_checkpoint
 
 TRAIN = osp.join(REPO, 'tools', 'train.py')
-TRAIN_LINE = re.compile(r'(Iter|Epoch)\(train\).*?\[\s*(\d+)/')
-VAL_LINE = re.compile(r'(Iter|Epoch)\(val\).*?\]\s+(.*)$')
 
 
 def parse_args(argv=None):
@@ -56,35 +56,63 @@ def _train_cmd(args, work_dir, resume):
     return cmd + ['--cfg-options', *options]
 
 
+def scalars_files(work_dir: str) -> set:
+    """The ``vis_data/scalars.json`` of every run (one per start) in
+    ``work_dir``."""
+    return set(glob.glob(osp.join(work_dir, '*', 'vis_data',
+                                  'scalars.json')))
+
+
+def read_progress(path: Optional[str]) -> dict:
+    """What one start of a run has logged so far, from mmengine's
+    ``scalars.json`` (``LoggerHook``: a JSON record per logged training
+    iteration, with ``loss`` and the global iteration as ``step``, and
+    one per validation): ``train_iters`` (the steps of the training
+    records), ``last_iter`` (the last of them, None before the first) and
+    ``val`` (the last validation's metrics, timings left out)."""
+    train, val = [], {}
+    if path is not None and osp.isfile(path):
+        with open(path) as f:
+            lines = f.readlines()
+        for line in lines:
+            try:
+                rec = json.loads(line)
+            except json.JSONDecodeError:  # the line being written
+                continue
+            if 'loss' in rec:
+                train.append(rec['step'])
+            else:
+                val = {k: float(v) for k, v in rec.items()
+                       if 'time' not in k and k != 'step'}
+    return dict(train_iters=train, last_iter=train[-1] if train else None,
+                val=val)
+
+
+def _new_scalars(work_dir: str, before: Iterable[str]) -> Optional[str]:
+    """The ``scalars.json`` a start of the run created (None until it has
+    one)."""
+    new = sorted(scalars_files(work_dir) - set(before))
+    return new[-1] if new else None
+
+
 def _launch(cmd, log_path, env):
-    """Start a run; a thread copies its output to ``log_path`` and counts
-    logged training iterations."""
+    """Start a run; a thread copies its output to ``log_path``.  Returns
+    the process, the thread and a function giving the run's progress
+    (:func:`read_progress` of the ``scalars.json`` this start writes)."""
+    work_dir = cmd[cmd.index('--work-dir') + 1]
+    before = scalars_files(work_dir)
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True, env=env)
-    state = dict(train_lines=0, last_iter=None, val=None)
 
     def pump():
         with open(log_path, 'a') as log:
             for line in proc.stdout:
                 log.write(line)
-                match = TRAIN_LINE.search(line)
-                if match:
-                    state['train_lines'] += 1
-                    state['last_iter'] = int(match.group(2))
-                match = VAL_LINE.search(line)
-                if match and 'eta:' not in line:
-                    state['val'] = match.group(2)
 
     thread = threading.Thread(target=pump, daemon=True)
     thread.start()
-    return proc, thread, state
-
-
-def _metrics(text):
-    if not text:
-        return {}
-    pairs = re.findall(r'(\S+): (-?[\d.]+|nan)', text)
-    return {k: float(v) for k, v in pairs if 'time' not in k}
+    return proc, thread, lambda: read_progress(_new_scalars(work_dir,
+                                                            before))
 
 
 def compare_checkpoints(path_a, path_b):
@@ -118,7 +146,7 @@ def main(argv=None):
     root = args.work_dir or osp.join('work_dirs', f'fault_injection_{name}')
     ref_dir, run_dir = osp.join(root, 'reference'), osp.join(root, 'faulty')
     for folder in (ref_dir, run_dir):
-        if osp.exists(osp.join(folder, 'last_checkpoint')):
+        if last_checkpoint(folder, missing_ok=True) is not None:
             sys.exit(f'{folder} already holds a run; use a new --work-dir')
         os.makedirs(folder, exist_ok=True)
     env = dict(os.environ, OMP_NUM_THREADS=str(args.threads),
@@ -126,14 +154,15 @@ def main(argv=None):
     rng = random.Random(args.seed)
 
     start = time.time()
-    proc, thread, ref_state = _launch(
+    proc, thread, ref_progress = _launch(
         _train_cmd(args, ref_dir, resume=False),
         osp.join(root, 'reference.log'), env)
     if proc.wait() != 0:
         sys.exit(f'the reference run failed, see {root}/reference.log')
     thread.join()
     ref_seconds = time.time() - start
-    total = ref_state['train_lines']
+    ref_state = ref_progress()
+    total = len(ref_state['train_iters'])
     print(f'reference: {total} logged iterations in {ref_seconds:.1f} s')
 
     # kill moments: distinct random iterations of the whole run, in order
@@ -141,14 +170,14 @@ def main(argv=None):
     kills = []
     start = time.time()
     for cycle in range(args.kills + 1):
-        proc, thread, state = _launch(
+        proc, thread, progress = _launch(
             _train_cmd(args, run_dir, resume=True),
             osp.join(root, 'faulty.log'), env)
         if cycle == len(targets):
             break
         target = targets[cycle]
         delay = rng.uniform(0, args.max_delay)
-        while (state['last_iter'] or 0) < target and proc.poll() is None:
+        while (progress()['last_iter'] or 0) < target and proc.poll() is None:
             time.sleep(0.02)
         time.sleep(delay)
         if proc.poll() is not None:
@@ -157,19 +186,20 @@ def main(argv=None):
         proc.send_signal(signal.SIGKILL)
         proc.wait()
         thread.join()
+        state = progress()
         kills.append(state['last_iter'])
         print(f'kill {cycle + 1}: SIGKILL {delay:.2f} s after logging '
-              f'iteration {state["last_iter"]} ({state["train_lines"]} '
+              f'iteration {state["last_iter"]} ({len(state["train_iters"])} '
               'iterations trained by this restart)')
     if proc.wait() != 0:
         sys.exit(f'the resumed run failed, see {root}/faulty.log')
     thread.join()
     faulty_seconds = time.time() - start
+    state = progress()
 
     ref_ckpt, run_ckpt = last_checkpoint(ref_dir), last_checkpoint(run_dir)
     count, differ, worst = compare_checkpoints(ref_ckpt, run_ckpt)
-    ref_metrics, run_metrics = _metrics(ref_state['val']), _metrics(
-        state['val'])
+    ref_metrics, run_metrics = ref_state['val'], state['val']
     same_metrics = ref_metrics == run_metrics
     print(f'kills survived: {len(kills)} (after logged iterations {kills})')
     print(f'wall time: reference {ref_seconds:.1f} s, faulty run with '

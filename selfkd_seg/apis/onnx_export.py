@@ -46,7 +46,6 @@ import json
 import math
 import os
 import os.path as osp
-import statistics
 import sys
 import time
 import warnings
@@ -540,26 +539,21 @@ def measure_latency(model: nn.Module,
                     seg_output: str = 'input') -> dict:
     """Median wall time (ms) of PyTorch and ONNX Runtime on ``inputs``.
 
-    The two are interleaved run by run, so a busy moment of a shared
-    machine slows both.
+    The package's timer (:func:`~selfkd_seg.apis.benchmark.
+    interleaved_medians`): the two are interleaved run by run, the order
+    rotating, so a busy moment of a shared machine slows both.
     """
+    from selfkd_seg.apis.benchmark import interleaved_medians
     if runs < 1:
         raise ValueError(f'runs must be >= 1, got {runs}')
     wrapper = logits_module(model, seg_output)
     feed = {'input': inputs.numpy()}
-    times = dict(pytorch=[], onnxruntime=[])
     with torch.inference_mode():
-        for i in range(warmup + runs):
-            start = time.perf_counter()
-            wrapper(inputs)
-            mid = time.perf_counter()
-            session.run(None, feed)
-            end = time.perf_counter()
-            if i >= warmup:
-                times['pytorch'].append((mid - start) * 1e3)
-                times['onnxruntime'].append((end - mid) * 1e3)
-    torch_ms = statistics.median(times['pytorch'])
-    ort_ms = statistics.median(times['onnxruntime'])
+        seconds = interleaved_medians(
+            dict(pytorch=lambda: wrapper(inputs),
+                 onnxruntime=lambda: session.run(None, feed)), runs, warmup)
+    torch_ms = seconds['pytorch'] * 1e3
+    ort_ms = seconds['onnxruntime'] * 1e3
     options = session.get_session_options()
     return dict(
         input_shape=tuple(inputs.shape),

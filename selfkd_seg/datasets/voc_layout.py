@@ -7,6 +7,7 @@ from mmseg.datasets import BaseSegDataset
 from PIL import Image
 
 from selfkd_seg.registry import DATASETS
+from .transforms.check_labels import check_label_range
 
 
 @DATASETS.register_module()
@@ -24,8 +25,10 @@ class VOCLayoutDataset(BaseSegDataset):
     folders, the split file and every listed image/mask exist and raises an
     error naming the missing path; ``check_labels=True`` also opens every
     mask and rejects labels outside ``[0, num_classes)`` other than
-    ``ignore_index`` (a palette/label mismatch) and masks whose size differs
-    from their image.
+    ``ignore_index`` (a palette/label mismatch; the package's one check,
+    :func:`~selfkd_seg.datasets.transforms.check_label_range`, raising
+    ``LabelOutOfRangeError``) and masks whose size differs from their
+    image.
 
     Args:
         ann_file (str): Split file relative to ``data_root``, e.g.
@@ -125,8 +128,6 @@ class VOCLayoutDataset(BaseSegDataset):
     def _check_masks(self, data_list: List[dict]) -> None:
         """Reject masks with out-of-range labels or a different size."""
         num_classes = len(self._metainfo['classes'])
-        # With reduce_zero_label the files hold labels 1..K (0 is ignored).
-        max_label = num_classes if self.reduce_zero_label else num_classes - 1
         for info in data_list:
             path = info['seg_map_path']
             with Image.open(path) as mask:
@@ -134,15 +135,11 @@ class VOCLayoutDataset(BaseSegDataset):
                     raise ValueError(
                         f'mask {path!r} has PIL mode {mask.mode!r}; expected '
                         "a single-channel label map ('P' or 'L')")
-                values = np.unique(np.asarray(mask))
+                labels = np.asarray(mask)
                 mask_size = mask.size
-            bad = values[(values > max_label) & (values != self.ignore_index)]
-            if bad.size:
-                raise ValueError(
-                    f'mask {path!r} has label values {bad.tolist()} but the '
-                    f'dataset has {num_classes} classes (valid labels '
-                    f'0..{max_label} and ignore {self.ignore_index}); the '
-                    'masks do not match metainfo classes/palette')
+            # the file's labels: with reduce_zero_label 1..K (0 ignored)
+            check_label_range(labels, num_classes, self.ignore_index, path,
+                              self.reduce_zero_label)
             with Image.open(info['img_path']) as img:
                 img_size = img.size
             if img_size != mask_size:

@@ -153,13 +153,30 @@ def is_complete_checkpoint(path: str) -> bool:
         return False
 
 
-def _read_pointer(work_dir: str) -> Optional[str]:
-    pointer = osp.join(work_dir, 'last_checkpoint')
-    if not osp.isfile(pointer):
-        return None
-    with open(pointer) as f:
-        target = f.read().strip()
-    return target or None
+def last_checkpoint(work_dir: str,
+                    missing_ok: bool = False) -> Optional[str]:
+    """The checkpoint ``work_dir/last_checkpoint`` names (read by mmengine's
+    ``find_latest_checkpoint``); a relative name is relative to
+    ``work_dir``.
+
+    The package's one reader of that pointer. Without a pointer (or with an
+    empty one): None with ``missing_ok``, else ``FileNotFoundError`` naming
+    ``work_dir``. The file named is not checked (see
+    :func:`find_resumable_checkpoint` for that).
+    """
+    from mmengine.runner.checkpoint import find_latest_checkpoint
+    target = None
+    # without the file mmengine logs "Did not find last_checkpoint to be
+    # resumed", which is not what a caller outside resume means
+    if osp.isfile(osp.join(work_dir, 'last_checkpoint')):
+        target = find_latest_checkpoint(work_dir) or None
+    if target is None:
+        if missing_ok:
+            return None
+        raise FileNotFoundError(
+            f'{work_dir} has no last_checkpoint file naming a checkpoint '
+            '(did the run save one? CheckpointHook writes it)')
+    return target if osp.isabs(target) else osp.join(work_dir, target)
 
 
 def resolve_pointer(work_dir: str, target: str) -> str:
@@ -224,7 +241,7 @@ def find_resumable_checkpoint(
     checkpoint, :func:`training_checkpoint_problem`), newest first.
     """
     skipped = []
-    target = _read_pointer(work_dir)
+    target = last_checkpoint(work_dir, missing_ok=True)
     if target is not None:
         target = resolve_pointer(work_dir, target)
         problem = training_checkpoint_problem(target)
@@ -250,7 +267,7 @@ def find_resumable_checkpoint(
 
 def resolve_auto_resume(work_dir: str) -> Optional[str]:
     """:func:`find_resumable_checkpoint` with log messages for the user."""
-    pointer = _read_pointer(work_dir)
+    pointer = last_checkpoint(work_dir, missing_ok=True)
     if pointer is not None and resolve_pointer(work_dir, pointer) != pointer:
         print_log(
             f'--resume: last_checkpoint names {pointer}; using the file of '

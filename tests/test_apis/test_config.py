@@ -3,7 +3,7 @@
 import os.path as osp
 
 import pytest
-from mmengine.config import Config
+import torch
 
 import selfkd_seg  # noqa: F401
 from selfkd_seg.apis.config import (load_config, prepare_test_cfg,
@@ -55,4 +55,17 @@ def test_resume_switches(tmp_path):
     with pytest.raises(FileNotFoundError, match='no_such.pth'):
         prepare_train_cfg(load_config(SEG_CFG), SEG_CFG,
                           work_dir=str(tmp_path), resume='no_such.pth')
-    assert isinstance(cfg, Config)
+    # a training checkpoint in the work dir: --resume finds and takes it
+    ckpt = str(tmp_path / 'iter_4.pth')
+    torch.save(dict(state_dict={}, meta=dict(iter=4), message_hub={}), ckpt)
+    (tmp_path / 'last_checkpoint').write_text(ckpt)
+    cfg = prepare_train_cfg(load_config(SEG_CFG), SEG_CFG,
+                            work_dir=str(tmp_path), resume='auto')
+    assert (cfg.resume, cfg.load_from) == (True, ckpt)
+    # an explicit file is taken as it is; no --resume: no resume
+    cfg = prepare_train_cfg(load_config(SEG_CFG), SEG_CFG,
+                            work_dir=str(tmp_path), resume=ckpt)
+    assert (cfg.resume, cfg.load_from) == (True, ckpt)
+    cfg = prepare_train_cfg(load_config(SEG_CFG), SEG_CFG,
+                            work_dir=str(tmp_path))
+    assert cfg.resume is False and cfg.load_from is None

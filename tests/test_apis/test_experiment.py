@@ -108,3 +108,22 @@ def test_read_curves_collects_train_and_val_leads(tmp_path):
     curves = read_curves(str(tmp_path))
     assert curves['train_ce_lead'] == [(50, -0.02), (150, 0.01)]
     assert curves['val'] == [(120, 10.0, 8.0), (240, 12.0, None)]
+
+
+def test_last_checkpoint_is_the_one_pointer_reader(tmp_path):
+    from selfkd_seg.apis import experiment
+    from selfkd_seg.engine import checkpoint_io
+    assert experiment.last_checkpoint is checkpoint_io.last_checkpoint
+    work_dir = str(tmp_path)
+    pointer = tmp_path / 'last_checkpoint'
+    with pytest.raises(FileNotFoundError, match=f'{work_dir} has no '
+                       'last_checkpoint'):
+        experiment.last_checkpoint(work_dir)
+    assert experiment.last_checkpoint(work_dir, missing_ok=True) is None
+    pointer.write_text('')  # a kill during mmengine's write leaves it empty
+    assert experiment.last_checkpoint(work_dir, missing_ok=True) is None
+    pointer.write_text('/elsewhere/iter_4.pth\n')  # what mmengine writes
+    assert experiment.last_checkpoint(work_dir) == '/elsewhere/iter_4.pth'
+    pointer.write_text('iter_2.pth')  # relative to the work dir
+    assert experiment.last_checkpoint(work_dir) == str(tmp_path /
+                                                       'iter_2.pth')

@@ -17,6 +17,7 @@ from PIL import Image
 import selfkd_seg  # noqa: F401
 from selfkd_seg.apis import export_student_checkpoint
 from selfkd_seg.apis.config import replace_sync_bn
+from selfkd_seg.engine.checkpoint_io import last_checkpoint
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 OFFICIAL = sorted(
@@ -291,8 +292,7 @@ def test_toy_frskd_official_trains_exports_and_loads_into_baseline(
     runner = Runner.from_cfg(cfg)
     runner.train()
     full = runner.model.eval()
-    with open(osp.join(work_dir, 'last_checkpoint')) as f:
-        ckpt = f.read().strip()
+    ckpt = last_checkpoint(work_dir)
     exported = str(tmp_path / 'student.pth')
     summary = export_student_checkpoint(ckpt, exported)
     assert summary['dropped_modules'] == ['self_teacher']

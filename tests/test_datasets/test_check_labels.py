@@ -133,3 +133,16 @@ def test_a_bad_mask_stops_training_before_any_step(tmp_path, tiny_seg_cfg,
         signal.signal(signal.SIGINT, previous)
     assert bad in str(err.value) and '7 (9 px)' in str(err.value)
     assert runner.iter == 0  # stopped before the first step
+
+
+def test_reduce_zero_label_files_hold_one_to_num_classes():
+    from selfkd_seg.datasets.transforms import check_label_range
+    stored = np.array([[0, 1, 3], [255, 2, 3]], np.uint8)  # 0 = ignored
+    check_label_range(stored, 3, 255, 'a.png', reduce_zero_label=True)
+    with pytest.raises(LabelOutOfRangeError, match=r"'a\.png'.*3 \(2 px\)"):
+        check_label_range(stored, 3, 255, 'a.png')
+    stored[0, 0] = 4
+    with pytest.raises(LabelOutOfRangeError,
+                       match=r'4 \(1 px\).*valid labels 1\.\.3 with '
+                       'reduce_zero_label'):
+        check_label_range(stored, 3, 255, 'a.png', reduce_zero_label=True)

@@ -12,7 +12,7 @@ from mmengine.registry import init_default_scope
 from PIL import Image
 
 import selfkd_seg  # noqa: F401  registers VOCLayoutDataset and transforms
-from selfkd_seg.datasets import voc_palette
+from selfkd_seg.datasets import LabelOutOfRangeError, voc_palette
 from mmseg.registry import DATASETS  # noqa: E402
 from mmseg.structures import SegDataSample  # noqa: E402
 
@@ -126,10 +126,11 @@ def test_check_labels_rejects_out_of_range_labels(toy_copy):
     labels[-4:, -4:] = 255  # ignore stays legal
     _write_mask(path, labels)
     _build(toy_copy)  # check_labels defaults to False: no scan
-    with pytest.raises(ValueError) as err:
+    with pytest.raises(LabelOutOfRangeError) as err:
         _build(toy_copy, check_labels=True)
     msg = str(err.value)
-    assert 'train_0001.png' in msg and '[7]' in msg and '5 classes' in msg
+    assert 'train_0001.png' in msg and '7 (16 px)' in msg
+    assert '5 classes' in msg and 'ignore 255' in msg
 
 
 def test_check_labels_rejects_rgb_masks_and_size_mismatch(toy_copy):

@@ -2,6 +2,7 @@
 comparisons (compare_cls_toy.py, compare_sfd_toy.py:
 selfkd_seg.apis.compare_toy): the pieces, on tiny input."""
 import argparse
+import copy
 import os.path as osp
 import subprocess
 import sys
@@ -50,8 +51,12 @@ def test_sfd_comparison_builds_each_method(method, expected):
     assert bool(cfg.custom_hooks) == (method == 'sfd')
 
 
-def test_interleaved_timing_returns_one_median_per_model():
+def test_train_step_timing_times_each_models_config_step(monkeypatch):
+    import torch
+    from mmengine.config import Config
+
     from selfkd_seg.apis import benchmark_frskd_cls as bench
+    from selfkd_seg.apis.benchmark import data_batch
     init_default_scope('mmpretrain')
     cfg = dict(
         type='ImageClassifier',
@@ -63,9 +68,30 @@ def test_interleaved_timing_returns_one_median_per_model():
     frskd = dict(cfg, type='FRSKDClassifier',
                  self_teacher=dict(type='FRSKDBiFPNc', width=1))
     models = [MODELS.build(cfg), MODELS.build(frskd)]
+    before = [copy.deepcopy(m.state_dict()) for m in models]
+    cfgs = [Config(dict(optim_wrapper=dict(
+        optimizer=dict(type='SGD', lr=lr)))) for lr in (0.1, 0.0)]
+    timed = {}
+
+    def medians(fns, steps, warmup, device):  # the one timer, recorded
+        timed.update(fns=fns, steps=steps, warmup=warmup, device=device)
+        return {0: 0.5, 1: 0.25}
+
+    monkeypatch.setattr(bench, 'interleaved_medians', medians)
     times = bench.time_train_steps(
-        models, bench.data_batch(2, 3, size=16), steps=2, warmup=1)
-    assert len(times) == 2 and all(t > 0 for t in times)
+        models, cfgs, data_batch('cls', 2, (16, 16), 3), steps=2, warmup=1)
+    # per model, in order, the timer's medians of its own step
+    assert times == [0.5, 0.25]
+    assert (timed['steps'], timed['warmup'], timed['device']) == (2, 1,
+                                                                   'cpu')
+    timed['fns'][0]()
+    timed['fns'][1]()
+    # each step is train_step with that model's config (lr 0.1 vs 0):
+    # model 0's weights moved, model 1's did not
+    moved = [[k for k, v in m.state_dict().items()
+              if v.is_floating_point() and 'running' not in k
+              and not torch.equal(v, b[k])] for m, b in zip(models, before)]
+    assert moved[0] and not moved[1]
 
 
 def test_plain_student_cfg_drops_every_training_only_key():

@@ -47,18 +47,21 @@ def test_frskd_toy_run_on_coco_data_then_browse(toy_coco_64, tmp_path):
     ] + options)
     with Image.open(out) as grid:
         # 2 tiles x (image, ground truth, prediction) panels of 64 px,
-        # captions, and a 2-row legend (5 classes + ignore)
-        assert grid.size == (2 * 3 * 64, 64 + browse.CAPTION + 32)
+        # captions, and a 1-row legend (5 classes)
+        assert grid.size == (2 * 3 * 64, 64 + browse.CAPTION + 20)
 
 
-def test_overlay_colours_labels_and_leaves_background():
+def test_overlay_is_mmsegs_blend_of_the_class_colours():
     img = np.full((2, 3, 3), 100, dtype=np.uint8)
     labels = np.array([[0, 1, 2], [255, 1, 0]], dtype=np.uint8)
-    palette = [[0, 0, 0], [200, 0, 0], [0, 50, 250]]
-    out = browse.overlay(img, labels, palette, alpha=1.0)
-    assert out[0, 0].tolist() == [100, 100, 100]
+    meta = dict(classes=('bg', 'a', 'b'),
+                palette=[[0, 0, 0], [200, 0, 0], [0, 50, 250]])
+    out = browse.overlay(img, labels, meta, alpha=1.0)
+    assert out[0, 0].tolist() == [0, 0, 0]  # class 0 has a colour too
     assert out[0, 1].tolist() == [200, 0, 0]
     assert out[0, 2].tolist() == [0, 50, 250]
-    assert out[1, 0].tolist() == list(browse.IGNORE_COLOUR)
-    half = browse.overlay(img, labels, palette, alpha=0.5)
+    assert out[1, 0].tolist() == [0, 0, 0]  # ignore: no colour
+    # (1 - alpha) * image + alpha * colour, SegLocalVisualizer's blend
+    half = browse.overlay(img, labels, meta, alpha=0.5)
     assert half[0, 1].tolist() == [150, 50, 50]
+    assert half[1, 0].tolist() == [50, 50, 50]

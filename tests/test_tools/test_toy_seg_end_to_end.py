@@ -1,7 +1,9 @@
 """End to end on toy data: train, validate, save, resume, serve, export."""
 import glob
+import json
 import os.path as osp
 
+import mmcv
 import numpy as np
 import pytest
 import torch
@@ -9,17 +11,35 @@ from mmengine.runner import Runner, load_checkpoint
 
 import selfkd_seg  # noqa: F401
 from selfkd_seg.apis import export_student_checkpoint
-
-
-def latest_ckpt(work_dir):
-    with open(osp.join(work_dir, 'last_checkpoint')) as f:
-        return f.read().strip()
+from selfkd_seg.engine.checkpoint_io import last_checkpoint
 
 
 def train(cfg):
     runner = Runner.from_cfg(cfg)
     runner.train()
     return runner
+
+
+def _miou_by_hand(runner) -> float:
+    """mIoU (percent) of ``runner.model`` on its val loader: per class
+    intersection / union over all pixels, classes absent from both the
+    predictions and the labels left out, ignore pixels not counted."""
+    num_classes = len(runner.val_dataloader.dataset.metainfo['classes'])
+    inter = np.zeros(num_classes)
+    union = np.zeros(num_classes)
+    runner.model.eval()
+    with torch.no_grad():
+        for batch in runner.val_dataloader:
+            for sample in runner.model.val_step(batch):
+                pred = sample.pred_sem_seg.data[0].numpy()
+                label = sample.gt_sem_seg.data[0].numpy()
+                valid = label != 255
+                for c in range(num_classes):
+                    p, g = (pred == c) & valid, (label == c) & valid
+                    inter[c] += (p & g).sum()
+                    union[c] += (p | g).sum()
+    present = union > 0
+    return float((inter[present] / union[present]).mean() * 100)
 
 
 @pytest.mark.parametrize('config', [
@@ -29,7 +49,10 @@ def test_train_validate_save_and_resume(tiny_seg_cfg, tmp_path, config):
     work_dir = str(tmp_path / 'run')
     runner = train(tiny_seg_cfg(config, max_iters=2, work_dir=work_dir))
     metrics = runner.message_hub.get_scalar('val/mIoU')
-    assert metrics is not None
+    # the logged mIoU is that of the trained model's predictions on the
+    # val set, counted here pixel by pixel
+    assert metrics.current() == pytest.approx(
+        _miou_by_hand(runner), abs=0.01)  # IoUMetric rounds to 2 digits
     if 'frskd' in config:  # SelfTeacherLeadHook in a real run
         hub = runner.message_hub
         teacher = hub.get_scalar('val/self_teacher/mIoU').current()
@@ -40,7 +63,7 @@ def test_train_validate_save_and_resume(tiny_seg_cfg, tmp_path, config):
         text = open(scalars[0]).read()
         assert '"self_teacher/lead"' in text
         assert '"self_teacher.ce_lead"' in text
-    ckpt_path = latest_ckpt(work_dir)
+    ckpt_path = last_checkpoint(work_dir)
     assert ckpt_path.endswith('iter_2.pth')
     ckpt = torch.load(ckpt_path, weights_only=True)  # safe format
 
@@ -68,14 +91,23 @@ def test_checkpoint_serves_through_mmseg_inference_api(tiny_seg_cfg, tmp_path,
     work_dir = str(tmp_path / 'run')
     cfg = tiny_seg_cfg('toy/efficientdet_d0_toy.py', work_dir=work_dir)
     train(cfg)
-    model = init_model(cfg, latest_ckpt(work_dir), device='cpu')
+    model = init_model(cfg, last_checkpoint(work_dir), device='cpu')
     assert model.dataset_meta['classes'][1] == 'circle'
     img = sorted(glob.glob(osp.join(toy_voc_64, 'JPEGImages', 'val_*.jpg')))[0]
     result = inference_model(model, img)
     assert result.pred_sem_seg.data.shape == (1, 64, 64)
     out = str(tmp_path / 'pred.png')
-    show_result_pyplot(model, img, result, show=False, out_file=out)
-    assert osp.getsize(out) > 0
+    drawn = show_result_pyplot(model, img, result, opacity=0.5,
+                               with_labels=False, show=False, out_file=out)
+    # the file holds the image with each pixel's predicted class blended in
+    # at half opacity, in the colours the toy data declares for its classes
+    with open(osp.join(toy_voc_64, 'meta.json')) as f:
+        palette = np.array(json.load(f)['palette'], dtype=np.uint8)
+    image = mmcv.imread(img, channel_order='rgb')
+    pred = result.pred_sem_seg.data[0].numpy()
+    expected = (image * 0.5 + palette[pred] * 0.5).astype(np.uint8)
+    assert np.array_equal(drawn, expected)
+    assert np.array_equal(mmcv.imread(out, channel_order='rgb'), expected)
 
 
 def test_export_round_trip(tiny_seg_cfg, tmp_path):
@@ -85,7 +117,7 @@ def test_export_round_trip(tiny_seg_cfg, tmp_path):
     runner = train(cfg)
     full = runner.model.eval()
     exported = str(tmp_path / 'student.pth')
-    summary = export_student_checkpoint(latest_ckpt(work_dir), exported)
+    summary = export_student_checkpoint(last_checkpoint(work_dir), exported)
     assert summary['dropped_modules'] == ['self_teacher']
 
     base_cfg = tiny_seg_cfg('toy/efficientdet_d0_toy.py', work_dir=work_dir)

@@ -19,6 +19,8 @@ import sys
 import pytest
 import torch
 
+from selfkd_seg.apis.experiment import read_run
+from selfkd_seg.engine.checkpoint_io import last_checkpoint
 from selfkd_seg.testing.toy_cls import make_toy_cls
 from selfkd_seg.testing.toy_voc import make_toy_voc
 
@@ -136,11 +138,6 @@ class Jobs:
             log.close()
 
 
-def last_checkpoint(work_dir: str) -> str:
-    with open(osp.join(work_dir, 'last_checkpoint')) as f:
-        return f.read().strip()
-
-
 @pytest.fixture(scope='module')
 def jobs(data):
     """Starts the runs that need nothing but the data."""
@@ -253,9 +250,18 @@ def test_mmseg_train_tool(seg_checkpoint):
     assert 'mIoU' in seg_checkpoint['log']
 
 
-def test_mmseg_test_tool(seg_checkpoint, jobs):
+def test_mmseg_test_tool(seg_checkpoint, jobs, data):
     out = jobs.wait('mmseg_test')
-    assert 'Iter(test)' in out and 'mIoU' in out
+    assert 'Iter(test)' in out
+    # the test split is the val images: mmseg's test tool scores the
+    # checkpoint as training's last validation did (mmengine's JSON records)
+    records = glob.glob(str(data['root'] / 'mmseg_test' / '*' / '*.json'))
+    assert len(records) == 1, records
+    with open(records[0]) as f:
+        tested = json.load(f)
+    _, validated = read_run(str(data['root'] / 'mmseg_train'))
+    for key in ('aAcc', 'mIoU', 'mAcc'):
+        assert tested[key] == validated[key], key
 
 
 def test_mmpretrain_train_tool(jobs, data):

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The GPU measurements of docs/performance.md in one run: one row per change
+# The GPU measurements of docs/performance.md in one run: first the tests
+# that need a GPU (pytest, skipped elsewhere), then one row per change
 # (legacy ops -> fast ops -> bf16 -> channels_last -> torch.compile, fp16,
 # d1, classification, SFD), the fixed-batch loss checks, and a table.
 #
@@ -35,14 +36,14 @@ if [[ "${1:-}" == "--bundle" ]]; then
     for pkg in addict efficientnet_pytorch ftfy importlib_metadata \
             lazy_importer mmcv mmengine mmpretrain mmseg modelindex \
             ordered_set platformdirs prettytable termcolor wcwidth yapf \
-            yapf_third_party; do
+            yapf_third_party pytest _pytest pluggy iniconfig py.py; do
         [[ -e "$SITE/$pkg" ]] || { echo "missing $SITE/$pkg" >&2; exit 1; }
         cp -r "$SITE/$pkg" "$DEST/"
     done
     for dist in addict efficientnet_pytorch ftfy importlib_metadata \
             lazy_importer mmcv_lite mmengine mmpretrain mmsegmentation \
             modelindex ordered_set platformdirs prettytable termcolor \
-            wcwidth yapf; do
+            wcwidth yapf pytest pluggy iniconfig; do
         cp -r "$SITE"/${dist}-*.dist-info "$DEST/"
     done
     find "$DEST" -name __pycache__ -type d -prune -exec rm -rf {} +
@@ -86,9 +87,16 @@ torch.cuda.get_device_name() if torch.cuda.is_available() else "NO GPU")'
 SEG="tools/analysis/benchmark_frskd_seg.py --device cuda --batch 16
      --size 512 512 --steps 10 --warmup 3 --skip-flops-table"
 TOY="tools/train.py configs/toy/frskd_d0_toy.py"
+# The tests that skip without a GPU ("needs a GPU"): run first, their
+# pytest summary goes into table.md (-rs names any skip: no CUDA there).
+GPU_TESTS="-m pytest -q -rs -p no:cacheprovider
+     tests/test_engine/test_speed_options.py::test_seg_benchmark_on_cuda_bf16_channels_last
+     tests/test_engine/test_fast_path.py::test_cuda_bf16_channels_last_step_has_no_host_sync"
 # name | command (in order of priority). Rows with a JSON report go into
-# table.md; toy_* rows are short trainings whose mIoU is compared.
+# table.md; toy_* rows are short trainings whose mIoU is compared; the
+# gpu_tests row is pytest.
 ROWS=(
+  "gpu_tests|$GPU_TESTS"
   "d0_legacy_fp32|$SEG --archs d0 --legacy-ops"
   "d0_fp32|$SEG --archs d0"
   "d0_bf16|$SEG --archs d0 --amp bf16"
@@ -121,6 +129,9 @@ write_outputs() {  # table.md, env.txt, rows.tar.gz ($OUT takes 8 files)
     : > "$OUT_DIR/table.md"
     (( ${#files[@]} )) && $PY tools/analysis/benchmark_table.py \
         "${files[@]}" > "$OUT_DIR/table.md" 2> "$WORK/table.err"
+    [[ -f "$WORK/gpu_tests.log" ]] && echo "gpu_tests: $(grep -E \
+        'passed|failed|skipped|error' "$WORK/gpu_tests.log" | tail -1)" \
+        >> "$OUT_DIR/table.md"
     for name in toy_fp32 toy_bf16_cl toy_bf16_cl_compile; do
         [[ -f "$WORK/$name.log" ]] && echo "$name: $(grep -o \
             'mIoU: [0-9.]*' "$WORK/$name.log" | tail -1)" \
@@ -145,7 +156,7 @@ for row in "${ROWS[@]}"; do
                 > "$WORK/make_toy_voc.log" 2>&1
         fi
         cmd="$cmd --work-dir $WORK/$name"
-    else
+    elif [[ $name != gpu_tests ]]; then
         cmd="$cmd --json $WORK/$name.json"
     fi
     limit=$(( DEADLINE_S - 20 - (SECONDS - START) ))

@@ -18,6 +18,48 @@ class LabelOutOfRangeError(ValueError):
     """A label map holds values that are neither a class nor ignored."""
 
 
+def check_label_range(seg: np.ndarray,
+                      num_classes: int,
+                      ignore_index: Optional[int] = 255,
+                      source: Optional[str] = None,
+                      reduce_zero_label: bool = False) -> None:
+    """Raise if ``seg`` holds a label that is neither a class nor ignored.
+
+    The package's one label-range check (:class:`CheckSegLabels` in the
+    pipelines, ``VOCLayoutDataset(check_labels=True)`` at start-up).
+
+    Args:
+        seg (np.ndarray): A label map (any shape), or its distinct values.
+        num_classes (int): Number of classes: labels ``0..num_classes-1``.
+        ignore_index (int, optional): The label that is ignored.
+        source (str, optional): The file, for the message.
+        reduce_zero_label (bool): ``seg`` is as stored in a file that mmseg
+            reads with ``reduce_zero_label`` (0 ignored, ``1..num_classes``
+            the classes).
+
+    Raises:
+        LabelOutOfRangeError: naming ``source``, each bad value with its
+            pixel count, the number of classes and the ignore index.
+    """
+    end = num_classes + 1 if reduce_zero_label else num_classes
+    bad = (seg >= end) | (seg < 0)
+    if ignore_index is not None:
+        bad &= seg != ignore_index
+    if not bad.any():
+        return
+    values, counts = np.unique(seg[bad], return_counts=True)
+    found = ', '.join(f'{v} ({c} px)' for v, c in zip(
+        values.tolist()[:10], counts.tolist()[:10]))
+    valid = (f'1..{num_classes} with reduce_zero_label' if reduce_zero_label
+             else f'0..{num_classes - 1}')
+    raise LabelOutOfRangeError(
+        f'label map {source!r} has label values {found}, but the dataset '
+        f'has {num_classes} classes (valid labels {valid}, ignore '
+        f'{ignore_index}). Check that the masks hold class indices (not '
+        'palette colours), that metainfo classes match the masks, and '
+        'reduce_zero_label.')
+
+
 @TRANSFORMS.register_module()
 class CheckSegLabels(BaseTransform):
     """Check ``gt_seg_map`` right after loading, once per file.
@@ -51,20 +93,7 @@ class CheckSegLabels(BaseTransform):
         path = results.get('seg_map_path')
         if path is not None and path in self._verified:
             return results
-        bad = (seg >= self.num_classes) | (seg < 0)
-        if self.ignore_index is not None:
-            bad &= seg != self.ignore_index
-        if bad.any():
-            values, counts = np.unique(seg[bad], return_counts=True)
-            found = ', '.join(f'{v} ({c} px)' for v, c in zip(
-                values.tolist()[:10], counts.tolist()[:10]))
-            raise LabelOutOfRangeError(
-                f'label map {path!r} has label values {found}, but the '
-                f'dataset has {self.num_classes} classes (valid labels 0..'
-                f'{self.num_classes - 1}, ignore {self.ignore_index}). Check '
-                'that the masks hold class indices (not palette colours), '
-                'that metainfo classes match the masks, and '
-                'reduce_zero_label.')
+        check_label_range(seg, self.num_classes, self.ignore_index, path)
         if path is not None:
             self._verified.add(path)
         return results
