@@ -11,8 +11,8 @@ mean +- std table. No training in this module.
 import glob
 import json
 import os.path as osp
-import statistics
 import re
+import statistics
 import subprocess
 import threading
 import time
@@ -126,15 +126,6 @@ def _run_streaming(cmd, log_file, env, label, heartbeat) -> int:
                         f'(last: {state["seen"]})')
         reader.join()
     return proc.returncode
-
-
-def last_checkpoint(work_dir: str) -> str:
-    """The checkpoint a finished run's ``last_checkpoint`` file names."""
-    with open(osp.join(work_dir, 'last_checkpoint')) as f:
-        path = f.read().strip()
-    if not osp.isabs(path):
-        path = osp.join(work_dir, path)
-    return path
 
 
 def seg_budget_options(max_iters: int, distill_schedule: bool = False,
