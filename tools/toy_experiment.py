@@ -15,8 +15,18 @@
 """
 import os.path as osp
 import sys
+import warnings
 
 sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..'))
+
+# Upstream notices about this stack that say nothing about the job (mmcv-lite
+# has no compiled deformable attention, mmengine imports pkg_resources,
+# mmseg's build_loss is deprecated): kept out of the console, not out of the
+# tools' logs.
+for message in ('Fail to import ``MultiScaleDeformableAttention``',
+                'pkg_resources is deprecated',
+                '``build_loss`` would be deprecated'):
+    warnings.filterwarnings('ignore', message=message, category=UserWarning)
 
 from selfkd_seg.apis.toy_experiment import main  # noqa: E402
 
