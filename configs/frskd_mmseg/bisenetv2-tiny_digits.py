@@ -4,11 +4,10 @@
 # heads at 16..32 channels, from scratch, 128 crops (the digits set),
 # batch 8, BN, 360 iterations.
 _base_ = [
-    'mmseg::_base_/models/bisenetv2.py', '../_base_/datasets/digits_seg.py',
-    '../_base_/seg_runtime.py', '../_base_/schedules/digits_seg_360it.py'
+    'mmseg::_base_/models/bisenetv2.py',
+    '../_base_/digits_seg_cpu.py'
 ]
 norm_cfg = dict(type='BN', requires_grad=True)
-
 model = dict(
     data_preprocessor=dict(size={{_base_.crop_size}}),
     backbone=dict(
@@ -35,10 +34,3 @@ model = dict(
         for level, in_channels, channels in ((1, 8, 16), (2, 16, 16),
                                              (3, 32, 32), (4, 32, 32))
     ])
-train_dataloader = dict(
-    batch_size=8,
-    num_workers=0,
-    persistent_workers=False,
-    sampler=dict(type='InfiniteSampler', shuffle=True))
-val_dataloader = dict(num_workers=0, persistent_workers=False)
-test_dataloader = val_dataloader

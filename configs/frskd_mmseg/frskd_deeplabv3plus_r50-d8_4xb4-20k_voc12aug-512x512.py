@@ -4,15 +4,12 @@
 # predicts with a copy of the student's ASPP head. Loss: CE(student) +
 # CE(self-teacher) + 1 * pixel KD (T 1) + 50 * AT on the 4 levels, the
 # distillation weights 0 for 2/3 of training, then ramped (FRSKD seg).
-_base_ = ['./deeplabv3plus_r50-d8_4xb4-20k_voc12aug-512x512.py']
-custom_imports = dict(imports=['selfkd_seg'], allow_failed_imports=False)
-model = dict(
-    type='FRSKDEncoderDecoder',
-    self_teacher=dict(in_index=(0, 1, 2, 3), channels=128))
-custom_hooks = [
-    dict(type='DistillWeightScheduleHook', by_epoch=False),
-    # self_teacher/mIoU and self_teacher/lead at every validation
-    dict(type='SelfTeacherLeadHook')
+_base_ = [
+    './deeplabv3plus_r50-d8_4xb4-20k_voc12aug-512x512.py',
+    '../_base_/models/frskd_mmseg.py'
 ]
-log_processor = dict(
-    mean_pattern=r'.*(loss|time|data_time|grad_norm|ce_lead|gate\.).*')
+custom_imports = dict(imports=['selfkd_seg'], allow_failed_imports=False)
+model = dict(type='FRSKDEncoderDecoder',
+             self_teacher=dict(in_index=(0, 1, 2, 3), channels=128))
+custom_hooks = _base_.pop('frskd_mmseg_hooks')
+log_processor = _base_.pop('frskd_mmseg_log_processor')

@@ -4,11 +4,9 @@
 # set), batch 8, BN, 360 iterations.
 _base_ = [
     'mmseg::_base_/models/segformer_mit-b0.py',
-    '../_base_/datasets/digits_seg.py', '../_base_/seg_runtime.py',
-    '../_base_/schedules/digits_seg_360it.py'
+    '../_base_/digits_seg_cpu.py'
 ]
 norm_cfg = dict(type='BN', requires_grad=True)
-
 model = dict(
     data_preprocessor=dict(size={{_base_.crop_size}}),
     # stage widths are embed_dims x num_heads (b0's 1, 2, 5, 8)
@@ -18,10 +16,3 @@ model = dict(
         channels=64,
         num_classes=11,
         norm_cfg=norm_cfg))
-train_dataloader = dict(
-    batch_size=8,
-    num_workers=0,
-    persistent_workers=False,
-    sampler=dict(type='InfiniteSampler', shuffle=True))
-val_dataloader = dict(num_workers=0, persistent_workers=False)
-test_dataloader = val_dataloader
