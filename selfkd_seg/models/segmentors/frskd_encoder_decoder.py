@@ -52,7 +52,8 @@ class FRSKDEncoderDecoder(FRSKDSegmentor):
     strictly into the stock mmseg config. A config changes only the type and
     adds the self-teacher::
 
-        _base_ = ['mmseg::segformer/segformer_mit-b0_8xb2-160k_ade20k-512x512.py']
+        _base_ = ['mmseg::segformer/'
+                  'segformer_mit-b0_8xb2-160k_ade20k-512x512.py']
         model = dict(type='FRSKDEncoderDecoder',
                      self_teacher=dict(in_index=(0, 1, 2, 3), channels=64))
 
@@ -213,9 +214,10 @@ class FRSKDEncoderDecoder(FRSKDSegmentor):
         num = len(shapes)
         described = ', '.join(f'{i}: {c} ch {h}x{w}'
                               for i, (c, (h, w)) in enumerate(shapes))
-        where = (f'the student\'s extract_feat ({"neck" if self.with_neck else "backbone"}) '
-                 f'gives {num} level{"s" if num != 1 else ""} [{described}] '
-                 f'at probe size')
+        source = 'neck' if self.with_neck else 'backbone'
+        where = (f'the student\'s extract_feat ({source}) gives {num} '
+                 f'level{"s" if num != 1 else ""} [{described}] at the '
+                 'probe size')
         if in_index is None:
             in_index = list(range(num))
         elif isinstance(in_index, int):

@@ -124,7 +124,8 @@ class FRSKDSegmentor(FRSKDMixin, EncoderDecoder):
 
     @staticmethod
     def _check_student_config(kwargs: dict) -> None:
-        """Refuse, before anything is built, a student this class can't serve."""
+        """Refuse, before anything is built, a student this class can't
+        serve."""
         if kwargs.get('neck') is None:
             raise ValueError('FRSKDSegmentor needs a multi-level neck (BiFPN) '
                              'for the self-teacher to refine; neck is None. '

@@ -100,7 +100,8 @@ def test_two_training_iterations_train_every_parameter(family):
     losses, missing = without_gradient(model, batch())
     assert losses['loss_kd'] > 0 and losses['loss_at'] > 0
     assert not set(missing) - set(plain_missing), f'no gradient: {missing}'
-    assert set(plain_missing) <= {'backbone.semantic.stage4_CEBlock.gap.1.bias'}
+    assert set(plain_missing) <= {
+        'backbone.semantic.stage4_CEBlock.gap.1.bias'}
     assert any(n.startswith('self_teacher.neck.') for n, _ in
                model.named_parameters())
     optim.step()
