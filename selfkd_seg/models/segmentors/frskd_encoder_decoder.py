@@ -8,6 +8,7 @@ from mmengine.logging import print_log
 from mmseg.registry import MODELS as SEG_MODELS
 from torch import Tensor
 
+from selfkd_seg.models.distillers import level_shapes
 from selfkd_seg.models.utils.distill import check_config_keys
 from selfkd_seg.registry import MODELS
 from .frskd_segmentor import FRSKDSegmentor, SegSelfTeacher
@@ -187,28 +188,11 @@ class FRSKDEncoderDecoder(FRSKDSegmentor):
     # ------------------------------------------------------------------
     def _probe_levels(self, size: int) -> List[Tuple[int, Tuple[int, int]]]:
         """(channels, (h, w)) of each ``extract_feat`` output for a
-        ``size`` x ``size`` zero image (no grad, eval mode, no RNG used)."""
-        in_channels = getattr(self.backbone, 'in_channels', 3)
-        if not isinstance(in_channels, int):
-            in_channels = 3
-        was_training = self.training
-        self.eval()
+        ``size`` x ``size`` zero image (:func:`level_shapes`)."""
         try:
-            with torch.no_grad():
-                feats = self.extract_feat(
-                    torch.zeros(1, in_channels, size, size))
-        except Exception as err:
-            raise RuntimeError(
-                f'{type(self).__name__}: the probe forward of a {size}x{size} '
-                f'image through the student failed ({err}): either the '
-                'student config is inconsistent, or the model needs another '
-                'input size (set self_teacher.probe_size)') from err
-        finally:
-            self.train(was_training)
-        if torch.is_tensor(feats):
-            feats = [feats]
-        return [(int(f.shape[1]), tuple(int(s) for s in f.shape[-2:]))
-                for f in feats]
+            return level_shapes(self, size)
+        except RuntimeError as err:
+            raise RuntimeError(f'{err} (set self_teacher.probe_size)') from err
 
     def _select_levels(self, in_index, shapes) -> List[int]:
         num = len(shapes)

@@ -298,3 +298,49 @@ def test_an_explicit_head_that_leaves_levels_untrained_is_refused():
     with pytest.raises(ValueError, match='num_classes must equal'):
         build('frskd_segformer_mit-tiny_digits.py',
               decode_head=dict(head, in_index=0, num_classes=3))
+
+
+# -- SFD between two mmseg models given by their configs ------------------
+def test_sfd_between_two_mmseg_configs_trains_and_exports(tmp_path):
+    """SegFormer student, DeepLabV3+ teacher named by its config file: the
+    levels' channels come from probes, every student and integrator
+    parameter trains, the teacher stays frozen and out of the checkpoint,
+    and the exported student serves in the stock student config."""
+    cfg = load_cfg('sfd_deeplabv3plus_r18-tiny_segformer_digits.py')
+    assert isinstance(cfg.model.teacher, str)
+    cfg.model.update(teacher_ckpt=None, allow_random_teacher=True)
+    init_default_scope('mmseg')
+    torch.manual_seed(0)
+    model = MODELS.build(cfg.model)
+    assert type(model.teacher.backbone).__name__ == 'ResNetV1c'
+    assert model.integrator.out_channels == 128  # the teacher's C5
+    model.train()
+    _, missing = without_gradient(model, batch())
+    assert not missing, f'no gradient: {missing}'
+    assert not any(p.requires_grad for p in model.teacher.parameters())
+    teacher_before = {k: v.clone() for k, v in
+                      model.teacher.state_dict().items()}
+    optim = OptimWrapper(torch.optim.SGD(
+        [p for p in model.parameters() if p.requires_grad], lr=0.01))
+    for seed in (0, 1):
+        log_vars = model.train_step(batch(seed=seed), optim)
+        assert log_vars['loss_feat'] > 0
+    assert all(torch.equal(v, teacher_before[k])
+               for k, v in model.teacher.state_dict().items())
+
+    ckpt = str(tmp_path / 'sfd.pth')
+    torch.save(dict(state_dict=model.state_dict(), meta={}), ckpt)
+    student_ckpt = str(tmp_path / 'student.pth')
+    export_student_checkpoint(ckpt, student_ckpt)
+    stock = load_cfg('segformer_mit-tiny_digits.py')
+    init_default_scope('mmseg')
+    plain = MODELS.build(stock.model)
+    state = torch.load(student_ckpt, map_location='cpu', weights_only=True)
+    plain.load_state_dict(state['state_dict'], strict=True)
+    model.eval()
+    plain.eval()
+    x = torch.randn(1, 3, SIZE, SIZE)
+    metas = [dict(img_shape=(SIZE, SIZE), ori_shape=(SIZE, SIZE),
+                  pad_shape=(SIZE, SIZE))]
+    assert torch.equal(model.encode_decode(x, metas),
+                       plain.encode_decode(x, metas))
