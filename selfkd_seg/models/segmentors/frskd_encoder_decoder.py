@@ -162,9 +162,9 @@ class FRSKDEncoderDecoder(FRSKDSegmentor):
             why = (f'the student head reads only level(s) '
                    f'{sorted(levels[k] for k in read)}, in the middle of '
                    f'in_index={tuple(levels)}')
+            # the aggregation head reads every level: bottom-up outputs
             head_cfg = self._aggregate_head(decode_head, order, channels,
                                             norm_cfg)
-            read = set(range(len(levels)))
             top_down = False
         if default_head and why:
             print_log(f'{type(self).__name__}: the self-teacher uses an '
