@@ -7,9 +7,7 @@
 # 0.05 with a 50-iteration linear warm-up (from scratch, batch 8, as the toy
 # configs). Reported: mIoU of the LAST iteration on the held-out scenes.
 _base_ = [
-    '../_base_/models/efficientdet_d0_seg.py',
-    '../_base_/datasets/digits_seg.py',
-    '../_base_/seg_runtime.py',
+    '../_base_/models/efficientdet_d0_seg.py', '../_base_/digits_seg_cpu.py'
 ]
 # BN momentum 0.1 (not EfficientDet's 0.01): short runs from scratch leave
 # 0.01 running statistics far behind the weights (see the toy configs).
@@ -26,14 +24,7 @@ train_pipeline = [
     dict(type='RandomCrop', crop_size=crop_size, cat_max_ratio=0.75),
     dict(type='PackSegInputs')
 ]
-# small images: loader workers would only compete with the model for 2 cores
-train_dataloader = dict(
-    num_workers=0,
-    persistent_workers=False,
-    sampler=dict(type='InfiniteSampler', shuffle=True),
-    dataset=dict(pipeline=train_pipeline))
-val_dataloader = dict(num_workers=0, persistent_workers=False)
-test_dataloader = val_dataloader
+train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
 bifpn_channels = 32
 model = dict(
     data_preprocessor=dict(size=crop_size),
@@ -46,31 +37,6 @@ model = dict(
         num_classes=11,
         norm_cfg=norm_cfg))
 
-max_iters = 360
-optim_wrapper = dict(
-    type='OptimWrapper',
-    optimizer=dict(type='SGD', lr=0.05, momentum=0.9, weight_decay=5e-4),
-    clip_grad=dict(type='value', clip_value=2.0))
-param_scheduler = [
-    dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=50),
-    dict(
-        type='MultiStepLR',
-        by_epoch=False,
-        milestones=[max_iters * 2 // 3],
-        gamma=0.1)
-]
-train_cfg = dict(
-    type='IterBasedTrainLoop', max_iters=max_iters, val_interval=max_iters)
-val_cfg = dict(type='ValLoop')
-test_cfg = dict(type='TestLoop')
-default_hooks = dict(
-    timer=dict(type='IterTimerHook'),
-    logger=dict(type='LoggerHook', interval=50, log_metric_by_epoch=False),
-    param_scheduler=dict(type='ParamSchedulerHook'),
-    checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=max_iters),
-    sampler_seed=dict(type='DistSamplerSeedHook'),
-    visualization=dict(type='SegVisualizationHook'),
-    dataset_check=dict(type='DatasetModelCheckHook'))
+# the schedule: _base_/schedules/digits_seg_360it.py (via digits_seg_cpu.py)
 log_processor = dict(by_epoch=False)
 env_cfg = dict(cudnn_benchmark=False)
-randomness = dict(seed=0)

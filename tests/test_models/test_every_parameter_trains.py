@@ -21,8 +21,8 @@ import selfkd_seg  # noqa: F401
 from selfkd_seg.apis.config import replace_sync_bn
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-DISTILL_TYPES = ('FRSKDSegmentor', 'SFDSegmentor', 'FRSKDClassifier',
-                 'FRSKDSLAClassifier', 'SFDClassifier')
+DISTILL_TYPES = ('FRSKDSegmentor', 'FRSKDEncoderDecoder', 'SFDSegmentor',
+                 'FRSKDClassifier', 'FRSKDSLAClassifier', 'SFDClassifier')
 
 # (config file name pattern, parameter name prefix) -> why it gets no grad.
 # Only parameters unused *by design* belong here.
@@ -34,6 +34,9 @@ ALLOWED_WITHOUT_GRAD = {
     ('sfd_efficientdet_*', 'neck.stages.2.bu_nodes.'):
     _PLAIN_EFFICIENTDET_STUDENT,
     ('sfd_seg_toy.py', 'neck.stages.2.bu_nodes.'): _PLAIN_EFFICIENTDET_STUDENT,
+    ('*bisenetv2*', 'backbone.semantic.stage4_CEBlock.gap.1.bias'):
+    'mmseg\'s BiSeNetV2: the BN bias after the global pool is cancelled by '
+    'the next BN\'s mean (a constant over the batch), in the baseline too',
 }
 
 
@@ -74,6 +77,11 @@ def _build(cfg):
         model.setdefault('data_preprocessor', cfg.data_preprocessor)
     if 'backbone' in model and 'pretrained' in model.backbone:
         model.backbone.pretrained = None
+    if 'backbone' in model and 'drop_path_rate' in model.backbone:
+        # stochastic depth (mmseg's MiT) drops blocks at random
+        model.backbone.drop_path_rate = 0.
+    if model.get('pretrained'):
+        model.pretrained = None  # mmseg zoo models: never initialised here
     if 'teacher' in model:
         teacher = model.teacher
         if 'backbone' in teacher and 'pretrained' in teacher.backbone:

@@ -1,5 +1,5 @@
-"""What segmentation distillers share: neck levels and per-pixel KD."""
-from typing import List, Optional
+"""What segmentation distillers share: feature levels and per-pixel KD."""
+from typing import List, Optional, Tuple
 
 import torch
 from mmseg.models.utils import resize
@@ -19,6 +19,43 @@ def neck_level_channels(model) -> Optional[List[int]]:
     if hasattr(neck, 'num_outs'):
         return [out_channels] * neck.num_outs
     return None
+
+
+def level_shapes(model, size: int = 128) -> List[Tuple[int, tuple]]:
+    """``(channels, (h, w))`` of each ``model.extract_feat`` output for a
+    ``size`` x ``size`` zero image: one no-grad forward in eval mode (the
+    model's mode is restored), drawing no random numbers. Works for any
+    mmseg ``EncoderDecoder``, with or without a neck."""
+    in_channels = getattr(model.backbone, 'in_channels', 3)
+    if not isinstance(in_channels, int):
+        in_channels = 3
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            feats = model.extract_feat(
+                torch.zeros(1, in_channels, size, size))
+    except Exception as err:
+        raise RuntimeError(
+            f'{type(model).__name__}: the probe forward of a {size}x{size} '
+            f'image through the model failed ({err}): either its config is '
+            'inconsistent, or it needs another input size') from err
+    finally:
+        model.train(was_training)
+    if torch.is_tensor(feats):
+        feats = [feats]
+    return [(int(f.shape[1]), tuple(int(s) for s in f.shape[-2:]))
+            for f in feats]
+
+
+def level_channels(model) -> List[int]:
+    """Channels of each ``extract_feat`` output: the neck's declared
+    widths (:func:`neck_level_channels`) or else a probe forward
+    (:func:`level_shapes`)."""
+    channels = neck_level_channels(model)
+    if channels is None:
+        channels = [c for c, _ in level_shapes(model)]
+    return channels
 
 
 def pixel_kd(model, student_logits: Tensor, teacher_logits: Tensor,

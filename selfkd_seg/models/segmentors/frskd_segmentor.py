@@ -30,10 +30,14 @@ class SegSelfTeacher(nn.Module):
         self.decode_head = SEG_MODELS.build(decode_head)
         self.detach_input = bool(detach_input)
 
+    def refine(self, student_feats: Sequence[Tensor]) -> Sequence[Tensor]:
+        """The self-teacher's features, one per student level."""
+        return self.neck(student_feats)
+
     def forward(self, student_feats: Sequence[Tensor]):
         if self.detach_input:
             student_feats = [f.detach() for f in student_feats]
-        refined = self.neck(student_feats)
+        refined = self.refine(student_feats)
         return refined, self.decode_head(refined)
 
 
@@ -110,12 +114,27 @@ class FRSKDSegmentor(FRSKDMixin, EncoderDecoder):
                  distill: OptConfigType = None,
                  gate: OptConfigType = None,
                  **kwargs):
-        neck, decode_head = kwargs.get('neck'), kwargs['decode_head']
-        if neck is None:
-            raise ValueError('FRSKDSegmentor needs a multi-level neck (BiFPN) '
-                             'for the self-teacher to refine; neck is None')
+        self._check_student_config(kwargs)
         super().__init__(**kwargs)
-        self_teacher = copy.deepcopy(dict(self_teacher))
+        self.self_teacher = self._build_self_teacher(
+            copy.deepcopy(dict(self_teacher)), kwargs.get('neck'),
+            kwargs['decode_head'])
+        self._predict_with_self_teacher = False
+        self._init_distillation(distill, gate)
+
+    @staticmethod
+    def _check_student_config(kwargs: dict) -> None:
+        """Refuse, before anything is built, a student this class can't
+        serve."""
+        if kwargs.get('neck') is None:
+            raise ValueError('FRSKDSegmentor needs a multi-level neck (BiFPN) '
+                             'for the self-teacher to refine; neck is None. '
+                             'For a model without one (any mmseg '
+                             'EncoderDecoder) use FRSKDEncoderDecoder')
+
+    def _build_self_teacher(self, self_teacher: dict, neck: dict,
+                            decode_head: dict) -> SegSelfTeacher:
+        """More layers of the student's BiFPN on its outputs, own head."""
         check_config_keys(self_teacher, ('neck', 'decode_head', 'detach_input'),
                           f'{type(self).__name__} self_teacher')
         if 'neck' not in self_teacher:
@@ -136,11 +155,12 @@ class FRSKDSegmentor(FRSKDMixin, EncoderDecoder):
             neck_cfg['in_channels'] = neck_level_channels(self)
         self_teacher['neck'] = neck_cfg
         self._check_self_teacher(neck_cfg, head_cfg)
-        self.self_teacher = SegSelfTeacher(
-            self_teacher['neck'], head_cfg,
-            self_teacher.get('detach_input', False))
-        self._predict_with_self_teacher = False
+        return SegSelfTeacher(self_teacher['neck'], head_cfg,
+                              self_teacher.get('detach_input', False))
 
+    def _init_distillation(self, distill: OptConfigType,
+                           gate: OptConfigType) -> None:
+        """The KD and feature losses, their weights and the optional gate."""
         distill, kd_loss = self._init_frskd(distill, SEG_MODELS)
         for key in ('margin', 'level_weights'):
             if distill.get(key) is not None:
@@ -170,6 +190,9 @@ class FRSKDSegmentor(FRSKDMixin, EncoderDecoder):
                     'self_teacher.neck.in_channels must match the student '
                     f'neck outputs: expected {expected}, got '
                     f'{list(in_channels)}')
+        self._check_num_classes(head_cfg)
+
+    def _check_num_classes(self, head_cfg: dict) -> None:
         if head_cfg.get('num_classes') != self.num_classes:
             raise ValueError(
                 'self_teacher.decode_head.num_classes must equal the student '
@@ -191,8 +214,9 @@ class FRSKDSegmentor(FRSKDMixin, EncoderDecoder):
         # scales the weights and (trunk_grad) the self-teacher's gradient
         # into the student's features
         factor = gate.factor() if gate is not None else 1.0
+        levels = self._distill_levels(feats)
         refined, teacher_logits = self.self_teacher(
-            gate.scale_grad(feats, factor) if gate is not None else feats)
+            gate.scale_grad(levels, factor) if gate is not None else levels)
         losses.update(
             self._head_losses(self.self_teacher.decode_head, teacher_logits,
                               data_samples, 'self_teacher'))
@@ -214,10 +238,15 @@ class FRSKDSegmentor(FRSKDMixin, EncoderDecoder):
             losses['gate.kd_kept'] = (gate.last_kept if alpha > 0 else
                                       student_logits.new_zeros(()))
         losses['loss_at'] = beta * self.distill_losses['feature'](
-            [self.feature_act(f) for f in feats],
+            [self.feature_act(f) for f in levels],
             [self.feature_act(f) for f in refined]) if beta > 0 else \
             student_logits.new_zeros(())
         return losses
+
+    def _distill_levels(self, feats: Sequence[Tensor]) -> List[Tensor]:
+        """The student features the self-teacher refines and AT compares:
+        here every level of the student's BiFPN."""
+        return list(feats)
 
     @staticmethod
     def _sum_losses(losses: Dict[str, Tensor], prefix: str) -> Tensor:
@@ -242,9 +271,10 @@ class FRSKDSegmentor(FRSKDMixin, EncoderDecoder):
         For analysis (attention maps, complexity); not used by predict.
         """
         feats = self.extract_feat(inputs)
-        refined, teacher_logits = self.self_teacher(feats)
+        levels = self._distill_levels(feats)
+        refined, teacher_logits = self.self_teacher(levels)
         return dict(
-            student_feats=list(feats),
+            student_feats=levels,
             teacher_feats=list(refined),
             student_logits=self.decode_head(feats),
             teacher_logits=teacher_logits)
@@ -254,7 +284,8 @@ class FRSKDSegmentor(FRSKDMixin, EncoderDecoder):
         :meth:`self_teacher_view`."""
         if not self._predict_with_self_teacher:
             return super().encode_decode(inputs, batch_img_metas)
-        refined = self.self_teacher.neck(self.extract_feat(inputs))
+        refined = self.self_teacher.refine(
+            self._distill_levels(self.extract_feat(inputs)))
         return self.self_teacher.decode_head.predict(refined, batch_img_metas,
                                                      self.test_cfg)
 

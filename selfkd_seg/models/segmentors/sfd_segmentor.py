@@ -1,12 +1,16 @@
 """SFD teacher-student distillation for semantic segmentation."""
+from typing import Union
+
 import torch
+from mmengine.config import Config
+from mmengine.hub import get_config
 from mmseg.models.segmentors import EncoderDecoder
 from mmseg.registry import MODELS as SEG_MODELS
 from mmseg.utils import ConfigType, SampleList
 from torch import Tensor
 
 from selfkd_seg.models.distillers import (TeacherStudentMixin,
-                                          neck_level_channels, pixel_kd)
+                                          level_channels, pixel_kd)
 from selfkd_seg.registry import MODELS
 
 
@@ -43,8 +47,14 @@ class SFDSegmentor(TeacherStudentMixin, EncoderDecoder):
     ``teacher_ckpt`` at build time.  ``predict`` / ``tensor`` run the student
     only.
 
+    Any mmseg ``EncoderDecoder`` pair works: level channels come from the
+    neck's config or, without one, from a probe forward
+    (:func:`level_channels`); the teacher can be named by its own config
+    file (``teacher='mmseg::deeplabv3plus/...py'``).
+
     Args:
-        teacher (dict): The teacher's model config (an ``EncoderDecoder``).
+        teacher (dict | str): The teacher's model config (an
+            ``EncoderDecoder``), or a config file whose ``model`` it is.
             Set its backbone's ``pretrained=None``: its weights come from
             ``teacher_ckpt``.
         **kwargs: The student, as :class:`EncoderDecoder`, and the
@@ -58,25 +68,31 @@ class SFDSegmentor(TeacherStudentMixin, EncoderDecoder):
         student_stages=(0, ),
         teacher_stages=(0, ))
 
-    def __init__(self, teacher: ConfigType, **kwargs):
+    def __init__(self, teacher: Union[ConfigType, str], **kwargs):
         distillation = self.pop_teacher_args(kwargs)
         super().__init__(**kwargs)
-
-        def teacher_channels(model):
-            channels = neck_level_channels(model)
-            if channels is None:
-                raise ValueError(
-                    'SFDSegmentor: cannot tell the teacher neck\'s output '
-                    'channels (needs out_channels and min/max_level or '
-                    'num_outs)')
-            return channels
-
         self._init_distillation(
-            teacher=teacher,
+            teacher=self.teacher_model_config(teacher),
             registry=SEG_MODELS,
-            student_channels=neck_level_channels(self),
-            teacher_channels_fn=teacher_channels,
+            student_channels=level_channels(self),
+            teacher_channels_fn=level_channels,
             **distillation)
+
+    @staticmethod
+    def teacher_model_config(teacher: Union[ConfigType, str]) -> dict:
+        """``teacher`` as a model config: a dict as given, or the ``model``
+        of the config file it names (e.g. ``'mmseg::deeplabv3plus/...py'``
+        or a path), without its data preprocessor (the teacher reads the
+        student's preprocessed batch) and without ``pretrained`` (its
+        weights come from ``teacher_ckpt``)."""
+        if not isinstance(teacher, str):
+            return teacher
+        cfg = get_config(teacher) if '::' in teacher else Config.fromfile(
+            teacher)
+        model = cfg.model.to_dict()
+        model.pop('data_preprocessor', None)
+        model.pop('pretrained', None)
+        return model
 
     def loss(self, inputs: Tensor, data_samples: SampleList) -> dict:
         feats = self.extract_feat(inputs)

@@ -1,0 +1,16 @@
+# The digits segmentation recipe for 2 CPU cores, model-free: the digits
+# scenes (datasets/digits_seg.py), selfkd_seg's runtime and the 360-iteration
+# schedule, with the loaders in the main process (small images: workers would
+# only compete with the model for the cores) and an infinite train sampler.
+# A config adds a model: configs/digits/efficientdet_d0_digits.py, or one of
+# mmseg's model fragments (configs/frskd_mmseg/*_digits.py).
+_base_ = [
+    './datasets/digits_seg.py', './seg_runtime.py',
+    './schedules/digits_seg_360it.py'
+]
+train_dataloader = dict(
+    num_workers=0,
+    persistent_workers=False,
+    sampler=dict(type='InfiniteSampler', shuffle=True))
+val_dataloader = dict(num_workers=0, persistent_workers=False)
+test_dataloader = val_dataloader

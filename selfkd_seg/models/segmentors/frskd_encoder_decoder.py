@@ -1,0 +1,292 @@
+"""FRSKD as a plug-in for any mmseg ``EncoderDecoder`` (DeepLabV3+,
+SegFormer, BiSeNetV2, ...): the student stays the unchanged mmseg model."""
+import copy
+from typing import List, Optional, Sequence, Tuple
+
+import torch
+from mmengine.logging import print_log
+from mmseg.registry import MODELS as SEG_MODELS
+from torch import Tensor
+
+from selfkd_seg.models.distillers import level_shapes
+from selfkd_seg.models.utils.distill import check_config_keys
+from selfkd_seg.registry import MODELS
+from .frskd_segmentor import FRSKDSegmentor, SegSelfTeacher
+
+SELF_TEACHER_KEYS = ('in_index', 'channels', 'num_layers', 'norm_cfg', 'neck',
+                     'decode_head', 'last_layer_top_down', 'detach_input',
+                     'probe_size')
+
+
+class LevelSelfTeacher(SegSelfTeacher):
+    """A BiFPN self-teacher on chosen levels of any model's features.
+
+    The BiFPN wants its inputs finest first; mmseg models list their outputs
+    in their own order (BiSeNetV2: the 1/8 head feature, then the semantic
+    branch at 1/4 .. 1/32). ``order`` sorts the chosen levels finest first
+    for the BiFPN, and :meth:`refine` returns the refined levels in the
+    config's order again, so ``refined[k]`` refines ``student_levels[k]``.
+    """
+
+    def __init__(self, neck: dict, decode_head: dict, order: Sequence[int],
+                 detach_input: bool = False):
+        super().__init__(neck, decode_head, detach_input)
+        self.order = list(order)
+
+    def refine(self, student_feats: Sequence[Tensor]) -> List[Tensor]:
+        refined = self.neck([student_feats[k] for k in self.order])
+        out = [None] * len(self.order)
+        for k, feat in zip(self.order, refined):
+            out[k] = feat
+        return out
+
+
+@MODELS.register_module(codebases='mmseg')
+class FRSKDEncoderDecoder(FRSKDSegmentor):
+    """FRSKD self-distillation for any mmseg ``EncoderDecoder``.
+
+    `Refine Myself by Teaching Myself: Feature Refinement via Self-Knowledge
+    Distillation <https://arxiv.org/abs/2103.08273>`_, generalised beyond the
+    EfficientDet-style model of the paper: the student is any mmseg
+    encoder-decoder, with its own attribute names (``backbone``, optional
+    ``neck``, ``decode_head``, ``auxiliary_head``), so its weights load
+    strictly into the stock mmseg config. A config changes only the type and
+    adds the self-teacher::
+
+        _base_ = ['mmseg::segformer/'
+                  'segformer_mit-b0_8xb2-160k_ade20k-512x512.py']
+        model = dict(type='FRSKDEncoderDecoder',
+                     self_teacher=dict(in_index=(0, 1, 2, 3), channels=64))
+
+    The self-teacher (training only, under ``self_teacher``) reads the
+    levels ``in_index`` of ``extract_feat`` (the neck's outputs if the model
+    has a neck, else the backbone's). Their channels and sizes come from one
+    no-grad forward of a ``probe_size`` zero image at build (eval mode, no
+    random numbers drawn, so the student's initialisation is the
+    baseline's). It projects each level to ``channels`` and refines them
+    with ``num_layers`` layers of :class:`WeightedBiFPN` (levels sorted finest
+    first; the first layer's 1x1 conv + BN adapters are the projection), and
+    predicts with its own head. Losses are those of
+    :class:`FRSKDSegmentor` (same ``distill`` and ``gate`` options, same
+    logged keys): CE of both heads, ``alpha`` * pixel KD, ``beta`` * AT
+    between each chosen student level and its refined level.
+
+    The self-teacher's head (``decode_head``):
+
+    - ``None`` (default): a copy of the student's ``decode_head`` config with
+      ``in_index`` remapped to the refined levels and every ``in_channels`` /
+      ``*_in_channels`` set to ``channels``. If the student head reads a level
+      outside ``in_index``, or reads only a middle level (then some BiFPN
+      levels would never be trained and AT would distil randomly initialised
+      features), an aggregation head is used instead and a message says so.
+    - ``'aggregate'``: an all-MLP :class:`SegformerHead` over every refined
+      level (``channels`` wide).
+    - a dict: that head as given (its inputs are the refined levels, in the
+      order of ``in_index``, ``channels`` each).
+
+    Which refined levels the head reads is found by a gradient probe at
+    build; that decides the BiFPN's last layer: the usual bottom-up outputs
+    when the head reads the coarsest level, the top-down pass
+    (``last_layer_top_down``) when it reads only finer ones including the
+    finest. Either way every self-teacher parameter trains.
+
+    Args:
+        self_teacher (dict): ``in_index`` (int sequence, default all levels;
+            negative indices count from the end), ``channels`` (int, common
+            width, default 128), ``num_layers`` (int, default 2, the paper),
+            ``norm_cfg`` (default: the student decode head's, e.g. SyncBN),
+            ``neck`` (dict, more :class:`WeightedBiFPN` arguments, e.g.
+            ``act_cfg``), ``decode_head`` (see above),
+            ``last_layer_top_down`` (bool, default: chosen as above),
+            ``detach_input`` (bool, default False, see
+            :class:`FRSKDSegmentor`), ``probe_size`` (int, side of the probe
+            image, default 128).
+        distill (dict, optional): As :class:`FRSKDSegmentor`.
+        gate (dict, optional): As :class:`FRSKDSegmentor`.
+        **kwargs: The student, as :class:`EncoderDecoder`.
+    """
+
+    @staticmethod
+    def _check_student_config(kwargs: dict) -> None:
+        """Any encoder-decoder: the levels are checked once it is built."""
+
+    def _distill_levels(self, feats: Sequence[Tensor]) -> List[Tensor]:
+        """The chosen levels of ``extract_feat``, in the config's order."""
+        if torch.is_tensor(feats):
+            feats = [feats]
+        return [feats[i] for i in self.self_teacher_levels]
+
+    def _build_self_teacher(self, self_teacher: dict, neck: Optional[dict],
+                            decode_head: dict) -> LevelSelfTeacher:
+        check_config_keys(self_teacher, SELF_TEACHER_KEYS,
+                          f'{type(self).__name__} self_teacher')
+        probe_size = int(self_teacher.get('probe_size', 128))
+        shapes = self._probe_levels(probe_size)
+        levels = self._select_levels(self_teacher.get('in_index'), shapes)
+        self.self_teacher_levels = levels
+        channels = int(self_teacher.get('channels', 128))
+        sizes = [shapes[i][1] for i in levels]
+        # finest first for the BiFPN; ties keep the config's order
+        order = sorted(range(len(levels)),
+                       key=lambda k: -(sizes[k][0] * sizes[k][1]))
+        norm_cfg = self_teacher.get('norm_cfg') or dict(
+            decode_head.get('norm_cfg') or dict(type='BN'))
+
+        head_cfg = self_teacher.get('decode_head')
+        default_head = head_cfg is None
+        if default_head:
+            head_cfg, why = self._student_head_copy(decode_head, levels,
+                                                    len(shapes), channels)
+        elif head_cfg == 'aggregate':
+            head_cfg, why = None, 'decode_head="aggregate"'
+        elif not isinstance(head_cfg, dict):
+            raise TypeError('self_teacher.decode_head must be None, '
+                            f'"aggregate" or a head config, got {head_cfg!r}')
+        head_cfg = (copy.deepcopy(dict(head_cfg)) if head_cfg is not None else
+                    self._aggregate_head(decode_head, order, channels,
+                                         norm_cfg))
+        self._check_num_classes(head_cfg)
+        read = self._levels_read(head_cfg, sizes, channels)
+        top_down = self._choose_top_down(
+            read, order, self_teacher.get('last_layer_top_down'))
+        if top_down is None:
+            if not default_head:
+                raise ValueError(
+                    'self_teacher.decode_head reads refined level(s) '
+                    f'{sorted(levels[k] for k in read)} only, none of them '
+                    'the finest or the coarsest of in_index='
+                    f'{tuple(levels)}: the BiFPN levels off its path would '
+                    'never train and AT would distil random features. Let it '
+                    'read the finest or the coarsest level, or use '
+                    'decode_head="aggregate"')
+            why = (f'the student head reads only level(s) '
+                   f'{sorted(levels[k] for k in read)}, in the middle of '
+                   f'in_index={tuple(levels)}')
+            # the aggregation head reads every level: bottom-up outputs
+            head_cfg = self._aggregate_head(decode_head, order, channels,
+                                            norm_cfg)
+            top_down = False
+        if default_head and why:
+            print_log(f'{type(self).__name__}: the self-teacher uses an '
+                      f'aggregation head (SegformerHead) because {why}',
+                      logger='current')
+
+        neck_cfg = dict(
+            type='WeightedBiFPN',
+            in_channels=[shapes[levels[k]][0] for k in order],
+            out_channels=channels,
+            num_layers=int(self_teacher.get('num_layers', 2)),
+            min_level=0,
+            max_level=len(levels) - 1,
+            backbone_min_level=0,
+            norm_cfg=norm_cfg,
+            last_layer_top_down=top_down)
+        neck_cfg.update(self_teacher.get('neck') or {})
+        return LevelSelfTeacher(neck_cfg, head_cfg, order,
+                                self_teacher.get('detach_input', False))
+
+    # ------------------------------------------------------------------
+    def _probe_levels(self, size: int) -> List[Tuple[int, Tuple[int, int]]]:
+        """(channels, (h, w)) of each ``extract_feat`` output for a
+        ``size`` x ``size`` zero image (:func:`level_shapes`)."""
+        try:
+            return level_shapes(self, size)
+        except RuntimeError as err:
+            raise RuntimeError(f'{err} (set self_teacher.probe_size)') from err
+
+    def _select_levels(self, in_index, shapes) -> List[int]:
+        num = len(shapes)
+        described = ', '.join(f'{i}: {c} ch {h}x{w}'
+                              for i, (c, (h, w)) in enumerate(shapes))
+        source = 'neck' if self.with_neck else 'backbone'
+        where = (f'the student\'s extract_feat ({source}) gives {num} '
+                 f'level{"s" if num != 1 else ""} [{described}] at the '
+                 'probe size')
+        if in_index is None:
+            in_index = list(range(num))
+        elif isinstance(in_index, int):
+            in_index = [in_index]
+        levels = []
+        for i in in_index:
+            if isinstance(i, bool) or not isinstance(i, int):
+                raise TypeError(f'self_teacher.in_index must hold ints, got '
+                                f'{i!r}')
+            if not -num <= i < num:
+                raise ValueError(
+                    f'self_teacher.in_index: level {i} is out of range: '
+                    f'{where}; valid indices are {-num}..{num - 1}')
+            levels.append(i % num)
+        if len(set(levels)) != len(levels):
+            raise ValueError(f'self_teacher.in_index names a level twice: '
+                             f'{tuple(in_index)} ({where})')
+        if len(levels) < 2:
+            raise ValueError(
+                'self_teacher.in_index must choose at least 2 levels for the '
+                f'BiFPN self-teacher, got {tuple(in_index)}: {where}')
+        return levels
+
+    @staticmethod
+    def _student_head_copy(decode_head: dict, levels: List[int],
+                           num_levels: int, channels: int):
+        """The student's head config on the refined levels, or (None, why)."""
+        cfg = copy.deepcopy(dict(decode_head))
+        in_index = cfg.get('in_index', -1)
+        many = isinstance(in_index, (list, tuple))
+        remapped = []
+        for i in (in_index if many else [in_index]):
+            level = i % num_levels
+            if level not in levels:
+                return None, (f'the student head reads level {i}, which is '
+                              f'not in self_teacher.in_index={tuple(levels)}')
+            remapped.append(levels.index(level))
+        cfg['in_index'] = remapped if many else remapped[0]
+        for key, value in list(cfg.items()):
+            if key == 'in_channels' or key.endswith('_in_channels'):
+                cfg[key] = ([channels] * len(value) if isinstance(
+                    value, (list, tuple)) else channels)
+        return cfg, None
+
+    def _aggregate_head(self, decode_head: dict, order: List[int],
+                        channels: int, norm_cfg: dict) -> dict:
+        """An all-MLP head over every refined level, finest first."""
+        return dict(
+            type='SegformerHead',
+            in_channels=[channels] * len(order),
+            in_index=list(order),
+            channels=channels,
+            dropout_ratio=0.1,
+            num_classes=self.num_classes,
+            norm_cfg=norm_cfg,
+            align_corners=self.align_corners,
+            loss_decode=copy.deepcopy(decode_head.get(
+                'loss_decode',
+                dict(type='CrossEntropyLoss', use_sigmoid=False,
+                     loss_weight=1.0))))
+
+    @staticmethod
+    def _levels_read(head_cfg: dict, sizes, channels: int) -> set:
+        """Which refined levels ``head_cfg``'s head uses (a gradient probe)."""
+        head = SEG_MODELS.build(copy.deepcopy(head_cfg))
+        head.eval()
+        probes = [
+            torch.zeros(1, channels, h, w, requires_grad=True)
+            for h, w in sizes
+        ]
+        with torch.enable_grad():
+            out = head(probes)
+            out = out[0] if isinstance(out, (list, tuple)) else out
+            out.float().sum().backward()
+        return {k for k, p in enumerate(probes) if p.grad is not None}
+
+    @staticmethod
+    def _choose_top_down(read: set, order: List[int],
+                         forced: Optional[bool]) -> Optional[bool]:
+        """Bottom-up outputs if the head reads the coarsest level, the
+        top-down pass if it reads the finest; None if neither."""
+        if forced is not None:
+            return bool(forced)
+        if order[-1] in read:
+            return False
+        if order[0] in read:
+            return True
+        return None
