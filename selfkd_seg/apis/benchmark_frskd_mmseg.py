@@ -8,7 +8,10 @@ from their configs (SyncBN as BN, no weights downloaded, full distillation
 weights) and prints:
 
 - parameters of the student and of the self-teacher;
-- train-step time (loss, backward, SGD step on one fixed batch), medians
+- train-step time: what ``tools/train.py`` runs per update,
+  ``model.train_step(data, optim_wrapper)`` with the config's optimizer
+  wrapper (:func:`~selfkd_seg.apis.benchmark.runner_train_step_fn`) on one
+  fixed batch of raw images, medians
   over ``--steps`` interleaved steps after ``--warmup``, baseline and FRSKD
   of a family side by side, so machine noise hits both alike;
 - peak memory of a train step: on a GPU ``torch.cuda.max_memory_allocated``;
@@ -28,9 +31,10 @@ import os.path as osp
 
 import torch
 
-from selfkd_seg.apis.benchmark import (build_model, fake_batch,
+from selfkd_seg.apis.benchmark import (RunOptions, build_model, data_batch,
                                        interleaved_medians, load_cfg,
-                                       peak_memory, sgd, train_step)
+                                       peak_memory, runner_train_step_fn,
+                                       set_crop_size)
 
 FAMILIES = dict(
     zoo=dict(
@@ -50,21 +54,21 @@ FAMILIES = dict(
                    'frskd_bisenetv2-tiny_digits.py')))
 
 
-def build(config: str, device: str = 'cpu'):
-    """The model of ``configs/frskd_mmseg/<config>``, in train mode, with
-    stochastic depth off (the same blocks run in every timed step)."""
+def build(config: str, size, device: str = 'cpu'):
+    """The model of ``configs/frskd_mmseg/<config>`` (its data preprocessor
+    padding to ``size``), in train mode, with stochastic depth off (the same
+    blocks run in every timed step), and the config."""
     cfg = load_cfg(osp.join('configs', 'frskd_mmseg', config))
     if 'drop_path_rate' in cfg.model.backbone:
         cfg.model.backbone.drop_path_rate = 0.
-    return build_model(cfg).to(device).train()
+    set_crop_size(cfg, size)
+    return build_model(cfg).to(device).train(), cfg
 
 
-def step_fn(model, batch: int, size, device: str):
-    inputs, samples = fake_batch('seg', batch, size, model.num_classes,
-                                 device)
-    inputs = inputs.to(device)
-    optimizer = sgd(model)
-    return lambda: train_step(model, optimizer, inputs, samples)
+def step_fn(model, cfg, batch: int, size, device: str):
+    """One update as ``tools/train.py`` runs it, on a fixed batch."""
+    data = data_batch('seg', batch, size, model.num_classes)
+    return runner_train_step_fn(model, cfg, data, RunOptions(device=device))
 
 
 def _status_bytes(key: str) -> int:
@@ -79,12 +83,12 @@ def _status_bytes(key: str) -> int:
 def _cpu_peak_worker(config, batch, size, threads, queue):
     torch.set_num_threads(threads)
     import selfkd_seg  # noqa: F401  (a fresh process registers again)
-    model = build(config)
+    model, cfg = build(config, size)
     # the model's tensors, then what training adds: RSS from here on
     weights = sum(t.numel() * t.element_size()
                   for t in list(model.parameters()) + list(model.buffers()))
     start = _status_bytes('VmRSS')
-    fn = step_fn(model, batch, size, 'cpu')
+    fn = step_fn(model, cfg, batch, size, 'cpu')
     fn()  # warm-up: one-time allocations, optimizer state
     with open('/proc/self/clear_refs', 'w') as f:
         f.write('5')  # reset VmHWM to the current RSS
@@ -123,11 +127,13 @@ def params(module) -> int:
 
 
 def measure_family(name, pair, args, device: str) -> dict:
-    baseline, frskd = (build(c, device) for c in pair)
+    (baseline, base_cfg), (frskd, frskd_cfg) = (build(c, args.size, device)
+                                                for c in pair)
     st = params(frskd.self_teacher)
     student = params(frskd) - st
-    fns = dict(baseline=step_fn(baseline, args.batch, args.size, device),
-               frskd=step_fn(frskd, args.batch, args.size, device))
+    fns = dict(
+        baseline=step_fn(baseline, base_cfg, args.batch, args.size, device),
+        frskd=step_fn(frskd, frskd_cfg, args.batch, args.size, device))
     times = interleaved_medians(fns, args.steps, args.warmup, device)
     if device.startswith('cuda'):
         peaks = {k: peak_memory(fn, device) for k, fn in fns.items()}
