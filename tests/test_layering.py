@@ -11,7 +11,7 @@ PACKAGE = osp.dirname(selfkd_seg.__file__)
 
 # floor of each top-level part of selfkd_seg; a higher number is a higher floor
 FLOORS = {
-    'version': 0, 'import_hook': 0, 'compat': 0, 'registry': 0,
+    'version': 0, 'import_hook': 0, 'compat': 0, 'registry': 0, 'utils': 0,
     'models': 1, 'datasets': 1, 'engine': 1,
     'testing': 2, 'apis': 2,
     'analysis': 3, 'deploy': 3, 'converters': 3,

@@ -15,7 +15,7 @@ Writes::
     OUT/meta.json                       classes, palette, img_suffix, stats
 
 The masks are exactly what ``COCOSemanticDataset`` serves (same
-rasterization code and cache, see :mod:`selfkd_seg.datasets.coco_rasterize`),
+rasterization code and cache, see :mod:`selfkd_seg.utils.coco_rasterize`),
 so training on the JSON or on the converted folder (``VOCLayoutDataset`` with
 ``img_suffix`` from meta.json) is the same.  ``<name>`` is the image's
 ``file_name`` without extension, with '/' replaced by '__' (``_<id>`` is
@@ -32,7 +32,7 @@ from collections import Counter
 
 from PIL import Image
 
-from selfkd_seg.datasets.coco_rasterize import (CROWD_RULES, OVERLAP_RULES,
+from selfkd_seg.utils.coco_rasterize import (CROWD_RULES, OVERLAP_RULES,
                                                 build_semantic_masks)
 
 

@@ -1,5 +1,5 @@
 from .coco_semantic import COCOSemanticDataset
-from .palette import voc_palette
+from selfkd_seg.utils.palette import voc_palette
 from .transforms import *  # noqa: F401,F403
 from .voc_layout import VOCLayoutDataset
 
