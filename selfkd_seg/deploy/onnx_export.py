@@ -57,7 +57,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from selfkd_seg.engine.student_loading import (  # noqa: F401 (re-exported)
+from selfkd_seg.engine.student_loading import (
     CheckpointMismatchError, load_student_weights)
 from selfkd_seg.models.utils.distill import DISTILL_ONLY_PREFIXES
 
