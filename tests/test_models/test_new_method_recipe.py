@@ -4,18 +4,21 @@ that names it, and the import line that registers it (in the method's
 ``models/<part>/__init__.py``; here the test module is that import)."""
 import os.path as osp
 
+import pytest
 import torch
 from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
 from mmengine.runner import Runner
+from mmseg.registry import MODELS as SEG_MODELS
 
 from selfkd_seg.models.segmentors import FRSKDSegmentor
 from selfkd_seg.registry import MODELS
 from selfkd_seg.testing.tiny_configs import config_path, shrink_seg_cfg
 
 
-# 1. the method (selfkd_seg/models/segmentors/<method>.py)
-@MODELS.register_module(codebases='mmseg', force=True)
+# 1. the method (selfkd_seg/models/segmentors/<method>.py, with
+# @MODELS.register_module(codebases='mmseg') above it; registered by the
+# fixture here, so that the global registries are left as they were)
 class DoubleKDSegmentor(FRSKDSegmentor):
     """FRSKD with the KD term counted twice: the smallest new method."""
 
@@ -31,7 +34,16 @@ model = dict(type='DoubleKDSegmentor')
 """
 
 
-def test_a_new_method_is_one_class_and_one_config(toy_voc_64, tmp_path):
+@pytest.fixture
+def registered():
+    MODELS.register_module(module=DoubleKDSegmentor, codebases='mmseg')
+    yield
+    for registry in (MODELS, SEG_MODELS):
+        registry._module_dict.pop('DoubleKDSegmentor', None)
+
+
+def test_a_new_method_is_one_class_and_one_config(registered, toy_voc_64,
+                                                  tmp_path):
     path = tmp_path / 'double_kd_d0_toy.py'
     path.write_text(
         CONFIG.format(base=config_path('toy', 'frskd_d0_toy.py')))
