@@ -10,7 +10,7 @@ with ``--compare`` ``input | CONFIG's prediction | CONFIG2's prediction``
 (e.g. the baseline, then the FRSKD student).  ``--attention`` also writes
 ``<OUT stem>_attention.png``: the student's and the self-teacher's attention
 per level, for a FRSKD training checkpoint with its FRSKD config.  The logic
-is ``selfkd_seg.apis.demo.run_demo``.
+is ``selfkd_seg.analysis.demo.run_demo``.
 """
 import argparse
 import os.path as osp
@@ -19,7 +19,7 @@ import sys
 sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..'))
 
 import selfkd_seg  # noqa: E402,F401
-from selfkd_seg.apis.demo import run_demo  # noqa: E402
+from selfkd_seg.analysis.demo import run_demo  # noqa: E402
 
 
 def parse_args(argv=None):

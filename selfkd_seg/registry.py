@@ -25,8 +25,6 @@ registry of every codebase it serves::
 codebase; the default is every codebase the registry serves. Hooks, optimizer
 wrappers, datasets and transforms follow the same rule.
 """
-import functools
-import warnings
 from typing import Dict, Iterable, Optional
 
 from mmengine.registry import DATASETS as MMENGINE_DATASETS
@@ -40,7 +38,7 @@ from mmseg import registry as mmseg_registry
 
 __all__ = [
     'SCOPE', 'MODELS', 'HOOKS', 'OPTIM_WRAPPERS', 'DATASETS', 'TRANSFORMS',
-    'CodebaseRegistry', 'register_deprecated_alias'
+    'CodebaseRegistry', 'register_renamed'
 ]
 
 SCOPE = 'selfkd_seg'
@@ -117,23 +115,15 @@ TRANSFORMS = CodebaseRegistry(
     locations=['selfkd_seg.datasets'])
 
 
-def register_deprecated_alias(old: str, cls: type, registry=MODELS) -> None:
-    """Keep a renamed config ``type`` working for a release.
+def register_renamed(old: str, new: str, registry=MODELS) -> None:
+    """Register a config ``type`` that was renamed so that it fails clearly.
 
-    ``type=old`` builds ``cls`` and warns once per process; checkpoints are
-    unaffected (the module is the same).
+    Only for names a config on disk may still carry: ``type=old`` raises
+    naming ``new`` (checkpoints are unaffected, the module is the same).
     """
 
-    @functools.wraps(cls, updated=())
-    def build(*args, **kwargs):
-        if old not in _warned:
-            _warned.add(old)
-            warnings.warn(
-                f"type='{old}' is deprecated and will be removed in the next "
-                f"release; use type='{cls.__name__}'", FutureWarning)
-        return cls(*args, **kwargs)
+    def renamed(*args, **kwargs):
+        raise KeyError(f"type='{old}' was renamed to type='{new}'; "
+                       'update the config')
 
-    registry.register_module(name=old, module=build)
-
-
-_warned = set()
+    registry.register_module(name=old, module=renamed)

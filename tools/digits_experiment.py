@@ -52,7 +52,7 @@ import sys
 
 sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..'))
 
-from selfkd_seg.apis.digits_experiment import main  # noqa: E402
+from selfkd_seg.experiments.digits_experiment import main  # noqa: E402
 
 if __name__ == '__main__':
     main()

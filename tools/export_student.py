@@ -10,7 +10,7 @@ import sys
 
 sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..'))
 
-from selfkd_seg.apis.export_student import main  # noqa: E402
+from selfkd_seg.apis.export import main  # noqa: E402
 
 if __name__ == '__main__':
     main()

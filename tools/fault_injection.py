@@ -24,7 +24,7 @@ import sys
 
 sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..'))
 
-from selfkd_seg.apis.fault_injection import main  # noqa: E402
+from selfkd_seg.experiments.fault_injection import main  # noqa: E402
 
 if __name__ == '__main__':
     sys.exit(main())

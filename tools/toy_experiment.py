@@ -28,7 +28,7 @@ for message in ('Fail to import ``MultiScaleDeformableAttention``',
                 '``build_loss`` would be deprecated'):
     warnings.filterwarnings('ignore', message=message, category=UserWarning)
 
-from selfkd_seg.apis.toy_experiment import main  # noqa: E402
+from selfkd_seg.experiments.toy_experiment import main  # noqa: E402
 
 if __name__ == '__main__':
     main()

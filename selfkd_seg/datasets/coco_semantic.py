@@ -6,7 +6,7 @@ from mmengine.utils import is_abs
 from mmseg.datasets import BaseSegDataset
 
 from selfkd_seg.registry import DATASETS
-from .coco_rasterize import build_semantic_masks
+from selfkd_seg.utils.coco_rasterize import build_semantic_masks
 
 
 @DATASETS.register_module()
@@ -16,7 +16,7 @@ class COCOSemanticDataset(BaseSegDataset):
     The format written by most labelling tools (CVAT, Label Studio,
     Roboflow, labelme2coco, ...) and by COCO itself.  On first use the
     annotations are rasterized into per-pixel label maps and cached as PNGs
-    (see :func:`selfkd_seg.datasets.coco_rasterize.build_semantic_masks`):
+    (see :func:`selfkd_seg.utils.coco_rasterize.build_semantic_masks`):
     the cache is keyed by the JSON's content, so later epochs and runs read
     PNGs through mmseg's ordinary ``LoadAnnotations`` and an edited JSON is
     rasterized again.

@@ -59,7 +59,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import numpy as np
 from PIL import Image
 
-from selfkd_seg.datasets.palette import voc_palette
+from selfkd_seg.utils.palette import voc_palette
 
 #: Bumped whenever the rendering changes, so stale sets get rebuilt.
 GENERATOR_VERSION = 1

@@ -28,7 +28,7 @@ import numpy as np
 from PIL import Image
 from pycocotools import mask as mask_utils
 
-from selfkd_seg.datasets.coco_rasterize import decode_rle
+from selfkd_seg.utils.coco_rasterize import decode_rle
 from .toy_voc import _background, _rotated, _shape_appearance
 
 #: category id -> name; ids are non-contiguous on purpose.

@@ -29,7 +29,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import numpy as np
 from PIL import Image, ImageDraw
 
-from selfkd_seg.datasets.palette import voc_palette
+from selfkd_seg.utils.palette import voc_palette
 
 #: Foreground classes the generator can draw, in label order.
 TOY_SHAPES = ('circle', 'square', 'triangle', 'stripes')

@@ -12,7 +12,8 @@ from PIL import Image
 
 import selfkd_seg  # noqa: F401
 from selfkd_seg.apis import export_student_checkpoint
-from selfkd_seg.apis.demo import load_segmentor, read_image, run_demo
+from selfkd_seg.analysis.demo import run_demo
+from selfkd_seg.apis.inference import load_segmentor, read_image
 from selfkd_seg.datasets.transforms.loading import CorruptDataError
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))

@@ -1,5 +1,5 @@
-"""How configs/ is laid out: every config loads; the old configs/sfd/ paths
-are redirects to configs/sfd_cls/ and configs/sfd_seg/; the FRSKD cls
+"""How configs/ is laid out: every config loads; SFD lives in
+configs/sfd_cls/ and configs/sfd_seg/ (no configs/sfd/); the FRSKD cls
 configs take their FRSKD block from configs/_base_/models/frskd_cls_bifpnc.py.
 
 Config loading only (no model builds): fast."""
@@ -25,7 +25,6 @@ def _rel(path):
 ALL = sorted(
     p for p in glob.glob(osp.join(CONFIGS, '**', '*.py'), recursive=True)
     if not _rel(p).startswith('_base_' + osp.sep))
-REDIRECTS = sorted(glob.glob(osp.join(CONFIGS, 'sfd', '*.py')))
 FRSKD_CLS = sorted(
     p for p in ALL
     if 'frskd_cls_bifpnc.py' in open(p, encoding='utf-8').read())
@@ -79,30 +78,14 @@ def test_sfd_is_split_into_cls_and_seg_as_frskd():
     assert 'sfd_cifar100_base.py' in names['sfd_cls']
     assert all(n.endswith('_cifar100.py') or n == 'sfd_cifar100_base.py'
                for n in names['sfd_cls'])
-    # every old name is kept, and nothing else is in configs/sfd/
-    assert names['sfd'] == names['sfd_cls'] | names['sfd_seg']
+    # one home per config: the old configs/sfd/ redirects are gone
+    assert not names['sfd']
     assert not names['sfd_cls'] & names['sfd_seg']
     # mim's view of the configs (selfkd_seg/.mim/configs -> ../../configs)
     mim = osp.join(REPO, 'selfkd_seg', '.mim', 'configs')
     for d in ('sfd_cls', 'sfd_seg', 'sfd'):
         assert {osp.basename(p)
                 for p in glob.glob(osp.join(mim, d, '*.py'))} == names[d]
-
-
-@pytest.mark.parametrize('path', REDIRECTS, ids=_rel)
-def test_old_sfd_path_is_a_redirect_to_the_same_config(path):
-    name = osp.basename(path)
-    text = open(path, encoding='utf-8').read()
-    target = re.search(r"_base_ = \['\.\./(sfd_(?:cls|seg))/([^']+)'\]",
-                       text)
-    assert target and target.group(2) == name, 'same name, one base'
-    new = osp.join(CONFIGS, target.group(1), name)
-    assert f"expected='configs/{target.group(1)}/{name}'" in text
-    # tools/train.py names work_dirs/<config file name>: the same for both
-    assert osp.basename(new) == name
-    with pytest.warns(DeprecationWarning, match=f'{target.group(1)}/{name}'):
-        old = Config.fromfile(path, import_custom_modules=False).to_dict()
-    assert old == load(new)
 
 
 def _plain_baseline(path):

@@ -134,10 +134,8 @@ def test_toy_generators_live_outside_the_runtime_datasets():
     out = subprocess.run([sys.executable, '-c', code], capture_output=True,
                          text=True, check=True).stdout.split()[-1]
     assert out == 'False'
-    # the old import paths keep working (deprecated)
+    # the generators have one home: no alias in selfkd_seg.datasets
     import selfkd_seg.datasets as datasets
-    from selfkd_seg.datasets.toy_voc import make_toy_voc as old
-    from selfkd_seg.testing import make_toy_voc
-    assert old is make_toy_voc
-    with pytest.warns(DeprecationWarning, match='selfkd_seg.testing'):
-        assert datasets.make_toy_cls is not None
+    assert not hasattr(datasets, 'make_toy_cls')
+    with pytest.raises(ImportError):
+        import selfkd_seg.datasets.toy_voc  # noqa: F401

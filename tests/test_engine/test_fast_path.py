@@ -24,7 +24,7 @@ import torch.nn as nn
 import selfkd_seg  # noqa: F401
 from mmengine.registry import MODELS, init_default_scope
 
-from selfkd_seg.apis.benchmark import (RunOptions, disable_randomness,
+from selfkd_seg.analysis.benchmark import (RunOptions, disable_randomness,
                                        loss_terms, relative_differences)
 from selfkd_seg.apis.config import replace_sync_bn
 from selfkd_seg.engine.fast_path import (apply_fast_path, is_channels_last,

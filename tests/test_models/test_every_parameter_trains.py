@@ -47,8 +47,6 @@ def _distill_configs():
                                  recursive=True)):
         if '_base_' in path or osp.basename(path).endswith('_base.py'):
             continue  # fragments to inherit, not models to train
-        if osp.sep + osp.join('configs', 'sfd') + osp.sep in path:
-            continue  # deprecated redirects (test_config_layout: == target)
         model_type = Config.fromfile(path).get('model', {}).get('type')
         if model_type in DISTILL_TYPES:
             found[path] = model_type

@@ -1,5 +1,5 @@
 """Complexity and attention-map tools on FRSKD classifier configs
-(selfkd_seg.apis.complexity / .attention, the logic of
+(selfkd_seg.analysis.complexity / .attention, the logic of
 tools/analysis/complexity.py and tools/visualization/attention_maps.py)."""
 import os.path as osp
 
@@ -13,9 +13,9 @@ pytest.importorskip('mmpretrain')
 from mmengine.config import Config  # noqa: E402
 from mmengine.registry import MODELS, init_default_scope  # noqa: E402
 
-from selfkd_seg.apis import complexity  # noqa: E402
-from selfkd_seg.apis.attention import collect_attention  # noqa: E402
-from selfkd_seg.apis.attention import main as attention_main  # noqa: E402
+from selfkd_seg.analysis import complexity  # noqa: E402
+from selfkd_seg.analysis.attention import collect_attention  # noqa: E402
+from selfkd_seg.analysis.attention import main as attention_main  # noqa: E402
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TOY = osp.join(REPO, 'configs', 'toy', 'frskd_cls_toy.py')

@@ -5,7 +5,7 @@ import os.path as osp
 import numpy as np
 import pytest
 
-from selfkd_seg.datasets.converters import cls_image_folders as tool
+from selfkd_seg.converters import cls_image_folders as tool
 
 
 def _touch(*parts):

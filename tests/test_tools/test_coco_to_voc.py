@@ -1,4 +1,4 @@
-"""selfkd_seg.datasets.converters.coco_to_voc (the library of
+"""selfkd_seg.converters.coco_to_voc (the library of
 tools/dataset_converters/coco_to_voc.py): VOC layout that mmseg reads back,
 the same masks as COCOSemanticDataset, class statistics."""
 import json
@@ -12,7 +12,7 @@ from PIL import Image
 
 import selfkd_seg  # noqa: F401
 from selfkd_seg.datasets import COCOSemanticDataset
-from selfkd_seg.datasets.converters import coco_to_voc as tool
+from selfkd_seg.converters import coco_to_voc as tool
 from selfkd_seg.testing import make_toy_coco
 
 LOAD = [dict(type='LoadImageFromFile'), dict(type='LoadAnnotations')]

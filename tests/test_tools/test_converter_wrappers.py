@@ -12,9 +12,9 @@ REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 # script -> (library module, a flag its --help lists)
 WRAPPERS = {
     'dataset_converters/cls_image_folders.py':
-    ('selfkd_seg.datasets.converters.cls_image_folders', '--copy'),
+    ('selfkd_seg.converters.cls_image_folders', '--copy'),
     'dataset_converters/coco_to_voc.py':
-    ('selfkd_seg.datasets.converters.coco_to_voc', '--skip-missing'),
+    ('selfkd_seg.converters.coco_to_voc', '--skip-missing'),
     'dataset_converters/make_digits.py':
     ('selfkd_seg.testing.digits', '--max-sources-per-class'),
     'dataset_converters/make_toy_coco.py':
@@ -22,11 +22,11 @@ WRAPPERS = {
     'dataset_converters/make_toy_voc.py':
     ('selfkd_seg.testing.toy_voc', '--force'),
     'model_converters/repdistiller_to_selfkd.py':
-    ('selfkd_seg.apis.repdistiller_convert', '--arch'),
+    ('selfkd_seg.converters.repdistiller_convert', '--arch'),
     'visualization/attention_maps.py':
-    ('selfkd_seg.apis.attention', '--cfg-options'),
+    ('selfkd_seg.analysis.attention', '--cfg-options'),
     'visualization/browse_dataset.py':
-    ('selfkd_seg.apis.browse_dataset', '--checkpoint'),
+    ('selfkd_seg.analysis.browse_dataset', '--checkpoint'),
 }
 
 

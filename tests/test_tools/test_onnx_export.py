@@ -1,4 +1,4 @@
-"""ONNX export of the deployable student (selfkd_seg.apis.onnx_export and
+"""ONNX export of the deployable student (selfkd_seg.deploy.onnx_export and
 tools/deployment/pytorch2onnx.py): export, parity with ONNX Runtime on real
 toy images at two sizes, clear errors."""
 import json
@@ -12,7 +12,7 @@ import torch.nn as nn
 pytest.importorskip('onnx')
 pytest.importorskip('onnxruntime')
 
-from selfkd_seg.apis import onnx_export as oe  # noqa: E402
+from selfkd_seg.deploy import onnx_export as oe  # noqa: E402
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 SEG_CFG = osp.join(REPO, 'configs', 'toy', 'efficientdet_d0_toy.py')

@@ -18,10 +18,10 @@ from mmengine.registry import DefaultScope
 from mmengine.runner import load_checkpoint
 
 import selfkd_seg  # noqa: F401
-from selfkd_seg.apis.repdistiller_convert import (
+from selfkd_seg.converters.repdistiller_convert import (
     REPDISTILLER_ARCHS, convert_repdistiller_state_dict,
     repdistiller_classifier_cfg)
-from selfkd_seg.apis.repdistiller_convert import main as repdistiller_main
+from selfkd_seg.converters.repdistiller_convert import main as repdistiller_main
 
 
 @pytest.fixture(autouse=True, scope='module')

@@ -9,7 +9,7 @@ from mmengine.runner import Runner
 from PIL import Image
 
 import selfkd_seg  # noqa: F401
-from selfkd_seg.apis import browse_dataset as browse
+from selfkd_seg.analysis import browse_dataset as browse
 from selfkd_seg.datasets import COCOSemanticDataset
 from selfkd_seg.testing import make_toy_coco
 from selfkd_seg.testing.tiny_configs import shrink_seg_cfg

@@ -19,7 +19,7 @@ import sys
 import pytest
 import torch
 
-from selfkd_seg.apis.experiment import read_run
+from selfkd_seg.experiments.experiment import read_run
 from selfkd_seg.engine.checkpoint_io import last_checkpoint
 from selfkd_seg.testing.toy_cls import make_toy_cls
 from selfkd_seg.testing.toy_voc import make_toy_voc

@@ -8,7 +8,7 @@
 Per family of configs/frskd_mmseg/ (baseline and FRSKD built from their
 configs): student and self-teacher parameters, train-step time and peak
 memory, and the ratios FRSKD / baseline. The logic is in
-``selfkd_seg.apis.benchmark_frskd_mmseg``; docs/frskd_any_mmseg_model.md
+``selfkd_seg.analysis.benchmark_frskd_mmseg``; docs/frskd_any_mmseg_model.md
 has the measurements.
 """
 import os.path as osp
@@ -16,7 +16,7 @@ import sys
 
 sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
 
-from selfkd_seg.apis.benchmark_frskd_mmseg import main  # noqa: E402
+from selfkd_seg.analysis.benchmark_frskd_mmseg import main  # noqa: E402
 
 if __name__ == '__main__':
     main()

@@ -11,7 +11,7 @@ Prints params and FLOPs of the d0/d1 students and self-teachers, then per
 model (baseline, FRSKD, exported student) train-step and inference time,
 images/s, TFLOP/s, (GPU) peak memory and the ratios FRSKD / baseline and
 exported student / baseline. The logic is in
-``selfkd_seg.apis.benchmark_frskd_seg``; docs/performance.md has the
+``selfkd_seg.analysis.benchmark_frskd_seg``; docs/performance.md has the
 measurements.
 """
 import os.path as osp
@@ -19,7 +19,7 @@ import sys
 
 sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
 
-from selfkd_seg.apis.benchmark_frskd_seg import main  # noqa: E402
+from selfkd_seg.analysis.benchmark_frskd_seg import main  # noqa: E402
 
 if __name__ == '__main__':
     main()

@@ -9,14 +9,14 @@
 Prints the train-step time of SFD, the plain student and logit KD (ratios
 next to a FLOPs estimate), the exported SFD student's inference time, the
 SelfDistillHook's cost and memory, and the integrators' parameters. The
-logic is in ``selfkd_seg.apis.benchmark_sfd``.
+logic is in ``selfkd_seg.analysis.benchmark_sfd``.
 """
 import os.path as osp
 import sys
 
 sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
 
-from selfkd_seg.apis.benchmark_sfd import main  # noqa: E402
+from selfkd_seg.analysis.benchmark_sfd import main  # noqa: E402
 
 if __name__ == '__main__':
     main()

@@ -5,14 +5,14 @@
         [--val-per-class 40] [--backbone wrn10_1] [--threads 1]
         [--methods baseline frskd]
 
-See :mod:`selfkd_seg.apis.compare_toy` (``frskd``) for what it runs.
+See :mod:`selfkd_seg.experiments.compare_toy` (``frskd``) for what it runs.
 """
 import os.path as osp
 import sys
 
 sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
 
-from selfkd_seg.apis.compare_toy import compare  # noqa: E402
+from selfkd_seg.experiments.compare_toy import compare  # noqa: E402
 
 if __name__ == '__main__':
     compare('frskd', __doc__.splitlines()[0])

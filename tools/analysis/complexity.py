@@ -5,14 +5,14 @@
 FLOPs count one multiply-add as one FLOP (fvcore / mmengine convention), at
 batch size 1.  Works for segmentation (mmseg) and classification
 (mmpretrain) configs; the ratios are those of FRSKD's Table 6. The logic is
-``selfkd_seg.apis.complexity.main``.
+``selfkd_seg.analysis.complexity.main``.
 """
 import os.path as osp
 import sys
 
 sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
 
-from selfkd_seg.apis.complexity import main  # noqa: E402
+from selfkd_seg.analysis.complexity import main  # noqa: E402
 
 if __name__ == '__main__':
     main()

@@ -8,15 +8,16 @@ Writes ``OUT/{JPEGImages,SegmentationClass,ImageSets/Segmentation}`` and
 ``OUT/meta.json`` (classes, palette, img_suffix, stats) with the masks
 ``COCOSemanticDataset`` serves, and prints per split the pixels and images
 of every class.  A thin wrapper over
-:mod:`selfkd_seg.datasets.converters.coco_to_voc` (its docstring has the
+:mod:`selfkd_seg.converters.coco_to_voc` (its docstring has the
 details).
 """
 import os.path as osp
 import sys
 
 sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
+SELFKD_SEG_REGISTRY = False  # writes files only: no models to register
 
-from selfkd_seg.datasets.converters.coco_to_voc import main  # noqa: E402
+from selfkd_seg.converters.coco_to_voc import main  # noqa: E402
 
 if __name__ == '__main__':
     main()

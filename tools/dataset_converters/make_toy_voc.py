@@ -14,6 +14,7 @@ import os.path as osp
 import sys
 
 sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
+SELFKD_SEG_REGISTRY = False  # writes files only: no models to register
 
 from selfkd_seg.testing.toy_voc import main  # noqa: E402
 

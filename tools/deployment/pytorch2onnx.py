@@ -5,7 +5,7 @@
 CONFIG is the plain student config, CHECKPOINT the exported student or a
 FRSKD/SFD training checkpoint; ``--help`` for the options, ONNX Runtime parity
 and latency.
-Library: selfkd_seg.apis.onnx_export (docs/deployment.md).
+Library: selfkd_seg.deploy.onnx_export (docs/deployment.md).
 """
 import os.path as osp
 import sys
@@ -13,7 +13,7 @@ import sys
 sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
 
 import selfkd_seg  # noqa: E402,F401
-from selfkd_seg.apis.onnx_export import main  # noqa: E402
+from selfkd_seg.deploy.onnx_export import main  # noqa: E402
 
 if __name__ == '__main__':
     main()

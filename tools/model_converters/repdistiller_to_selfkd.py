@@ -8,14 +8,14 @@ weights, e.g. ``save/models/resnet32x4_vanilla/ckpt_epoch_240.pth``).  DST
 (``{'state_dict': ..., 'meta': ...}``) loads strictly with mmengine's
 ``load_checkpoint`` into the mmpretrain ``ImageClassifier`` whose config is
 printed (and stored in ``meta['model_cfg']``), e.g. as an SFD teacher.
-A thin wrapper over :func:`selfkd_seg.apis.repdistiller_convert.main`.
+A thin wrapper over :func:`selfkd_seg.converters.repdistiller_convert.main`.
 """
 import os.path as osp
 import sys
 
 sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
 
-from selfkd_seg.apis.repdistiller_convert import main  # noqa: E402
+from selfkd_seg.converters.repdistiller_convert import main  # noqa: E402
 
 if __name__ == '__main__':
     main()

@@ -1,6 +1,6 @@
 from typing import Optional, Sequence
 
-from selfkd_seg.registry import MODELS, register_deprecated_alias
+from selfkd_seg.registry import MODELS, register_renamed
 from .frskd_bifpn_base import FRSKDSelfTeacher
 
 
@@ -50,4 +50,4 @@ class FRSKDBiFPN(FRSKDSelfTeacher):
         self.num_channels = num_channels
 
 
-register_deprecated_alias('BiFPN', FRSKDBiFPN)
+register_renamed('BiFPN', 'FRSKDBiFPN')

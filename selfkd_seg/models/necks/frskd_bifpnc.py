@@ -1,6 +1,6 @@
 from typing import Optional, Sequence
 
-from selfkd_seg.registry import MODELS, register_deprecated_alias
+from selfkd_seg.registry import MODELS, register_renamed
 from .frskd_bifpn_base import FRSKDSelfTeacher
 
 
@@ -55,4 +55,4 @@ class FRSKDBiFPNc(FRSKDSelfTeacher):
         self.width = width
 
 
-register_deprecated_alias('BiFPNc', FRSKDBiFPNc)
+register_renamed('BiFPNc', 'FRSKDBiFPNc')

@@ -82,8 +82,8 @@ def test_exported_sfd_student_loads_into_the_student_config(path):
 
 def test_complexity_tool_on_an_sfd_config():
     """The complexity tool (tools/analysis/complexity.py runs
-    selfkd_seg.apis.complexity.main) builds the pair with a random teacher."""
-    from selfkd_seg.apis.complexity import main
+    selfkd_seg.analysis.complexity.main) builds the pair with a random teacher."""
+    from selfkd_seg.analysis.complexity import main
     report = main([
         osp.join(ROOT, 'configs/sfd_cls/sfd_resnet56_resnet20_cifar100.py'),
         '--shape', '32', '32'

@@ -153,15 +153,9 @@ def test_on_real_cifar_backbone_stages(backbone):
 
 @pytest.mark.parametrize('old,new', [('BiFPN', 'FRSKDBiFPN'),
                                      ('BiFPNc', 'FRSKDBiFPNc')])
-def test_old_names_still_build_and_warn_once(old, new):
-    import warnings
-
-    from selfkd_seg import registry
+def test_old_names_fail_naming_the_new_one(old, new):
     from selfkd_seg.registry import MODELS
-    registry._warned.discard(old)
-    with pytest.warns(FutureWarning, match=f"type='{new}'"):
-        neck = MODELS.build(dict(type=old, in_channels=[4, 8, 16]))
-    assert type(neck).__name__ == new
-    with warnings.catch_warnings():
-        warnings.simplefilter('error')
+    with pytest.raises(KeyError, match=f"renamed to type='{new}'"):
         MODELS.build(dict(type=old, in_channels=[4, 8, 16]))
+    neck = MODELS.build(dict(type=new, in_channels=[4, 8, 16]))
+    assert type(neck).__name__ == new

@@ -1,4 +1,0 @@
-# Deprecated path: moved to configs/sfd_cls/ (same name). This file only
-# redirects, so old commands keep working: same config, same work_dir.
-_base_ = ['../sfd_cls/sfd_resnet56_resnet20_cifar100.py']
-_deprecation_ = dict(expected='configs/sfd_cls/sfd_resnet56_resnet20_cifar100.py')

@@ -1,0 +1,1 @@
+"""ONNX export of the deployable student (:mod:`.onnx_export`)."""

@@ -1,0 +1,413 @@
+"""``tools/digits_experiment.py``: does distillation beat its baseline on
+real images? Segmentation and classification on handwritten digits, every
+method at equal budget, for every seed.
+
+:func:`main` takes the script's arguments, writes ``WORK_DIR/results.md``
+and ``results.json`` and returns the summary (see the script's help for the
+runs and the budget). Every run is ``tools/train.py`` in a subprocess
+(:func:`~selfkd_seg.experiments.experiment.run_tool`).
+"""
+import argparse
+import json
+import os
+import os.path as osp
+import platform
+import statistics
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+from selfkd_seg.experiments.experiment import (cls_budget_options, last_checkpoint,
+                                        mean_std, read_curves, read_run,
+                                        run_tool, say, seg_budget_options,
+                                        summary_table)
+
+CONFIGS = osp.join('configs', 'digits')
+# segmentation methods: (config, extra --cfg-options, distillation warm-up
+# as a fraction of training)
+SEG_METHODS = {
+    'baseline': ('efficientdet_d0_digits.py', (), None),
+    'FRSKD': ('frskd_d0_digits.py', (), 2 / 3),
+    'FRSKD+gate': ('frskd-gate_d0_digits.py', (), 2 / 3),
+    'FRSKD+val-gate': ('frskd-valgate_d0_digits.py', (), 2 / 3),
+    # KD only, on every labelled pixel, from the val-lead gate
+    'KD+val-gate': ('frskd-valgate_d0_digits.py',
+                    ('model.distill.beta=0.0', 'model.gate.pixel=None'),
+                    2 / 3),
+}
+DEFAULT_SEG_METHODS = ('baseline', 'FRSKD', 'FRSKD+gate')
+# the issue-20 ablations of FRSKD (one regime, --ablation-regime)
+SEG_ABLATIONS = {
+    'KD only': ('frskd_d0_digits.py', ('model.distill.beta=0.0', ), 2 / 3),
+    'AT only': ('frskd_d0_digits.py', ('model.distill.alpha=0.0', ), 2 / 3),
+    'beta 10': ('frskd_d0_digits.py', ('model.distill.beta=10.0', ), 2 / 3),
+    'warm-up 1/3': ('frskd_d0_digits.py', (), 1 / 3),
+    # detached: the student's levels only the self-teacher reads get no
+    # gradient, so DDP must look for unused parameters
+    'detached': ('frskd_d0_digits.py',
+                 ('model.self_teacher.detach_input=True',
+                  'model_wrapper_cfg.find_unused_parameters=True'), 2 / 3),
+}
+# scratch: the budget of the first digits table; converged: 4x longer;
+# pretrained: the scratch budget from a backbone pretrained as a digit
+# classifier (the papers start from ImageNet weights)
+REGIMES = ('scratch', 'converged', 'pretrained')
+PRETRAIN_CONFIG = 'efficientnet-b0_digits_pretrain.py'
+CLS_RUNS = (('baseline', 'wrn-10-1_digits.py'),
+            ('FRSKD', 'frskd_wrn-10-1_digits.py'),
+            ('SFD', 'sfd_wrn-16-2_wrn-10-1_digits.py'))
+CLS_TEACHER = 'wrn-16-2_digits.py'
+FULL = dict(seg_iters=360, cls_epochs=14)
+QUICK = dict(seg_iters=60, cls_epochs=2)
+CONVERGED_FACTOR = 4
+# validations per seg run: the points of the val lead curve
+SEG_VAL_POINTS = 3
+# 2 renderings of each of the 1,347 train source digits (2,694 images): the
+# classification budget of 3 seeds x 3 methods fits 2 CPU cores
+CLS_TRAIN_PER_DIGIT = 2
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(
+        description='Does distillation beat its baseline on real images? The '
+        'digits experiment.')
+    parser.add_argument('--work-dir', default='work_dirs/digits')
+    parser.add_argument('--data-root', default='data/digits')
+    parser.add_argument('--seeds', type=int, nargs='+', default=None,
+                        help='default: 0 1 2 (0 with --quick)')
+    parser.add_argument('--tasks', nargs='+', choices=('seg', 'cls'),
+                        default=['seg', 'cls'])
+    parser.add_argument(
+        '--regime', nargs='+', choices=REGIMES, default=['scratch'],
+        help='segmentation regimes (default scratch): scratch = --seg-iters '
+        f'from random weights; converged = {CONVERGED_FACTOR}x --seg-iters; '
+        'pretrained = --seg-iters from the EfficientNet-B0 backbone '
+        'pretrained as a digit classifier first (configs/digits/'
+        f'{PRETRAIN_CONFIG}, once, seed 0)')
+    parser.add_argument(
+        '--seg-methods', nargs='+',
+        choices=tuple(SEG_METHODS) + tuple(SEG_ABLATIONS),
+        default=list(DEFAULT_SEG_METHODS),
+        help='default: ' + ' '.join(DEFAULT_SEG_METHODS) + ' (an ablation '
+        'name runs it in every --regime)')
+    parser.add_argument(
+        '--ablation-regime', choices=REGIMES, default=None,
+        help='also run the FRSKD ablations (' + ', '.join(SEG_ABLATIONS) +
+        ') in this regime')
+    parser.add_argument('--jobs', type=int, default=2,
+                        help='trainings run at the same time (default 2)')
+    parser.add_argument(
+        '--threads', type=int, default=1,
+        help='threads of each training (OMP_NUM_THREADS, default 1). The '
+        'results depend on it (float sums in another order), not on the '
+        'machine\'s core count; --jobs x --threads should not exceed the '
+        'cores')
+    parser.add_argument('--quick', action='store_true',
+                        help='smoke run: one seed, tiny budgets')
+    parser.add_argument('--seg-iters', type=int, default=None,
+                        help=f"segmentation iterations (default "
+                        f"{FULL['seg_iters']}, quick {QUICK['seg_iters']})")
+    parser.add_argument('--cls-epochs', type=int, default=None,
+                        help=f"classification epochs (default "
+                        f"{FULL['cls_epochs']}, quick {QUICK['cls_epochs']})")
+    parser.add_argument(
+        '--pretrained-checkpoint', default=None,
+        help='the pretrained regime starts from this classifier checkpoint '
+        '(e.g. WORK_DIR/pretrain_b0_digits_cls/epoch_12.pth of an earlier '
+        'run) instead of pretraining the backbone first')
+    parser.add_argument('--pretrain-epochs', type=int, default=None,
+                        help='epochs of the backbone pretraining (default: '
+                        'the config\'s; quick 2)')
+    args = parser.parse_args(argv)
+    budget = QUICK if args.quick else FULL
+    args.seeds = args.seeds or ([0] if args.quick else [0, 1, 2])
+    args.seg_iters = args.seg_iters or budget['seg_iters']
+    args.cls_epochs = args.cls_epochs or budget['cls_epochs']
+    if args.quick and args.pretrain_epochs is None:
+        args.pretrain_epochs = 2
+    if args.jobs < 1 or args.threads < 1:
+        parser.error('--jobs and --threads must be >= 1')
+    if args.seg_iters < 3 or args.cls_epochs < 2:
+        parser.error('--seg-iters must be >= 3 and --cls-epochs >= 2')
+    if args.pretrained_checkpoint and not osp.isfile(
+            args.pretrained_checkpoint):
+        parser.error(f'--pretrained-checkpoint {args.pretrained_checkpoint}'
+                     ': no such file')
+    if args.ablation_regime and args.ablation_regime not in args.regime:
+        args.regime.append(args.ablation_regime)
+    if 'seg' in args.tasks and 'baseline' not in args.seg_methods:
+        parser.error('--seg-methods must include the baseline')
+    return args
+
+
+def seg_iters(regime: str, args) -> int:
+    return args.seg_iters * (CONVERGED_FACTOR if regime == 'converged' else 1)
+
+
+def train(task, name, config, seed, args, env, extra=(), budget=None,
+          tag=None):
+    tag = tag or f'{task}_{name.lower()}_seed{seed}'
+    work_dir = osp.join(args.work_dir, tag)
+    cmd = [
+        sys.executable, 'tools/train.py',
+        osp.join(CONFIGS, config), '--work-dir', work_dir, '--cfg-options',
+        f'randomness.seed={seed}', *budget, *extra
+    ]
+    label = f'{task} {name} seed {seed}'
+    log = osp.join(args.work_dir, f'{tag}.log')
+    say(f'[digits] start {label}, log {log}')
+    start = time.perf_counter()
+    run_tool(cmd, log, env, progress=label)
+    wall = time.perf_counter() - start
+    iter_times, val = read_run(work_dir)
+    steady = iter_times[1:] or iter_times  # the first window has start-up
+    metric = val.get('mIoU', val.get('accuracy/top1'))
+    say(f'[digits] done {label}: {metric:.2f} ({wall:.0f} s); '
+        f'{args.progress.finished()}')
+    return dict(metric=metric, iter_time=statistics.median(steady),
+                wall=wall, checkpoint=last_checkpoint(work_dir),
+                self_teacher=val.get('self_teacher/mIoU'),
+                curves=read_curves(work_dir) if task != 'cls' else None)
+
+
+def seg_job(regime, name, seed, args, env, pretrained=None):
+    """One segmentation run of a regime: (results key, train() kwargs)."""
+    config, extra, warmup = {**SEG_METHODS, **SEG_ABLATIONS}[name]
+    budget = seg_budget_options(
+        seg_iters(regime, args), warmup is not None,
+        val_points=SEG_VAL_POINTS, distill_warmup=warmup or 2 / 3)
+    extra = list(extra)
+    if regime == 'pretrained':
+        extra.append(f'model.backbone.pretrained={pretrained}')
+    slug = name.lower().replace(' ', '-').replace('/', '').replace('+', '-')
+    return dict(task=f'seg-{regime}', name=name, config=config, seed=seed,
+                args=args, env=env, extra=extra, budget=budget,
+                tag=f'seg-{regime}_{slug}_seed{seed}')
+
+
+def lead_table(results, regimes, seeds):
+    """Markdown rows: the self-teacher's mIoU and its leads, per method."""
+    lines = [
+        '| regime | method | student mIoU | self-teacher mIoU | val lead '
+        '(self-teacher - student) | train CE lead, last third | val lead '
+        'curve (mean over seeds, per validation) |',
+        '|---|---|---|---|---|---|---|'
+    ]
+    for regime, methods in regimes:
+        for method in methods:
+            rows = [results[(f'seg-{regime}', method, s)] for s in seeds]
+            if rows[0]['self_teacher'] is None:
+                continue
+            student = mean_std([r['metric'] for r in rows])
+            teacher = mean_std([r['self_teacher'] for r in rows])
+            lead = mean_std(
+                [r['self_teacher'] - r['metric'] for r in rows])
+            ce = []
+            for r in rows:
+                pts = r['curves']['train_ce_lead']
+                tail = [v for _, v in pts[len(pts) * 2 // 3:]]
+                if tail:
+                    ce.append(statistics.mean(tail))
+            ce_txt = (f'{statistics.mean(ce):+.3f}' if ce else '-')
+            vals = [r['curves']['val'] for r in rows]
+            curve = []
+            for points in zip(*vals):
+                leads = [t - m for _, m, t in points if t is not None]
+                if leads:
+                    curve.append(f'{points[0][0]}: '
+                                 f'{statistics.mean(leads):+.2f}')
+            lines.append(
+                f'| {regime} | {method} | {student[0]:.2f} +- '
+                f'{student[1]:.2f} | {teacher[0]:.2f} +- {teacher[1]:.2f} '
+                f'| {lead[0]:+.2f} +- {lead[1]:.2f} | {ce_txt} | '
+                f'{", ".join(curve)} |')
+    return lines
+
+
+class RunCounter:
+    """Overall progress of the experiment: runs finished out of the total,
+    elapsed time and a naive estimate of the time left (the mean wall time
+    per finished run, spread over the runs in flight)."""
+
+    def __init__(self, total: int, started: float):
+        self.total, self.started, self.done = total, started, 0
+        self._lock = threading.Lock()
+
+    def finished(self) -> str:
+        with self._lock:
+            self.done += 1
+            elapsed = time.perf_counter() - self.started
+            left = elapsed / self.done * (self.total - self.done)
+            return (f'{self.done}/{self.total} runs done, '
+                    f'{elapsed / 60:.1f} min elapsed, ~{left / 60:.0f} min '
+                    'left')
+
+
+def count_runs(args) -> int:
+    """Trainings :func:`main` will run for ``args``."""
+    seeds = len(args.seeds)
+    runs = 0
+    if 'seg' in args.tasks:
+        for regime in args.regime:
+            methods = set(args.seg_methods)
+            if regime == args.ablation_regime:
+                methods |= set(SEG_ABLATIONS)
+            runs += len(methods) * seeds
+        if 'pretrained' in args.regime and not args.pretrained_checkpoint:
+            runs += 1  # the backbone's pretraining
+    if 'cls' in args.tasks:
+        runs += len(CLS_RUNS) * seeds + 1  # + the SFD teacher
+    return runs
+
+
+def pretrain_backbone(args, env) -> str:
+    """Train the seg backbone as a digit classifier (once, seed 0); the
+    checkpoint the pretrained regime's seg runs load."""
+    extra = []
+    if args.pretrain_epochs:
+        e = args.pretrain_epochs
+        extra = [f'train_cfg.max_epochs={e}', f'train_cfg.val_interval={e}',
+                 f'default_hooks.checkpoint.interval={e}',
+                 f'param_scheduler.1.T_max={e}']
+    result = train('cls', 'pretrain', PRETRAIN_CONFIG, 0, args, env,
+                   extra=extra, budget=[], tag='pretrain_b0_digits_cls')
+    say(f"[digits] backbone pretrained as a classifier: top-1 "
+        f"{result['metric']:.2f}, {result['checkpoint']}")
+    return result
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    os.makedirs(args.work_dir, exist_ok=True)
+    data_root = osp.abspath(args.data_root)
+    env = dict(os.environ, SELFKD_DIGITS_DATA=data_root)
+    started = time.perf_counter()
+    args.progress = RunCounter(count_runs(args), started)
+    say(f'[digits] {args.progress.total} trainings, {args.jobs} at a time, '
+        f'{args.threads} thread(s) each (OMP_NUM_THREADS={args.threads}; '
+        f'this machine has {os.cpu_count()} cores)')
+
+    run_tool([
+        sys.executable, 'tools/dataset_converters/make_digits.py', data_root,
+        '--cls-train-per-digit', str(CLS_TRAIN_PER_DIGIT)
+    ], osp.join(args.work_dir, 'make_digits.log'), env)
+    say(f'[digits] data: {data_root}')
+
+    # --jobs trainings at a time, --threads each, whatever the machine's
+    # cores (the thread count changes the results; tiny models use 2
+    # threads poorly: 2 one-thread runs did ~1.3x the work of one two-thread
+    # run here); SFD runs start once the teacher is trained, the pretrained
+    # regime once the backbone is.
+    env['OMP_NUM_THREADS'] = str(args.threads)
+    results, teacher, pretrained = {}, {}, {}
+    seg_regimes = []
+    if 'seg' in args.tasks:
+        for regime in args.regime:
+            methods = list(args.seg_methods)
+            if regime == args.ablation_regime:
+                methods += [m for m in SEG_ABLATIONS if m not in methods]
+            seg_regimes.append((regime, methods))
+
+    def job(task, name, config, seed):
+        extra = []
+        if name == 'SFD':
+            # SFD loads the teacher's state_dict from its training checkpoint
+            extra = [f"model.teacher_ckpt={teacher['checkpoint']}"]
+        budget = (cls_budget_options(args.cls_epochs)
+                  if task == 'cls' else [])
+        results[(task, name, seed)] = train(task, name, config, seed, args,
+                                            env, extra, budget)
+
+    def seg(regime, name, seed):
+        spec = seg_job(regime, name, seed, args, env,
+                       pretrained.get('checkpoint'))
+        results[(spec['task'], name, seed)] = train(**spec)
+
+    first, after_teacher, after_pretrain = [], [], []
+    for seed in args.seeds:  # longest first within each group
+        if 'cls' in args.tasks:
+            first.append((job, ('cls', 'FRSKD', CLS_RUNS[1][1], seed)))
+        for regime, methods in seg_regimes:
+            group = after_pretrain if regime == 'pretrained' else first
+            group += [(seg, (regime, name, seed)) for name in methods[::-1]]
+        if 'cls' in args.tasks:
+            first.append((job, ('cls', 'baseline', CLS_RUNS[0][1], seed)))
+            after_teacher.append((job, ('cls', 'SFD', CLS_RUNS[2][1], seed)))
+    pool = ThreadPoolExecutor(max_workers=args.jobs)
+    try:
+        # the runs others wait for go first
+        pretrain = None
+        if after_pretrain and args.pretrained_checkpoint:
+            pretrained.update(checkpoint=osp.abspath(
+                args.pretrained_checkpoint), metric=None)
+            first += after_pretrain
+        elif after_pretrain:
+            pretrain = pool.submit(pretrain_backbone, args, env)
+        cls_teacher = (pool.submit(job, 'cls', 'teacher', CLS_TEACHER, 0)
+                       if after_teacher else None)
+        pending = [pool.submit(fn, *fn_args) for fn, fn_args in first]
+        if pretrain is not None:
+            pretrained.update(pretrain.result())
+            pending += [pool.submit(fn, *a) for fn, a in after_pretrain]
+        if cls_teacher is not None:
+            cls_teacher.result()
+            teacher.update(results[('cls', 'teacher', 0)])
+            pending += [pool.submit(fn, *a) for fn, a in after_teacher]
+        for future in pending:
+            future.result()  # re-raise a failed run
+    except BaseException:
+        # a failed run that others wait for: do not train the queue first
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown()
+
+    tasks = [(f'seg-{regime}', 'mIoU', methods)
+             for regime, methods in seg_regimes]
+    if 'cls' in args.tasks:
+        tasks.append(('cls', 'top-1', [name for name, _ in CLS_RUNS]))
+    lines, summary = summary_table(results, tasks, args.seeds)
+    if seg_regimes:
+        lines += ['', 'The self-teacher (FRSKD runs): its own val mIoU at '
+                  'the end, its lead over the student, the train CE lead '
+                  '(student CE - self-teacher CE, > 0: it leads) averaged '
+                  'over the last third of training, and the val lead at '
+                  'each validation (iteration: lead).', '']
+        lines += lead_table(results, seg_regimes, args.seeds)
+    minutes = (time.perf_counter() - started) / 60
+    machine = (f'{platform.machine()}, {os.cpu_count()} CPU cores, '
+               f'Python {platform.python_version()}')
+    parts = []
+    for regime, _ in seg_regimes:
+        parts.append(f'segmentation {regime} {seg_iters(regime, args)} '
+                     'iterations (batch 8, 96 crops)')
+    if pretrained.get('metric') is not None:
+        parts.append(f"backbone pretrained as a digit classifier: top-1 "
+                     f"{pretrained['metric']:.2f}")
+    elif pretrained:
+        parts.append(f"backbone from {pretrained['checkpoint']}")
+    if 'cls' in args.tasks:
+        parts.append(f'classification {args.cls_epochs} epochs (batch 64), '
+                     'teacher WRN-16-2 top-1 '
+                     f"{results[('cls', 'teacher', 0)]['metric']:.2f}")
+    header = [
+        f'Digits experiment: seeds {args.seeds}; ' + '; '.join(parts) + '.',
+        f'Command: python tools/digits_experiment.py '
+        f'{" ".join(argv if argv is not None else sys.argv[1:])}'.rstrip(),
+        f'Machine: {machine}; {minutes:.1f} min in all.', ''
+    ]
+    text = '\n'.join(header + lines) + '\n'
+    print('\n' + text)
+    with open(osp.join(args.work_dir, 'results.md'), 'w') as f:
+        f.write(text)
+    runs = {
+        '/'.join(map(str, key)): {k: v for k, v in value.items()}
+        for key, value in results.items()
+    }
+    with open(osp.join(args.work_dir, 'results.json'), 'w') as f:
+        json.dump(dict(summary=summary, runs=runs, minutes=minutes,
+                       machine=machine, seeds=args.seeds,
+                       regimes=[r for r, _ in seg_regimes],
+                       seg_iters=args.seg_iters, cls_epochs=args.cls_epochs,
+                       pretrained=pretrained or None), f, indent=1)
+    return summary
