@@ -9,6 +9,7 @@ import argparse
 import contextlib
 import copy
 import json
+import logging
 import os.path as osp
 import statistics
 import time
@@ -448,13 +449,22 @@ def runner_optim_wrapper(model: nn.Module, cfg, opts: RunOptions):
     ``build_optim_wrapper`` (what ``Runner.build_optim_wrapper`` calls) and
     with its accumulation counter started as ``Runner.train`` starts it.
     """
+    from mmengine.logging import MMLogger
     from mmengine.optim import build_optim_wrapper
 
     from selfkd_seg.engine.optim_wrappers import amp_optim_wrapper_cfg
     wrapper_cfg = copy.deepcopy(cfg.optim_wrapper)
     if opts.amp != 'none':
         wrapper_cfg = amp_optim_wrapper_cfg(wrapper_cfg, opts.amp)
-    optim_wrapper = build_optim_wrapper(model, wrapper_cfg)
+    # mmengine logs one INFO line per parameter of a ``paramwise_cfg``
+    # (e.g. SegFormer's); a benchmark's output keeps its table instead
+    logger = MMLogger.get_current_instance()
+    level = logger.level
+    logger.setLevel(logging.WARNING)
+    try:
+        optim_wrapper = build_optim_wrapper(model, wrapper_cfg)
+    finally:
+        logger.setLevel(level)
     # no finite max_iters here: never the shortened last accumulation
     optim_wrapper.initialize_count_status(model, 0, 2**62)
     return optim_wrapper
