@@ -3,6 +3,7 @@
     python tools/digits_experiment.py [--work-dir work_dirs/digits]
         [--data-root data/digits] [--seeds 0 1 2] [--tasks seg cls]
         [--regime scratch converged pretrained]
+        [--seg-model efficientdet-d0 deeplabv3plus segformer bisenetv2]
         [--seg-methods baseline FRSKD FRSKD+gate] [--ablation-regime R]
         [--jobs 2] [--quick] [--seg-iters N] [--cls-epochs N]
         [--pretrain-epochs N]
@@ -30,6 +31,12 @@ recipe) and for every seed:
   ablations (KD only, AT only, beta 10, distillation from 1/3, self-teacher
   detached) in one regime. FRSKD runs also report the self-teacher's own
   mIoU and its lead (``SelfTeacherLeadHook``);
+- ``--seg-model deeplabv3plus segformer bisenetv2``: the same for tiny
+  instances of three of mmseg's own model families
+  (``configs/frskd_mmseg/<model>-tiny_digits.py`` vs ``frskd_...`` vs
+  ``frskd-valgate_...``, FRSKD through ``FRSKDEncoderDecoder``): baseline
+  vs FRSKD vs FRSKD with the val-lead gate, scratch or converged regime
+  (docs/frskd_any_mmseg_model.md has the table of README);
 - classification (``configs/digits/wrn-10-1_digits.py`` vs
   ``frskd_wrn-10-1_digits.py`` vs ``sfd_wrn-16-2_wrn-10-1_digits.py``): the
   same WRN-10-1 student alone, with FRSKD, and with SFD from a WRN-16-2

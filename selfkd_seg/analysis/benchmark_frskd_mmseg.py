@@ -44,14 +44,17 @@ FAMILIES = dict(
         segformer=('segformer_mit-b0_8xb2-160k_ade20k-512x512.py',
                    'frskd_segformer_mit-b0_8xb2-160k_ade20k-512x512.py'),
         bisenetv2=('bisenetv2_fcn_4xb4-160k_cityscapes-1024x1024.py',
-                   'frskd_bisenetv2_fcn_4xb4-160k_cityscapes-1024x1024.py')),
+                   'frskd_bisenetv2_fcn_4xb4-160k_cityscapes-1024x1024.py'),
+        ocrnet=('ocrnet_hr18_4xb4-20k_voc12aug-512x512.py',
+                'frskd_ocrnet_hr18_4xb4-20k_voc12aug-512x512.py')),
     tiny=dict(
         deeplabv3plus=('deeplabv3plus_r18-tiny_digits.py',
                        'frskd_deeplabv3plus_r18-tiny_digits.py'),
         segformer=('segformer_mit-tiny_digits.py',
                    'frskd_segformer_mit-tiny_digits.py'),
         bisenetv2=('bisenetv2-tiny_digits.py',
-                   'frskd_bisenetv2-tiny_digits.py')))
+                   'frskd_bisenetv2-tiny_digits.py'),
+        ocrnet=('ocrnet_r18-tiny_digits.py', 'frskd_ocrnet_r18-tiny_digits.py')))
 
 
 def build(config: str, size, device: str = 'cpu'):

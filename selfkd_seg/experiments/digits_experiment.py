@@ -37,6 +37,26 @@ SEG_METHODS = {
                     2 / 3),
 }
 DEFAULT_SEG_METHODS = ('baseline', 'FRSKD', 'FRSKD+gate')
+# the segmentation models: the narrowed EfficientDet-d0 of configs/digits/
+# (every method above) and tiny instances of three of mmseg's own model
+# families (configs/frskd_mmseg/<stem>_digits.py, FRSKDEncoderDecoder)
+DEFAULT_SEG_MODEL = 'efficientdet-d0'
+MMSEG_CONFIGS = osp.join('configs', 'frskd_mmseg')
+MMSEG_MODELS = {
+    'deeplabv3plus': 'deeplabv3plus_r18-tiny',
+    'segformer': 'segformer_mit-tiny',
+    'bisenetv2': 'bisenetv2-tiny',
+}
+SEG_MODELS = (DEFAULT_SEG_MODEL, ) + tuple(MMSEG_MODELS)
+# method -> config prefix of an mmseg family (the val-lead gate: the train
+# CE lead stayed closed in every digits run, docs/frskd_regimes.md)
+MMSEG_METHODS = {
+    'baseline': '',
+    'FRSKD': 'frskd_',
+    'FRSKD+val-gate': 'frskd-valgate_',
+    'KD+val-gate': 'frskd-valgate_',
+}
+DEFAULT_MMSEG_METHODS = ('baseline', 'FRSKD', 'FRSKD+val-gate')
 # the issue-20 ablations of FRSKD (one regime, --ablation-regime)
 SEG_ABLATIONS = {
     'KD only': ('frskd_d0_digits.py', ('model.distill.beta=0.0', ), 2 / 3),
@@ -86,11 +106,22 @@ def parse_args(argv=None):
         'pretrained as a digit classifier first (configs/digits/'
         f'{PRETRAIN_CONFIG}, once, seed 0)')
     parser.add_argument(
+        '--seg-model', nargs='+', choices=SEG_MODELS,
+        default=[DEFAULT_SEG_MODEL],
+        help=f'segmentation models (default {DEFAULT_SEG_MODEL}, the '
+        'narrowed EfficientDet-d0 of configs/digits/); deeplabv3plus, '
+        'segformer and bisenetv2 are tiny instances of mmseg\'s own model '
+        'configs with FRSKD through FRSKDEncoderDecoder (configs/'
+        'frskd_mmseg/*_digits.py; scratch and converged regimes)')
+    parser.add_argument(
         '--seg-methods', nargs='+',
-        choices=tuple(SEG_METHODS) + tuple(SEG_ABLATIONS),
-        default=list(DEFAULT_SEG_METHODS),
-        help='default: ' + ' '.join(DEFAULT_SEG_METHODS) + ' (an ablation '
-        'name runs it in every --regime)')
+        choices=tuple(dict.fromkeys(
+            (*SEG_METHODS, *MMSEG_METHODS, *SEG_ABLATIONS))),
+        default=None,
+        help='default: ' + ' '.join(DEFAULT_SEG_METHODS) + ' for '
+        f'{DEFAULT_SEG_MODEL}, ' + ' '.join(DEFAULT_MMSEG_METHODS) +
+        ' for the mmseg models (an ablation name runs it in every '
+        '--regime)')
     parser.add_argument(
         '--ablation-regime', choices=REGIMES, default=None,
         help='also run the FRSKD ablations (' + ', '.join(SEG_ABLATIONS) +
@@ -136,9 +167,56 @@ def parse_args(argv=None):
                      ': no such file')
     if args.ablation_regime and args.ablation_regime not in args.regime:
         args.regime.append(args.ablation_regime)
-    if 'seg' in args.tasks and 'baseline' not in args.seg_methods:
-        parser.error('--seg-methods must include the baseline')
+    mmseg = [m for m in args.seg_model if m in MMSEG_MODELS]
+    if mmseg and 'pretrained' in args.regime:
+        parser.error(f'--seg-model {" ".join(mmseg)}: the pretrained regime '
+                     f'is {DEFAULT_SEG_MODEL}\'s only (its backbone is '
+                     'pretrained as a digit classifier); use scratch or '
+                     'converged')
+    if args.seg_methods is not None:
+        if 'seg' in args.tasks and 'baseline' not in args.seg_methods:
+            parser.error('--seg-methods must include the baseline')
+        for model in args.seg_model:
+            known = (MMSEG_METHODS if model in MMSEG_MODELS else {
+                **SEG_METHODS, **SEG_ABLATIONS})
+            bad = [m for m in args.seg_methods if m not in known]
+            if bad:
+                parser.error(f'--seg-model {model} has no method '
+                             f'{", ".join(bad)} (it has: '
+                             f'{", ".join(known)})')
     return args
+
+
+def seg_methods(model: str, args) -> list:
+    """The methods ``model`` runs: ``--seg-methods`` or its defaults."""
+    if args.seg_methods is not None:
+        return list(args.seg_methods)
+    return list(DEFAULT_MMSEG_METHODS if model in MMSEG_MODELS else
+                DEFAULT_SEG_METHODS)
+
+
+def seg_task(model: str, regime: str) -> str:
+    """The results key of a model's regime: ``seg-scratch`` for
+    EfficientDet-d0 (as before the mmseg families), ``seg-segformer-scratch``
+    for an mmseg family."""
+    if model == DEFAULT_SEG_MODEL:
+        return f'seg-{regime}'
+    return f'seg-{model}-{regime}'
+
+
+def seg_plan(args) -> list:
+    """``(model, regime, methods)`` for every segmentation table part."""
+    plan = []
+    if 'seg' not in args.tasks:
+        return plan
+    for model in args.seg_model:
+        for regime in args.regime:
+            methods = seg_methods(model, args)
+            if (regime == args.ablation_regime
+                    and model == DEFAULT_SEG_MODEL):
+                methods += [m for m in SEG_ABLATIONS if m not in methods]
+            plan.append((model, regime, methods))
+    return plan
 
 
 def seg_iters(regime: str, args) -> int:
@@ -151,7 +229,8 @@ def train(task, name, config, seed, args, env, extra=(), budget=None,
     work_dir = osp.join(args.work_dir, tag)
     cmd = [
         sys.executable, 'tools/train.py',
-        osp.join(CONFIGS, config), '--work-dir', work_dir, '--cfg-options',
+        config if osp.dirname(config) else osp.join(CONFIGS, config),
+        '--work-dir', work_dir, '--cfg-options',
         f'randomness.seed={seed}', *budget, *extra
     ]
     label = f'{task} {name} seed {seed}'
@@ -171,9 +250,17 @@ def train(task, name, config, seed, args, env, extra=(), budget=None,
                 curves=read_curves(work_dir) if task != 'cls' else None)
 
 
-def seg_job(regime, name, seed, args, env, pretrained=None):
-    """One segmentation run of a regime: (results key, train() kwargs)."""
-    config, extra, warmup = {**SEG_METHODS, **SEG_ABLATIONS}[name]
+def seg_job(regime, name, seed, args, env, pretrained=None,
+            model=DEFAULT_SEG_MODEL):
+    """One segmentation run of a model's regime: train()'s kwargs."""
+    if model in MMSEG_MODELS:
+        config = osp.join(MMSEG_CONFIGS,
+                          f'{MMSEG_METHODS[name]}{MMSEG_MODELS[model]}'
+                          '_digits.py')
+        extra = SEG_METHODS[name][1] if name in SEG_METHODS else ()
+        warmup = None if name == 'baseline' else 2 / 3
+    else:
+        config, extra, warmup = {**SEG_METHODS, **SEG_ABLATIONS}[name]
     budget = seg_budget_options(
         seg_iters(regime, args), warmup is not None,
         val_points=SEG_VAL_POINTS, distill_warmup=warmup or 2 / 3)
@@ -181,22 +268,25 @@ def seg_job(regime, name, seed, args, env, pretrained=None):
     if regime == 'pretrained':
         extra.append(f'model.backbone.pretrained={pretrained}')
     slug = name.lower().replace(' ', '-').replace('/', '').replace('+', '-')
-    return dict(task=f'seg-{regime}', name=name, config=config, seed=seed,
+    task = seg_task(model, regime)
+    return dict(task=task, name=name, config=config, seed=seed,
                 args=args, env=env, extra=extra, budget=budget,
-                tag=f'seg-{regime}_{slug}_seed{seed}')
+                tag=f'{task}_{slug}_seed{seed}')
 
 
-def lead_table(results, regimes, seeds):
-    """Markdown rows: the self-teacher's mIoU and its leads, per method."""
+def lead_table(results, plan, seeds):
+    """Markdown rows: the self-teacher's mIoU and its leads, per method of
+    each ``(model, regime, methods)`` of :func:`seg_plan`."""
     lines = [
-        '| regime | method | student mIoU | self-teacher mIoU | val lead '
+        '| model, regime | method | student mIoU | self-teacher mIoU | val lead '
         '(self-teacher - student) | train CE lead, last third | val lead '
         'curve (mean over seeds, per validation) |',
         '|---|---|---|---|---|---|---|'
     ]
-    for regime, methods in regimes:
+    for model, regime, methods in plan:
         for method in methods:
-            rows = [results[(f'seg-{regime}', method, s)] for s in seeds]
+            rows = [results[(seg_task(model, regime), method, s)]
+                    for s in seeds]
             if rows[0]['self_teacher'] is None:
                 continue
             student = mean_std([r['metric'] for r in rows])
@@ -218,7 +308,7 @@ def lead_table(results, regimes, seeds):
                     curve.append(f'{points[0][0]}: '
                                  f'{statistics.mean(leads):+.2f}')
             lines.append(
-                f'| {regime} | {method} | {student[0]:.2f} +- '
+                f'| {model}, {regime} | {method} | {student[0]:.2f} +- '
                 f'{student[1]:.2f} | {teacher[0]:.2f} +- {teacher[1]:.2f} '
                 f'| {lead[0]:+.2f} +- {lead[1]:.2f} | {ce_txt} | '
                 f'{", ".join(curve)} |')
@@ -248,14 +338,11 @@ def count_runs(args) -> int:
     """Trainings :func:`main` will run for ``args``."""
     seeds = len(args.seeds)
     runs = 0
-    if 'seg' in args.tasks:
-        for regime in args.regime:
-            methods = set(args.seg_methods)
-            if regime == args.ablation_regime:
-                methods |= set(SEG_ABLATIONS)
-            runs += len(methods) * seeds
-        if 'pretrained' in args.regime and not args.pretrained_checkpoint:
-            runs += 1  # the backbone's pretraining
+    plan = seg_plan(args)
+    runs += sum(len(set(methods)) for _, _, methods in plan) * seeds
+    if any(model == DEFAULT_SEG_MODEL and regime == 'pretrained'
+           for model, regime, _ in plan) and not args.pretrained_checkpoint:
+        runs += 1  # the backbone's pretraining
     if 'cls' in args.tasks:
         runs += len(CLS_RUNS) * seeds + 1  # + the SFD teacher
     return runs
@@ -301,13 +388,7 @@ def main(argv=None):
     # regime once the backbone is.
     env['OMP_NUM_THREADS'] = str(args.threads)
     results, teacher, pretrained = {}, {}, {}
-    seg_regimes = []
-    if 'seg' in args.tasks:
-        for regime in args.regime:
-            methods = list(args.seg_methods)
-            if regime == args.ablation_regime:
-                methods += [m for m in SEG_ABLATIONS if m not in methods]
-            seg_regimes.append((regime, methods))
+    plan = seg_plan(args)
 
     def job(task, name, config, seed):
         extra = []
@@ -319,18 +400,19 @@ def main(argv=None):
         results[(task, name, seed)] = train(task, name, config, seed, args,
                                             env, extra, budget)
 
-    def seg(regime, name, seed):
+    def seg(model, regime, name, seed):
         spec = seg_job(regime, name, seed, args, env,
-                       pretrained.get('checkpoint'))
+                       pretrained.get('checkpoint'), model)
         results[(spec['task'], name, seed)] = train(**spec)
 
     first, after_teacher, after_pretrain = [], [], []
     for seed in args.seeds:  # longest first within each group
         if 'cls' in args.tasks:
             first.append((job, ('cls', 'FRSKD', CLS_RUNS[1][1], seed)))
-        for regime, methods in seg_regimes:
+        for model, regime, methods in plan:
             group = after_pretrain if regime == 'pretrained' else first
-            group += [(seg, (regime, name, seed)) for name in methods[::-1]]
+            group += [(seg, (model, regime, name, seed))
+                      for name in methods[::-1]]
         if 'cls' in args.tasks:
             first.append((job, ('cls', 'baseline', CLS_RUNS[0][1], seed)))
             after_teacher.append((job, ('cls', 'SFD', CLS_RUNS[2][1], seed)))
@@ -362,25 +444,27 @@ def main(argv=None):
         raise
     pool.shutdown()
 
-    tasks = [(f'seg-{regime}', 'mIoU', methods)
-             for regime, methods in seg_regimes]
+    tasks = [(seg_task(model, regime), 'mIoU', methods)
+             for model, regime, methods in plan]
     if 'cls' in args.tasks:
         tasks.append(('cls', 'top-1', [name for name, _ in CLS_RUNS]))
     lines, summary = summary_table(results, tasks, args.seeds)
-    if seg_regimes:
+    if plan:
         lines += ['', 'The self-teacher (FRSKD runs): its own val mIoU at '
                   'the end, its lead over the student, the train CE lead '
                   '(student CE - self-teacher CE, > 0: it leads) averaged '
                   'over the last third of training, and the val lead at '
                   'each validation (iteration: lead).', '']
-        lines += lead_table(results, seg_regimes, args.seeds)
+        lines += lead_table(results, plan, args.seeds)
     minutes = (time.perf_counter() - started) / 60
     machine = (f'{platform.machine()}, {os.cpu_count()} CPU cores, '
                f'Python {platform.python_version()}')
     parts = []
-    for regime, _ in seg_regimes:
-        parts.append(f'segmentation {regime} {seg_iters(regime, args)} '
-                     'iterations (batch 8, 96 crops)')
+    for model, regime, _ in plan:
+        crops = 96 if model == DEFAULT_SEG_MODEL else 128
+        parts.append(f'segmentation {model} {regime} '
+                     f'{seg_iters(regime, args)} iterations (batch 8, '
+                     f'{crops} crops)')
     if pretrained.get('metric') is not None:
         parts.append(f"backbone pretrained as a digit classifier: top-1 "
                      f"{pretrained['metric']:.2f}")
@@ -407,7 +491,7 @@ def main(argv=None):
     with open(osp.join(args.work_dir, 'results.json'), 'w') as f:
         json.dump(dict(summary=summary, runs=runs, minutes=minutes,
                        machine=machine, seeds=args.seeds,
-                       regimes=[r for r, _ in seg_regimes],
+                       seg_plan=[[m, r, list(ms)] for m, r, ms in plan],
                        seg_iters=args.seg_iters, cls_epochs=args.cls_epochs,
                        pretrained=pretrained or None), f, indent=1)
     return summary

@@ -59,3 +59,56 @@ def test_overall_progress_counts_every_training(tmp_path):
     assert line.startswith('1/4 runs done, ')
     # 3 runs left, each as long as the first
     assert line.endswith(f'~{3 * elapsed:.0f} min left')
+
+
+def test_mmseg_families_plan():
+    """--seg-model runs the tiny mmseg families' own configs, with their
+    default methods (the val-lead gate), keyed apart from EfficientDet-d0."""
+    from selfkd_seg.experiments.digits_experiment import (count_runs,
+                                                          seg_plan)
+    args = parse_args(['--tasks', 'seg', '--seg-model', 'efficientdet-d0',
+                       'segformer', 'bisenetv2', '--seg-iters', '900'])
+    plan = seg_plan(args)
+    assert plan == [
+        ('efficientdet-d0', 'scratch', ['baseline', 'FRSKD', 'FRSKD+gate']),
+        ('segformer', 'scratch', ['baseline', 'FRSKD', 'FRSKD+val-gate']),
+        ('bisenetv2', 'scratch', ['baseline', 'FRSKD', 'FRSKD+val-gate']),
+    ]
+    assert count_runs(args) == 3 * 3 * 3
+    gated = seg_job('scratch', 'FRSKD+val-gate', 2, args, {}, None,
+                    'segformer')
+    assert gated['config'] == ('configs/frskd_mmseg/'
+                               'frskd-valgate_segformer_mit-tiny_digits.py')
+    assert gated['task'] == 'seg-segformer-scratch'
+    assert gated['tag'] == 'seg-segformer-scratch_frskd-val-gate_seed2'
+    opts = _opts(gated['budget'])
+    assert opts['train_cfg.max_iters'] == '900'
+    assert opts['train_cfg.val_interval'] == '300'  # the val gate's points
+    assert opts['custom_hooks.0.warmup'] == '600'
+    base = seg_job('scratch', 'baseline', 0, args, {}, None, 'deeplabv3plus')
+    assert base['config'] == ('configs/frskd_mmseg/'
+                              'deeplabv3plus_r18-tiny_digits.py')
+    assert 'custom_hooks.0.warmup' not in _opts(base['budget'])
+    kd = seg_job('converged', 'KD+val-gate', 0, args, {}, None, 'bisenetv2')
+    assert 'model.distill.beta=0.0' in kd['extra']
+    assert _opts(kd['budget'])['train_cfg.max_iters'] == '3600'
+    # EfficientDet-d0 keeps its keys (earlier results.json stay readable)
+    assert seg_job('scratch', 'FRSKD', 0, args, {}, None)['task'] == \
+        'seg-scratch'
+
+
+def test_mmseg_families_refuse_what_they_lack(tmp_path, capsys):
+    ckpt = tmp_path / 'epoch_12.pth'
+    ckpt.write_bytes(b'')
+    with pytest.raises(SystemExit):
+        parse_args(['--tasks', 'seg', '--seg-model', 'segformer',
+                    '--regime', 'pretrained', '--pretrained-checkpoint',
+                    str(ckpt)])
+    assert 'pretrained regime' in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        parse_args(['--tasks', 'seg', '--seg-model', 'deeplabv3plus',
+                    '--seg-methods', 'baseline', 'AT only'])
+    err = capsys.readouterr().err
+    assert 'deeplabv3plus has no method AT only' in err
+    with pytest.raises(SystemExit):
+        parse_args(['--seg-model', 'pspnet'])

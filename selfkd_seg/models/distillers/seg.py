@@ -2,6 +2,7 @@
 from typing import List, Optional, Tuple
 
 import torch
+import torch.nn as nn
 from mmseg.models.utils import resize
 from torch import Tensor
 
@@ -79,7 +80,10 @@ def pixel_kd(model, student_logits: Tensor, teacher_logits: Tensor,
         # the FRSKD authors' DistillKL: every pixel, ignored ones included,
         # summed and divided by B * H * W
         return kd(student, teacher)
-    valid = labels != model.decode_head.ignore_index
+    head = model.decode_head
+    if isinstance(head, nn.ModuleList):  # a cascade: its last stage
+        head = head[-1]
+    valid = labels != head.ignore_index
     if gate is not None:
         keep = gate.pixel_mask(labels, student.detach(), teacher.detach(),
                                valid)

@@ -5,6 +5,7 @@ from typing import List, Optional, Sequence, Tuple
 
 import torch
 from mmengine.logging import print_log
+from mmseg.models.segmentors import CascadeEncoderDecoder
 from mmseg.registry import MODELS as SEG_MODELS
 from torch import Tensor
 
@@ -108,7 +109,14 @@ class FRSKDEncoderDecoder(FRSKDSegmentor):
 
     @staticmethod
     def _check_student_config(kwargs: dict) -> None:
-        """Any encoder-decoder: the levels are checked once it is built."""
+        """Any encoder-decoder (the levels are checked once it is built);
+        a cascade of decode heads is FRSKDCascadeEncoderDecoder's."""
+        if 'num_stages' in kwargs or isinstance(kwargs.get('decode_head'),
+                                                (list, tuple)):
+            raise TypeError(
+                'FRSKDEncoderDecoder got a cascade student (num_stages / a '
+                'list of decode heads, as mmseg\'s CascadeEncoderDecoder, '
+                'e.g. OCRNet): use type=\'FRSKDCascadeEncoderDecoder\'')
 
     def _distill_levels(self, feats: Sequence[Tensor]) -> List[Tensor]:
         """The chosen levels of ``extract_feat``, in the config's order."""
@@ -290,3 +298,76 @@ class FRSKDEncoderDecoder(FRSKDSegmentor):
         if order[0] in read:
             return True
         return None
+
+
+@MODELS.register_module(codebases='mmseg')
+class FRSKDCascadeEncoderDecoder(FRSKDEncoderDecoder, CascadeEncoderDecoder):
+    """FRSKD for a cascade of decode heads (mmseg's
+    ``CascadeEncoderDecoder``: OCRNet, PointRend's FPN + point head).
+
+    The student is the unchanged cascade (``num_stages``, a list of
+    ``decode_head`` configs), so its weights load strictly into the stock
+    config. Everything else is :class:`FRSKDEncoderDecoder`'s, with two
+    choices a cascade needs:
+
+    - The self-teacher's default head is a copy of the **first** stage's
+      head (the only stage that predicts from the features alone; OCRNet's
+      FCN head of soft object regions), remapped to the refined levels,
+      with the **last** stage's ``loss_decode`` (OCRNet's first stage is an
+      auxiliary at weight 0.4; the self-teacher's CE counts fully, as in
+      FRSKD); the same fallback to an aggregation head applies.
+    - Pixel KD, the CE lead and the gate use the **last** stage's logits and
+      CE (``decode_{num_stages-1}.*``, mmseg's names), the model's output.
+
+    Each stage runs once per training step, its output feeding the next.
+    mmseg's ``CascadeEncoderDecoder`` runs every earlier stage twice (once
+    for its loss, once more for the next stage's input), so with dropout
+    the two differ in the masks drawn, not in expectation.
+
+    Example (``configs/frskd_mmseg/frskd_ocrnet_r18-tiny_digits.py``)::
+
+        _base_ = ['mmseg::ocrnet/ocrnet_hr18_4xb4-80k_ade20k-512x512.py']
+        model = dict(type='FRSKDCascadeEncoderDecoder',
+                     self_teacher=dict(in_index=(0, 1, 2, 3), channels=64))
+    """
+
+    @staticmethod
+    def _check_student_config(kwargs: dict) -> None:
+        heads = kwargs.get('decode_head')
+        if not isinstance(heads, (list, tuple)) or len(heads) != kwargs.get(
+                'num_stages'):
+            raise TypeError(
+                'FRSKDCascadeEncoderDecoder needs num_stages and a list of '
+                'that many decode_head configs (mmseg\'s '
+                'CascadeEncoderDecoder), got num_stages='
+                f"{kwargs.get('num_stages')!r} and decode_head of type "
+                f'{type(heads).__name__}; a single head is '
+                'FRSKDEncoderDecoder\'s')
+
+    @property
+    def STUDENT_LOSS_PREFIX(self) -> str:  # noqa: N802 (the base's name)
+        return f'decode_{self.num_stages - 1}.'
+
+    def _build_self_teacher(self, self_teacher: dict, neck: Optional[dict],
+                            decode_head) -> LevelSelfTeacher:
+        first = copy.deepcopy(dict(decode_head[0]))
+        last = dict(decode_head[-1])
+        if 'loss_decode' in last:
+            # the self-teacher's CE weighs as the model's output (OCRNet's
+            # first stage is an auxiliary at loss_weight 0.4)
+            first['loss_decode'] = copy.deepcopy(last['loss_decode'])
+        return super()._build_self_teacher(self_teacher, neck, first)
+
+    def _student_decode_losses(self, feats, data_samples):
+        losses, out = {}, None
+        for i, head in enumerate(self.decode_head):
+            out = head(feats) if i == 0 else head(feats, out)
+            losses.update(
+                self._head_losses(head, out, data_samples, f'decode_{i}'))
+        return out, losses
+
+    def _student_logits(self, feats: Sequence[Tensor]) -> Tensor:
+        out = self.decode_head[0](feats)
+        for head in self.decode_head[1:]:
+            out = head(feats, out)
+        return out

@@ -1,7 +1,7 @@
 """FRSKD for semantic segmentation (Ji et al., CVPR 2021, Sec. 4.2)."""
 import copy
 from contextlib import contextmanager
-from typing import Dict, List, Sequence
+from typing import Dict, List, Sequence, Tuple
 
 import torch.nn as nn
 from mmseg.models.segmentors import EncoderDecoder
@@ -202,9 +202,8 @@ class FRSKDSegmentor(FRSKDMixin, EncoderDecoder):
     # ------------------------------------------------------------------
     def loss(self, inputs: Tensor, data_samples: SampleList) -> dict:
         feats = self.extract_feat(inputs)
-        student_logits = self.decode_head(feats)
-        losses = self._head_losses(self.decode_head, student_logits,
-                                   data_samples, 'decode')
+        student_logits, losses = self._student_decode_losses(
+            feats, data_samples)
         if self.with_auxiliary_head:
             losses.update(self._auxiliary_head_forward_train(
                 feats, data_samples))
@@ -221,7 +220,7 @@ class FRSKDSegmentor(FRSKDMixin, EncoderDecoder):
             self._head_losses(self.self_teacher.decode_head, teacher_logits,
                               data_samples, 'self_teacher'))
 
-        student_ce = self._sum_losses(losses, 'decode.')
+        student_ce = self._sum_losses(losses, self.STUDENT_LOSS_PREFIX)
         teacher_ce = self._sum_losses(losses, 'self_teacher.')
         losses['self_teacher.ce_lead'] = (student_ce - teacher_ce).detach()
 
@@ -247,6 +246,21 @@ class FRSKDSegmentor(FRSKDMixin, EncoderDecoder):
         """The student features the self-teacher refines and AT compares:
         here every level of the student's BiFPN."""
         return list(feats)
+
+    # the student's CE terms the lead compares with the self-teacher's
+    STUDENT_LOSS_PREFIX = 'decode.'
+
+    def _student_decode_losses(
+            self, feats: Sequence[Tensor],
+            data_samples: SampleList) -> Tuple[Tensor, Dict[str, Tensor]]:
+        """The student's logits (the ones KD and the lead compare) and its
+        decode head's losses, as ``EncoderDecoder`` logs them."""
+        logits = self.decode_head(feats)
+        return logits, self._head_losses(self.decode_head, logits,
+                                         data_samples, 'decode')
+
+    def _student_logits(self, feats: Sequence[Tensor]) -> Tensor:
+        return self.decode_head(feats)
 
     @staticmethod
     def _sum_losses(losses: Dict[str, Tensor], prefix: str) -> Tensor:
@@ -276,7 +290,7 @@ class FRSKDSegmentor(FRSKDMixin, EncoderDecoder):
         return dict(
             student_feats=levels,
             teacher_feats=list(refined),
-            student_logits=self.decode_head(feats),
+            student_logits=self._student_logits(feats),
             teacher_logits=teacher_logits)
 
     def encode_decode(self, inputs: Tensor, batch_img_metas: List[dict]):

@@ -30,7 +30,14 @@ FAMILIES = {
     'segformer': ('segformer_mit-tiny_digits.py', 'SegformerHead',
                   [0, 1, 2, 3]),
     'bisenetv2': ('bisenetv2-tiny_digits.py', 'FCNHead', [0, 2, 3, 4]),
+    # a cascade (FRSKDCascadeEncoderDecoder): the first stage's head
+    'ocrnet': ('ocrnet_r18-tiny_digits.py', 'FCNHead', [0, 1, 2]),
 }
+
+
+def first_stage(head):
+    """The student's (first) decode head; a cascade's is a ModuleList."""
+    return head[0] if isinstance(head, torch.nn.ModuleList) else head
 
 
 def load_cfg(name, **self_teacher):
@@ -121,7 +128,7 @@ def test_the_self_teacher_head_is_a_copy_of_the_student_head(family):
     model = build('frskd_' + FAMILIES[family][0])
     head = model.self_teacher.decode_head
     assert type(head).__name__ == head_type
-    assert type(head) is type(model.decode_head)
+    assert type(head) is type(first_stage(model.decode_head))
     assert model.self_teacher_levels == levels
     assert model.self_teacher.neck.out_channels == 32
     # the refined levels keep the student levels' sizes, in config order
@@ -155,13 +162,18 @@ def test_exported_student_serves_in_the_stock_config(family, tmp_path):
     model.train_step(batch(), optim)  # BN statistics and weights move
     model.eval()
     train_ckpt = str(tmp_path / 'frskd.pth')
-    torch.save(dict(state_dict=model.state_dict(), meta={}), train_ckpt)
+    # as a training checkpoint: mmseg's init_model reads the classes there
+    # (without them it asks decode_head.num_classes, which a cascade's
+    # ModuleList lacks)
+    classes = Config.fromfile(osp.join(CONFIGS, baseline)).digits_metainfo
+    torch.save(dict(state_dict=model.state_dict(),
+                    meta=dict(dataset_meta=dict(classes))), train_ckpt)
     student_ckpt = str(tmp_path / 'student.pth')
     summary = export_student_checkpoint(train_ckpt, student_ckpt)
     assert summary['dropped_modules'] == ['self_teacher']
 
     stock_cfg = load_cfg(baseline)
-    assert stock_cfg.model.type == 'EncoderDecoder'
+    assert stock_cfg.model.type in ('EncoderDecoder', 'CascadeEncoderDecoder')
     state = torch.load(student_ckpt, map_location='cpu', weights_only=True)
     init_default_scope('mmseg')
     plain = MODELS.build(stock_cfg.model)
@@ -192,6 +204,8 @@ def test_exported_student_serves_in_the_stock_config(family, tmp_path):
      'frskd_segformer_mit-b0_8xb2-160k_ade20k-512x512.py'),
     ('bisenetv2/bisenetv2_fcn_4xb4-160k_cityscapes-1024x1024.py',
      'frskd_bisenetv2_fcn_4xb4-160k_cityscapes-1024x1024.py'),
+    ('ocrnet/ocrnet_hr18_4xb4-20k_voc12aug-512x512.py',
+     'frskd_ocrnet_hr18_4xb4-20k_voc12aug-512x512.py'),
 ])
 def test_zoo_sized_student_keys_are_the_zoo_models(baseline, frskd):
     """At the zoo's own widths, the FRSKD model's student part has exactly
@@ -200,7 +214,8 @@ def test_zoo_sized_student_keys_are_the_zoo_models(baseline, frskd):
     zoo = Config.fromfile(osp.join(
         osp.dirname(mmseg.__file__), '.mim', 'configs', baseline))
     ours = Config.fromfile(osp.join(CONFIGS, frskd))
-    assert ours.model.type == 'FRSKDEncoderDecoder'
+    assert ours.model.type == ('FRSKDCascadeEncoderDecoder' if isinstance(
+        zoo.model.decode_head, list) else 'FRSKDEncoderDecoder')
     init_default_scope('mmseg')
     shapes = []
     for cfg in (zoo, ours):
@@ -344,3 +359,42 @@ def test_sfd_between_two_mmseg_configs_trains_and_exports(tmp_path):
                   pad_shape=(SIZE, SIZE))]
     assert torch.equal(model.encode_decode(x, metas),
                        plain.encode_decode(x, metas))
+
+
+# -- cascades (OCRNet) ---------------------------------------------------
+def test_a_cascade_distils_its_last_stage_and_keeps_mmseg_loss_names():
+    model = build('frskd_ocrnet_r18-tiny_digits.py')
+    # the self-teacher's FCN head counts its CE fully (the last stage's
+    # loss_decode), the student's first stage stays an auxiliary at 0.4
+    assert model.self_teacher.decode_head.loss_decode.loss_weight == 1.0
+    assert model.decode_head[0].loss_decode.loss_weight == 0.4
+    model.train()
+    data = model.data_preprocessor(batch(), True)
+    losses = model.loss(data['inputs'], data['data_samples'])
+    assert {'decode_0.loss_ce', 'decode_1.loss_ce',
+            'self_teacher.loss_ce'} <= set(losses)
+    assert not any(k.startswith('decode.') for k in losses)
+    # the lead compares the model's output stage with the self-teacher
+    lead = losses['decode_1.loss_ce'] - losses['self_teacher.loss_ce']
+    assert torch.allclose(losses['self_teacher.ce_lead'], lead.detach())
+    # KD reads the OCR head's logits, the model's output
+    model.eval()
+    x = torch.randn(1, 3, SIZE, SIZE)
+    with torch.no_grad():
+        out = model.self_teacher_forward(x)
+        feats = model.extract_feat(x)
+        ocr = model.decode_head[1](feats, model.decode_head[0](feats))
+    assert torch.equal(out['student_logits'], ocr)
+
+
+def test_cascade_and_single_head_students_name_the_right_class():
+    init_default_scope('mmseg')
+    cascade = load_cfg('frskd_ocrnet_r18-tiny_digits.py')
+    cascade.model.type = 'FRSKDEncoderDecoder'
+    with pytest.raises(TypeError, match="type='FRSKDCascadeEncoderDecoder'"):
+        MODELS.build(cascade.model)
+    single = load_cfg('frskd_segformer_mit-tiny_digits.py')
+    single.model.type = 'FRSKDCascadeEncoderDecoder'
+    single.model.num_stages = 2
+    with pytest.raises(TypeError, match='list of that many decode_head'):
+        MODELS.build(single.model)
