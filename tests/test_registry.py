@@ -9,7 +9,8 @@ import selfkd_seg  # noqa: F401  (registers everything)
 from selfkd_seg import registry as ours
 
 KINDS = ('MODELS', 'HOOKS', 'OPTIM_WRAPPERS', 'DATASETS', 'TRANSFORMS')
-SEG_ONLY = {'FRSKDSegmentor', 'FRSKDEncoderDecoder', 'SFDSegmentor',
+SEG_ONLY = {'FRSKDSegmentor', 'FRSKDEncoderDecoder',
+            'FRSKDCascadeEncoderDecoder', 'SFDSegmentor',
             'FRSKDSegHead', 'EfficientDetSegHead', 'WeightedBiFPN',
             'FRSKDSegBiFPN'}
 CLS_ONLY = {'FRSKDClassifier', 'FRSKDSLAClassifier', 'SFDClassifier'}
