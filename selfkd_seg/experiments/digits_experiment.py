@@ -55,6 +55,7 @@ MMSEG_METHODS = {
     'FRSKD': 'frskd_',
     'FRSKD+val-gate': 'frskd-valgate_',
     'KD+val-gate': 'frskd-valgate_',
+    'KD only': 'frskd_',
 }
 DEFAULT_MMSEG_METHODS = ('baseline', 'FRSKD', 'FRSKD+val-gate')
 # the issue-20 ablations of FRSKD (one regime, --ablation-regime)
@@ -257,7 +258,8 @@ def seg_job(regime, name, seed, args, env, pretrained=None,
         config = osp.join(MMSEG_CONFIGS,
                           f'{MMSEG_METHODS[name]}{MMSEG_MODELS[model]}'
                           '_digits.py')
-        extra = SEG_METHODS[name][1] if name in SEG_METHODS else ()
+        # the EfficientDet method's config options (KD: beta 0, ...)
+        extra = {**SEG_METHODS, **SEG_ABLATIONS}.get(name, (None, ()))[1]
         warmup = None if name == 'baseline' else 2 / 3
     else:
         config, extra, warmup = {**SEG_METHODS, **SEG_ABLATIONS}[name]

@@ -92,6 +92,9 @@ def test_mmseg_families_plan():
     kd = seg_job('converged', 'KD+val-gate', 0, args, {}, None, 'bisenetv2')
     assert 'model.distill.beta=0.0' in kd['extra']
     assert _opts(kd['budget'])['train_cfg.max_iters'] == '3600'
+    kd_only = seg_job('scratch', 'KD only', 0, args, {}, None, 'segformer')
+    assert kd_only['config'].endswith('/frskd_segformer_mit-tiny_digits.py')
+    assert kd_only['extra'] == ['model.distill.beta=0.0']
     # EfficientDet-d0 keeps its keys (earlier results.json stay readable)
     assert seg_job('scratch', 'FRSKD', 0, args, {}, None)['task'] == \
         'seg-scratch'
