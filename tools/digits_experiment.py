@@ -34,7 +34,7 @@ recipe) and for every seed:
 - ``--seg-model deeplabv3plus segformer bisenetv2``: the same for tiny
   instances of three of mmseg's own model families
   (``configs/frskd_mmseg/<model>-tiny_digits.py`` vs ``frskd_...`` vs
-  ``frskd-valgate_...``, FRSKD through ``FRSKDEncoderDecoder``): baseline
+  ``frskd-heldoutgate_...``, FRSKD through ``FRSKDEncoderDecoder``): baseline
   vs FRSKD vs FRSKD with the val-lead gate, scratch or converged regime
   (docs/frskd_any_mmseg_model.md has the table of README);
 - classification (``configs/digits/wrn-10-1_digits.py`` vs

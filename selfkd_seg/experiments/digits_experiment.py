@@ -12,6 +12,7 @@ import json
 import os
 import os.path as osp
 import platform
+import re
 import statistics
 import sys
 import threading
@@ -30,9 +31,9 @@ SEG_METHODS = {
     'baseline': ('efficientdet_d0_digits.py', (), None),
     'FRSKD': ('frskd_d0_digits.py', (), 2 / 3),
     'FRSKD+gate': ('frskd-gate_d0_digits.py', (), 2 / 3),
-    'FRSKD+val-gate': ('frskd-valgate_d0_digits.py', (), 2 / 3),
+    'FRSKD+held-out-gate': ('frskd-heldoutgate_d0_digits.py', (), 2 / 3),
     # KD only, on every labelled pixel, from the val-lead gate
-    'KD+val-gate': ('frskd-valgate_d0_digits.py',
+    'KD+held-out-gate': ('frskd-heldoutgate_d0_digits.py',
                     ('model.distill.beta=0.0', 'model.gate.pixel=None'),
                     2 / 3),
 }
@@ -53,11 +54,11 @@ SEG_MODELS = (DEFAULT_SEG_MODEL, ) + tuple(MMSEG_MODELS)
 MMSEG_METHODS = {
     'baseline': '',
     'FRSKD': 'frskd_',
-    'FRSKD+val-gate': 'frskd-valgate_',
-    'KD+val-gate': 'frskd-valgate_',
+    'FRSKD+held-out-gate': 'frskd-heldoutgate_',
+    'KD+held-out-gate': 'frskd-heldoutgate_',
     'KD only': 'frskd_',
 }
-DEFAULT_MMSEG_METHODS = ('baseline', 'FRSKD', 'FRSKD+val-gate')
+DEFAULT_MMSEG_METHODS = ('baseline', 'FRSKD', 'FRSKD+held-out-gate')
 # the issue-20 ablations of FRSKD (one regime, --ablation-regime)
 SEG_ABLATIONS = {
     'KD only': ('frskd_d0_digits.py', ('model.distill.beta=0.0', ), 2 / 3),
@@ -72,8 +73,44 @@ SEG_ABLATIONS = {
 }
 # scratch: the budget of the first digits table; converged: 4x longer;
 # pretrained: the scratch budget from a backbone pretrained as a digit
-# classifier (the papers start from ImageNet weights)
-REGIMES = ('scratch', 'converged', 'pretrained')
+# classifier; imagenet: the FRSKD paper's regime (issue 30), an
+# ImageNet-pretrained EfficientNet-Lite0 trained --imagenet-iters
+# iterations with the paper's schedule shape, every method on the same 540
+# training scenes (60 held out for the held-out gate)
+REGIMES = ('scratch', 'converged', 'pretrained', 'imagenet')
+# the imagenet regime: model -> method -> (config, --cfg-options)
+IMAGENET_MODELS = {
+    'efficientdet-d0': {
+        'baseline': ('lite0_d0_digits.py', ()),
+        'FRSKD': ('frskd_lite0_d0_digits.py', ()),
+        'FRSKD+held-out-gate': ('frskd-heldoutgate_lite0_d0_digits.py', ()),
+        'KD only': ('frskd_lite0_d0_digits.py', ('model.distill.beta=0.0', )),
+    },
+    # the FRSKD authors' network (FRSKDSegBiFPN + FRSKDSegHead)
+    'official-d0': {
+        'baseline': ('efficientdet-official_lite0_d0_digits.py', ()),
+        'FRSKD': ('frskd_efficientdet-official_lite0_d0_digits.py', ()),
+        'KD only': ('frskd_efficientdet-official_lite0_d0_digits.py',
+                    ('model.distill.beta=0.0', )),
+    },
+    # an mmseg family on the same backbone (FRSKDEncoderDecoder)
+    'segformer-head': {
+        'baseline': ('configs/frskd_mmseg/segformer-head_lite0_digits.py', ()),
+        'FRSKD': ('configs/frskd_mmseg/frskd_segformer-head_lite0_digits.py', ()),
+        'KD only': ('configs/frskd_mmseg/frskd_segformer-head_lite0_digits.py',
+                    ('model.distill.beta=0.0', )),
+    },
+}
+DEFAULT_IMAGENET_METHODS = {
+    'efficientdet-d0': ('baseline', 'FRSKD', 'FRSKD+held-out-gate',
+                        'KD only'),
+    'official-d0': ('baseline', 'FRSKD'),
+    'segformer-head': ('baseline', 'FRSKD'),
+}
+IMAGENET_ITERS = 600
+# validations per imagenet run: the baseline's plateau and the lead curve
+IMAGENET_VAL_POINTS = 6
+SEG_MODELS += tuple(m for m in IMAGENET_MODELS if m != DEFAULT_SEG_MODEL)
 PRETRAIN_CONFIG = 'efficientnet-b0_digits_pretrain.py'
 CLS_RUNS = (('baseline', 'wrn-10-1_digits.py'),
             ('FRSKD', 'frskd_wrn-10-1_digits.py'),
@@ -140,6 +177,10 @@ def parse_args(argv=None):
     parser.add_argument('--seg-iters', type=int, default=None,
                         help=f"segmentation iterations (default "
                         f"{FULL['seg_iters']}, quick {QUICK['seg_iters']})")
+    parser.add_argument(
+        '--imagenet-iters', type=int, default=IMAGENET_ITERS,
+        help='segmentation iterations of the imagenet regime (default '
+        f'{IMAGENET_ITERS})')
     parser.add_argument('--cls-epochs', type=int, default=None,
                         help=f"classification epochs (default "
                         f"{FULL['cls_epochs']}, quick {QUICK['cls_epochs']})")
@@ -174,12 +215,25 @@ def parse_args(argv=None):
                      f'is {DEFAULT_SEG_MODEL}\'s only (its backbone is '
                      'pretrained as a digit classifier); use scratch or '
                      'converged')
+    imagenet_only = [m for m in args.seg_model if m not in MMSEG_MODELS
+                     and m != DEFAULT_SEG_MODEL]
+    if imagenet_only and args.regime != ['imagenet']:
+        parser.error(f'--seg-model {" ".join(imagenet_only)}: only the '
+                     'imagenet regime (--regime imagenet)')
+    if mmseg and 'imagenet' in args.regime:
+        parser.error(f'--seg-model {" ".join(mmseg)}: the imagenet regime '
+                     'has ' + ', '.join(IMAGENET_MODELS))
+    if args.imagenet_iters < 6:
+        parser.error('--imagenet-iters must be >= 6')
     if args.seg_methods is not None:
         if 'seg' in args.tasks and 'baseline' not in args.seg_methods:
             parser.error('--seg-methods must include the baseline')
         for model in args.seg_model:
-            known = (MMSEG_METHODS if model in MMSEG_MODELS else {
-                **SEG_METHODS, **SEG_ABLATIONS})
+            if args.regime == ['imagenet']:
+                known = IMAGENET_MODELS[model]
+            else:
+                known = (MMSEG_METHODS if model in MMSEG_MODELS else {
+                    **SEG_METHODS, **SEG_ABLATIONS})
             bad = [m for m in args.seg_methods if m not in known]
             if bad:
                 parser.error(f'--seg-model {model} has no method '
@@ -188,10 +242,12 @@ def parse_args(argv=None):
     return args
 
 
-def seg_methods(model: str, args) -> list:
+def seg_methods(model: str, args, regime: str = 'scratch') -> list:
     """The methods ``model`` runs: ``--seg-methods`` or its defaults."""
     if args.seg_methods is not None:
         return list(args.seg_methods)
+    if regime == 'imagenet':
+        return list(DEFAULT_IMAGENET_METHODS[model])
     return list(DEFAULT_MMSEG_METHODS if model in MMSEG_MODELS else
                 DEFAULT_SEG_METHODS)
 
@@ -212,7 +268,7 @@ def seg_plan(args) -> list:
         return plan
     for model in args.seg_model:
         for regime in args.regime:
-            methods = seg_methods(model, args)
+            methods = seg_methods(model, args, regime)
             if (regime == args.ablation_regime
                     and model == DEFAULT_SEG_MODEL):
                 methods += [m for m in SEG_ABLATIONS if m not in methods]
@@ -221,6 +277,8 @@ def seg_plan(args) -> list:
 
 
 def seg_iters(regime: str, args) -> int:
+    if regime == 'imagenet':
+        return args.imagenet_iters
     return args.seg_iters * (CONVERGED_FACTOR if regime == 'converged' else 1)
 
 
@@ -243,18 +301,53 @@ def train(task, name, config, seed, args, env, extra=(), budget=None,
     iter_times, val = read_run(work_dir)
     steady = iter_times[1:] or iter_times  # the first window has start-up
     metric = val.get('mIoU', val.get('accuracy/top1'))
+    per_class, held_out = read_log(log) if task != 'cls' else ({}, [])
     say(f'[digits] done {label}: {metric:.2f} ({wall:.0f} s); '
         f'{args.progress.finished()}')
     return dict(metric=metric, iter_time=statistics.median(steady),
                 wall=wall, checkpoint=last_checkpoint(work_dir),
                 self_teacher=val.get('self_teacher/mIoU'),
-                curves=read_curves(work_dir) if task != 'cls' else None)
+                curves=read_curves(work_dir) if task != 'cls' else None,
+                per_class=per_class, held_out_lead=held_out)
+
+
+_CLASS_ROW = re.compile(r'^\|\s*(\S+)\s*\|\s*([-\d.]+|nan)\s*\|')
+_HELD_OUT = re.compile(r'held-out lead at iteration (\d+): student '
+                       r'([-\d.]+), self-teacher ([-\d.]+) mIoU')
+
+
+def read_log(log: str):
+    """From a seg run's console log: the student's per-class IoU of the
+    last validation (mmseg's "per class results" table; the self-teacher's
+    table, printed after "self-teacher on the val set:", is skipped) and
+    the held-out lead measurements ``(iter, student, self-teacher)``."""
+    with open(log, errors='replace') as f:
+        lines = f.read().splitlines()
+    last_val = max((i for i, line in enumerate(lines)
+                    if 'Iter(val)' in line and 'mIoU' in line), default=None)
+    per_class, table, rows = {}, False, {}
+    for line in lines[:last_val]:
+        if 'per class results' in line:
+            table, rows = True, {}
+        elif 'self-teacher on the val set' in line or 'held-out lead' in line:
+            table = False
+        elif table:
+            match = _CLASS_ROW.match(line.strip())
+            if match and match.group(1) != 'Class':
+                rows[match.group(1)] = float(match.group(2))
+                per_class = rows
+    held_out = [(int(m.group(1)), float(m.group(2)), float(m.group(3)))
+                for m in map(_HELD_OUT.search, lines) if m]
+    return per_class, held_out
 
 
 def seg_job(regime, name, seed, args, env, pretrained=None,
             model=DEFAULT_SEG_MODEL):
     """One segmentation run of a model's regime: train()'s kwargs."""
-    if model in MMSEG_MODELS:
+    if regime == 'imagenet':
+        config, extra = IMAGENET_MODELS[model][name]
+        warmup = None if name == 'baseline' else 2 / 3
+    elif model in MMSEG_MODELS:
         config = osp.join(MMSEG_CONFIGS,
                           f'{MMSEG_METHODS[name]}{MMSEG_MODELS[model]}'
                           '_digits.py')
@@ -263,10 +356,15 @@ def seg_job(regime, name, seed, args, env, pretrained=None,
         warmup = None if name == 'baseline' else 2 / 3
     else:
         config, extra, warmup = {**SEG_METHODS, **SEG_ABLATIONS}[name]
+    points = IMAGENET_VAL_POINTS if regime == 'imagenet' else SEG_VAL_POINTS
     budget = seg_budget_options(
         seg_iters(regime, args), warmup is not None,
-        val_points=SEG_VAL_POINTS, distill_warmup=warmup or 2 / 3)
+        val_points=points, distill_warmup=warmup or 2 / 3)
     extra = list(extra)
+    if 'held-out-gate' in name:
+        # the held-out lead at every validation interval
+        n = seg_iters(regime, args)
+        extra.append(f'custom_hooks.1.interval={-(-n // points)}')
     if regime == 'pretrained':
         extra.append(f'model.backbone.pretrained={pretrained}')
     slug = name.lower().replace(' ', '-').replace('/', '').replace('+', '-')
@@ -314,6 +412,66 @@ def lead_table(results, plan, seeds):
                 f'{student[1]:.2f} | {teacher[0]:.2f} +- {teacher[1]:.2f} '
                 f'| {lead[0]:+.2f} +- {lead[1]:.2f} | {ce_txt} | '
                 f'{", ".join(curve)} |')
+    return lines
+
+
+def curve_tables(results, plan, seeds):
+    """Markdown for the imagenet regime: each method's student val mIoU
+    curve (mean over seeds; the baseline's rise over the last third says
+    whether it plateaued), wall time, the per-class IoU of the last
+    validation and the held-out lead the gate saw."""
+    lines = []
+    for model, regime, methods in plan:
+        if regime != 'imagenet':
+            continue
+        task = seg_task(model, regime)
+        lines += ['', f'{model}, {regime}: student val mIoU per validation '
+                  '(mean over seeds), its rise over the last third of '
+                  'training, and the wall time of a run.', '',
+                  '| method | val mIoU curve (iteration: mIoU) | rise over '
+                  'the last third | wall time per run |', '|---|---|---|---|']
+        for method in methods:
+            rows = [results[(task, method, s)] for s in seeds]
+            curves = [r['curves']['val'] for r in rows]
+            points = [(pts[0][0], statistics.mean(p[1] for p in pts))
+                      for pts in zip(*curves)]
+            rise = '-'
+            if len(points) >= 3:
+                last_iter = points[-1][0]
+                start = min(points, key=lambda p: abs(p[0] - last_iter * 2 / 3))
+                rise = f'{points[-1][1] - start[1]:+.2f} (from {start[0]})'
+            wall = statistics.mean(r['wall'] for r in rows)
+            lines.append(f'| {method} | ' + ', '.join(
+                f'{i}: {m:.2f}' for i, m in points) + f' | {rise} | '
+                f'{wall / 60:.1f} min |')
+        classes = sorted({c for s in seeds for c in
+                          results[(task, methods[0], s)]['per_class']},
+                         key=lambda c: (c != 'background', c))
+        if classes:
+            lines += ['', f'{model}, {regime}: per-class IoU of the last '
+                      'validation (mean +- std over seeds).', '',
+                      '| method | ' + ' | '.join(classes) + ' |',
+                      '|---|' + '---|' * len(classes)]
+            for method in methods:
+                cells = []
+                for c in classes:
+                    vals = [results[(task, method, s)]['per_class'].get(c)
+                            for s in seeds]
+                    vals = [v for v in vals if v is not None]
+                    m, sd = mean_std(vals) if vals else (float('nan'), 0.0)
+                    cells.append(f'{m:.1f} +- {sd:.1f}')
+                lines.append(f'| {method} | ' + ' | '.join(cells) + ' |')
+        for method in methods:
+            measured = [results[(task, method, s)]['held_out_lead']
+                        for s in seeds]
+            if not all(measured):
+                continue
+            pts = [f'{m[0][0]}: {statistics.mean(t - st for _, st, t in m):+.2f}'
+                   for m in zip(*measured)]
+            lines += ['', f'{model}, {regime}, {method}: the held-out lead '
+                      '(self-teacher - student mIoU on the 60 held-out '
+                      'training scenes, mean over seeds) the gate read: '
+                      + ', '.join(pts)]
     return lines
 
 
@@ -458,12 +616,14 @@ def main(argv=None):
                   'over the last third of training, and the val lead at '
                   'each validation (iteration: lead).', '']
         lines += lead_table(results, plan, args.seeds)
+        lines += curve_tables(results, plan, args.seeds)
     minutes = (time.perf_counter() - started) / 60
     machine = (f'{platform.machine()}, {os.cpu_count()} CPU cores, '
                f'Python {platform.python_version()}')
     parts = []
     for model, regime, _ in plan:
-        crops = 96 if model == DEFAULT_SEG_MODEL else 128
+        crops = (96 if model == DEFAULT_SEG_MODEL or regime == 'imagenet'
+                 else 128)
         parts.append(f'segmentation {model} {regime} '
                      f'{seg_iters(regime, args)} iterations (batch 8, '
                      f'{crops} crops)')

@@ -115,15 +115,25 @@ def test_lead_hook_scores_as_the_val_evaluator_ignored_pixels_included():
     assert metrics['self_teacher/lead'] == pytest.approx(50.0)
 
 
-def test_lead_hook_writes_the_lead_into_a_val_gate():
+def test_the_val_lead_is_reported_and_never_reaches_a_gate():
+    """The val split is where mIoU is reported: a held-out gate reads the
+    lead measured on the held-out part of the training set, never this."""
     from selfkd_seg.models.distillers import DistillGate
     model = FakeSelfTeacherModel()
-    model.distill_gate = DistillGate(lead_source='val', lead_margin=100.0)
+    model.distill_gate = DistillGate(lead_source='held_out',
+                                     lead_margin=100.0)
     runner = _runner(model)
-    hook = SelfTeacherLeadHook()
+    hook = SelfTeacherLeadHook(held_out=True)
     hook.before_val_epoch(runner)
     batch = _batch()
     hook.after_val_iter(runner, 0, batch, model.val_step(batch))
-    hook.after_val_epoch(runner, {'mIoU': 100 * (0.5 + 2 / 3) / 2})
-    # lead 41.67 mIoU points of a 100-point margin
-    assert model.distill_gate.factor() == pytest.approx(0.4167, abs=1e-4)
+    metrics = {'mIoU': 100 * (0.5 + 2 / 3) / 2}
+    hook.after_val_epoch(runner, metrics)
+    assert metrics['self_teacher/lead'] == pytest.approx(41.67, abs=0.01)
+    assert model.distill_gate.factor() == 0.0
+    assert model.distill_gate.held_out_lead.item() == 0.0
+
+
+def test_bad_interval_is_refused():
+    with pytest.raises(ValueError, match='interval'):
+        SelfTeacherLeadHook(held_out=True, interval=0)

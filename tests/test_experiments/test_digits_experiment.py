@@ -71,16 +71,16 @@ def test_mmseg_families_plan():
     plan = seg_plan(args)
     assert plan == [
         ('efficientdet-d0', 'scratch', ['baseline', 'FRSKD', 'FRSKD+gate']),
-        ('segformer', 'scratch', ['baseline', 'FRSKD', 'FRSKD+val-gate']),
-        ('bisenetv2', 'scratch', ['baseline', 'FRSKD', 'FRSKD+val-gate']),
+        ('segformer', 'scratch', ['baseline', 'FRSKD', 'FRSKD+held-out-gate']),
+        ('bisenetv2', 'scratch', ['baseline', 'FRSKD', 'FRSKD+held-out-gate']),
     ]
     assert count_runs(args) == 3 * 3 * 3
-    gated = seg_job('scratch', 'FRSKD+val-gate', 2, args, {}, None,
+    gated = seg_job('scratch', 'FRSKD+held-out-gate', 2, args, {}, None,
                     'segformer')
     assert gated['config'] == ('configs/frskd_mmseg/'
-                               'frskd-valgate_segformer_mit-tiny_digits.py')
+                               'frskd-heldoutgate_segformer_mit-tiny_digits.py')
     assert gated['task'] == 'seg-segformer-scratch'
-    assert gated['tag'] == 'seg-segformer-scratch_frskd-val-gate_seed2'
+    assert gated['tag'] == 'seg-segformer-scratch_frskd-held-out-gate_seed2'
     opts = _opts(gated['budget'])
     assert opts['train_cfg.max_iters'] == '900'
     assert opts['train_cfg.val_interval'] == '300'  # the val gate's points
@@ -89,7 +89,7 @@ def test_mmseg_families_plan():
     assert base['config'] == ('configs/frskd_mmseg/'
                               'deeplabv3plus_r18-tiny_digits.py')
     assert 'custom_hooks.0.warmup' not in _opts(base['budget'])
-    kd = seg_job('converged', 'KD+val-gate', 0, args, {}, None, 'bisenetv2')
+    kd = seg_job('converged', 'KD+held-out-gate', 0, args, {}, None, 'bisenetv2')
     assert 'model.distill.beta=0.0' in kd['extra']
     assert _opts(kd['budget'])['train_cfg.max_iters'] == '3600'
     kd_only = seg_job('scratch', 'KD only', 0, args, {}, None, 'segformer')

@@ -1,13 +1,45 @@
-"""Does the self-teacher lead the student? Scored at every validation."""
+"""Does the self-teacher lead the student? Scored at every validation, and
+on a held-out part of the training set for the lead gate."""
 import copy
 import logging
+from contextlib import contextmanager
 from typing import Optional
 
+import torch
 from mmengine.hooks import Hook
 from mmengine.logging import print_log
 from mmengine.model import is_model_wrapper
 
 from selfkd_seg.registry import HOOKS
+from .rng_state_hook import capture_rng_state, restore_rng_state
+
+
+@contextmanager
+def _global_rng_untouched():
+    """Python, numpy and torch (CUDA) generators as they were on entry:
+    building a data loader (its sampler draws a seed from numpy) or
+    iterating one (torch draws a base seed) leaves no trace in the stream
+    the training run draws from."""
+    state = capture_rng_state()
+    try:
+        yield
+    finally:
+        restore_rng_state(state)
+
+
+def _with_pipeline(dataset: dict, pipeline) -> dict:
+    """``dataset`` (a config) with ``pipeline`` in every leaf dataset
+    (through Concat/Repeat wrappers)."""
+    dataset = copy.deepcopy(dict(dataset))
+    if 'datasets' in dataset:
+        dataset['datasets'] = [
+            _with_pipeline(d, pipeline) for d in dataset['datasets']
+        ]
+    elif isinstance(dataset.get('dataset'), dict):
+        dataset['dataset'] = _with_pipeline(dataset['dataset'], pipeline)
+    else:
+        dataset['pipeline'] = copy.deepcopy(pipeline)
+    return dataset
 
 
 @HOOKS.register_module(codebases='mmseg')
@@ -25,45 +57,173 @@ class SelfTeacherLeadHook(Hook):
         self_teacher/mIoU   the self-teacher's mIoU
         self_teacher/lead   self_teacher/mIoU - mIoU (student); > 0: it leads
 
-    A :class:`DistillGate` with ``lead_source='val'`` gets the lead from
-    here after each validation.
+    These are reported, never acted on: nothing chooses on the val split.
+
+    **The held-out lead** (``held_out=True``): a :class:`DistillGate` with
+    ``lead_source='held_out'`` opens on the lead measured on the held-out
+    part of the training set, which the training set must exclude: the
+    config wraps its train dataset in
+    :class:`~selfkd_seg.datasets.HoldOutSplit` (``hold_out`` samples,
+    ``seed``), and this hook scores student and self-teacher on the other
+    part (the same dataset with the val pipeline) every ``interval``
+    training iterations, in ``after_train_iter``: before the
+    ``CheckpointHook`` (lower priority) saves, so a checkpoint written at a
+    measuring iteration holds the lead just measured (the gate's
+    ``held_out_lead`` buffer) and a resumed run gates the next interval as
+    the uninterrupted one does. The measurement runs in eval mode, without
+    gradients and with the global random generators forked, so it changes
+    neither the student nor the random stream: a run whose gate stays
+    closed trains the baseline's student bit for bit. Logged:
+    ``held_out/mIoU``, ``held_out/self_teacher_mIoU``, ``held_out/lead``.
 
     The train-time lead needs no hook: :class:`FRSKDSegmentor` logs
-    ``self_teacher.ce_lead`` (student CE - self-teacher CE) with its losses
-    at every logging interval.
+    ``self_teacher.ce_lead`` (student CE - self-teacher CE over the same
+    labelled pixels) with its losses at every logging interval.
 
     Cost: one more forward per val batch (the student's features are
-    recomputed); nothing during training.
+    recomputed); with ``held_out``, two forwards per held-out sample every
+    ``interval`` iterations.
 
     Args:
         iou_metrics (list[str]): As ``IoUMetric``. Default: ``['mIoU']``.
         prefix (str): Key prefix of the logged metrics.
             Default: 'self_teacher'.
+        held_out (bool): Measure the lead on the held-out part of the
+            training set and write it into the model's gate (which must
+            have ``lead_source='held_out'``). Default: False.
+        interval (int, optional): Training iterations between held-out
+            measurements. Default: the train loop's ``val_interval``.
     """
 
-    priority = 'NORMAL'  # after RuntimeInfoHook, before LoggerHook
+    priority = 'NORMAL'  # after RuntimeInfoHook, before LoggerHook and
+    # CheckpointHook
 
-    def __init__(self, iou_metrics=('mIoU', ), prefix: str = 'self_teacher'):
+    def __init__(self,
+                 iou_metrics=('mIoU', ),
+                 prefix: str = 'self_teacher',
+                 held_out: bool = False,
+                 interval: Optional[int] = None):
         self.iou_metrics = list(iou_metrics)
         self.prefix = prefix
+        self.held_out = bool(held_out)
+        if interval is not None and (isinstance(interval, bool)
+                                     or not isinstance(interval, int)
+                                     or interval < 1):
+            raise ValueError(f'SelfTeacherLeadHook: interval must be a '
+                             f'positive int, got {interval!r}')
+        self.interval = interval
         self._metric = None
         self._student_prefix = None
+        self._held_out_loader = None
 
     def before_train(self, runner) -> None:
         gate = getattr(self._model(runner), 'distill_gate', None)
-        loop = getattr(runner, 'train_loop', None)
-        if getattr(gate, 'lead_source', None) != 'val' or loop is None:
+        wants = getattr(gate, 'lead_source', None) == 'held_out'
+        if wants != self.held_out:
+            raise ValueError(
+                'SelfTeacherLeadHook: the model\'s gate has lead_source='
+                f"{getattr(gate, 'lead_source', None)!r} but the hook has "
+                f'held_out={self.held_out}: a held-out gate needs '
+                "dict(type='SelfTeacherLeadHook', held_out=True), and the "
+                'hook measures the held-out lead only for such a gate')
+        if not self.held_out:
             return
-        interval = getattr(loop, 'val_interval', None)
-        total = getattr(loop, 'max_iters', None) or getattr(
-            loop, 'max_epochs', None)
-        if interval is not None and total is not None and interval >= total:
+        loop = runner.train_loop
+        if self.interval is None:
+            self.interval = getattr(loop, 'val_interval', None)
+        total = getattr(loop, 'max_iters', None)
+        if not isinstance(self.interval, int) or total is None:
+            raise ValueError('SelfTeacherLeadHook(held_out=True) measures '
+                             'every `interval` iterations of an '
+                             'IterBasedTrainLoop; set interval')
+        if self.interval >= total:
             print_log(
-                f'SelfTeacherLeadHook: the gate opens on the val lead, but '
-                f'val_interval={interval} validates only at the end of '
+                f'SelfTeacherLeadHook: the gate opens on the held-out lead, '
+                f'but interval={self.interval} measures only at the end of '
                 f'training ({total}): the gate stays closed the whole run. '
-                'Validate before distillation starts (e.g. every 1/3).',
+                'Measure before distillation starts (e.g. every 1/3).',
                 logger='current', level=logging.WARNING)
+        with _global_rng_untouched():
+            self._held_out_loader = runner.build_dataloader(
+                self._held_out_dataloader_cfg(runner), seed=runner.seed)
+
+    @staticmethod
+    def _held_out_dataloader_cfg(runner) -> dict:
+        """The held-out part of the training set, with the val pipeline
+        and the val loader's batch size."""
+        train = copy.deepcopy(runner.cfg.train_dataloader.dataset)
+        if train.get('type') not in ('HoldOutSplit', ) or train.get(
+                'part', 'train') != 'train':
+            raise ValueError(
+                'SelfTeacherLeadHook(held_out=True): the training set must '
+                "exclude the held-out part: wrap train_dataloader.dataset in "
+                "dict(type='HoldOutSplit', hold_out=N, dataset=...) (got "
+                f"type={train.get('type')!r})")
+        val = runner.cfg.val_dataloader
+        inner = _with_pipeline(train['dataset'], val.dataset.pipeline)
+        held_out = dict(train, part='held_out', dataset=inner)
+        return dict(
+            batch_size=val.get('batch_size', 1),
+            num_workers=0,
+            persistent_workers=False,
+            sampler=dict(type='DefaultSampler', shuffle=False),
+            dataset=held_out)
+
+    def after_train_iter(self,
+                         runner,
+                         batch_idx: int,
+                         data_batch=None,
+                         outputs=None) -> None:
+        if self._held_out_loader is None or not self.every_n_train_iters(
+                runner, self.interval):
+            return
+        student, teacher = self._score_held_out(runner)
+        lead = teacher - student
+        self._model(runner).distill_gate.set_held_out_lead(lead)
+        for key, value in (('mIoU', student), ('self_teacher_mIoU', teacher),
+                           ('lead', lead)):
+            runner.message_hub.update_scalar(f'held_out/{key}', value)
+        print_log(
+            f'held-out lead at iteration {runner.iter + 1}: student '
+            f'{student:.2f}, self-teacher {teacher:.2f} mIoU, lead '
+            f'{lead:+.2f} (gate factor now '
+            f'{self._model(runner).distill_gate.factor():.3f})',
+            logger='current')
+
+    def _score_held_out(self, runner):
+        """(student mIoU, self-teacher mIoU) on the held-out part."""
+        from mmseg.evaluation import IoUMetric
+        model = self._model(runner)
+        ignore_index = getattr(
+            getattr(model, 'decode_head', None), 'ignore_index', 255)
+        metrics = [IoUMetric(iou_metrics=['mIoU'], ignore_index=ignore_index)
+                   for _ in range(2)]
+        for metric in metrics:
+            metric.dataset_meta = self._held_out_loader.dataset.metainfo
+        was_training = model.training
+        model.eval()
+        try:
+            with _global_rng_untouched(), torch.no_grad():
+                for batch in self._held_out_loader:
+                    for metric, view in zip(metrics, (False, True)):
+                        samples = dict(batch)
+                        samples['data_samples'] = [
+                            copy.deepcopy(s) for s in batch['data_samples']
+                        ]
+                        if view:
+                            with model.self_teacher_view():
+                                out = runner.model.val_step(samples)
+                        else:
+                            out = runner.model.val_step(samples)
+                        metric.process(samples, [
+                            s.to_dict() if hasattr(s, 'to_dict') else s
+                            for s in out
+                        ])
+        finally:
+            model.train(was_training)
+        size = len(self._held_out_loader.dataset)
+        return tuple(
+            float(m.evaluate(size)['mIoU']) for m in metrics)
 
     @staticmethod
     def _model(runner):
@@ -144,9 +304,3 @@ class SelfTeacherLeadHook(Hook):
         for key, value in added.items():
             metrics[key] = value
             runner.message_hub.update_scalar(f'val/{key}', value)
-        # a gate that opens on the val lead reads it from here
-        gate = getattr(self._model(runner), 'distill_gate', None)
-        lead = added.get(f'{self.prefix}/lead')
-        if gate is not None and lead is not None and hasattr(
-                gate, 'set_val_lead'):
-            gate.set_val_lead(lead)

@@ -84,8 +84,10 @@ class FRSKDClassifier(FRSKDMixin, ImageClassifier):
                 f'self_teacher.in_channels {list(self_teacher["in_channels"])}'
                 f' does not match the backbone stage channels '
                 f'{list(stage_channels)}')
-        self.self_teacher = CLS_MODELS.build(self_teacher)
-        self._build_distill_losses(distill, kd_loss, stage_channels)
+        # drawn apart: the classifier's weights are the baseline's
+        with self._new_self_teacher_rng().build():
+            self.self_teacher = CLS_MODELS.build(self_teacher)
+            self._build_distill_losses(distill, kd_loss, stage_channels)
 
     # ------------------------------------------------------------ build
     def _head_num_classes(self) -> int:
@@ -213,7 +215,8 @@ class FRSKDClassifier(FRSKDMixin, ImageClassifier):
         alpha, beta = self._frskd_weights()
         pre, post = self._stage_features(inputs)
         logits = self._classify(post)
-        refined = self.self_teacher(post)  # not detached: CE trains backbone
+        with self.self_teacher_rng.step(post[-1].device):
+            refined = self.self_teacher(post)  # not detached: CE trains backbone
 
         losses = self._ce(logits, data_samples, 'loss_cls')
         losses.update(

@@ -122,10 +122,13 @@ class FRSKDSLAClassifier(FRSKDClassifier):
 
         pre, post = self._stage_features(inputs)
         logits = self._classify(post)
-        refined = self.self_teacher(post)  # not detached: CE trains backbone
+        with self.self_teacher_rng.step(inputs.device):
+            # not detached: CE trains backbone
+            refined = self.self_teacher(post)
         rot_pre, rot_post = self._stage_features(
             rotate_batch(inputs, self.num_rotations))
-        rot_refined = self.self_teacher(rot_post)
+        with self.self_teacher_rng.step(inputs.device):
+            rot_refined = self.self_teacher(rot_post)
         cls_joint = heads['classifier'](self._pooled(rot_post))
         st_joint = heads['self_teacher'](rot_refined.post[-1])
         cls_agg = heads['classifier'].aggregate(cls_joint)

@@ -13,12 +13,14 @@ features come from and pixel vs image KD.
 from .frskd import DISTILL_KEYS, FRSKDMixin
 from .gate import DistillGate
 from .margins import MARGINS, MarginProvider
-from .seg import level_channels, level_shapes, neck_level_channels, pixel_kd
+from .seg import (level_channels, level_shapes, neck_level_channels,
+                  pixel_ce_pair, pixel_kd)
 from .teacher_student import TeacherStudentMixin
 from .weights import DistillWeights
 
 __all__ = [
     'DISTILL_KEYS', 'FRSKDMixin', 'DistillGate', 'MARGINS', 'MarginProvider',
     'DistillWeights', 'TeacherStudentMixin',
-    'level_channels', 'level_shapes', 'neck_level_channels', 'pixel_kd'
+    'level_channels', 'level_shapes', 'neck_level_channels', 'pixel_ce_pair',
+    'pixel_kd'
 ]

@@ -6,6 +6,8 @@ import torch.nn as nn
 from mmcv.cnn import build_activation_layer
 
 from selfkd_seg.models.utils.distill import check_config_keys
+from selfkd_seg.models.utils.private_rng import (PrivateRandomStream,
+                                                 initialised_apart)
 from .weights import DistillWeights
 
 # One ``distill`` schema for FRSKD segmentation and classification.
@@ -31,6 +33,15 @@ class FRSKDMixin:
 
     Losses carry no weight of their own: a ``loss_weight`` in ``kd_loss`` or
     ``feature_loss`` would multiply alpha/beta a second time and is refused.
+
+    The self-teacher (attribute ``self_teacher``) and everything built after
+    the student draws its random numbers from its own stream
+    (:class:`PrivateRandomStream`, ``self.self_teacher_rng``): building it
+    inside :meth:`self_teacher_rng.build() <PrivateRandomStream.build>`, its
+    ``init_weights`` and its training forward inside
+    :meth:`~PrivateRandomStream.step` leave the global generators as the
+    baseline has them, so a FRSKD student starts from the baseline's weights
+    of the same seed, bit for bit, and draws the same dropout masks.
     """
 
     DEFAULT_DISTILL = dict(
@@ -57,6 +68,19 @@ class FRSKDMixin:
             build_activation_layer(dict(distill['feature_act']))
             if distill['feature_act'] else nn.Identity())
         return distill, registry.build(kd_cfg)
+
+    def _new_self_teacher_rng(self) -> PrivateRandomStream:
+        """The self-teacher's random stream; create it once the student is
+        built, before the self-teacher."""
+        self.self_teacher_rng = PrivateRandomStream(
+            f'{type(self).__name__}.self_teacher')
+        return self.self_teacher_rng
+
+    def init_weights(self) -> None:
+        """The student's initialisation of the baseline; the self-teacher's
+        drawn apart (:func:`initialised_apart`)."""
+        with initialised_apart(self.self_teacher, self.self_teacher_rng):
+            super().init_weights()
 
     def _frskd_weights(self) -> Tuple[float, float]:
         """(alpha, beta) in effect; a schedule must not make them negative."""

@@ -19,11 +19,16 @@ keeps the distillation terms to where the self-teacher is ahead:
   factor (the forward is unchanged), so a self-teacher that does not lead
   does not pull the shared features either (issue 20, mechanism (a)).
 
-With the factor at 0 the student's gradient is exactly the baseline's (its
-own CE; tested; with gradient *value* clipping, as every config here: a
-global-norm clip would let the self-teacher's gradients change the norm), so the self-teacher cannot act on the student before it
-leads. (Runs are not bit-identical to the baseline's: the self-teacher's
-head draws its own dropout masks from the same random stream.)
+With the factor at 0 the self-teacher reads *detached* student features
+and both distillation terms are skipped, so the student trains exactly as
+the baseline: no gradient (not even a zero one, which weight decay and
+momentum would act on) reaches the student's parameters from the
+self-teacher, and the self-teacher draws its random numbers from its own
+stream (:class:`~selfkd_seg.models.utils.private_rng.PrivateRandomStream`).
+A run whose gate stays closed reproduces the baseline's student bit for bit
+(tested through the runner; with gradient *value* clipping, as every config
+here: a global-norm clip would let the self-teacher's gradients change the
+norm).
 """
 from typing import List, Optional, Sequence
 
@@ -33,7 +38,7 @@ import torch.nn as nn
 from torch import Tensor
 
 PIXEL_RULES = ('teacher_correct', 'teacher_more_confident')
-LEAD_SOURCES = ('train_ce', 'val')
+LEAD_SOURCES = ('train_ce', 'held_out')
 
 
 class DistillGate(nn.Module):
@@ -47,15 +52,16 @@ class DistillGate(nn.Module):
             Default: True.
         lead_margin (float): The lead at which the weights reach full
             value (> 0): a relative CE lead with ``lead_source='train_ce'``,
-            mIoU points with ``'val'``. Default: 0.1.
+            mIoU points with ``'held_out'``. Default: 0.1.
         lead_source (str): What "the self-teacher leads" is measured by:
-            ``'train_ce'`` (the running relative train CE lead) or
-            ``'val'`` (the self-teacher's val mIoU minus the student's, as
-            :class:`SelfTeacherLeadHook` measures it at each validation and
-            writes here; 0, i.e. closed, before the first validation).
-            On the digits runs the train CE lead stayed about 0 while the
-            val lead was positive (docs/frskd_regimes.md). Default:
-            'train_ce'.
+            ``'train_ce'`` (the running relative train CE lead, both CEs
+            over the same labelled pixels) or ``'held_out'`` (the
+            self-teacher's mIoU minus the student's on a held-out part of
+            the *training* set, as :class:`SelfTeacherLeadHook` with
+            ``held_out=...`` measures it every ``interval`` iterations and
+            writes here; 0, i.e. closed, before its first measurement).
+            Never the val split: the numbers reported come from there.
+            Default: 'train_ce'.
         momentum (float): Weight of the newest batch in the running lead,
             in (0, 1]. Default: 0.1.
         trunk_grad (bool): Scale the self-teacher's gradient into the
@@ -86,6 +92,13 @@ class DistillGate(nn.Module):
         if not 0 < momentum <= 1:
             raise ValueError(f'gate.momentum must be in (0, 1], got '
                              f'{momentum}')
+        if lead_source == 'val':
+            raise ValueError(
+                "gate.lead_source='val' is gone: a gate opened by the val "
+                'lead chooses on the split whose mIoU is reported. Use '
+                "lead_source='held_out' with SelfTeacherLeadHook(held_out="
+                '...), which measures the lead on a held-out part of the '
+                'training set (docs/frskd_regimes.md)')
         if lead_source not in LEAD_SOURCES:
             raise ValueError(f'gate.lead_source must be one of '
                              f'{LEAD_SOURCES}, got {lead_source!r}')
@@ -96,15 +109,18 @@ class DistillGate(nn.Module):
         self.momentum = float(momentum)
         self.trunk_grad = bool(trunk_grad) and self.lead
         self.register_buffer('lead_ema', torch.zeros(()))
-        if lead_source == 'val':
+        if lead_source == 'held_out':
             # checkpointed: a resumed run keeps the last measured lead
-            self.register_buffer('val_lead', torch.zeros(()))
+            self.register_buffer('held_out_lead', torch.zeros(()))
 
-    def set_val_lead(self, lead: float) -> None:
-        """The self-teacher's val lead in mIoU points (``'val'`` source;
-        called by :class:`SelfTeacherLeadHook` after each validation)."""
-        if self.lead_source == 'val':
-            self.val_lead.fill_(float(lead))
+    def set_held_out_lead(self, lead: float) -> None:
+        """The self-teacher's held-out lead in mIoU points (``'held_out'``
+        source; written by :class:`SelfTeacherLeadHook`)."""
+        if self.lead_source != 'held_out':
+            raise RuntimeError(
+                'set_held_out_lead: this gate opens on '
+                f'lead_source={self.lead_source!r}')
+        self.held_out_lead.fill_(float(lead))
 
     @torch.no_grad()
     def update(self, student_ce: Tensor, teacher_ce: Tensor) -> Tensor:
@@ -127,16 +143,20 @@ class DistillGate(nn.Module):
     def scale_grad(self, feats: Sequence[Tensor],
                    factor: float) -> List[Tensor]:
         """``feats`` for the self-teacher: the same values, the gradient
-        back into the student multiplied by ``factor`` (``trunk_grad``)."""
+        back into the student multiplied by ``factor`` (``trunk_grad``);
+        at factor 0 detached (no zero gradients in the student's graph)."""
         if not self.trunk_grad or factor >= 1.0:
             return list(feats)
+        if factor <= 0.0:
+            return [f.detach() for f in feats]
         return [f.detach() + factor * (f - f.detach()) for f in feats]
 
     def factor(self) -> float:
         """The multiplier of alpha and beta: 1 without ``lead``."""
         if not self.lead:
             return 1.0
-        lead = self.val_lead if self.lead_source == 'val' else self.lead_ema
+        lead = (self.held_out_lead
+                if self.lead_source == 'held_out' else self.lead_ema)
         return float((lead / self.lead_margin).clamp(0.0, 1.0))
 
     @torch.no_grad()

@@ -3,6 +3,7 @@ from typing import List, Optional, Tuple
 
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 from mmseg.models.utils import resize
 from torch import Tensor
 
@@ -59,6 +60,35 @@ def level_channels(model) -> List[int]:
     return channels
 
 
+def _labels(data_samples) -> Tensor:
+    """``(B, H, W)`` class indices of the batch."""
+    return torch.stack([s.gt_sem_seg.data for s in data_samples]).squeeze(1)
+
+
+def _last_head(model):
+    head = model.decode_head
+    return head[-1] if isinstance(head, nn.ModuleList) else head
+
+
+@torch.no_grad()
+def pixel_ce_pair(model, student_logits: Tensor, teacher_logits: Tensor,
+                  data_samples) -> Tuple[Tensor, Tensor]:
+    """Student and self-teacher CE over the same pixels: every labelled
+    pixel at label resolution, unweighted (no pixel sampler such as OHEM,
+    no class weights), detached. What the CE lead compares."""
+    labels = _labels(data_samples).long()
+    valid = labels != _last_head(model).ignore_index
+    count = valid.sum().clamp(min=1)
+    ces = []
+    for logits in (student_logits, teacher_logits):
+        logits = resize(logits.detach().float(), labels.shape[-2:],
+                        mode='bilinear', align_corners=model.align_corners)
+        ce = F.cross_entropy(logits, labels.clamp(0, logits.shape[1] - 1),
+                             reduction='none')
+        ces.append((ce * valid).sum() / count)
+    return ces[0], ces[1]
+
+
 def pixel_kd(model, student_logits: Tensor, teacher_logits: Tensor,
              data_samples, gate=None) -> Tensor:
     """``model.distill_losses['kd']`` per pixel at label resolution, ignoring
@@ -66,11 +96,13 @@ def pixel_kd(model, student_logits: Tensor, teacher_logits: Tensor,
     as the FRSKD authors' code: every pixel counts, ignored ones included).
 
     With a ``gate`` (:class:`~selfkd_seg.models.distillers.DistillGate`)
-    only the pixels its rule keeps count, and the loss is the KD loss's
-    normalisation over those; the kept fraction of the valid pixels is
-    stored in ``gate.last_kept`` for logging.
+    only the pixels its rule keeps count, each weighing what it weighs
+    without the gate (``normalizer='valid'``: 1 / valid pixels, not
+    1 / kept pixels; ``'all'``: 1 / all pixels), so ``alpha`` means the
+    same with and without the gate; the kept fraction of the valid pixels
+    is stored in ``gate.last_kept`` for logging.
     """
-    labels = torch.stack([s.gt_sem_seg.data for s in data_samples]).squeeze(1)
+    labels = _labels(data_samples)
     student, teacher = (
         resize(x, labels.shape[-2:], mode='bilinear',
                align_corners=model.align_corners)
@@ -80,13 +112,16 @@ def pixel_kd(model, student_logits: Tensor, teacher_logits: Tensor,
         # the FRSKD authors' DistillKL: every pixel, ignored ones included,
         # summed and divided by B * H * W
         return kd(student, teacher)
-    head = model.decode_head
-    if isinstance(head, nn.ModuleList):  # a cascade: its last stage
-        head = head[-1]
-    valid = labels != head.ignore_index
+    # a cascade: its last stage's ignore index
+    valid = labels != _last_head(model).ignore_index
     if gate is not None:
         keep = gate.pixel_mask(labels, student.detach(), teacher.detach(),
                                valid)
-        gate.last_kept = (keep.sum() / valid.sum().clamp(min=1)).detach()
-        valid = keep
+        kept = keep.sum() / valid.sum().clamp(min=1)
+        gate.last_kept = kept.detach()
+        loss = kd(student, teacher, keep)
+        if getattr(kd, 'normalizer', 'valid') == 'valid':
+            # KDLoss divided by the kept pixels: back to the valid ones
+            loss = loss * kept
+        return loss
     return kd(student, teacher, valid)

@@ -4,18 +4,20 @@ from contextlib import contextmanager
 from typing import Dict, List, Sequence, Tuple
 
 import torch.nn as nn
+from mmengine.model import BaseModule
 from mmseg.models.segmentors import EncoderDecoder
 from mmseg.registry import MODELS as SEG_MODELS
 from mmseg.utils import ConfigType, OptConfigType, SampleList
 from torch import Tensor
 
 from selfkd_seg.models.distillers import (DistillGate, FRSKDMixin,
-                                          neck_level_channels, pixel_kd)
+                                          neck_level_channels, pixel_ce_pair,
+                                          pixel_kd)
 from selfkd_seg.models.utils.distill import check_config_keys
 from selfkd_seg.registry import MODELS
 
 
-class SegSelfTeacher(nn.Module):
+class SegSelfTeacher(BaseModule):
     """The self-teacher: more BiFPN layers on the student's BiFPN, own head.
 
     ``detach_input=True`` (beyond the paper) cuts the self-teacher off the
@@ -25,7 +27,7 @@ class SegSelfTeacher(nn.Module):
 
     def __init__(self, neck: dict, decode_head: dict,
                  detach_input: bool = False):
-        super().__init__()
+        super().__init__(init_cfg=None)
         self.neck = SEG_MODELS.build(neck)
         self.decode_head = SEG_MODELS.build(decode_head)
         self.detach_input = bool(detach_input)
@@ -69,7 +71,8 @@ class FRSKDSegmentor(FRSKDMixin, EncoderDecoder):
     :meth:`self_teacher_view`, ``predict`` runs the self-teacher instead).
 
     Also logged (not losses): ``self_teacher.ce_lead`` = student CE minus
-    self-teacher CE of the batch (> 0: the self-teacher leads); with a gate
+    self-teacher CE of the batch over the same labelled pixels, unweighted
+    and unsampled (> 0: the self-teacher leads); with a gate
     ``gate.factor`` (the weights' multiplier) and ``gate.kd_kept`` (the
     fraction of valid pixels the KD term keeps).
 
@@ -116,11 +119,14 @@ class FRSKDSegmentor(FRSKDMixin, EncoderDecoder):
                  **kwargs):
         self._check_student_config(kwargs)
         super().__init__(**kwargs)
-        self.self_teacher = self._build_self_teacher(
-            copy.deepcopy(dict(self_teacher)), kwargs.get('neck'),
-            kwargs['decode_head'])
+        # everything below draws from the self-teacher's own stream: the
+        # student's weights and dropout masks are the baseline's
+        with self._new_self_teacher_rng().build():
+            self.self_teacher = self._build_self_teacher(
+                copy.deepcopy(dict(self_teacher)), kwargs.get('neck'),
+                kwargs['decode_head'])
+            self._init_distillation(distill, gate)
         self._predict_with_self_teacher = False
-        self._init_distillation(distill, gate)
 
     @staticmethod
     def _check_student_config(kwargs: dict) -> None:
@@ -214,15 +220,19 @@ class FRSKDSegmentor(FRSKDMixin, EncoderDecoder):
         # into the student's features
         factor = gate.factor() if gate is not None else 1.0
         levels = self._distill_levels(feats)
-        refined, teacher_logits = self.self_teacher(
-            gate.scale_grad(levels, factor) if gate is not None else levels)
+        with self.self_teacher_rng.step(levels[0].device):
+            refined, teacher_logits = self.self_teacher(
+                gate.scale_grad(levels, factor) if gate is not None else
+                levels)
         losses.update(
             self._head_losses(self.self_teacher.decode_head, teacher_logits,
                               data_samples, 'self_teacher'))
 
-        student_ce = self._sum_losses(losses, self.STUDENT_LOSS_PREFIX)
-        teacher_ce = self._sum_losses(losses, 'self_teacher.')
-        losses['self_teacher.ce_lead'] = (student_ce - teacher_ce).detach()
+        # the lead: both CEs over the same labelled pixels (the heads'
+        # losses may sample different pixels, e.g. OHEM)
+        student_ce, teacher_ce = pixel_ce_pair(self, student_logits,
+                                               teacher_logits, data_samples)
+        losses['self_teacher.ce_lead'] = student_ce - teacher_ce
 
         alpha, beta = self._frskd_weights()
         if gate is not None:

@@ -1,5 +1,6 @@
 """DistillGate and the gated FRSKDSegmentor: the pixels, the factor, the
 gradients (issue 20)."""
+import copy
 import math
 
 import pytest
@@ -153,13 +154,16 @@ def test_open_gate_distils_only_on_the_kept_pixels():
     batch = samples()
     inputs = torch.randn(2, 3, 64, 48, generator=torch.Generator().manual_seed(3))
     torch.manual_seed(7)  # the backbone's drop-connect draws
+    # the self-teacher's dropout draws from its own stream: replay it
+    self_teacher_rng = copy.deepcopy(model.self_teacher_rng)
     losses = model.loss(inputs, batch)
     assert losses['gate.factor'].item() == 1.0
     # the KD term by hand on the kept pixels, same draws
     torch.manual_seed(7)
     feats = model.extract_feat(inputs)
     s_logits = model.decode_head(feats)
-    _, t_logits = model.self_teacher(feats)
+    with self_teacher_rng.step():
+        _, t_logits = model.self_teacher(feats)
     labels = torch.stack([s.gt_sem_seg.data for s in batch]).squeeze(1)
     s_up, t_up = (F.interpolate(x, labels.shape[-2:], mode='bilinear',
                                 align_corners=model.align_corners)
@@ -167,7 +171,9 @@ def test_open_gate_distils_only_on_the_kept_pixels():
     keep = (labels != 255) & (t_up.argmax(1) == labels)
     kl = F.kl_div(F.log_softmax(s_up, 1), F.log_softmax(t_up, 1),
                   reduction='none', log_target=True).sum(1)
-    expected = (kl * keep).sum() / keep.sum()
+    # a kept pixel weighs what it weighs without the gate: 1 / valid
+    # pixels (KDLoss's 'valid' normalizer), not 1 / kept pixels
+    expected = (kl * keep).sum() / (labels != 255).sum()
     assert keep.sum() > 0 and not keep[labels != 255].all()
     assert losses['loss_kd'].item() == pytest.approx(expected.item(),
                                                      rel=1e-4)
@@ -178,11 +184,26 @@ def test_open_gate_distils_only_on_the_kept_pixels():
 def test_ce_lead_is_logged_without_a_gate_and_is_not_a_loss():
     model = build()
     model.train()
-    losses = model.loss(torch.randn(2, 3, 64, 48), samples())
+    inputs, batch = torch.randn(2, 3, 64, 48), samples()
+    torch.manual_seed(7)
+    self_teacher_rng = copy.deepcopy(model.self_teacher_rng)
+    losses = model.loss(inputs, batch)
     lead = losses['self_teacher.ce_lead']
     assert not lead.requires_grad
-    expected = losses['decode.loss_ce'] - losses['self_teacher.loss_ce']
-    assert lead.item() == pytest.approx(expected.item())
+    # both CEs over the same labelled pixels, by hand with the same draws
+    torch.manual_seed(7)
+    feats = model.extract_feat(inputs)
+    s_logits = model.decode_head(feats)
+    with self_teacher_rng.step():
+        _, t_logits = model.self_teacher(feats)
+    labels = torch.stack([s.gt_sem_seg.data for s in batch]).squeeze(1)
+    ces = [
+        F.cross_entropy(
+            F.interpolate(x, labels.shape[-2:], mode='bilinear',
+                          align_corners=model.align_corners),
+            labels.long(), ignore_index=255) for x in (s_logits, t_logits)
+    ]
+    assert lead.item() == pytest.approx((ces[0] - ces[1]).item(), abs=1e-5)
     # mmengine logs it but does not add it to the optimised total
     total, log_vars = model.parse_losses(losses)
     expected_total = sum(v for k, v in losses.items() if 'loss' in k)
@@ -308,23 +329,48 @@ def test_partly_open_gate_scales_both_terms_by_the_factor():
             0.5 * out[1.0][key].item(), rel=1e-5)
 
 
-def test_val_lead_source_opens_on_the_hooks_lead():
-    gate = DistillGate(lead=True, lead_source='val', lead_margin=1.0)
-    assert gate.factor() == 0.0  # no validation yet: closed
-    gate.set_val_lead(0.4)  # self-teacher 0.4 mIoU points ahead
+def test_held_out_lead_source_opens_on_the_hooks_lead():
+    gate = DistillGate(lead=True, lead_source='held_out', lead_margin=1.0)
+    assert gate.factor() == 0.0  # nothing measured yet: closed
+    gate.set_held_out_lead(0.4)  # self-teacher 0.4 mIoU points ahead
     assert gate.factor() == pytest.approx(0.4)
-    gate.set_val_lead(2.5)
+    gate.set_held_out_lead(2.5)
     assert gate.factor() == 1.0
-    gate.set_val_lead(-0.3)
+    gate.set_held_out_lead(-0.3)
     assert gate.factor() == 0.0
     # the train CE lead does not move it
     gate.train()
     gate.update(torch.tensor(1.0), torch.tensor(0.1))
     assert gate.factor() == 0.0
     # resumable: the last measured lead is in the state dict
-    gate.set_val_lead(0.7)
-    again = DistillGate(lead=True, lead_source='val', lead_margin=1.0)
+    gate.set_held_out_lead(0.7)
+    again = DistillGate(lead=True, lead_source='held_out', lead_margin=1.0)
     again.load_state_dict(gate.state_dict())
     assert again.factor() == pytest.approx(0.7)
     with pytest.raises(ValueError, match='lead_source'):
         DistillGate(lead_source='test')
+    # the val split is where mIoU is reported: never a source
+    with pytest.raises(ValueError, match="held_out"):
+        DistillGate(lead_source='val')
+    with pytest.raises(RuntimeError, match='train_ce'):
+        DistillGate(lead_source='train_ce').set_held_out_lead(1.0)
+
+
+def test_closed_gate_detaches_and_sends_not_even_zero_gradients():
+    """Factor 0: the student's levels only the self-teacher reads get no
+    gradient at all (None, as in the baseline), not zeros that weight
+    decay and momentum would then act on."""
+    model = build(gate=dict(pixel=None, lead=True, lead_margin=0.1))
+    model.train()
+    losses = model.loss(torch.randn(2, 3, 64, 48), samples())
+    assert losses['gate.factor'].item() == 0.0
+    sum(v for k, v in losses.items() if 'loss' in k).backward()
+    # the student head reads P2 only: the last BiFPN layer's P3..P7 output
+    # nodes are reached by the self-teacher alone
+    only_self_teacher = [
+        n for n, p in model.named_parameters()
+        if n.startswith('neck.') and p.grad is None
+    ]
+    assert only_self_teacher
+    assert all(p.grad is not None for n, p in model.named_parameters()
+               if n.startswith('self_teacher.decode_head.conv_seg'))
