@@ -24,7 +24,8 @@ train_pipeline = [
     dict(type='RandomCrop', crop_size=crop_size, cat_max_ratio=0.75),
     dict(type='PackSegInputs')
 ]
-train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
+# (the training set is HoldOutSplit's 'train' part: digits_seg_cpu.py)
+train_dataloader = dict(dataset=dict(dataset=dict(pipeline=train_pipeline)))
 bifpn_channels = 32
 model = dict(
     data_preprocessor=dict(size=crop_size),

@@ -2,19 +2,13 @@
 # as frskd-gate_d0_digits.py, but the weights (and the self-teacher's
 # gradient into the student) are scaled by clamp(lead / 1.0, 0, 1), lead =
 # the self-teacher's mIoU minus the student's on 60 training scenes held out
-# of training (HoldOutSplit; SelfTeacherLeadHook measures it every 1/3 of
+# of training (the HoldOutSplit of _base_/digits_seg_cpu.py, which every
+# digits method trains on; SelfTeacherLeadHook measures it every 1/3 of
 # training): full weight once the self-teacher is 1 mIoU point ahead, 0
 # before the first measurement and while it is behind. Never the val split.
-# For an exact comparison, train the baseline on the same 'train' part.
+# The baseline trains on the same 'train' part (_base_/digits_seg_cpu.py).
 _base_ = './frskd-gate_d0_digits.py'
 model = dict(gate=dict(lead_source='held_out', lead_margin=1.0))
-train_dataloader = dict(
-    dataset=dict(
-        _delete_=True,
-        type='HoldOutSplit',
-        hold_out=60,
-        part='train',
-        dataset={{_base_.train_dataloader.dataset}}))
 custom_hooks = [
     dict(type='DistillWeightScheduleHook', by_epoch=False),
     dict(type='SelfTeacherLeadHook', held_out=True, interval=120)

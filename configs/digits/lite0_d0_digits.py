@@ -8,8 +8,9 @@
 # beyond 50 iterations; the FRSKD configs keep their distillation weights
 # at 0 until 2/3, then ramp them (DistillWeightScheduleHook).
 # Every method of the comparison trains on the same images: 540 of the 600
-# training scenes (HoldOutSplit); the other 60 are where the held-out gate
-# measures the self-teacher's lead. mIoU is reported on the 200 val scenes.
+# training scenes (HoldOutSplit, from _base_/digits_seg_cpu.py); the other
+# 60 are where the held-out gate measures the self-teacher's lead. mIoU is
+# reported on the 200 val scenes.
 _base_ = './efficientdet_d0_digits.py'
 bifpn_channels = 64
 norm_cfg = dict(type='BN', requires_grad=True, momentum=0.1, eps=1e-3)
@@ -19,13 +20,6 @@ model = dict(
     backbone=dict(arch='lite0', pretrained='imagenet', bn_momentum=0.1),
     neck=dict(out_channels=bifpn_channels),
     decode_head=dict(in_channels=bifpn_channels))
-train_dataloader = dict(
-    dataset=dict(
-        _delete_=True,
-        type='HoldOutSplit',
-        hold_out=60,
-        part='train',
-        dataset={{_base_.train_dataloader.dataset}}))
 max_iters = 900
 lr = 0.02
 optim_wrapper = dict(optimizer=dict(lr=lr))

@@ -4,18 +4,11 @@
 # clamp(lead / 1 mIoU, 0, 1), the lead measured by SelfTeacherLeadHook on
 # 60 training images held out of training (HoldOutSplit), never on val.
 # Measured every 1/3 of the 360 iterations, before the ramp starts.
-# For an exact comparison, train the baseline on the same 'train' part.
+# The baseline trains on the same 'train' part (_base_/digits_seg_cpu.py).
 _base_ = ['./frskd_segformer_mit-tiny_digits.py']
 model = dict(
     gate=dict(
         pixel='teacher_correct', lead_source='held_out', lead_margin=1.0))
-train_dataloader = dict(
-    dataset=dict(
-        _delete_=True,
-        type='HoldOutSplit',
-        hold_out=60,
-        part='train',
-        dataset={{_base_.train_dataloader.dataset}}))
 custom_hooks = [
     dict(type='DistillWeightScheduleHook', by_epoch=False),
     dict(type='SelfTeacherLeadHook', held_out=True, interval=120)

@@ -18,6 +18,7 @@ import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from typing import Optional
 
 from selfkd_seg.experiments.experiment import (cls_budget_options, last_checkpoint,
                                         mean_std, read_curves, read_run,
@@ -174,6 +175,12 @@ def parse_args(argv=None):
         'cores')
     parser.add_argument('--quick', action='store_true',
                         help='smoke run: one seed, tiny budgets')
+    parser.add_argument(
+        '--reuse', action='store_true',
+        help='reuse the finished runs found in --work-dir (a run\'s '
+        'console log and its checkpoint at the last iteration, e.g. of an '
+        'earlier invocation with other models) instead of training them '
+        'again; the tables then cover every run of the plan')
     parser.add_argument('--seg-iters', type=int, default=None,
                         help=f"segmentation iterations (default "
                         f"{FULL['seg_iters']}, quick {QUICK['seg_iters']})")
@@ -294,10 +301,15 @@ def train(task, name, config, seed, args, env, extra=(), budget=None,
     ]
     label = f'{task} {name} seed {seed}'
     log = osp.join(args.work_dir, f'{tag}.log')
-    say(f'[digits] start {label}, log {log}')
-    start = time.perf_counter()
-    run_tool(cmd, log, env, progress=label)
-    wall = time.perf_counter() - start
+    finished = _finished_run(work_dir, log, budget) if args.reuse else None
+    if finished is not None:
+        wall = finished
+        say(f'[digits] reuse {label}: {work_dir}')
+    else:
+        say(f'[digits] start {label}, log {log}')
+        start = time.perf_counter()
+        run_tool(cmd, log, env, progress=label)
+        wall = time.perf_counter() - start
     iter_times, val = read_run(work_dir)
     steady = iter_times[1:] or iter_times  # the first window has start-up
     metric = val.get('mIoU', val.get('accuracy/top1'))
@@ -309,6 +321,32 @@ def train(task, name, config, seed, args, env, extra=(), budget=None,
                 self_teacher=val.get('self_teacher/mIoU'),
                 curves=read_curves(work_dir) if task != 'cls' else None,
                 per_class=per_class, held_out_lead=held_out)
+
+
+def _finished_run(work_dir: str, log: str, budget) -> Optional[float]:
+    """The wall time of a finished run of this budget in ``work_dir`` (its
+    log's first and last timestamps), or None if there is none: its
+    checkpoint pointer must name the last iteration's (or epoch's) file."""
+    ckpt = last_checkpoint(work_dir, missing_ok=True)
+    if ckpt is None or not osp.isfile(ckpt) or not osp.isfile(log):
+        return None
+    opts = dict(o.split('=', 1) for o in budget or () if '=' in o)
+    last = opts.get('train_cfg.max_iters') or opts.get(
+        'train_cfg.max_epochs')
+    if last is not None and not osp.basename(ckpt).endswith(f'_{last}.pth'):
+        return None
+    stamps = []
+    with open(log, errors='replace') as f:
+        for line in f:
+            match = re.match(r'(\d\d/\d\d \d\d:\d\d:\d\d) - mmengine', line)
+            if match:
+                stamps.append(match.group(1))
+    if len(stamps) < 2:
+        return 0.0
+    fmt = '%m/%d %H:%M:%S'
+    from datetime import datetime
+    return (datetime.strptime(stamps[-1], fmt) -
+            datetime.strptime(stamps[0], fmt)).total_seconds()
 
 
 _CLASS_ROW = re.compile(r'^\|\s*(\S+)\s*\|\s*([-\d.]+|nan)\s*\|')
@@ -325,12 +363,18 @@ def read_log(log: str):
         lines = f.read().splitlines()
     last_val = max((i for i, line in enumerate(lines)
                     if 'Iter(val)' in line and 'mIoU' in line), default=None)
-    per_class, table, rows = {}, False, {}
+    # the val loop prints the student's table, then (SelfTeacherLeadHook)
+    # "self-teacher on the val set:" and the self-teacher's table, then the
+    # Iter(val) line; held-out measurements print two tables and then their
+    # "held-out lead" line, before the val loop of that iteration
+    per_class, table, rows, skip = {}, False, {}, False
     for line in lines[:last_val]:
         if 'per class results' in line:
-            table, rows = True, {}
-        elif 'self-teacher on the val set' in line or 'held-out lead' in line:
-            table = False
+            table, rows = not skip, {}
+        elif 'self-teacher on the val set' in line:
+            table, skip = False, True
+        elif 'Iter(val)' in line or 'held-out lead' in line:
+            table, skip = False, False
         elif table:
             match = _CLASS_ROW.match(line.strip())
             if match and match.group(1) != 'Class':

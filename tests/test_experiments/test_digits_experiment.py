@@ -115,3 +115,82 @@ def test_mmseg_families_refuse_what_they_lack(tmp_path, capsys):
     assert 'deeplabv3plus has no method AT only' in err
     with pytest.raises(SystemExit):
         parse_args(['--seg-model', 'pspnet'])
+
+
+def test_imagenet_regime_plan():
+    """The paper's regime (issue 30): the ImageNet Lite0 configs of each
+    model, 600 iterations with 6 validations, the held-out gate measured at
+    each of them; mmseg's tiny families are refused there."""
+    from selfkd_seg.experiments.digits_experiment import (count_runs,
+                                                          seg_plan)
+    args = parse_args(['--tasks', 'seg', '--regime', 'imagenet',
+                       '--seg-model', 'efficientdet-d0', 'official-d0',
+                       'segformer-head'])
+    assert seg_plan(args) == [
+        ('efficientdet-d0', 'imagenet',
+         ['baseline', 'FRSKD', 'FRSKD+held-out-gate', 'KD only']),
+        ('official-d0', 'imagenet', ['baseline', 'FRSKD']),
+        ('segformer-head', 'imagenet', ['baseline', 'FRSKD']),
+    ]
+    assert count_runs(args) == (4 + 2 + 2) * 3
+    gate = seg_job('imagenet', 'FRSKD+held-out-gate', 1, args, {}, None)
+    assert gate['config'] == 'frskd-heldoutgate_lite0_d0_digits.py'
+    assert gate['task'] == 'seg-imagenet'
+    opts = _opts(gate['budget'])
+    assert opts['train_cfg.max_iters'] == '600'
+    assert opts['train_cfg.val_interval'] == '100'
+    assert opts['custom_hooks.0.warmup'] == '400'
+    assert 'custom_hooks.1.interval=100' in gate['extra']
+    kd = seg_job('imagenet', 'KD only', 0, args, {}, None)
+    assert kd['config'] == 'frskd_lite0_d0_digits.py'
+    assert kd['extra'] == ['model.distill.beta=0.0']
+    mmseg = seg_job('imagenet', 'FRSKD', 0, args, {}, None, 'segformer-head')
+    assert mmseg['config'] == (
+        'configs/frskd_mmseg/frskd_segformer-head_lite0_digits.py')
+    assert seg_job('imagenet', 'baseline', 0, args, {}, None,
+                   'official-d0')['config'] == (
+                       'efficientdet-official_lite0_d0_digits.py')
+    with pytest.raises(SystemExit):
+        parse_args(['--regime', 'imagenet', '--seg-model', 'segformer'])
+    with pytest.raises(SystemExit):
+        parse_args(['--regime', 'scratch', '--seg-model', 'official-d0'])
+
+
+def test_read_log_takes_the_students_last_table_and_the_held_out_leads(
+        tmp_path):
+    from selfkd_seg.experiments.digits_experiment import read_log
+    log = tmp_path / 'run.log'
+    log.write_text('\n'.join([
+        'held-out lead at iteration 100: student 9.01, self-teacher 8.50 '
+        'mIoU, lead -0.51 (gate factor now 0.000)',
+        'per class results:', '+------+-----+', '| Class | IoU | Acc |',
+        '| background | 90.0 | 99.0 |', '| digit0 | 1.0 | 2.0 |',
+        'Iter(val) [50/50]  mIoU: 45.5',
+        'held-out lead at iteration 200: student 9.24, self-teacher 10.75 '
+        'mIoU, lead +1.51 (gate factor now 1.000)',
+        'per class results:', '| Class | IoU | Acc |',
+        '| background | 93.0 | 99.0 |', '| digit0 | 5.5 | 8.0 |',
+        'self-teacher on the val set:', 'per class results:',
+        '| background | 1.0 | 1.0 |', '| digit0 | 0.0 | 0.0 |',
+        'Iter(val) [50/50]  mIoU: 49.2',
+    ]))
+    per_class, held_out = read_log(str(log))
+    assert per_class == {'background': 93.0, 'digit0': 5.5}
+    assert held_out == [(100, 9.01, 8.50), (200, 9.24, 10.75)]
+
+
+def test_reuse_finds_only_runs_finished_at_this_budget(tmp_path):
+    from selfkd_seg.experiments.digits_experiment import _finished_run
+    run = tmp_path / 'seg-imagenet_frskd_seed0'
+    run.mkdir()
+    log = tmp_path / 'seg-imagenet_frskd_seed0.log'
+    budget = ['train_cfg.max_iters=600', 'train_cfg.val_interval=100']
+    assert _finished_run(str(run), str(log), budget) is None  # nothing yet
+    (run / 'iter_600.pth').write_bytes(b'x')
+    (run / 'last_checkpoint').write_text(str(run / 'iter_600.pth'))
+    log.write_text('12/07 19:58:14 - mmengine - INFO - start\n'
+                   'noise\n12/07 20:07:24 - mmengine - INFO - done\n')
+    assert _finished_run(str(run), str(log), budget) == 550.0
+    # a run of another length is not this one
+    assert _finished_run(str(run), str(log),
+                         ['train_cfg.max_iters=900']) is None

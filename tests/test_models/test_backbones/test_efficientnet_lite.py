@@ -108,3 +108,40 @@ def test_local_lite_file_and_wrong_variant(tmp_path):
     # B0 has squeeze-excitation and another layout: refused, file named
     with pytest.raises(ValueError, match=r"lite0\.pth.*efficientnet-b0"):
         EfficientNetBackbone(arch='b0', pretrained=str(path)).init_weights()
+
+
+@pytest.mark.parametrize('head', ['segformer-head', 'deeplabv3plus-head'])
+def test_lite0_under_mmseg_heads_through_frskd_encoder_decoder(head):
+    """mmseg's SegFormer / DeepLabV3+ heads on the ImageNet Lite0 through
+    FRSKDEncoderDecoder: the exported student loads strictly into the plain
+    mmseg config and predicts exactly what the FRSKD model predicts."""
+    import os.path as osp
+
+    from mmengine.config import Config
+    from mmengine.registry import init_default_scope
+    from mmseg.registry import MODELS
+
+    from selfkd_seg.models.utils import strip_distill_only
+    configs = osp.join(osp.dirname(__file__), '..', '..', '..', 'configs',
+                       'frskd_mmseg')
+    init_default_scope('mmseg')
+    models = []
+    for name in (f'frskd_{head}_lite0_digits.py', f'{head}_lite0_digits.py'):
+        cfg = Config.fromfile(osp.join(configs, name)).model
+        torch.manual_seed(0)
+        model = MODELS.build(cfg)
+        model.init_weights()  # the packaged ImageNet weights
+        models.append(model)
+    frskd, plain = models
+    assert torch.equal(plain.backbone._blocks[4]._project_conv.weight,
+                       _imagenet_state()['_blocks.4._project_conv.weight'])
+    plain.load_state_dict(strip_distill_only(frskd.state_dict()),
+                          strict=True)
+    frskd.eval()
+    plain.eval()
+    x = torch.randn(1, 3, 96, 96)
+    metas = [dict(img_shape=(96, 96), ori_shape=(96, 96),
+                  pad_shape=(96, 96))]
+    with torch.no_grad():
+        assert torch.equal(frskd.encode_decode(x, metas),
+                           plain.encode_decode(x, metas))
