@@ -79,7 +79,7 @@ class FRSKDMixin:
     def init_weights(self) -> None:
         """The student's initialisation of the baseline; the self-teacher's
         drawn apart (:func:`initialised_apart`)."""
-        with initialised_apart(self.self_teacher, self.self_teacher_rng):
+        with initialised_apart(self, 'self_teacher', self.self_teacher_rng):
             super().init_weights()
 
     def _frskd_weights(self) -> Tuple[float, float]:

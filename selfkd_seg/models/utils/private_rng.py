@@ -95,21 +95,26 @@ class PrivateRandomStream:
 
 
 @contextmanager
-def initialised_apart(part: torch.nn.Module, stream: PrivateRandomStream):
-    """Around a model's ``init_weights()`` (mmengine ``BaseModule``): inside,
-    the child ``part`` is skipped; on exit it is initialised within
-    ``stream``. The rest of the model is initialised, and the global
-    generators end, exactly as if ``part`` did not exist. A part without
-    mmengine's ``init_weights`` keeps its construction-time weights."""
-    has_init = hasattr(part, 'init_weights') and hasattr(part, '_is_init')
-    was_init = part._is_init if has_init else True
-    if has_init:
-        part._is_init = True  # mmengine skips children already initialised
+def initialised_apart(model: torch.nn.Module, name: str,
+                      stream: PrivateRandomStream):
+    """Around ``model.init_weights()`` (mmengine ``BaseModule``): inside,
+    the child ``name`` is out of the module tree (neither its own
+    ``init_weights`` nor an ``init_cfg`` of ``model`` reaches it); on exit
+    it is back in its place and initialised within ``stream``. The rest of
+    the model is initialised, and the global generators end, exactly as if
+    the child did not exist. A child without mmengine's ``init_weights``
+    keeps its construction-time weights."""
+    modules = model._modules
+    order = list(modules)
+    part = modules.pop(name)
     try:
         yield
     finally:
-        if has_init:
-            part._is_init = was_init
-    if not was_init:
+        rest = dict(modules)
+        modules.clear()
+        for key in order:
+            modules[key] = part if key == name else rest.pop(key)
+        modules.update(rest)  # anything added meanwhile, after
+    if hasattr(part, 'init_weights') and not getattr(part, 'is_init', False):
         with stream.build(phase=1):
             part.init_weights()
