@@ -13,3 +13,7 @@ custom_hooks = [
     dict(type='DistillWeightScheduleHook', by_epoch=False),
     dict(type='SelfTeacherLeadHook', held_out=True, interval=120)
 ]
+# a closed gate detaches the self-teacher's input: the student parameters
+# only the self-teacher reaches then get no gradient (as in the baseline)
+model_wrapper_cfg = dict(
+    type='MMDistributedDataParallel', find_unused_parameters=True)

@@ -28,7 +28,9 @@ stream (:class:`~selfkd_seg.models.utils.private_rng.PrivateRandomStream`).
 A run whose gate stays closed reproduces the baseline's student bit for bit
 (tested through the runner; with gradient *value* clipping, as every config
 here: a global-norm clip would let the self-teacher's gradients change the
-norm).
+norm). Under DDP a gated model needs ``find_unused_parameters=True`` (the
+gated configs set it): while the gate is closed, the student parameters only
+the self-teacher reaches get no gradient.
 """
 from typing import List, Optional, Sequence
 
