@@ -483,10 +483,6 @@ class FRSKDCascadeEncoderDecoder(FRSKDEncoderDecoder, CascadeEncoderDecoder):
     def _student_head(self) -> nn.Module:
         return self.decode_head[0]
 
-    @property
-    def STUDENT_LOSS_PREFIX(self) -> str:  # noqa: N802 (the base's name)
-        return f'decode_{self.num_stages - 1}.'
-
     def _build_self_teacher(self, self_teacher: dict, neck: Optional[dict],
                             decode_head) -> LevelSelfTeacher:
         first = copy.deepcopy(dict(decode_head[0]))

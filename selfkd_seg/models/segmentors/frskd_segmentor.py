@@ -257,9 +257,6 @@ class FRSKDSegmentor(FRSKDMixin, EncoderDecoder):
         here every level of the student's BiFPN."""
         return list(feats)
 
-    # the student's CE terms the lead compares with the self-teacher's
-    STUDENT_LOSS_PREFIX = 'decode.'
-
     def _student_decode_losses(
             self, feats: Sequence[Tensor],
             data_samples: SampleList) -> Tuple[Tensor, Dict[str, Tensor]]:
@@ -271,15 +268,6 @@ class FRSKDSegmentor(FRSKDMixin, EncoderDecoder):
 
     def _student_logits(self, feats: Sequence[Tensor]) -> Tensor:
         return self.decode_head(feats)
-
-    @staticmethod
-    def _sum_losses(losses: Dict[str, Tensor], prefix: str) -> Tensor:
-        """The sum of the ``prefix`` + ``loss*`` terms (a head's CE), detached."""
-        terms: List[Tensor] = [
-            v for k, v in losses.items()
-            if k.startswith(prefix) and k[len(prefix):].startswith('loss')
-        ]
-        return sum(t.detach().float() for t in terms)
 
     @staticmethod
     def _head_losses(head, logits: Tensor, data_samples: SampleList,
