@@ -72,8 +72,13 @@ class FRSKDMixin:
     def _new_self_teacher_rng(self) -> PrivateRandomStream:
         """The self-teacher's random stream; create it once the student is
         built, before the self-teacher."""
+        # named after the library class the model is: a user's subclass
+        # (a new method on FRSKDSegmentor) draws as the class it extends
+        library_class = next(
+            (c for c in type(self).__mro__
+             if c.__module__.startswith('selfkd_seg.')), type(self))
         self.self_teacher_rng = PrivateRandomStream(
-            f'{type(self).__name__}.self_teacher')
+            f'{library_class.__name__}.self_teacher')
         return self.self_teacher_rng
 
     def init_weights(self) -> None:

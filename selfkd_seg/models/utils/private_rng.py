@@ -80,7 +80,15 @@ class PrivateRandomStream:
     @contextmanager
     def step(self, device: Optional[torch.device] = None):
         """One forward of the part in training (``device``: where its
-        tensors live, so that CUDA dropout draws from the part's stream)."""
+        tensors live, so that CUDA dropout draws from the part's stream).
+
+        Under ``torch.compile`` this is a no-op (generator states cannot be
+        swapped inside a graph; compiled random ops draw their own way
+        anyway): the part then draws from the global stream, and a
+        same-seed comparison is exact in eager mode only."""
+        if torch.compiler.is_compiling():
+            yield
+            return
         iteration = _current_iter()
         if iteration is None:
             iteration = -1
