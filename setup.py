@@ -106,7 +106,9 @@ setup(
     'mmpretrain',
     long_description=(HERE / 'README.md').read_text(encoding='utf-8'),
     long_description_content_type='text/markdown',
-    packages=find_packages(exclude=('configs', 'tools', 'tests')),
+    # the library only: selfkd_research (experiments, benchmarks, synthetic
+    # data) and tests/ stay in the checkout (docs/architecture.md)
+    packages=find_packages(include=('selfkd_seg', 'selfkd_seg.*')),
     # configs and tools for mim (OpenMMLab's layout): selfkd_seg/.mim/configs
     # and tools are symlinks to ../../configs and ../../tools (an editable
     # install uses them in place; a wheel gets copies)

@@ -7,9 +7,8 @@ from mmengine.config import Config
 
 # config_path and shrink_seg_cfg are importable by every test (and by
 # scripts the tests start); re-exported here for the fixtures below
-from selfkd_seg.testing.tiny_configs import (config_path,  # noqa: F401
-                                             shrink_seg_cfg)
-from selfkd_seg.testing.toy_voc import make_toy_voc
+from tiny_configs import config_path, shrink_seg_cfg  # noqa: F401
+from selfkd_research.synthetic_data.toy_voc import make_toy_voc
 
 # keep the suite predictable on 2 shared cores
 torch.set_num_threads(1)

@@ -13,10 +13,13 @@ PACKAGE = osp.dirname(selfkd_seg.__file__)
 FLOORS = {
     'version': 0, 'import_hook': 0, 'compat': 0, 'registry': 0, 'utils': 0,
     'models': 1, 'datasets': 1, 'engine': 1,
-    'testing': 2, 'apis': 2,
+    'apis': 2,
     'analysis': 3, 'deploy': 3, 'converters': 3,
-    'experiments': 4,
 }
+# the checkout's research code (experiments, benchmarks, synthetic data) is
+# no part of the package: the library never imports it (docs/architecture.md,
+# "The library boundary")
+OUTSIDE = ('selfkd_research', 'tests', 'tiny_configs')
 
 
 def _modules():
@@ -88,3 +91,132 @@ def test_apis_is_small():
     modules = [n for n in os.listdir(osp.join(PACKAGE, 'apis'))
                if n.endswith('.py')]
     assert len(modules) <= 8, modules
+
+
+# ------------------------------------------------------ the library boundary
+def _is_file_dunder(node) -> bool:
+    return isinstance(node, ast.Name) and node.id == '__file__'
+
+
+def _dirname_depth(node) -> int:
+    """How many ``dirname`` calls wrap ``__file__`` in ``node`` (0: none)."""
+    depth = 0
+    while isinstance(node, ast.Call) and node.args:
+        func = node.func
+        name = func.attr if isinstance(func, ast.Attribute) else getattr(
+            func, 'id', '')
+        if name == 'dirname':
+            depth += 1
+        elif name not in ('abspath', 'realpath', 'normpath'):
+            return 0
+        node = node.args[0]
+    return depth if _is_file_dunder(node) else 0
+
+
+def _parents_depth(node) -> int:
+    """``Path(__file__).parent.parent`` / ``.parents[N]``: the levels up."""
+    depth = 0
+    while isinstance(node, (ast.Attribute, ast.Subscript)):
+        if isinstance(node, ast.Attribute) and node.attr == 'parent':
+            depth += 1
+        elif isinstance(node, ast.Subscript) and isinstance(
+                node.value, ast.Attribute) and node.value.attr == 'parents':
+            index = node.slice
+            depth += (index.value + 1 if isinstance(index, ast.Constant)
+                      and isinstance(index.value, int) else 2)
+            node = node.value
+        node = node.value
+        while isinstance(node, ast.Call) and isinstance(
+                node.func, ast.Attribute) and node.func.attr in (
+                    'resolve', 'absolute') and not node.args:
+            node = node.func.value  # Path(__file__).resolve().parent
+    if isinstance(node, ast.Call) and node.args and _is_file_dunder(
+            node.args[0]):
+        return depth
+    return 0
+
+
+def checkout_assumptions(source: str, path: str = '<src>') -> list:
+    """What in ``source`` assumes a source checkout: an import of the
+    research code or the tests' helpers, a walk from ``__file__`` up to the
+    package's parent or beyond (a module may find files of its own folder,
+    ``dirname(__file__)``, and of its package, ``dirname(dirname(...))`` of a
+    subpackage module is rejected as well), a ``REPO``/``ROOT`` name from
+    ``__file__``, or a ``tools/*.py`` script path in code."""
+    found = []
+    tree = ast.parse(source, path)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names = [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and not node.level:
+            names = [node.module or '']
+        else:
+            names = []
+        for name in names:
+            if name.split('.')[0] in OUTSIDE:
+                found.append(f'{path}:{node.lineno} imports {name}')
+        if isinstance(node, ast.Call) and _dirname_depth(node) >= 2:
+            found.append(f'{path}:{node.lineno} walks up from __file__')
+        if isinstance(node, (ast.Attribute, ast.Subscript)) and \
+                _parents_depth(node) >= 2:
+            found.append(f'{path}:{node.lineno} walks up from __file__')
+        if isinstance(node, ast.Assign) and any(
+                isinstance(t, ast.Name) and t.id.upper() in ('REPO', 'ROOT')
+                for t in node.targets) and any(
+                    _is_file_dunder(n) for n in ast.walk(node.value)):
+            found.append(f'{path}:{node.lineno} REPO/ROOT from __file__')
+        if isinstance(node, ast.Call):
+            # tools/<x>.py as an argument (a command, a joined path)
+            for arg in list(node.args) + [k.value for k in node.keywords]:
+                for sub in ast.walk(arg):
+                    if isinstance(sub, ast.Constant) and isinstance(
+                            sub.value, str) and (
+                                sub.value == 'tools' or
+                                (sub.value.startswith('tools/')
+                                 and sub.value.endswith('.py'))):
+                        found.append(f'{path}:{node.lineno} names the tool '
+                                     f'{sub.value!r}')
+    return sorted(set(found))
+
+
+def test_the_library_assumes_no_checkout():
+    """``pip install`` ships selfkd_seg alone: no module imports the research
+    code, walks from ``__file__`` to a checkout or starts ``tools/*.py``."""
+    found = []
+    for path, _ in _modules():
+        with open(path, encoding='utf-8') as f:
+            found += checkout_assumptions(f.read(),
+                                          osp.relpath(path, PACKAGE))
+    assert found == []
+
+
+def test_the_boundary_scan_sees_checkout_walks():
+    src = '\n'.join([
+        'import os.path as osp',
+        'from pathlib import Path',
+        'import subprocess',
+        'HERE = osp.dirname(__file__)',  # own folder: fine
+        'REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))',
+        'root = Path(__file__).parents[2]',
+        'up = Path(__file__).resolve().parent.parent',
+        'def f():',
+        '    from selfkd_research.experiments import experiment',
+        '    subprocess.run(["python", "tools/train.py", "cfg.py"])',
+        '    return osp.join(HERE, "..", "tools", "test.py")',
+    ])
+    found = checkout_assumptions(src)
+    assert {int(line.split(':')[1].split()[0])
+            for line in found} == {5, 6, 7, 9, 10, 11}, found
+    assert checkout_assumptions(
+        'import os.path as osp\n'
+        'HERE = osp.dirname(osp.abspath(__file__))\n'
+        '"""python tools/train.py CONFIG"""\n'
+        'print("toy data: tools/dataset_converters/make_toy_voc.py")\n') == []
+
+
+def test_the_research_code_is_not_installed():
+    """setup.py ships ``selfkd_seg`` and its subpackages only."""
+    import re
+    setup = open(osp.join(osp.dirname(PACKAGE), 'setup.py')).read()
+    assert re.search(r"packages=find_packages\(\s*include=\(\s*'selfkd_seg',"
+                     r"\s*'selfkd_seg\.\*'\s*\)\)", setup)

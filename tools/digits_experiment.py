@@ -71,9 +71,11 @@ seed, a few hundred iterations in all.
 import os.path as osp
 import sys
 
-sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..'))
+# the checkout (selfkd_research lives there); last, so an installed
+# selfkd_seg is the one imported
+sys.path.append(osp.join(osp.dirname(osp.abspath(__file__)), '..'))
 
-from selfkd_seg.experiments.digits_experiment import main  # noqa: E402
+from selfkd_research.experiments.digits_experiment import main  # noqa: E402
 
 if __name__ == '__main__':
     main()

@@ -8,7 +8,9 @@ missing or unexpected keys, through tools/test.py or mmseg.apis.init_model.
 import os.path as osp
 import sys
 
-sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..'))
+# runs from a checkout that is not installed too; last, so an installed
+# selfkd_seg is the one imported
+sys.path.append(osp.join(osp.dirname(osp.abspath(__file__)), '..'))
 
 from selfkd_seg.apis.export import main  # noqa: E402
 

@@ -22,9 +22,11 @@ docs/reliability.md.
 import os.path as osp
 import sys
 
-sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..'))
+# the checkout (selfkd_research lives there); last, so an installed
+# selfkd_seg is the one imported
+sys.path.append(osp.join(osp.dirname(osp.abspath(__file__)), '..'))
 
-from selfkd_seg.experiments.fault_injection import main  # noqa: E402
+from selfkd_research.experiments.fault_injection import main  # noqa: E402
 
 if __name__ == '__main__':
     sys.exit(main())

@@ -15,7 +15,9 @@ for mmpretrain configs a pickle file of the predictions.
 import os.path as osp
 import sys
 
-sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..'))
+# runs from a checkout that is not installed too; last, so an installed
+# selfkd_seg is the one imported
+sys.path.append(osp.join(osp.dirname(osp.abspath(__file__)), '..'))
 
 from selfkd_seg.apis.test import main  # noqa: E402
 

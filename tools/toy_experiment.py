@@ -17,7 +17,9 @@ import os.path as osp
 import sys
 import warnings
 
-sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..'))
+# the checkout (selfkd_research lives there); last, so an installed
+# selfkd_seg is the one imported
+sys.path.append(osp.join(osp.dirname(osp.abspath(__file__)), '..'))
 
 # Upstream notices about this stack that say nothing about the job (mmcv-lite
 # has no compiled deformable attention, mmengine imports pkg_resources,
@@ -28,7 +30,7 @@ for message in ('Fail to import ``MultiScaleDeformableAttention``',
                 '``build_loss`` would be deprecated'):
     warnings.filterwarnings('ignore', message=message, category=UserWarning)
 
-from selfkd_seg.experiments.toy_experiment import main  # noqa: E402
+from selfkd_research.experiments.toy_experiment import main  # noqa: E402
 
 if __name__ == '__main__':
     main()

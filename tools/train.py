@@ -19,7 +19,9 @@ naming the folder and the bytes needed. See docs/reliability.md.
 import os.path as osp
 import sys
 
-sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..'))
+# runs from a checkout that is not installed too; last, so an installed
+# selfkd_seg is the one imported
+sys.path.append(osp.join(osp.dirname(osp.abspath(__file__)), '..'))
 
 from selfkd_seg.apis.train import main  # noqa: E402
 

@@ -1,6 +1,6 @@
 # FRSKD classification smoke test on a generated image folder (4 classes of
 # 32x32 coloured shapes):
-#   python -m selfkd_seg.testing.toy_cls data/toy_cls
+#   python -m selfkd_research.synthetic_data.toy_cls data/toy_cls
 #   python tools/train.py configs/toy/frskd_cls_toy.py
 # The plain toy of wrn-10-1_cls_toy.py (a 10-layer WRN, 3 stages of 16/32/64
 # channels; data, schedule) with the BiFPNc self-teacher of

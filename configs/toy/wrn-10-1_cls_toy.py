@@ -4,7 +4,7 @@
 # configs/toy/frskd_cls_toy.py (same data and schedule), whose exported
 # student (tools/export_student.py) loads into this config strictly;
 # tools/deployment/pytorch2onnx.py exports it to ONNX:
-#   python -m selfkd_seg.testing.toy_cls data/toy_cls
+#   python -m selfkd_research.synthetic_data.toy_cls data/toy_cls
 #   python tools/train.py configs/toy/wrn-10-1_cls_toy.py
 _base_ = ['mmpretrain::_base_/default_runtime.py']
 default_scope = 'mmpretrain'

@@ -127,7 +127,7 @@ def main(argv=None) -> Dict[str, float]:
     model (a random teacher, no pretrained download) and returns it."""
     from mmengine.config import DictAction
 
-    from selfkd_seg.analysis.benchmark import build_model
+    from selfkd_seg.apis.config import build_analysis_model as build_model
     from selfkd_seg.apis.config import load_config
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('config')

@@ -107,6 +107,37 @@ def replace_sync_bn(node) -> int:
     return count
 
 
+def build_analysis_model(cfg, model_cfg=None, seed: Optional[int] = 0,
+                         init_weights: bool = False) -> torch.nn.Module:
+    """Build ``model_cfg`` (default ``cfg.model``) of ``cfg`` for a
+    measurement: SyncBN as BN, no pretrained download, a random teacher
+    instead of ``teacher_ckpt``, the config's data preprocessor, the
+    parameters initialised after ``torch.manual_seed(seed)`` (no seeding
+    for None) and, with ``init_weights``, ``init_weights()`` called.
+    ``cfg.model`` is changed in place when it is the one built."""
+    from mmengine.registry import MODELS, init_default_scope
+
+    init_default_scope(cfg.get('default_scope', 'mmpretrain'))
+    model_cfg = cfg.model if model_cfg is None else model_cfg
+    replace_sync_bn(model_cfg)
+    model_cfg.pop('pretrained', None)
+    backbone = model_cfg.get('backbone') or {}
+    if backbone.get('pretrained'):
+        backbone['pretrained'] = None  # analysis never downloads weights
+    if model_cfg.get('teacher_ckpt') or model_cfg.get('teacher'):
+        model_cfg['teacher_ckpt'] = None
+        model_cfg['allow_random_teacher'] = True
+    if model_cfg.get('data_preprocessor') is None and cfg.get(
+            'data_preprocessor') is not None:
+        model_cfg['data_preprocessor'] = cfg.data_preprocessor
+    if seed is not None:
+        torch.manual_seed(seed)
+    model = MODELS.build(model_cfg)
+    if init_weights:
+        model.init_weights()
+    return model
+
+
 def adapt_to_device(cfg: Config, launcher: str) -> None:
     """Make GPU-ready configs run where there is no GPU (or one process)."""
     distributed = launcher != 'none'

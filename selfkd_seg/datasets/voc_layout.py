@@ -17,7 +17,8 @@ class VOCLayoutDataset(BaseSegDataset):
     mmseg's ``PascalVOCDataset`` only accepts VOC's 21 class names; this class
     reads the same folder layout (``JPEGImages/*.jpg``,
     ``SegmentationClass/*.png``, ``ImageSets/Segmentation/<split>.txt``) for
-    any classes, e.g. the toy set of :func:`selfkd_seg.testing.make_toy_voc`.
+    any classes, e.g. the toy set of
+    ``tools/dataset_converters/make_toy_voc.py``.
 
     Class names and palette come from ``metainfo`` or, if that has no
     ``classes``, from ``<data_root>/<meta_file>`` (written by the toy

@@ -543,7 +543,7 @@ def measure_latency(model: nn.Module,
     interleaved_medians`): the two are interleaved run by run, the order
     rotating, so a busy moment of a shared machine slows both.
     """
-    from selfkd_seg.analysis.benchmark import interleaved_medians
+    from selfkd_seg.utils.timing import interleaved_medians
     if runs < 1:
         raise ValueError(f'runs must be >= 1, got {runs}')
     wrapper = logits_module(model, seg_output)

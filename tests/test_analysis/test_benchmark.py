@@ -6,9 +6,9 @@ import pytest
 import torch
 from mmengine.runner import Runner
 
-from selfkd_seg.analysis.benchmark import (RunOptions, build_model,
-                                       interleaved_medians, prepare_model,
-                                       runner_train_step_fn)
+from selfkd_research.benchmarks.benchmark import (
+    RunOptions, build_model, interleaved_medians, prepare_model,
+    runner_train_step_fn)
 from selfkd_seg.apis.config import apply_speed_options, prepare_train_cfg
 
 
@@ -66,7 +66,7 @@ def test_one_timed_step_equals_the_runners_train_step(tiny_seg_cfg, tmp_path,
 
 
 def test_interleaved_medians_rotate_the_order_and_take_medians(monkeypatch):
-    from selfkd_seg.analysis import benchmark
+    from selfkd_research.benchmarks import benchmark
     clock = [0.0]
     durations = dict(a=[7, 1, 2, 9], b=[7, 4, 100, 4])  # warm-up first
     calls = []
@@ -86,7 +86,7 @@ def test_interleaved_medians_rotate_the_order_and_take_medians(monkeypatch):
 
 
 def test_the_timed_step_uses_the_configs_wrapper_and_amp(tiny_seg_cfg):
-    from selfkd_seg.analysis.benchmark import runner_optim_wrapper
+    from selfkd_research.benchmarks.benchmark import runner_optim_wrapper
     from selfkd_seg.engine.optim_wrappers import AutocastOptimWrapper
     cfg = tiny_seg_cfg('toy/efficientdet_d0_toy.py')
     cfg.optim_wrapper.accumulative_counts = 3
@@ -102,7 +102,7 @@ def test_the_timed_step_uses_the_configs_wrapper_and_amp(tiny_seg_cfg):
 def test_set_crop_size_pads_to_the_benchmark_size():
     from mmengine.config import Config
 
-    from selfkd_seg.analysis.benchmark import set_crop_size
+    from selfkd_research.benchmarks.benchmark import set_crop_size
     cfg = Config(dict(data_preprocessor=dict(size=(512, 512)),
                       model=dict(data_preprocessor=dict(size=(512, 512)))))
     set_crop_size(cfg, (32, 48))

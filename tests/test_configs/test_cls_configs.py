@@ -6,7 +6,7 @@ import os.path as osp
 import pytest
 
 import selfkd_seg  # noqa: F401
-from selfkd_seg.testing.toy_cls import make_toy_cls
+from selfkd_research.synthetic_data.toy_cls import make_toy_cls
 
 pytest.importorskip('mmpretrain')
 from mmengine.config import Config  # noqa: E402

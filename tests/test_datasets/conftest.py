@@ -1,6 +1,6 @@
 import pytest
 
-from selfkd_seg.testing.toy_voc import make_toy_voc
+from selfkd_research.synthetic_data.toy_voc import make_toy_voc
 
 
 @pytest.fixture(scope='session')

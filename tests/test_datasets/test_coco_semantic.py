@@ -11,11 +11,11 @@ from pycocotools import mask as mask_utils
 
 import selfkd_seg  # noqa: F401
 from selfkd_seg.datasets import COCOSemanticDataset
-from selfkd_seg.testing import make_toy_coco
+from selfkd_research.synthetic_data import make_toy_coco
 from selfkd_seg.utils import coco_rasterize
 from selfkd_seg.utils.coco_rasterize import (COCOFormatError,
                                                 build_semantic_masks)
-from selfkd_seg.testing.toy_voc import voc_palette
+from selfkd_research.synthetic_data.toy_voc import voc_palette
 
 H, W = 6, 8
 X = 255

@@ -7,10 +7,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from selfkd_seg.testing.toy_voc import (TOY_CLASSES, _ignore_border,
-                                         make_toy_voc, toy_voc_is_current,
-                                         voc_palette)
-from selfkd_seg.testing.toy_voc import main as toy_voc_main
+from selfkd_research.synthetic_data.toy_voc import (
+    TOY_CLASSES, _ignore_border, make_toy_voc, toy_voc_is_current, voc_palette)
+from selfkd_research.synthetic_data.toy_voc import main as toy_voc_main
 
 SMALL = dict(num_train=4, num_val=2, img_size=(32, 32))
 
@@ -130,7 +129,7 @@ def test_toy_generators_live_outside_the_runtime_datasets():
     import subprocess
     import sys
     code = ('import sys, selfkd_seg, selfkd_seg.datasets; '
-            'print("selfkd_seg.testing" in sys.modules)')
+            'print("selfkd_research.synthetic_data" in sys.modules)')
     out = subprocess.run([sys.executable, '-c', code], capture_output=True,
                          text=True, check=True).stdout.split()[-1]
     assert out == 'False'

@@ -24,13 +24,13 @@ import torch.nn as nn
 import selfkd_seg  # noqa: F401
 from mmengine.registry import MODELS, init_default_scope
 
-from selfkd_seg.analysis.benchmark import (RunOptions, disable_randomness,
-                                       loss_terms, relative_differences)
+from selfkd_research.benchmarks.benchmark import (
+    RunOptions, disable_randomness, loss_terms, relative_differences)
 from selfkd_seg.apis.config import replace_sync_bn
 from selfkd_seg.engine.fast_path import (apply_fast_path, is_channels_last,
                                          sync_free_accuracy, use_silu,
                                          use_sync_free_losses)
-from selfkd_seg.testing.tiny_configs import METHODS, tiny_cfg
+from tiny_configs import METHODS, tiny_cfg
 
 def build(method, seed=0, fast=True):
     """The method's tiny toy model (64 px seg / 32 px cls), fast path on

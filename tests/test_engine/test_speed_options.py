@@ -139,7 +139,7 @@ def test_real_data_loaders_keep_up(name, workers):
 
 # ------------------------------------------------------- benchmark scripts
 def test_seg_benchmark_on_cpu_with_the_new_flags(tmp_path):
-    from selfkd_seg.analysis import benchmark_frskd_seg as bench
+    from selfkd_research.benchmarks import benchmark_frskd_seg as bench
     out = str(tmp_path / 'seg.json')
     result = bench.main([
         '--archs', 'd0', '--skip-flops-table', '--size', '32', '32',
@@ -157,7 +157,7 @@ def test_seg_benchmark_on_cpu_with_the_new_flags(tmp_path):
         assert row['peak_bytes'] is None  # CPU
     assert report['ratios']['flops_ratio'] > 1
     assert set(result) >= {'train', 'infer', 'flops_ratio', 'report'}
-    from selfkd_seg.analysis import benchmark_table as table
+    from selfkd_research.benchmarks import benchmark_table as table
     text = table.main([out])
     assert 'channels_last' in text and 'FRSKD' in text
 
@@ -168,13 +168,14 @@ def test_seg_benchmark_on_cpu_with_the_new_flags(tmp_path):
     (['--amp', 'fp16'], 'needs --device cuda'),
 ])
 def test_benchmarks_refuse_what_cpu_cannot_do(argv, message, capsys):
-    from selfkd_seg.analysis import benchmark_frskd_seg as bench
+    from selfkd_research.benchmarks import benchmark_frskd_seg as bench
     with pytest.raises(SystemExit, match=message):
         bench.main(['--skip-flops-table', '--archs', 'd0'] + argv)
 
 
 def test_dtype_census_counts_autocast_conversions():
-    from selfkd_seg.analysis.benchmark import dtype_census, format_census
+    from selfkd_research.benchmarks.benchmark import (
+        dtype_census, format_census)
     conv = torch.nn.Conv2d(3, 4, 3)
     x = torch.randn(1, 3, 8, 8)
 
@@ -190,7 +191,7 @@ def test_dtype_census_counts_autocast_conversions():
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason='needs a GPU')
 def test_seg_benchmark_on_cuda_bf16_channels_last(tmp_path):
-    from selfkd_seg.analysis import benchmark_frskd_seg as bench
+    from selfkd_research.benchmarks import benchmark_frskd_seg as bench
     result = bench.main([
         '--device', 'cuda', '--archs', 'd0', '--skip-flops-table', '--size',
         '128', '128', '--batch', '4', '--steps', '2', '--amp', 'bf16',

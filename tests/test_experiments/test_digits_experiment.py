@@ -1,8 +1,8 @@
 """The digits experiment's plan: regimes, methods, ablations, budgets."""
 import pytest
 
-from selfkd_seg.experiments.digits_experiment import (SEG_ABLATIONS, parse_args,
-                                               seg_job)
+from selfkd_research.experiments.digits_experiment import (
+    SEG_ABLATIONS, parse_args, seg_job)
 
 
 def _opts(options):
@@ -42,7 +42,8 @@ def test_bad_plans_are_refused(tmp_path):
 
 
 def test_overall_progress_counts_every_training(tmp_path):
-    from selfkd_seg.experiments.digits_experiment import RunCounter, count_runs
+    from selfkd_research.experiments.digits_experiment import (
+        RunCounter, count_runs)
     # 3 seg methods x 3 seeds + (3 cls methods x 3 seeds + the SFD teacher)
     assert count_runs(parse_args([])) == 9 + 10
     # + 5 ablations x 1 seed in the pretrained regime, + the pretraining
@@ -64,8 +65,8 @@ def test_overall_progress_counts_every_training(tmp_path):
 def test_mmseg_families_plan():
     """--seg-model runs the tiny mmseg families' own configs, with their
     default methods (the val-lead gate), keyed apart from EfficientDet-d0."""
-    from selfkd_seg.experiments.digits_experiment import (count_runs,
-                                                          seg_plan)
+    from selfkd_research.experiments.digits_experiment import (
+        count_runs, seg_plan)
     args = parse_args(['--tasks', 'seg', '--seg-model', 'efficientdet-d0',
                        'segformer', 'bisenetv2', '--seg-iters', '900'])
     plan = seg_plan(args)
@@ -121,8 +122,8 @@ def test_imagenet_regime_plan():
     """The paper's regime (issue 30): the ImageNet Lite0 configs of each
     model, 600 iterations with 6 validations, the held-out gate measured at
     each of them; mmseg's tiny families are refused there."""
-    from selfkd_seg.experiments.digits_experiment import (count_runs,
-                                                          seg_plan)
+    from selfkd_research.experiments.digits_experiment import (
+        count_runs, seg_plan)
     args = parse_args(['--tasks', 'seg', '--regime', 'imagenet',
                        '--seg-model', 'efficientdet-d0', 'official-d0',
                        'segformer-head'])
@@ -158,7 +159,7 @@ def test_imagenet_regime_plan():
 
 def test_read_log_takes_the_students_last_table_and_the_held_out_leads(
         tmp_path):
-    from selfkd_seg.experiments.digits_experiment import read_log
+    from selfkd_research.experiments.digits_experiment import read_log
     log = tmp_path / 'run.log'
     log.write_text('\n'.join([
         'held-out lead at iteration 100: student 9.01, self-teacher 8.50 '
@@ -180,7 +181,7 @@ def test_read_log_takes_the_students_last_table_and_the_held_out_leads(
 
 
 def test_reuse_finds_only_runs_finished_at_this_budget(tmp_path):
-    from selfkd_seg.experiments.digits_experiment import _finished_run
+    from selfkd_research.experiments.digits_experiment import _finished_run
     run = tmp_path / 'seg-imagenet_frskd_seed0'
     run.mkdir()
     log = tmp_path / 'seg-imagenet_frskd_seed0.log'

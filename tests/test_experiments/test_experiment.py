@@ -1,13 +1,13 @@
-"""selfkd_seg.experiments.experiment: budgets keep the recipe's shape, the table
+"""selfkd_research.experiments.experiment: budgets keep the recipe's shape, the table
 reports mean +- population std and calls a gain only beyond the spread."""
 import json
 import math
 
 import pytest
 
-from selfkd_seg.experiments.experiment import (cls_budget_options, mean_std,
-                                        read_curves, read_run,
-                                        seg_budget_options, summary_table)
+from selfkd_research.experiments.experiment import (
+    cls_budget_options, mean_std, read_curves, read_run, seg_budget_options,
+    summary_table)
 
 
 def _opts(options):
@@ -111,7 +111,7 @@ def test_read_curves_collects_train_and_val_leads(tmp_path):
 
 
 def test_last_checkpoint_is_the_one_pointer_reader(tmp_path):
-    from selfkd_seg.experiments import experiment
+    from selfkd_research.experiments import experiment
     from selfkd_seg.engine import checkpoint_io
     assert experiment.last_checkpoint is checkpoint_io.last_checkpoint
     work_dir = str(tmp_path)

@@ -3,7 +3,8 @@ import os.path as osp
 
 from mmengine.visualization import LocalVisBackend
 
-from selfkd_seg.experiments.fault_injection import read_progress, scalars_files
+from selfkd_research.experiments.fault_injection import (
+    read_progress, scalars_files)
 
 
 def _log_like_mmengine(work_dir):

@@ -11,10 +11,10 @@ from mmengine.config import Config
 from mmengine.hooks import Hook
 from mmengine.runner import Runner
 
-from selfkd_seg.experiments.experiment import progress_line, run_tool
-from selfkd_seg.experiments.toy_experiment import (budget_options, job_env,
-                                            parse_args)
-from selfkd_seg.testing.tiny_configs import config_path
+from selfkd_research.experiments.experiment import progress_line, run_tool
+from selfkd_research.experiments.toy_experiment import (
+    budget_options, job_env, parse_args)
+from tiny_configs import config_path
 
 TRAIN_LINE = ('12/05 20:10:03 - mmengine - INFO - Iter(train) [ 10/240]  lr: '
               '1.3265e-02  eta: 0:00:11  time: 0.3734  data_time: 0.0103  '

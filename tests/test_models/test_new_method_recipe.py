@@ -13,7 +13,7 @@ from mmseg.registry import MODELS as SEG_MODELS
 
 from selfkd_seg.models.segmentors import FRSKDSegmentor
 from selfkd_seg.registry import MODELS
-from selfkd_seg.testing.tiny_configs import config_path, shrink_seg_cfg
+from tiny_configs import config_path, shrink_seg_cfg
 
 
 # 1. the method (selfkd_seg/models/segmentors/<method>.py, with

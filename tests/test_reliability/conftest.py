@@ -1,6 +1,6 @@
 import pytest
 
-from selfkd_seg.testing.tiny_configs import make_tiny_data
+from tiny_configs import make_tiny_data
 
 
 @pytest.fixture(scope='session')

@@ -6,7 +6,7 @@ import torch
 from mmengine.model import is_model_wrapper
 
 from selfkd_seg.apis.config import prepare_train_cfg
-from selfkd_seg.testing.tiny_configs import METHODS, tiny_cfg
+from tiny_configs import METHODS, tiny_cfg
 
 
 def _loss_modules(model):

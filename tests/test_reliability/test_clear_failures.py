@@ -13,7 +13,7 @@ from mmengine.runner import Runner
 
 from selfkd_seg.apis.config import prepare_train_cfg
 from selfkd_seg.engine.hooks import NonFiniteLossError
-from selfkd_seg.testing.tiny_configs import tiny_cfg
+from tiny_configs import tiny_cfg
 
 
 @HOOKS.register_module(force=True)

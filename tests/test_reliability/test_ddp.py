@@ -13,7 +13,7 @@ import sys
 import pytest
 import torch.distributed as torch_dist
 
-from selfkd_seg.testing.tiny_configs import METHODS, tiny_cfg
+from tiny_configs import METHODS, tiny_cfg
 
 HERE = osp.dirname(osp.abspath(__file__))
 SYNC_BN = dict(type='SyncBN', requires_grad=True, momentum=0.01, eps=1e-3)

@@ -13,7 +13,7 @@ from mmengine.runner import Runner
 
 from selfkd_seg.apis.config import (apply_speed_options, load_config,
                                     prepare_train_cfg)
-from selfkd_seg.testing.tiny_configs import dump_tiny_cfg
+from tiny_configs import dump_tiny_cfg
 
 pytestmark = pytest.mark.skipif(
     not hasattr(os, 'fork'), reason='uses os.fork to SIGKILL a training run')

@@ -11,7 +11,7 @@ import sys
 import pytest
 import torch.distributed as torch_dist
 
-from selfkd_seg.testing.tiny_configs import dump_tiny_cfg
+from tiny_configs import dump_tiny_cfg
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))

@@ -6,8 +6,8 @@ import json
 import pytest
 
 import selfkd_seg  # noqa: F401
-from selfkd_seg.analysis import benchmark_frskd_mmseg as bench
-from selfkd_seg.analysis.benchmark import REPO
+from selfkd_research.benchmarks import benchmark_frskd_mmseg as bench
+from selfkd_research.benchmarks.benchmark import REPO
 
 
 def test_one_run_measures_time_and_memory_of_both_models(tmp_path, capsys):

@@ -1,6 +1,6 @@
-"""benchmark_frskd_cls.py (selfkd_seg.analysis.benchmark_frskd_cls) and the toy
+"""benchmark_frskd_cls.py (selfkd_research.benchmarks.benchmark_frskd_cls) and the toy
 comparisons (compare_cls_toy.py, compare_sfd_toy.py:
-selfkd_seg.experiments.compare_toy): the pieces, on tiny input."""
+selfkd_research.experiments.compare_toy): the pieces, on tiny input."""
 import argparse
 import copy
 import os.path as osp
@@ -21,7 +21,7 @@ REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
     ('baseline', 'ImageClassifier'), ('frskd', 'FRSKDClassifier'),
     ('frskd_sla', 'FRSKDSLAClassifier')])
 def test_compare_builds_the_same_classifier_per_method(method, expected):
-    from selfkd_seg.experiments import compare_toy as tool
+    from selfkd_research.experiments import compare_toy as tool
     args = argparse.Namespace(
         backbone='wrn10_1', batch=4, lr=0.05, epochs=3, work_dir='/tmp/x')
     cfg = tool.frskd_cfg(args, method, 0, '/data', num_classes=5)
@@ -42,7 +42,7 @@ def test_compare_builds_the_same_classifier_per_method(method, expected):
     ('teacher', 'ImageClassifier'), ('student', 'ImageClassifier'),
     ('kd', 'SFDClassifier'), ('sfd', 'SFDClassifier')])
 def test_sfd_comparison_builds_each_method(method, expected):
-    from selfkd_seg.experiments.compare_toy import sfd_cfg
+    from selfkd_research.experiments.compare_toy import sfd_cfg
     args = argparse.Namespace(batch=4, lr=0.05, work_dir='/tmp/x')
     cfg = sfd_cfg(args, method, 0, '/data', 5, epochs=2, teacher_ckpt='t')
     assert cfg.model.type == expected and cfg.model.head.num_classes == 5
@@ -55,8 +55,8 @@ def test_train_step_timing_times_each_models_config_step(monkeypatch):
     import torch
     from mmengine.config import Config
 
-    from selfkd_seg.analysis import benchmark_frskd_cls as bench
-    from selfkd_seg.analysis.benchmark import data_batch
+    from selfkd_research.benchmarks import benchmark_frskd_cls as bench
+    from selfkd_research.benchmarks.benchmark import data_batch
     init_default_scope('mmpretrain')
     cfg = dict(
         type='ImageClassifier',
@@ -95,7 +95,7 @@ def test_train_step_timing_times_each_models_config_step(monkeypatch):
 
 
 def test_plain_student_cfg_drops_every_training_only_key():
-    from selfkd_seg.analysis.benchmark import plain_student_cfg
+    from selfkd_research.benchmarks.benchmark import plain_student_cfg
     from selfkd_seg.models.distillers import TeacherStudentMixin
     sfd = dict(type='SFDClassifier', backbone=dict(type='ResNet_CIFAR'),
                teacher=dict(type='ImageClassifier'),
@@ -132,7 +132,8 @@ def test_analysis_scripts_are_thin_wrappers_over_the_package(script):
 def test_a_wrapper_runs_as_a_script(tmp_path):
     """The wiring end to end: benchmark_table.py (as gpu_benchmark.sh calls
     it) on a JSON report, in a subprocess."""
-    from selfkd_seg.analysis.benchmark import BenchmarkReport, Measurement
+    from selfkd_research.benchmarks.benchmark import (
+        BenchmarkReport, Measurement)
     report = BenchmarkReport(
         script='benchmark_sfd', options=dict(device='cpu', amp='bf16'),
         shape='2x3x32x32', train=[Measurement('SFD', 0.5, 2, 1e12)],

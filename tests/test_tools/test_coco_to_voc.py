@@ -13,7 +13,7 @@ from PIL import Image
 import selfkd_seg  # noqa: F401
 from selfkd_seg.datasets import COCOSemanticDataset
 from selfkd_seg.converters import coco_to_voc as tool
-from selfkd_seg.testing import make_toy_coco
+from selfkd_research.synthetic_data import make_toy_coco
 
 LOAD = [dict(type='LoadImageFromFile'), dict(type='LoadAnnotations')]
 

@@ -16,11 +16,11 @@ WRAPPERS = {
     'dataset_converters/coco_to_voc.py':
     ('selfkd_seg.converters.coco_to_voc', '--skip-missing'),
     'dataset_converters/make_digits.py':
-    ('selfkd_seg.testing.digits', '--max-sources-per-class'),
+    ('selfkd_research.synthetic_data.digits', '--max-sources-per-class'),
     'dataset_converters/make_toy_coco.py':
-    ('selfkd_seg.testing.toy_coco', '--num-train'),
+    ('selfkd_research.synthetic_data.toy_coco', '--num-train'),
     'dataset_converters/make_toy_voc.py':
-    ('selfkd_seg.testing.toy_voc', '--force'),
+    ('selfkd_research.synthetic_data.toy_voc', '--force'),
     'model_converters/repdistiller_to_selfkd.py':
     ('selfkd_seg.converters.repdistiller_convert', '--arch'),
     'visualization/attention_maps.py':

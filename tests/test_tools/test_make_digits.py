@@ -1,4 +1,4 @@
-"""selfkd_seg.testing.digits (the library of
+"""selfkd_research.synthetic_data.digits (the library of
 tools/dataset_converters/make_digits.py): segmentation scenes and digit
 images from scikit-learn's handwritten digits, split by source digit."""
 import glob
@@ -13,7 +13,7 @@ from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from PIL import Image
 
-from selfkd_seg.testing import digits as tool
+from selfkd_research.synthetic_data import digits as tool
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
@@ -137,7 +137,7 @@ def test_configs_read_the_set(digits, monkeypatch):
     from mmseg.registry import DATASETS
 
     import selfkd_seg  # noqa: F401
-    from selfkd_seg.testing.toy_voc import voc_palette
+    from selfkd_research.synthetic_data.toy_voc import voc_palette
 
     meta = _json(osp.join(digits, 'seg', 'meta.json'))
     assert meta['palette'] == voc_palette()[:11]

@@ -51,7 +51,7 @@ def save_checkpoint(path, state_dict, **meta):
 
 @pytest.fixture(scope='module')
 def toy_voc(tmp_path_factory):
-    from selfkd_seg.testing.toy_voc import make_toy_voc
+    from selfkd_research.synthetic_data.toy_voc import make_toy_voc
     root = str(tmp_path_factory.mktemp('onnx_toy_voc'))
     make_toy_voc(root, num_train=1, num_val=3, img_size=(64, 64), seed=3)
     return root
@@ -59,7 +59,7 @@ def toy_voc(tmp_path_factory):
 
 @pytest.fixture(scope='module')
 def toy_cls(tmp_path_factory):
-    from selfkd_seg.testing.toy_cls import make_toy_cls
+    from selfkd_research.synthetic_data.toy_cls import make_toy_cls
     root = str(tmp_path_factory.mktemp('onnx_toy_cls'))
     make_toy_cls(root, dict(train=1, val=2))
     return root

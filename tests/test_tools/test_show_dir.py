@@ -12,7 +12,7 @@ from PIL import Image
 
 import selfkd_seg  # noqa: F401
 from selfkd_seg.apis.config import enable_test_visualization, prepare_test_cfg
-from selfkd_seg.testing.toy_voc import make_toy_voc
+from selfkd_research.synthetic_data.toy_voc import make_toy_voc
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CLS_TOY = osp.join(REPO, 'configs', 'toy', 'frskd_cls_toy.py')
@@ -56,7 +56,7 @@ def test_seg_show_dir_paints_every_test_image(tiny_seg_cfg, tmp_path):
 
 def test_cls_show_dir_paints_every_test_image(tmp_path):
     pytest.importorskip('mmpretrain')
-    from selfkd_seg.testing.toy_cls import make_toy_cls
+    from selfkd_research.synthetic_data.toy_cls import make_toy_cls
     # 4 classes x 2 images, named 0000.png/0001.png in every class folder
     root = make_toy_cls(str(tmp_path / 'toy'), dict(val=2))
     images = sorted(glob.glob(osp.join(root, 'val', '*', '*.png')))

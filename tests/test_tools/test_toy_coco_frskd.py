@@ -11,8 +11,8 @@ from PIL import Image
 import selfkd_seg  # noqa: F401
 from selfkd_seg.analysis import browse_dataset as browse
 from selfkd_seg.datasets import COCOSemanticDataset
-from selfkd_seg.testing import make_toy_coco
-from selfkd_seg.testing.tiny_configs import shrink_seg_cfg
+from selfkd_research.synthetic_data import make_toy_coco
+from tiny_configs import shrink_seg_cfg
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 

@@ -19,10 +19,10 @@ import sys
 import pytest
 import torch
 
-from selfkd_seg.experiments.experiment import read_run
+from selfkd_research.experiments.experiment import read_run
 from selfkd_seg.engine.checkpoint_io import last_checkpoint
-from selfkd_seg.testing.toy_cls import make_toy_cls
-from selfkd_seg.testing.toy_voc import make_toy_voc
+from selfkd_research.synthetic_data.toy_cls import make_toy_cls
+from selfkd_research.synthetic_data.toy_voc import make_toy_voc
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 SEG_CONFIG = osp.join(REPO, 'configs', 'toy', 'frskd_d0_toy.py')

@@ -8,14 +8,16 @@
 Prints FRSKD Table 6 (self-teacher / classifier params and FLOPs ratios,
 next to the paper's) and the train-step time of FRSKD and FRSKD+SLA over
 the plain classifier, with the exported student's inference time. The logic
-is in ``selfkd_seg.analysis.benchmark_frskd_cls``.
+is in ``selfkd_research.benchmarks.benchmark_frskd_cls``.
 """
 import os.path as osp
 import sys
 
-sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
+# the checkout (selfkd_research lives there); last, so an installed
+# selfkd_seg is the one imported
+sys.path.append(osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
 
-from selfkd_seg.analysis.benchmark_frskd_cls import main  # noqa: E402
+from selfkd_research.benchmarks.benchmark_frskd_cls import main  # noqa: E402
 
 if __name__ == '__main__':
     main()

@@ -8,15 +8,17 @@
 Per family of configs/frskd_mmseg/ (baseline and FRSKD built from their
 configs): student and self-teacher parameters, train-step time and peak
 memory, and the ratios FRSKD / baseline. The logic is in
-``selfkd_seg.analysis.benchmark_frskd_mmseg``; docs/frskd_any_mmseg_model.md
+``selfkd_research.benchmarks.benchmark_frskd_mmseg``; docs/frskd_any_mmseg_model.md
 has the measurements.
 """
 import os.path as osp
 import sys
 
-sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
+# the checkout (selfkd_research lives there); last, so an installed
+# selfkd_seg is the one imported
+sys.path.append(osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
 
-from selfkd_seg.analysis.benchmark_frskd_mmseg import main  # noqa: E402
+from selfkd_research.benchmarks.benchmark_frskd_mmseg import main  # noqa: E402
 
 if __name__ == '__main__':
     main()

@@ -11,15 +11,17 @@ Prints params and FLOPs of the d0/d1 students and self-teachers, then per
 model (baseline, FRSKD, exported student) train-step and inference time,
 images/s, TFLOP/s, (GPU) peak memory and the ratios FRSKD / baseline and
 exported student / baseline. The logic is in
-``selfkd_seg.analysis.benchmark_frskd_seg``; docs/performance.md has the
+``selfkd_research.benchmarks.benchmark_frskd_seg``; docs/performance.md has the
 measurements.
 """
 import os.path as osp
 import sys
 
-sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
+# the checkout (selfkd_research lives there); last, so an installed
+# selfkd_seg is the one imported
+sys.path.append(osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
 
-from selfkd_seg.analysis.benchmark_frskd_seg import main  # noqa: E402
+from selfkd_research.benchmarks.benchmark_frskd_seg import main  # noqa: E402
 
 if __name__ == '__main__':
     main()

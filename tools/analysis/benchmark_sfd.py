@@ -9,14 +9,16 @@
 Prints the train-step time of SFD, the plain student and logit KD (ratios
 next to a FLOPs estimate), the exported SFD student's inference time, the
 SelfDistillHook's cost and memory, and the integrators' parameters. The
-logic is in ``selfkd_seg.analysis.benchmark_sfd``.
+logic is in ``selfkd_research.benchmarks.benchmark_sfd``.
 """
 import os.path as osp
 import sys
 
-sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
+# the checkout (selfkd_research lives there); last, so an installed
+# selfkd_seg is the one imported
+sys.path.append(osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
 
-from selfkd_seg.analysis.benchmark_sfd import main  # noqa: E402
+from selfkd_research.benchmarks.benchmark_sfd import main  # noqa: E402
 
 if __name__ == '__main__':
     main()

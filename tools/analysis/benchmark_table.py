@@ -5,15 +5,17 @@
 One row per file (named after it), in the order given: train and inference
 images/s per model, achieved TFLOP/s, peak GPU memory, the ratios and the
 fixed-batch loss check. ``tools/analysis/gpu_benchmark.sh`` ends with it;
-the logic is ``selfkd_seg.analysis.benchmark_table`` (``markdown_table`` in
-``selfkd_seg.analysis.benchmark``).
+the logic is ``selfkd_research.benchmarks.benchmark_table`` (``markdown_table`` in
+``selfkd_research.benchmarks.benchmark``).
 """
 import os.path as osp
 import sys
 
-sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
+# the checkout (selfkd_research lives there); last, so an installed
+# selfkd_seg is the one imported
+sys.path.append(osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
 
-from selfkd_seg.analysis.benchmark_table import main  # noqa: E402
+from selfkd_research.benchmarks.benchmark_table import main  # noqa: E402
 
 if __name__ == '__main__':
     main()

@@ -5,14 +5,17 @@
 
 Reports the cold rasterization throughput, the warm start (cache hit) and
 each epoch's data-loading time through the toy training pipeline. The logic
-is in ``selfkd_seg.analysis.benchmark_coco_loading``.
+is in ``selfkd_research.benchmarks.benchmark_coco_loading``.
 """
 import os.path as osp
 import sys
 
-sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
+# the checkout (selfkd_research lives there); last, so an installed
+# selfkd_seg is the one imported
+sys.path.append(osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
 
-from selfkd_seg.analysis.benchmark_coco_loading import main  # noqa: E402
+from selfkd_research.benchmarks.benchmark_coco_loading import (  # noqa: E402
+    main)
 
 if __name__ == '__main__':
     main()

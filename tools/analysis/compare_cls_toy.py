@@ -5,14 +5,16 @@
         [--val-per-class 40] [--backbone wrn10_1] [--threads 1]
         [--methods baseline frskd]
 
-See :mod:`selfkd_seg.experiments.compare_toy` (``frskd``) for what it runs.
+See :mod:`selfkd_research.experiments.compare_toy` (``frskd``) for what it runs.
 """
 import os.path as osp
 import sys
 
-sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
+# the checkout (selfkd_research lives there); last, so an installed
+# selfkd_seg is the one imported
+sys.path.append(osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
 
-from selfkd_seg.experiments.compare_toy import compare  # noqa: E402
+from selfkd_research.experiments.compare_toy import compare  # noqa: E402
 
 if __name__ == '__main__':
     compare('frskd', __doc__.splitlines()[0])

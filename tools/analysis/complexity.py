@@ -10,7 +10,9 @@ batch size 1.  Works for segmentation (mmseg) and classification
 import os.path as osp
 import sys
 
-sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
+# runs from a checkout that is not installed too; last, so an installed
+# selfkd_seg is the one imported
+sys.path.append(osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
 
 from selfkd_seg.analysis.complexity import main  # noqa: E402
 

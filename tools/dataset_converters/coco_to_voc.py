@@ -14,7 +14,9 @@ details).
 import os.path as osp
 import sys
 
-sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
+# runs from a checkout that is not installed too; last, so an installed
+# selfkd_seg is the one imported
+sys.path.append(osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
 SELFKD_SEG_REGISTRY = False  # writes files only: no models to register
 
 from selfkd_seg.converters.coco_to_voc import main  # noqa: E402

@@ -8,15 +8,17 @@ Usage::
 
 Writes ``OUT/images/*.jpg`` and ``OUT/annotations/{train,val}.json`` with
 polygons, RLE masks, crowd regions, overlaps and non-contiguous category ids.
-A thin wrapper over :func:`selfkd_seg.testing.toy_coco.main`.
+A thin wrapper over :func:`selfkd_research.synthetic_data.toy_coco.main`.
 """
 import os.path as osp
 import sys
 
-sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
+# the checkout (selfkd_research lives there); last, so an installed
+# selfkd_seg is the one imported
+sys.path.append(osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
 SELFKD_SEG_REGISTRY = False  # writes files only: no models to register
 
-from selfkd_seg.testing.toy_coco import main  # noqa: E402
+from selfkd_research.synthetic_data.toy_coco import main  # noqa: E402
 
 if __name__ == '__main__':
     main()

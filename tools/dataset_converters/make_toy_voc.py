@@ -8,15 +8,17 @@ Usage::
 
 Idempotent: if ``OUT/meta.json`` records the same arguments and all files are
 present, nothing is written; otherwise the dataset is (re)generated.  A thin
-wrapper over :func:`selfkd_seg.testing.toy_voc.main`.
+wrapper over :func:`selfkd_research.synthetic_data.toy_voc.main`.
 """
 import os.path as osp
 import sys
 
-sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
+# the checkout (selfkd_research lives there); last, so an installed
+# selfkd_seg is the one imported
+sys.path.append(osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
 SELFKD_SEG_REGISTRY = False  # writes files only: no models to register
 
-from selfkd_seg.testing.toy_voc import main  # noqa: E402
+from selfkd_research.synthetic_data.toy_voc import main  # noqa: E402
 
 if __name__ == '__main__':
     main()

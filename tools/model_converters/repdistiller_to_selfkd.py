@@ -13,7 +13,9 @@ A thin wrapper over :func:`selfkd_seg.converters.repdistiller_convert.main`.
 import os.path as osp
 import sys
 
-sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
+# runs from a checkout that is not installed too; last, so an installed
+# selfkd_seg is the one imported
+sys.path.append(osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
 
 from selfkd_seg.converters.repdistiller_convert import main  # noqa: E402
 

@@ -279,7 +279,7 @@ def test_static_padding_fast_path_keys_tracing_and_validation():
                 torch.testing.assert_close(a, b)
                 torch.testing.assert_close(a, c)
     # benchmarks' --legacy-ops puts the package's F.pad forward back
-    from selfkd_seg.analysis.benchmark import use_legacy_ops
+    from selfkd_research.benchmarks.benchmark import use_legacy_ops
     use_legacy_ops(fast)
     assert Conv2dStaticSamePaddingFast not in {type(m) for m in fast.modules()}
     with torch.no_grad():

@@ -1,6 +1,6 @@
 """Short CPU comparisons of classification methods on toy data.
 
-Generates the toy image-folder dataset (``selfkd_seg.testing.toy_cls``:
+Generates the toy image-folder dataset (``selfkd_research.synthetic_data.toy_cls``:
 32x32 coloured shapes on noise, one class per (colour, shape) pair; few
 training images so accuracy is not saturated), then trains every method with
 the same budget, data order and initialisation seed through mmengine's
@@ -26,11 +26,12 @@ import torch
 from mmengine.config import Config
 from mmengine.runner import Runner
 
-from selfkd_seg.analysis.benchmark import plain_student_cfg, toy_cls_recipe
+from selfkd_research.benchmarks.benchmark import (
+    plain_student_cfg, toy_cls_recipe)
 from selfkd_seg.engine.checkpoint_io import last_checkpoint
-from selfkd_seg.testing.toy_cls import make_toy_cls
+from selfkd_research.synthetic_data.toy_cls import make_toy_cls
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+from selfkd_research import REPO
 COLOURS = ('red', 'green', 'blue', 'yellow')
 SHAPES = ('square', 'disc', 'triangle', 'bar')
 BACKBONES = dict(

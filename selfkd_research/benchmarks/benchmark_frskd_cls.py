@@ -28,14 +28,14 @@ import os.path as osp
 
 import torch
 
-from selfkd_seg.analysis.benchmark import (
+from selfkd_research.benchmarks.benchmark import (
     REPO, BenchmarkReport, Measurement, RunOptions, add_run_arguments,
     build_model, data_batch, exported_student, format_measurements,
     inference_fn, infer_flops, interleaved_medians, load_cfg, peak_memory,
     prepare_model, run_options, runner_train_step_fn, train_flops)
-from selfkd_seg.analysis.complexity import (SelfTeacherForward, StudentForward,
-                                        complexity_report, count_flops,
-                                        self_teacher_inputs)
+from selfkd_seg.analysis.complexity import (
+    SelfTeacherForward, StudentForward, complexity_report, count_flops,
+    self_teacher_inputs)
 
 CFG_DIR = osp.join(REPO, 'configs', 'frskd_cls')
 
@@ -121,7 +121,7 @@ def time_train_steps(models, cfgs, data, steps, warmup, opts=None,
     """Median seconds per train step of each model, interleaved (the order
     rotates every step): ``model.train_step`` with the optimizer wrapper
     ``tools/train.py`` builds from the model's config (``cfgs``) for
-    ``opts`` (:func:`~selfkd_seg.analysis.benchmark.runner_train_step_fn`).
+    ``opts`` (:func:`~selfkd_research.benchmarks.benchmark.runner_train_step_fn`).
     A list passed as ``peaks`` receives each model's peak GPU memory (None
     on CPU)."""
     opts = opts or RunOptions()

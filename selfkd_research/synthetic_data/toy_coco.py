@@ -1,6 +1,6 @@
 """The toy shapes dataset as COCO-format JSON (polygons, RLE, crowd).
 
-Same look as :mod:`selfkd_seg.testing.toy_voc` (coloured shapes on a
+Same look as :mod:`selfkd_research.synthetic_data.toy_voc` (coloured shapes on a
 textured background), but every object is an annotation, so the files
 exercise what a labelling tool exports:
 
@@ -226,5 +226,5 @@ def main(argv=None) -> dict:
     return summary
 
 
-if __name__ == '__main__':  # python -m selfkd_seg.testing.toy_coco OUT ...
+if __name__ == '__main__':  # python -m selfkd_research.synthetic_data.toy_coco OUT ...
     main()

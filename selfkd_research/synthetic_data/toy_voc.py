@@ -352,5 +352,5 @@ def main(argv=None) -> Optional[dict]:
     return summary
 
 
-if __name__ == '__main__':  # python -m selfkd_seg.testing.toy_voc OUT ...
+if __name__ == '__main__':  # python -m selfkd_research.synthetic_data.toy_voc OUT ...
     main()

@@ -4,21 +4,24 @@
 :func:`tiny_cfg` does that for every method of :data:`METHODS` (the
 reliability, DDP and fast-path tests); :func:`make_tiny_data` writes the toy
 data they read.  Adding a method is one line in :data:`METHODS`.  Configs
-come from the repository's ``configs/`` (:func:`config_path`).
+come from the checkout's ``configs/`` (:func:`config_path`).  Imported as
+``tiny_configs`` (``pytest.ini`` puts ``tests/`` on the path).
 """
 import os.path as osp
 import uuid
 
 from mmengine.config import Config
 
-from .toy_cls import make_toy_cls
-from .toy_voc import make_toy_voc
+from selfkd_research.synthetic_data.toy_cls import make_toy_cls
+from selfkd_research.synthetic_data.toy_voc import make_toy_voc
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+# the checkout's configs/ (the tests run in a checkout, next to it)
+CONFIGS = osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))),
+                   'configs')
 
 
 def config_path(*parts) -> str:
-    return osp.join(REPO, 'configs', *parts)
+    return osp.join(CONFIGS, *parts)
 
 
 def shrink_seg_cfg(cfg: Config, data_root: str, work_dir: str,

@@ -10,7 +10,7 @@ usage). Prints
   per model images/s, achieved TFLOP/s and (GPU) peak memory, and the
   inference time of the exported SFD student over the plain student's
   (target 1.00); ``--device``, ``--amp``, ``--channels-last`` and
-  ``--compile`` choose how (``selfkd_seg.analysis.benchmark``);
+  ``--compile`` choose how (``selfkd_research.benchmarks.benchmark``);
 - the :class:`SelfDistillHook` cost per application (SD and a forced RSD
   flip, median ms), amortised over one CIFAR epoch, and its memory: bytes of
   the snapshot vs bytes of the blended parameters, with a check that the
@@ -33,7 +33,7 @@ from mmengine.config import Config
 from mmengine.logging import MMLogger
 from mmengine.registry import MODELS
 
-from selfkd_seg.analysis.benchmark import (
+from selfkd_research.benchmarks.benchmark import (
     REPO, BenchmarkReport, add_run_arguments, build_model, data_batch,
     exported_student, fake_batch, format_measurements, inference_fn,
     infer_flops, interleaved_medians, load_cfg, measurements,

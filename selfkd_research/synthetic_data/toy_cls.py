@@ -70,6 +70,6 @@ def make_toy_cls(root: str,
     return root
 
 
-if __name__ == '__main__':  # python -m selfkd_seg.testing.toy_cls [ROOT]
+if __name__ == '__main__':  # python -m selfkd_research.synthetic_data.toy_cls [ROOT]
     import sys
     print(make_toy_cls(sys.argv[1] if len(sys.argv) > 1 else 'data/toy_cls'))

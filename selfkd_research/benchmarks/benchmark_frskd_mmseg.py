@@ -10,7 +10,7 @@ weights) and prints:
 - parameters of the student and of the self-teacher;
 - train-step time: what ``tools/train.py`` runs per update,
   ``model.train_step(data, optim_wrapper)`` with the config's optimizer
-  wrapper (:func:`~selfkd_seg.analysis.benchmark.runner_train_step_fn`) on one
+  wrapper (:func:`~selfkd_research.benchmarks.benchmark.runner_train_step_fn`) on one
   fixed batch of raw images, medians
   over ``--steps`` interleaved steps after ``--warmup``, baseline and FRSKD
   of a family side by side, so machine noise hits both alike;
@@ -31,10 +31,9 @@ import os.path as osp
 
 import torch
 
-from selfkd_seg.analysis.benchmark import (RunOptions, build_model, data_batch,
-                                       interleaved_medians, load_cfg,
-                                       peak_memory, runner_train_step_fn,
-                                       set_crop_size)
+from selfkd_research.benchmarks.benchmark import (
+    RunOptions, build_model, data_batch, interleaved_medians, load_cfg,
+    peak_memory, runner_train_step_fn, set_crop_size)
 
 FAMILIES = dict(
     zoo=dict(

@@ -1,7 +1,7 @@
 """Equal-budget comparisons of distillation methods against their baseline.
 
-Shared by ``tools/toy_experiment.py`` (:mod:`selfkd_seg.experiments.toy_experiment`),
-``tools/digits_experiment.py`` (:mod:`selfkd_seg.experiments.digits_experiment`) and
+Shared by ``tools/toy_experiment.py`` (:mod:`selfkd_research.experiments.toy_experiment`),
+``tools/digits_experiment.py`` (:mod:`selfkd_research.experiments.digits_experiment`) and
 ``tools/fault_injection.py``: running a tool in a subprocess with its output
 in a log file, budget overrides that keep a recipe's shape when its length
 changes, reading a finished run's metrics and checkpoint
@@ -23,7 +23,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 from selfkd_seg.engine.checkpoint_io import last_checkpoint  # noqa: F401
 
 # the repository: the tools run with it as working directory
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+from selfkd_research import REPO
 
 
 def run_tool(cmd: Sequence[str], log_file: str, env: dict,

@@ -30,7 +30,7 @@ import copy
 
 import torch
 
-from selfkd_seg.analysis.benchmark import (
+from selfkd_research.benchmarks.benchmark import (
     BenchmarkReport, RunOptions, add_run_arguments, build_model, data_batch,
     disable_randomness, dtype_census, exported_student, fake_batch,
     format_census, format_measurements, inference_fn, infer_flops,

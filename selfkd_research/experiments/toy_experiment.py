@@ -11,7 +11,7 @@ spread is larger than any method difference.
 
 :func:`main` takes the script's arguments and returns the per-run results
 (``(method, seed) -> dict``). Trainings run as ``tools/train.py``
-subprocesses (:func:`~selfkd_seg.experiments.experiment.run_tool`), side by side,
+subprocesses (:func:`~selfkd_research.experiments.experiment.run_tool`), side by side,
 each with a fixed number of threads, their progress on the console; export
 too; inference timing, the identity check and the pictures run in this
 process through mmseg's ``init_model`` + ``inference_model``.
@@ -25,8 +25,8 @@ import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from selfkd_seg.experiments.experiment import (REPO, last_checkpoint, read_run,
-                                        read_scalars, run_tool, say)
+from selfkd_research.experiments.experiment import (
+    REPO, last_checkpoint, read_run, read_scalars, run_tool, say)
 
 RUNS = (('baseline', 'configs/toy/efficientdet_d0_toy.py'),
         ('FRSKD', 'configs/toy/frskd_d0_toy.py'))
@@ -152,7 +152,7 @@ def compare_models(args, baseline_ckpt, student_ckpt, frskd_ckpt):
     import torch
     from mmseg.apis import inference_model, init_model
 
-    from selfkd_seg.analysis.benchmark import interleaved_medians
+    from selfkd_research.benchmarks.benchmark import interleaved_medians
     cfg_base = osp.join(REPO, RUNS[0][1])
     cfg_frskd = osp.join(REPO, RUNS[1][1])
     images = val_images(args, args.inference_images)
@@ -277,7 +277,8 @@ def main(argv=None):
         f'{args.threads} thread(s) each (OMP_NUM_THREADS={args.threads}; '
         f'this machine has {os.cpu_count()} cores)')
 
-    from selfkd_seg.testing.toy_voc import make_toy_voc, toy_voc_is_current
+    from selfkd_research.synthetic_data.toy_voc import (
+        make_toy_voc, toy_voc_is_current)
     if toy_voc_is_current(args.data_root):
         say(f'[main job] toy data: {args.data_root} (up to date)')
     else:

@@ -11,13 +11,17 @@ import copy
 import json
 import logging
 import os.path as osp
-import statistics
-import time
 from dataclasses import asdict, dataclass, field, fields
 from typing import Callable, Dict, List, Optional, Sequence
 
 import torch
 import torch.nn as nn
+
+from selfkd_research import REPO  # noqa: F401  (re-exported)
+from selfkd_seg.apis.config import build_analysis_model as build_model
+from selfkd_seg.utils.timing import interleaved_medians, synchronize
+
+__all__ = ['build_model', 'interleaved_medians', 'synchronize']  # and more
 
 AMP_CHOICES = ('none', 'bf16', 'fp16')
 _AMP_DTYPES = dict(bf16=torch.bfloat16, fp16=torch.float16)
@@ -179,38 +183,6 @@ def prepare_model(model: nn.Module, opts: RunOptions) -> nn.Module:
     if opts.channels_last:
         model.to(memory_format=torch.channels_last)
     return model
-
-
-def synchronize(device: str) -> None:
-    if str(device).startswith('cuda'):
-        torch.cuda.synchronize()
-
-
-def interleaved_medians(fns: Dict[str, Callable],
-                        steps: int,
-                        warmup: int = 2,
-                        device: str = 'cpu') -> Dict[str, float]:
-    """Median seconds of each callable over ``steps`` rounds after
-    ``warmup`` rounds; one call of each per round, so machine noise hits
-    every candidate alike and their ratios stay meaningful.  The order
-    rotates every round (no candidate always runs first, after a
-    different one), and on a GPU every call is timed between two
-    synchronisations (device time, not launch time)."""
-    names = list(fns)
-    for _ in range(warmup):
-        for fn in fns.values():
-            fn()
-    synchronize(device)
-    times = {name: [] for name in fns}
-    for step in range(steps):
-        for k in range(len(names)):
-            name = names[(step + k) % len(names)]
-            synchronize(device)
-            start = time.perf_counter()
-            fns[name]()
-            synchronize(device)
-            times[name].append(time.perf_counter() - start)
-    return {name: statistics.median(t) for name, t in times.items()}
 
 
 def peak_memory(fn: Callable, device: str) -> Optional[int]:
@@ -547,7 +519,6 @@ def markdown_table(reports: Sequence[dict],
 
 
 # ------------------------------------------------- models and data of a run
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
 def load_cfg(path: str):
@@ -574,38 +545,6 @@ def plain_student_cfg(model_cfg, model_type: str = 'ImageClassifier'):
     for key in training_only_keys():
         model.pop(key, None)
     model['type'] = model_type
-    return model
-
-
-def build_model(cfg, model_cfg=None, seed: Optional[int] = 0,
-                init_weights: bool = False) -> nn.Module:
-    """Build ``model_cfg`` (default ``cfg.model``) of ``cfg`` for a
-    measurement: SyncBN as BN, no pretrained download, a random teacher
-    instead of ``teacher_ckpt``, the config's data preprocessor, the
-    parameters initialised after ``torch.manual_seed(seed)`` (no seeding
-    for None) and, with ``init_weights``, ``init_weights()`` called.
-    ``cfg.model`` is changed in place when it is the one built."""
-    from mmengine.registry import MODELS, init_default_scope
-
-    from selfkd_seg.apis.config import replace_sync_bn
-    init_default_scope(cfg.get('default_scope', 'mmpretrain'))
-    model_cfg = cfg.model if model_cfg is None else model_cfg
-    replace_sync_bn(model_cfg)
-    model_cfg.pop('pretrained', None)
-    backbone = model_cfg.get('backbone') or {}
-    if backbone.get('pretrained'):
-        backbone['pretrained'] = None  # analysis never downloads weights
-    if model_cfg.get('teacher_ckpt') or model_cfg.get('teacher'):
-        model_cfg['teacher_ckpt'] = None
-        model_cfg['allow_random_teacher'] = True
-    if model_cfg.get('data_preprocessor') is None and cfg.get(
-            'data_preprocessor') is not None:
-        model_cfg['data_preprocessor'] = cfg.data_preprocessor
-    if seed is not None:
-        torch.manual_seed(seed)
-    model = MODELS.build(model_cfg)
-    if init_weights:
-        model.init_weights()
     return model
 
 

@@ -5,7 +5,7 @@ method at equal budget, for every seed.
 :func:`main` takes the script's arguments, writes ``WORK_DIR/results.md``
 and ``results.json`` and returns the summary (see the script's help for the
 runs and the budget). Every run is ``tools/train.py`` in a subprocess
-(:func:`~selfkd_seg.experiments.experiment.run_tool`).
+(:func:`~selfkd_research.experiments.experiment.run_tool`).
 """
 import argparse
 import json
@@ -20,10 +20,9 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Optional
 
-from selfkd_seg.experiments.experiment import (cls_budget_options, last_checkpoint,
-                                        mean_std, read_curves, read_run,
-                                        run_tool, say, seg_budget_options,
-                                        summary_table)
+from selfkd_research.experiments.experiment import (
+    cls_budget_options, last_checkpoint, mean_std, read_curves, read_run,
+    run_tool, say, seg_budget_options, summary_table)
 
 CONFIGS = osp.join('configs', 'digits')
 # segmentation methods: (config, extra --cfg-options, distillation warm-up

@@ -2,14 +2,14 @@
 
 The logic of ``tools/analysis/benchmark_table.py`` (its docstring has the
 usage): one row per file (named after it), in the order given, made by
-:func:`selfkd_seg.analysis.benchmark.markdown_table`.
+:func:`selfkd_research.benchmarks.benchmark.markdown_table`.
 """
 import argparse
 import json
 import os.path as osp
 import sys
 
-from selfkd_seg.analysis.benchmark import markdown_table
+from selfkd_research.benchmarks.benchmark import markdown_table
 
 
 def main(argv=None):

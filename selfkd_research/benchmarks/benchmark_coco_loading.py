@@ -16,7 +16,7 @@ import warnings
 from mmengine.registry import init_default_scope
 
 from selfkd_seg.datasets import COCOSemanticDataset
-from selfkd_seg.testing import make_toy_coco
+from selfkd_research.synthetic_data import make_toy_coco
 
 
 def pipeline():

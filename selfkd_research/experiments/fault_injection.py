@@ -19,7 +19,7 @@ import threading
 import time
 from typing import Iterable, Optional
 
-from selfkd_seg.experiments.experiment import REPO, last_checkpoint
+from selfkd_research.experiments.experiment import REPO, last_checkpoint
 
 TRAIN = osp.join(REPO, 'tools', 'train.py')
 
