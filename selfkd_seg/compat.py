@@ -28,10 +28,16 @@ each one does nothing where it is not needed.
    setuptools >= 81 no longer ships; ``_base_ = ['mmseg::...']`` then fails
    with ``No module named 'pkg_resources'``.  Where it is missing, mmengine's
    two look-ups are replaced by ``importlib`` equivalents (they live in
-   :mod:`selfkd_seg.import_hook`, which must not import torch).
+   :mod:`selfkd_seg.import_hook`, which must not import torch).  Where it
+   is there, mmengine's ``get_installed_path`` names site-packages for an
+   editable install; the folder the module is imported from is used then.
+
+4. ``selfkd_seg::`` configs.  mmengine resolves ``package::path`` only for
+   the OpenMMLab packages it lists; ``selfkd_seg`` is added to that list
+   (:mod:`selfkd_seg.utils.configs`).
 
 Entry points that never import selfkd_seg (mmseg's own ``tools/train.py``,
-``from mmseg.apis import init_model`` first, ``mim``) get 1 and 3 from the
+``from mmseg.apis import init_model`` first, ``mim``) get 1, 3 and 4 from the
 lazy import hook in :mod:`selfkd_seg.import_hook`, which the installed
 ``selfkd_seg_import_hook.pth`` puts on ``sys.meta_path`` at interpreter start
 (docs/entry_points.md).  That hook may load this module before the package:
@@ -45,8 +51,10 @@ import warnings
 
 import torch
 
+from .import_hook import existing_path_lookup
 from .import_hook import get_installed_path as _get_installed_path
-from .import_hook import has_pkg_resources, patch_package_lookups
+from .import_hook import (has_pkg_resources, patch_package_lookups,
+                          register_config_package)
 from .import_hook import is_installed as _is_installed
 
 LIGHT_OPS_FLAG = '__selfkd_seg_light_ops__'
@@ -281,14 +289,27 @@ def install_safe_checkpoint_loading() -> bool:
 # _get_installed_path come from selfkd_seg.import_hook)
 # ---------------------------------------------------------------------------
 def install_package_lookup_fallback() -> bool:
-    """Give mmengine importlib-based package look-ups if needed."""
-    if has_pkg_resources():
-        return False
+    """Give mmengine importlib-based package look-ups if needed (True), or
+    (pkg_resources there) a ``get_installed_path`` that finds an editable
+    install's module folder (False)."""
     import mmengine.config.config as config_module
     import mmengine.utils as utils_module
     import mmengine.utils.package_utils as package_utils
-    patch_package_lookups(config_module, utils_module, package_utils)
+    modules = (config_module, utils_module, package_utils)
+    if has_pkg_resources():
+        for module in modules:
+            module.get_installed_path = existing_path_lookup(
+                module.get_installed_path)
+        return False
+    patch_package_lookups(*modules)
     return True
+
+
+def register_config_packages() -> None:
+    """``selfkd_seg::<path>`` configs for mmengine (``_base_`` and
+    ``mmengine.hub.get_config``): see :mod:`selfkd_seg.utils.configs`."""
+    import mmengine.config.utils as config_utils
+    register_config_package(config_utils)
 
 
 def apply() -> None:
@@ -296,3 +317,4 @@ def apply() -> None:
     install_light_mmcv_ops()
     install_safe_checkpoint_loading()
     install_package_lookup_fallback()
+    register_config_packages()

@@ -20,7 +20,15 @@ library, and the hook does nothing until one of these modules is imported:
     If ``pkg_resources`` is missing (setuptools >= 81), mmengine's
     ``is_installed``/``get_installed_path`` are replaced, right after the
     module runs and before anything binds them, by the importlib look-ups
-    below; ``_base_ = ['mmseg::...']`` then resolves.
+    below; ``_base_ = ['mmseg::...']`` then resolves.  Where it is there,
+    ``get_installed_path`` falls back to the importlib location when the
+    folder it names does not exist (an editable install, as for mim below).
+``mmengine.config.utils``
+    mmengine resolves ``package::path`` configs only for the packages in
+    its ``MODULE2PACKAGE``; ``selfkd_seg`` is added there, so
+    ``_base_ = ['selfkd_seg::toy/efficientdet_d0_toy.py']`` and
+    ``mmengine.hub.get_config('selfkd_seg::...')`` find the installed
+    ``selfkd_seg/.mim/configs`` (:mod:`selfkd_seg.utils.configs`).
 ``mim.utils.utils``
     mim finds a codebase at ``<dist location>/<module>``, which is
     site-packages for a PEP 660 editable install, where the module is not.
@@ -84,13 +92,14 @@ def patch_package_lookups(*modules) -> None:
         module.get_installed_path = get_installed_path
 
 
-def _patch_mmengine_package_utils(module) -> None:
-    if not has_pkg_resources():
-        patch_package_lookups(module)
-
-
-def _patch_mim_utils(module) -> None:
-    original = module.get_installed_path
+def existing_path_lookup(original):
+    """``original`` (a ``get_installed_path``) or, where the folder it names
+    does not exist, the importlib location of the package's module.  A PEP
+    660 editable install has its dist-info in site-packages but not the
+    module, so the pkg_resources-based look-ups of mmengine and mim name a
+    folder that is not there."""
+    if getattr(original, '_selfkd_seg_existing_path', False):
+        return original
 
     def get_installed_path_or_module_folder(package: str) -> str:
         path = original(package)
@@ -102,7 +111,36 @@ def _patch_mim_utils(module) -> None:
             return path
 
     get_installed_path_or_module_folder.__doc__ = original.__doc__
-    module.get_installed_path = get_installed_path_or_module_folder
+    get_installed_path_or_module_folder._selfkd_seg_existing_path = True
+    return get_installed_path_or_module_folder
+
+
+def _patch_mmengine_package_utils(module) -> None:
+    if not has_pkg_resources():
+        patch_package_lookups(module)
+    else:
+        module.get_installed_path = existing_path_lookup(
+            module.get_installed_path)
+
+
+def _patch_mim_utils(module) -> None:
+    module.get_installed_path = existing_path_lookup(module.get_installed_path)
+
+
+# ---------------------------------------------------------------------------
+# selfkd_seg:: configs (mmengine's package::path look-up)
+# ---------------------------------------------------------------------------
+CONFIG_PACKAGE = 'selfkd_seg'  # module name == distribution name
+
+
+def register_config_package(config_utils) -> None:
+    """Let mmengine resolve ``selfkd_seg::<path>`` configs: it asserts the
+    package is a key of ``mmengine.config.utils.MODULE2PACKAGE`` (a dict of
+    OpenMMLab codebases), then reads ``<installed>/.mim/configs/<path>``."""
+    for name in ('MODULE2PACKAGE', 'PKG2PROJECT'):
+        mapping = getattr(config_utils, name, None)
+        if isinstance(mapping, dict):
+            mapping.setdefault(CONFIG_PACKAGE, CONFIG_PACKAGE)
 
 
 # ---------------------------------------------------------------------------
@@ -143,6 +181,7 @@ class CompatImportHook:
 
     patch_after_import = {
         'mmengine.utils.package_utils': _patch_mmengine_package_utils,
+        'mmengine.config.utils': register_config_package,
         'mim.utils.utils': _patch_mim_utils,
     }
 

@@ -1,11 +1,11 @@
 """What ``tools/train.py`` and ``tools/test.py`` do to a config.
 
-Loading (scope and no-download checks), work dir, device fallbacks (SyncBN,
-nccl, CPU DDP), the reliability hooks, ``--resume``/``--amp``/
-``--auto-scale-lr``, the fast path's switches, and the test script's
-``--out``/``--show``/``--show-dir``.  Kept out of the scripts so both mmseg
-and mmpretrain configs go through the same, tested code path; the codebase
-is chosen by the config's ``default_scope``.  Starting and ending a run (the
+Loading (``selfkd_seg::`` names, scope and no-download checks), work dir,
+device fallbacks (SyncBN, nccl, CPU DDP), the reliability hooks,
+``--resume``/``--amp``/``--auto-scale-lr``, the fast path's switches, and
+the test script's ``--out``/``--show``/``--show-dir``.  Kept out of the
+scripts so both mmseg and mmpretrain configs go through the same, tested
+code path; the codebase is chosen by the config's ``default_scope``.  Starting and ending a run (the
 process group, teardown) is :mod:`selfkd_seg.apis.runtime`.
 """
 import logging
@@ -54,10 +54,19 @@ def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
     A dataset that would download at run time (mmpretrain's CIFAR datasets
     default to ``download=True``) is refused: training must never depend on
     the network; put the data in place and set ``download=False``.
+
+    ``path`` is a file or a package's config, ``selfkd_seg::<path under
+    configs/>`` (``mmseg::...``, ``mmpretrain::...``): see
+    :func:`selfkd_seg.utils.get_config_path`.
     """
-    if not osp.isfile(path):
+    if '::' in path:
+        from selfkd_seg.utils.configs import get_config_path
+        file = get_config_path(path)
+    elif not osp.isfile(path):
         raise FileNotFoundError(f'config file {path!r} does not exist')
-    cfg = Config.fromfile(path)
+    else:
+        file = path
+    cfg = Config.fromfile(file)
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
     scope = cfg.get('default_scope')
