@@ -94,6 +94,25 @@ if editable_wheel is not None:
     cmdclass['editable_wheel'] = EditableWheelWithHook
 
 
+def checkout_only_tools():
+    """``tools/`` files a wheel leaves out of ``selfkd_seg/.mim/tools``:
+    the wrappers of the checkout's research code (they import
+    ``selfkd_research``, which is not installed), the shell scripts that run
+    them, and those that set up or test a checkout (``requirements/``,
+    ``tests/``).  Returned as package-data patterns."""
+    tools = HERE / 'tools'
+    research = re.compile(r'^\s*(from|import)\s+selfkd_research\b', re.M)
+    out = [p for p in tools.rglob('*.py') if research.search(p.read_text())]
+    names = [p.name for p in out]
+    for script in tools.rglob('*.sh'):
+        text = script.read_text()
+        if any(name in text for name in names) or re.search(
+                r'\brequirements\b|\btests\b|setup_env\.sh', text):
+            out.append(script)
+    return sorted(f'.mim/tools/{p.relative_to(tools).as_posix()}'
+                  for p in out)
+
+
 def get_version():
     text = (HERE / 'selfkd_seg' / 'version.py').read_text()
     return re.search(r"__version__ = '([^']+)'", text).group(1)
@@ -111,9 +130,12 @@ setup(
     packages=find_packages(include=('selfkd_seg', 'selfkd_seg.*')),
     # configs and tools for mim (OpenMMLab's layout): selfkd_seg/.mim/configs
     # and tools are symlinks to ../../configs and ../../tools (an editable
-    # install uses them in place; a wheel gets copies)
+    # install uses them in place; a wheel gets copies), model-index.yml to
+    # ../../model-index.yml; selfkd_seg::<path> names .mim/configs/<path>
     package_data={'selfkd_seg': ['.mim/**/*']},
-    exclude_package_data={'selfkd_seg': ['*.pyc', '*/__pycache__/*']},
+    exclude_package_data={
+        'selfkd_seg': ['*.pyc', '*/__pycache__/*'] + checkout_only_tools()
+    },
     cmdclass=cmdclass,
     python_requires='>=3.8',
     # Pinned, measured versions live in requirements/*.txt; install_requires
