@@ -267,7 +267,7 @@ def test_frskd_official_every_parameter_gets_a_gradient():
             dict(img_shape=(64, 64), ori_shape=(64, 64), pad_shape=(64, 64)))
         samples.append(sample)
     losses = model.loss(torch.randn(2, 3, 64, 64), samples)
-    assert losses['loss_kd'] > 0 and losses['loss_at'] > 0
+    assert losses['loss_kd'] > 0 and losses['loss_feat'] > 0
     sum(v for k, v in losses.items() if 'loss' in k).backward()
     # Shifts a train-mode BN cancels: the authors' conv biases before BN, and
     # EfficientNet's block-output BN biases (those blocks feed 1x1 convs +

@@ -17,12 +17,23 @@ TEACHER = torch.tensor([[[0, 1], [1, 1]]])
 
 
 class FakeSelfTeacherModel(nn.Module):
-    """Predicts STUDENT, or TEACHER inside ``self_teacher_view``."""
+    """Predicts STUDENT, or TEACHER inside ``self_teacher_view``; declares
+    the SelfTeacherLeadTarget contract the hook talks through."""
+
+    ignore_index = 255
 
     def __init__(self):
         super().__init__()
         self.in_view = False
-        self.decode_head = SimpleNamespace(ignore_index=255)
+        self.distill_gate = None
+
+    def gate_lead_source(self):
+        gate = self.distill_gate
+        return None if gate is None else gate.lead_source
+
+    def set_held_out_lead(self, lead):
+        self.distill_gate.set_held_out_lead(lead)
+        return self.distill_gate.factor()
 
     @contextlib.contextmanager
     def self_teacher_view(self):
@@ -86,7 +97,8 @@ def test_lead_hook_scores_the_self_teacher_by_hand():
 
 def test_lead_hook_refuses_a_model_without_self_teacher():
     runner = _runner(nn.Linear(1, 1))
-    with pytest.raises(AttributeError, match='SelfTeacherLeadHook needs'):
+    with pytest.raises(TypeError, match='SelfTeacherLeadHook needs.*Linear '
+                       'does not implement SelfTeacherLeadTarget'):
         SelfTeacherLeadHook().before_val_epoch(runner)
 
 

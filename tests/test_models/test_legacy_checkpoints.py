@@ -94,6 +94,10 @@ def cls_batch(model):
     return inputs, samples
 
 
+# logged names changed since the references were written: issue 31 logs
+# FRSKD segmentation's feature term (loss_at before) as loss_feat (as every other distiller)
+RENAMED = {'loss_at': 'loss_feat'}
+
 # name -> (config, kind, distill overrides)
 CASES = {
     'frskd_seg': ('toy/frskd_d0_toy.py', 'seg', None),
@@ -169,13 +173,16 @@ def test_legacy_checkpoint_loads_strictly_with_same_outputs(name):
     out = outputs(model, kind)
     torch.testing.assert_close(out['tensor'], saved['outputs']['tensor'],
                                rtol=1e-5, atol=1e-6)
-    # every saved term is still there with the same value; keys added since
-    # are logged only (no 'loss' in the name, e.g. self_teacher.ce_lead), so
-    # the total that is optimised is unchanged
-    added = set(out['losses']) - set(saved['outputs']['losses'])
-    assert set(saved['outputs']['losses']) <= set(out['losses'])
+    # every saved term is still there with the same value (under its new
+    # name where one was renamed); keys added since are logged only (no
+    # 'loss' in the name, e.g. self_teacher.ce_lead), so the total that is
+    # optimised is unchanged
+    expected = {RENAMED.get(k, k): v
+                for k, v in saved['outputs']['losses'].items()}
+    added = set(out['losses']) - set(expected)
+    assert set(expected) <= set(out['losses'])
     assert not any('loss' in key for key in added), added
-    for key, value in saved['outputs']['losses'].items():
+    for key, value in expected.items():
         torch.testing.assert_close(
             out['losses'][key], value, rtol=1e-5, atol=1e-6, msg=key)
 

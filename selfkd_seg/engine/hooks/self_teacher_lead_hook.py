@@ -10,6 +10,7 @@ from mmengine.hooks import Hook
 from mmengine.logging import print_log
 from mmengine.model import is_model_wrapper
 
+from selfkd_seg.models.distillers import SelfTeacherLeadTarget
 from selfkd_seg.registry import HOOKS
 from .rng_state_hook import capture_rng_state, restore_rng_state
 
@@ -117,12 +118,12 @@ class SelfTeacherLeadHook(Hook):
         self._held_out_loader = None
 
     def before_train(self, runner) -> None:
-        gate = getattr(self._model(runner), 'distill_gate', None)
-        wants = getattr(gate, 'lead_source', None) == 'held_out'
-        if wants != self.held_out:
+        model = self._model(runner)
+        source = model.gate_lead_source()
+        if (source == 'held_out') != self.held_out:
             raise ValueError(
                 'SelfTeacherLeadHook: the model\'s gate has lead_source='
-                f"{getattr(gate, 'lead_source', None)!r} but the hook has "
+                f'{source!r} but the hook has '
                 f'held_out={self.held_out}: a held-out gate needs '
                 "dict(type='SelfTeacherLeadHook', held_out=True), and the "
                 'hook measures the held-out lead only for such a gate')
@@ -179,7 +180,7 @@ class SelfTeacherLeadHook(Hook):
             return
         student, teacher = self._score_held_out(runner)
         lead = teacher - student
-        self._model(runner).distill_gate.set_held_out_lead(lead)
+        factor = self._model(runner).set_held_out_lead(lead)
         for key, value in (('mIoU', student), ('self_teacher_mIoU', teacher),
                            ('lead', lead)):
             runner.message_hub.update_scalar(f'held_out/{key}', value)
@@ -187,16 +188,15 @@ class SelfTeacherLeadHook(Hook):
             f'held-out lead at iteration {runner.iter + 1}: student '
             f'{student:.2f}, self-teacher {teacher:.2f} mIoU, lead '
             f'{lead:+.2f} (gate factor now '
-            f'{self._model(runner).distill_gate.factor():.3f})',
+            f'{factor:.3f})',
             logger='current')
 
     def _score_held_out(self, runner):
         """(student mIoU, self-teacher mIoU) on the held-out part."""
         from mmseg.evaluation import IoUMetric
         model = self._model(runner)
-        ignore_index = getattr(
-            getattr(model, 'decode_head', None), 'ignore_index', 255)
-        metrics = [IoUMetric(iou_metrics=['mIoU'], ignore_index=ignore_index)
+        metrics = [IoUMetric(iou_metrics=['mIoU'],
+                             ignore_index=model.ignore_index)
                    for _ in range(2)]
         for metric in metrics:
             metric.dataset_meta = self._held_out_loader.dataset.metainfo
@@ -226,18 +226,24 @@ class SelfTeacherLeadHook(Hook):
             float(m.evaluate(size)['mIoU']) for m in metrics)
 
     @staticmethod
-    def _model(runner):
+    def _model(runner) -> SelfTeacherLeadTarget:
+        """The model, unwrapped; refused unless it declares the
+        :class:`SelfTeacherLeadTarget` contract."""
         model = runner.model
-        return model.module if is_model_wrapper(model) else model
+        model = model.module if is_model_wrapper(model) else model
+        if not isinstance(model, SelfTeacherLeadTarget):
+            raise TypeError(
+                f'SelfTeacherLeadHook needs a model with a self-teacher '
+                f'(a FRSKD segmentor: FRSKDSegmentor, FRSKDEncoderDecoder, '
+                f'...); {type(model).__name__} does not implement '
+                'SelfTeacherLeadTarget (self_teacher_view, gate_lead_source, '
+                'set_held_out_lead, ignore_index). Remove the hook from '
+                'custom_hooks.')
+        return model
 
     def before_val_epoch(self, runner) -> None:
         from mmseg.evaluation import IoUMetric
         model = self._model(runner)
-        if not hasattr(model, 'self_teacher_view'):
-            raise AttributeError(
-                f'SelfTeacherLeadHook needs a model with a self-teacher '
-                f'(FRSKDSegmentor); {type(model).__name__} has no '
-                'self_teacher_view. Remove the hook from custom_hooks.')
         # score the self-teacher as the val evaluator scores the student
         # (same ignore index, metrics, NaN handling and key prefix)
         evaluator = getattr(runner, 'val_evaluator', None)
@@ -252,10 +258,9 @@ class SelfTeacherLeadHook(Hook):
                 beta=student_metric.beta)
             self._student_prefix = student_metric.prefix
         else:
-            ignore_index = getattr(
-                getattr(model, 'decode_head', None), 'ignore_index', 255)
             self._metric = IoUMetric(
-                iou_metrics=self.iou_metrics, ignore_index=ignore_index)
+                iou_metrics=self.iou_metrics,
+                ignore_index=model.ignore_index)
             self._student_prefix = None
         self._metric.dataset_meta = runner.val_dataloader.dataset.metainfo
 

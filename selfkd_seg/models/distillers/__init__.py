@@ -10,11 +10,12 @@
 The segmentors and classifiers add only what is task specific: where the
 features come from and pixel vs image KD.
 """
+from .contracts import SelfTeacherLeadTarget
 from .frskd import DISTILL_KEYS, FRSKDMixin
 from .gate import DistillGate
 from .margins import MARGINS, MarginProvider
 from .seg import (level_channels, level_shapes, neck_level_channels,
-                  pixel_ce_pair, pixel_kd)
+                  pixel_ce_pair, pixel_kd, seg_labels)
 from .teacher_student import TeacherStudentMixin
 from .weights import DistillWeights
 
@@ -22,5 +23,5 @@ __all__ = [
     'DISTILL_KEYS', 'FRSKDMixin', 'DistillGate', 'MARGINS', 'MarginProvider',
     'DistillWeights', 'TeacherStudentMixin',
     'level_channels', 'level_shapes', 'neck_level_channels', 'pixel_ce_pair',
-    'pixel_kd'
+    'pixel_kd', 'seg_labels', 'SelfTeacherLeadTarget'
 ]

@@ -1,5 +1,9 @@
-"""What segmentation distillers share: feature levels and per-pixel KD."""
-from typing import List, Optional, Tuple
+"""What segmentation distillers share: feature levels and per-pixel KD.
+
+The KD helpers take tensors (logits, labels, the ignore index), not the
+model: a distiller passes what its head runner says.
+"""
+from typing import Callable, List, Optional, Tuple
 
 import torch
 import torch.nn as nn
@@ -60,68 +64,70 @@ def level_channels(model) -> List[int]:
     return channels
 
 
-def _labels(data_samples) -> Tensor:
+def seg_labels(data_samples) -> Tensor:
     """``(B, H, W)`` class indices of the batch."""
     return torch.stack([s.gt_sem_seg.data for s in data_samples]).squeeze(1)
 
 
-def _last_head(model):
-    head = model.decode_head
-    return head[-1] if isinstance(head, nn.ModuleList) else head
-
-
 @torch.no_grad()
-def pixel_ce_pair(model, student_logits: Tensor, teacher_logits: Tensor,
-                  data_samples) -> Tuple[Tensor, Tensor]:
+def pixel_ce_pair(student_logits: Tensor, teacher_logits: Tensor,
+                  labels: Tensor, ignore_index: int,
+                  align_corners: bool) -> Tuple[Tensor, Tensor]:
     """Student and self-teacher CE over the same pixels: every labelled
-    pixel at label resolution, unweighted (no pixel sampler such as OHEM,
+    pixel of ``labels`` (``(B, H, W)``, ``ignore_index`` excluded), logits
+    resized to the labels' size, unweighted (no pixel sampler such as OHEM,
     no class weights), detached. What the CE lead compares."""
-    labels = _labels(data_samples).long()
-    valid = labels != _last_head(model).ignore_index
+    labels = labels.long()
+    valid = labels != ignore_index
     count = valid.sum().clamp(min=1)
     ces = []
     for logits in (student_logits, teacher_logits):
         logits = resize(logits.detach().float(), labels.shape[-2:],
-                        mode='bilinear', align_corners=model.align_corners)
+                        mode='bilinear', align_corners=align_corners)
         ce = F.cross_entropy(logits, labels.clamp(0, logits.shape[1] - 1),
                              reduction='none')
         ces.append((ce * valid).sum() / count)
     return ces[0], ces[1]
 
 
-def pixel_kd(model, student_logits: Tensor, teacher_logits: Tensor,
-             data_samples, gate=None) -> Tensor:
-    """``model.distill_losses['kd']`` per pixel at label resolution, ignoring
-    the decode head's ``ignore_index`` (with ``KDLoss(normalizer='all')``,
-    as the FRSKD authors' code: every pixel counts, ignored ones included).
+def pixel_kd(kd_loss: nn.Module,
+             student_logits: Tensor,
+             teacher_logits: Tensor,
+             labels: Tensor,
+             ignore_index: int,
+             align_corners: bool,
+             pixel_mask: Optional[Callable] = None
+             ) -> Tuple[Tensor, Optional[Tensor]]:
+    """``kd_loss`` per pixel at the size of ``labels`` (``(B, H, W)``),
+    ignoring ``ignore_index`` (with ``KDLoss(normalizer='all')``, as the
+    FRSKD authors' code: every pixel counts, ignored ones included).
 
-    With a ``gate`` (:class:`~selfkd_seg.models.distillers.DistillGate`)
-    only the pixels its rule keeps count, each weighing what it weighs
-    without the gate (``normalizer='valid'``: 1 / valid pixels, not
-    1 / kept pixels; ``'all'``: 1 / all pixels), so ``alpha`` means the
-    same with and without the gate; the kept fraction of the valid pixels
-    is stored in ``gate.last_kept`` for logging.
+    ``pixel_mask(labels, student, teacher, valid) -> keep`` (a gate's rule,
+    :meth:`DistillGate.pixel_mask`) keeps only some pixels, each weighing
+    what it weighs without it (``normalizer='valid'``: 1 / valid pixels,
+    not 1 / kept pixels; ``'all'``: 1 / all pixels), so ``alpha`` means the
+    same with and without a gate.
+
+    Returns:
+        ``(loss, kept)``: ``kept`` is the fraction of the valid pixels kept
+        (detached), None without ``pixel_mask``.
     """
-    labels = _labels(data_samples)
     student, teacher = (
         resize(x, labels.shape[-2:], mode='bilinear',
-               align_corners=model.align_corners)
+               align_corners=align_corners)
         for x in (student_logits, teacher_logits))
-    kd = model.distill_losses['kd']
-    if gate is None and getattr(kd, 'normalizer', 'valid') == 'all':
+    normalizer = getattr(kd_loss, 'normalizer', 'valid')
+    if pixel_mask is None and normalizer == 'all':
         # the FRSKD authors' DistillKL: every pixel, ignored ones included,
         # summed and divided by B * H * W
-        return kd(student, teacher)
-    # a cascade: its last stage's ignore index
-    valid = labels != _last_head(model).ignore_index
-    if gate is not None:
-        keep = gate.pixel_mask(labels, student.detach(), teacher.detach(),
-                               valid)
-        kept = keep.sum() / valid.sum().clamp(min=1)
-        gate.last_kept = kept.detach()
-        loss = kd(student, teacher, keep)
-        if getattr(kd, 'normalizer', 'valid') == 'valid':
-            # KDLoss divided by the kept pixels: back to the valid ones
-            loss = loss * kept
-        return loss
-    return kd(student, teacher, valid)
+        return kd_loss(student, teacher), None
+    valid = labels != ignore_index
+    if pixel_mask is None:
+        return kd_loss(student, teacher, valid), None
+    keep = pixel_mask(labels, student.detach(), teacher.detach(), valid)
+    kept = keep.sum() / valid.sum().clamp(min=1)
+    loss = kd_loss(student, teacher, keep)
+    if normalizer == 'valid':
+        # KDLoss divided by the kept pixels: back to the valid ones
+        loss = loss * kept
+    return loss, kept.detach()

@@ -10,7 +10,8 @@ from mmseg.utils import ConfigType, SampleList
 from torch import Tensor
 
 from selfkd_seg.models.distillers import (TeacherStudentMixin,
-                                          level_channels, pixel_kd)
+                                          level_channels, pixel_kd,
+                                          seg_labels)
 from selfkd_seg.registry import MODELS
 
 
@@ -116,5 +117,7 @@ class SFDSegmentor(TeacherStudentMixin, EncoderDecoder):
                 feats, teacher_feats)
         if teacher_logits is not None:
             losses['loss_kd'] = self.distill_weights['kd'] * pixel_kd(
-                self, logits, teacher_logits, data_samples)
+                self.distill_losses['kd'], logits, teacher_logits,
+                seg_labels(data_samples), self.decode_head.ignore_index,
+                self.align_corners)[0]
         return losses

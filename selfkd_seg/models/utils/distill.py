@@ -6,6 +6,7 @@ and puts training-only parts under the names below.  Dropping those keys from
 a checkpoint gives a checkpoint that the plain student config loads strictly.
 """
 import difflib
+import inspect
 from collections import OrderedDict
 from typing import Iterable, Mapping, Optional, Tuple
 
@@ -51,3 +52,11 @@ def check_config_keys(cfg: Optional[Mapping], allowed: Iterable[str],
                                     if close else ''))
     raise KeyError(f'{where}: unknown key{"s" if len(unknown) > 1 else ""} '
                    f'{", ".join(hints)}; allowed: {", ".join(allowed)}')
+
+
+def signature_keys(cls) -> Tuple[str, ...]:
+    """The keyword arguments ``cls(...)`` accepts: what a config dict that
+    builds it may hold (for :func:`check_config_keys`)."""
+    return tuple(
+        name for name, p in inspect.signature(cls).parameters.items()
+        if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY))

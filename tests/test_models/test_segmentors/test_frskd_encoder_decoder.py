@@ -106,7 +106,7 @@ def test_two_training_iterations_train_every_parameter(family):
     # CEBlock has a BN bias that the next BN cancels, in both), and both
     # distillation terms are active
     losses, missing = without_gradient(model, batch())
-    assert losses['loss_kd'] > 0 and losses['loss_at'] > 0
+    assert losses['loss_kd'] > 0 and losses['loss_feat'] > 0
     assert not set(missing) - set(plain_missing), f'no gradient: {missing}'
     assert set(plain_missing) <= {
         'backbone.semantic.stage4_CEBlock.gap.1.bias'}
@@ -130,7 +130,7 @@ def test_the_self_teacher_head_is_a_copy_of_the_student_head(family):
     head = model.self_teacher.decode_head
     assert type(head).__name__ == head_type
     assert type(head) is type(first_stage(model.decode_head))
-    assert model.self_teacher_levels == levels
+    assert model.self_teacher.in_index == levels
     assert model.self_teacher.neck.out_channels == 32
     # the refined levels keep the student levels' sizes, in config order
     model.eval()
@@ -247,7 +247,7 @@ def test_levels_are_sorted_finest_first_for_the_bifpn():
     Its FCN head reads a middle level, so the default self-teacher head is
     the aggregation head (with every level on its path)."""
     model = build('frskd_bisenetv2-tiny_digits.py', in_index=None)
-    assert model.self_teacher_levels == [0, 1, 2, 3, 4]
+    assert model.self_teacher.in_index == [0, 1, 2, 3, 4]
     assert model.self_teacher.order == [1, 0, 2, 3, 4]
     assert type(model.self_teacher.decode_head).__name__ == 'SegformerHead'
     assert model.self_teacher.neck.last_layer_top_down is False
@@ -295,7 +295,7 @@ def test_bad_levels_are_refused_naming_the_model_levels(in_index, error,
 
 def test_negative_levels_count_from_the_end():
     model = build('frskd_segformer_mit-tiny_digits.py', in_index=(-2, -1))
-    assert model.self_teacher_levels == [2, 3]
+    assert model.self_teacher.in_index == [2, 3]
     # the student's head reads levels 0..3: not all refined -> aggregation
     assert type(model.self_teacher.decode_head).__name__ == 'SegformerHead'
 

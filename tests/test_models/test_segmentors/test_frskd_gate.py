@@ -123,7 +123,7 @@ def test_closed_gate_trains_the_student_exactly_as_the_baseline():
     inputs = torch.randn(2, 3, 64, 48, generator=torch.Generator().manual_seed(3))
     losses = model.loss(inputs, samples())
     assert losses['gate.factor'].item() == 0.0
-    assert losses['loss_kd'].item() == 0.0 and losses['loss_at'].item() == 0.0
+    assert losses['loss_kd'].item() == 0.0 and losses['loss_feat'].item() == 0.0
     assert losses['gate.kd_kept'].item() == 0.0
     # the batch's relative CE lead went into the running lead (momentum 0.1)
     s_ce = losses['decode.loss_ce'].item()
@@ -311,7 +311,7 @@ def test_all_normalizer_counts_every_pixel_as_the_authors():
 
 
 def test_partly_open_gate_scales_both_terms_by_the_factor():
-    """factor 0.5 (lead_ema half the margin): loss_kd and loss_at are half
+    """factor 0.5 (lead_ema half the margin): loss_kd and loss_feat are half
     of the open gate's, with the same draws; the factor of the step is the
     running lead from before it."""
     out = {}
@@ -324,7 +324,7 @@ def test_partly_open_gate_scales_both_terms_by_the_factor():
                                           generator=torch.Generator()
                                           .manual_seed(5)), samples())
     assert out[0.05]['gate.factor'].item() == pytest.approx(0.5)
-    for key in ('loss_kd', 'loss_at'):
+    for key in ('loss_kd', 'loss_feat'):
         assert out[0.05][key].item() == pytest.approx(
             0.5 * out[1.0][key].item(), rel=1e-5)
 

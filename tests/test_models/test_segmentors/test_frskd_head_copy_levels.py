@@ -15,9 +15,7 @@ from mmseg.registry import MODELS
 from test_frskd_encoder_decoder import SIZE, batch, build, load_cfg
 
 from selfkd_seg.apis.config import replace_sync_bn
-from selfkd_seg.models.segmentors import frskd_encoder_decoder
-from selfkd_seg.models.segmentors.frskd_encoder_decoder import \
-    FRSKDEncoderDecoder
+from selfkd_seg.models.self_teachers import LevelPlan, plans
 
 DEEPLAB = 'frskd_deeplabv3plus_r18-tiny_digits.py'
 
@@ -26,7 +24,7 @@ DEEPLAB = 'frskd_deeplabv3plus_r18-tiny_digits.py'
 def logged(monkeypatch):
     """The messages the FRSKD segmentors log while building."""
     messages = []
-    monkeypatch.setattr(frskd_encoder_decoder, 'print_log',
+    monkeypatch.setattr(plans, 'print_log',
                         lambda msg, *args, **kwargs: messages.append(msg))
     return messages
 
@@ -62,7 +60,7 @@ def test_the_c1_branch_of_the_head_copy_reads_refined_level_0(
     levels in (level 0 is moved first), and its ASPP the refined level the
     student's ASPP reads (in_index=3)."""
     model = build(DEEPLAB, in_index=in_index)
-    levels = model.self_teacher_levels
+    levels = model.self_teacher.in_index
     assert sorted(levels) == sorted(in_index)
     assert levels[0] == 0
     assert [lvl for lvl in levels if lvl] == [lvl for lvl in in_index if lvl]
@@ -103,7 +101,7 @@ def test_the_c1_branch_also_reads_refined_level_0_in_training():
     model.loss(data['inputs'], data['data_samples'])
     for hook in hooks:
         hook.remove()
-    levels = model.self_teacher_levels
+    levels = model.self_teacher.in_index
     assert seen['c1'] is refined['feats'][levels.index(0)]
 
 
@@ -114,7 +112,7 @@ def test_without_level_0_the_c1_head_is_not_copied_and_the_log_says_why(
     the aggregation head and the log names the head, the level and what to
     set, as for any student head reading a level outside in_index."""
     model = build(DEEPLAB, in_index=(1, 2, 3))
-    assert model.self_teacher_levels == [1, 2, 3]
+    assert model.self_teacher.in_index == [1, 2, 3]
     assert type(model.self_teacher.decode_head).__name__ == 'SegformerHead'
     assert len(logged) == 1
     message = logged[0]
@@ -129,10 +127,10 @@ def test_a_copy_that_would_read_other_levels_is_refused(monkeypatch, logged):
     that reads inputs besides in_index unknown to the level reordering (here
     the c1 branch, with the reordering switched off): the copy is refused
     and the log names the levels each reads."""
-    monkeypatch.setattr(FRSKDEncoderDecoder, '_fixed_reads',
+    monkeypatch.setattr(LevelPlan, 'fixed_reads',
                         staticmethod(lambda head_cfg: {}))
     model = build(DEEPLAB, in_index=(3, 2, 1, 0))
-    assert model.self_teacher_levels == [3, 2, 1, 0]
+    assert model.self_teacher.in_index == [3, 2, 1, 0]
     assert type(model.self_teacher.decode_head).__name__ == 'SegformerHead'
     assert any('the student head (DepthwiseSeparableASPPHead) reads '
                'level(s) [0, 3], its copy on the refined levels (3, 2, 1, 0) '
@@ -231,7 +229,7 @@ def test_a_cascade_student_runs_its_stages_as_mmseg_cascade_does():
                       'decode_1.loss_ce', 'decode_1.acc_seg'}
     for key in decode:
         assert torch.equal(losses[0][key], losses[1][key]), key
-    assert losses[1]['loss_kd'] == 0 and losses[1]['loss_at'] == 0
+    assert losses[1]['loss_kd'] == 0 and losses[1]['loss_feat'] == 0
 
     ours = student_state(model)
     stats = [k for k in stock.state_dict()

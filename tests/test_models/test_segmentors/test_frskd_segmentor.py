@@ -86,9 +86,9 @@ def nonzero(gs):
 def test_loss_has_every_paper_term_logged_separately():
     losses = build().loss(inputs(), samples())
     for key in ('decode.loss_ce', 'self_teacher.loss_ce', 'loss_kd',
-                'loss_at'):
+                'loss_feat'):
         assert key in losses and torch.isfinite(losses[key])
-    assert losses['loss_kd'] > 0 and losses['loss_at'] > 0
+    assert losses['loss_kd'] > 0 and losses['loss_feat'] > 0
 
 
 def test_distillation_terms_update_only_the_student():
@@ -100,7 +100,7 @@ def test_distillation_terms_update_only_the_student():
         p for n, p in model.named_parameters()
         if not n.startswith(('self_teacher', 'distill_losses'))
     ]
-    distill = losses['loss_kd'] + losses['loss_at']
+    distill = losses['loss_kd'] + losses['loss_feat']
     assert not nonzero(grads(distill, teacher_params))
     assert nonzero(grads(distill, student_params))
 
@@ -121,14 +121,14 @@ def test_kd_excludes_ignored_pixels():
     model = build()
     losses = model.loss(inputs(), samples(all_ignored=True))
     assert losses['loss_kd'].item() == 0.0
-    assert torch.isfinite(losses['loss_at'])
+    assert torch.isfinite(losses['loss_feat'])
 
 
 def test_zero_weights_skip_distillation():
     model = build()
     model.distill_weights.update(alpha=0.0, beta=0.0)
     losses = model.loss(inputs(), samples())
-    assert losses['loss_kd'].item() == 0.0 and losses['loss_at'].item() == 0
+    assert losses['loss_kd'].item() == 0.0 and losses['loss_feat'].item() == 0
 
 
 def test_inference_never_runs_the_self_teacher():
@@ -177,7 +177,7 @@ def test_self_teacher_in_channels_default_to_the_student_bifpn():
     init_default_scope('mmseg')
     model = MODELS.build(cfg)
     assert model.self_teacher.neck.in_channels == [8] * 6
-    assert model.loss(inputs(), samples())['loss_at'] > 0
+    assert model.loss(inputs(), samples())['loss_feat'] > 0
 
 
 def test_self_teacher_neck_without_type_extends_the_student_bifpn():
@@ -189,7 +189,7 @@ def test_self_teacher_neck_without_type_extends_the_student_bifpn():
     assert neck.num_layers == 2 and neck.out_channels == 8
     assert neck.in_channels == [8] * 6
     assert (neck.min_level, neck.max_level) == (2, 7)
-    assert model.loss(inputs(), samples())['loss_at'] > 0
+    assert model.loss(inputs(), samples())['loss_feat'] > 0
 
 
 def test_inherited_self_teacher_trains_every_level_it_distils():
@@ -241,8 +241,8 @@ def test_at_compares_post_relu_features_by_default():
     expected = 50.0 * at([f.clamp(min=0) for f in feats],
                          [f.clamp(min=0) for f in refined])
     torch.manual_seed(3)
-    assert model.loss(x, s)['loss_at'].item() == pytest.approx(
+    assert model.loss(x, s)['loss_feat'].item() == pytest.approx(
         expected.item(), rel=1e-5)
     torch.manual_seed(3)
-    assert raw.loss(x, s)['loss_at'].item() != pytest.approx(
+    assert raw.loss(x, s)['loss_feat'].item() != pytest.approx(
         expected.item(), rel=1e-3)
