@@ -15,8 +15,6 @@ from typing import Optional
 import numpy as np
 import torch
 
-from selfkd_seg.engine.student_loading import load_student_weights
-
 
 def read_image(path: str) -> np.ndarray:
     """An image file as an RGB uint8 array; errors name the file."""
@@ -83,38 +81,32 @@ def load_segmentor(config: str,
     names both files and some of the keys.  Training-only weights
     (self-teacher, teacher, ...) are loaded where the config has those
     modules and left out otherwise, so the exported student, a FRSKD
-    training checkpoint and a baseline checkpoint all load.
+    training checkpoint and a baseline checkpoint all load
+    (:func:`~selfkd_seg.apis.builder.build_inference_model`,
+    ``part='full'``).
 
     Returns the model in eval mode with ``model.cfg``, ``model.dataset_meta``
     and ``model.demo_info`` (config, checkpoint, ``self_teacher_loaded``).
     """
-    from mmseg.apis import init_model
-
-    from selfkd_seg.apis.config import load_config, replace_sync_bn
+    from selfkd_seg.apis.builder import build_inference_model
+    from selfkd_seg.apis.config import load_config
     if not osp.isfile(checkpoint):  # before building the model
         raise FileNotFoundError(f'checkpoint {checkpoint!r} does not exist')
     cfg = load_config(config, cfg_options)
     if cfg.default_scope != 'mmseg':
         raise ValueError(f'{config}: the demo paints segmentation; this is '
                          f'a {cfg.default_scope!r} config')
-    replace_sync_bn(cfg.model)
-    cfg.model.pop('pretrained', None)
-    if 'backbone' in cfg.model:
-        cfg.model.backbone.pop('pretrained', None)  # never download here
-    if 'test_pipeline' not in cfg:  # inference_model reads it
-        cfg.test_pipeline = cfg.test_dataloader.dataset.pipeline
-    model = init_model(cfg, None, device='cpu')
-
-    info = load_student_weights(model, checkpoint, config)
+    model = build_inference_model(
+        cfg, checkpoint, part='full', device=device or default_device())
+    info = model.load_info
     num_classes = getattr(getattr(model, 'decode_head', None), 'num_classes',
                           0)
-    model.dataset_meta = _dataset_meta(info['meta'], cfg, num_classes)
+    model.dataset_meta = _dataset_meta(info['meta'], model.cfg, num_classes)
     model.demo_info = dict(
         config=config,
         checkpoint=checkpoint,
         self_teacher_loaded=info['training_modules_loaded'])
-    model.cfg = cfg
-    return model.to(device or default_device()).eval()
+    return model
 
 
 def predict(model, img_path: str):
