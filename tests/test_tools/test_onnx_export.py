@@ -1,6 +1,7 @@
-"""ONNX export of the deployable student (selfkd_seg.deploy.onnx_export and
+"""ONNX export of the deployable student (selfkd_seg.deploy and
 tools/deployment/pytorch2onnx.py): export, parity with ONNX Runtime on real
 toy images at two sizes, clear errors."""
+import importlib.util
 import json
 import os.path as osp
 
@@ -12,9 +13,17 @@ import torch.nn as nn
 pytest.importorskip('onnx')
 pytest.importorskip('onnxruntime')
 
-from selfkd_seg.deploy import onnx_export as oe  # noqa: E402
+from selfkd_seg import deploy  # noqa: E402
+from selfkd_seg.apis import build_inference_model  # noqa: E402
+from selfkd_seg.deploy import (ExportOptions, LatencyOptions,  # noqa: E402
+                               ParityOptions)
+from selfkd_seg.deploy.images import (collect_images,  # noqa: E402
+                                      parse_shape, preprocess, second_shape)
+from selfkd_seg.engine.student_loading import (  # noqa: E402
+    CheckpointMismatchError)
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+TOOL = osp.join(REPO, 'tools', 'deployment', 'pytorch2onnx.py')
 SEG_CFG = osp.join(REPO, 'configs', 'toy', 'efficientdet_d0_toy.py')
 CLS_CFG = osp.join(REPO, 'configs', 'toy', 'wrn-10-1_cls_toy.py')
 FRSKD_CLS_CFG = osp.join(REPO, 'configs', 'toy', 'frskd_cls_toy.py')
@@ -26,6 +35,19 @@ SEG_SHRINK = {
     'model.decode_head.channels': 16,
     'model.decode_head.num_convs': 1,
 }
+
+
+def tool_main():
+    """``main`` of tools/deployment/pytorch2onnx.py (the command line)."""
+    spec = importlib.util.spec_from_file_location('pytorch2onnx_tool', TOOL)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.main
+
+
+def student(config, checkpoint=None, cfg_options=None):
+    return build_inference_model(
+        config, checkpoint, part='student', cfg_options=cfg_options)
 
 
 def scramble(model: nn.Module, seed: int = 0) -> nn.Module:
@@ -70,18 +92,17 @@ def seg_report(toy_voc, tmp_path_factory):
     """One export of the toy segmentor (an exported-student checkpoint of
     scrambled weights), checked on the real toy images at 64x64 and 45x77."""
     work = tmp_path_factory.mktemp('onnx_seg')
-    model = scramble(oe.build_plain_model(SEG_CFG, dict(SEG_SHRINK)))
+    model = scramble(student(SEG_CFG, cfg_options=dict(SEG_SHRINK)))
     ckpt = save_checkpoint(work / 'student.pth', model.state_dict(),
                            dataset_meta=dict(classes=('a', 'b', 'c', 'd',
                                                       'e')))
     options = {**SEG_SHRINK, 'test_dataloader.dataset.data_root': toy_voc}
-    report = oe.pytorch2onnx(
+    report = deploy.pytorch2onnx(
         SEG_CFG,
         ckpt,
         str(work / 'seg.onnx'),
-        shapes=['native', '45x77'],
-        runs=2,
-        warmup=1,
+        parity=ParityOptions(shapes=['native', '45x77']),
+        latency=LatencyOptions(runs=2, warmup=1),
         cfg_options=options,
         log=lambda text: None)
     return report, model, options
@@ -97,14 +118,14 @@ def test_seg_export_parity_on_toy_images_at_two_sizes(seg_report):
     assert rows[1]['input_shape'] == (3, 3, 45, 77)
     assert rows[1]['onnx_shape'] == (3, 5, 45, 77)  # logits at input size
     for row in rows:
-        assert row['argmax_agreement'] >= oe.MIN_ARGMAX_AGREEMENT
+        assert row['argmax_agreement'] >= deploy.MIN_ARGMAX_AGREEMENT
         assert row['max_abs_diff'] <= row['tolerance']
     assert len(report['images']) == 3
     assert all(p.endswith('.jpg') for p in report['images'])
     latency = report['latency']
     assert latency['pytorch_ms'] > 0 and latency['onnxruntime_ms'] > 0
     assert latency['input_shape'] == (1, 3, 64, 64)
-    table = oe.format_report(report)
+    table = deploy.format_report(report)
     assert '| 3x3x45x77 (45x77) | 3x5x45x77 |' in table
     assert 'ONNX Runtime' in table and 'PyTorch' in table
 
@@ -113,10 +134,10 @@ def test_seg_parity_is_not_trivial_and_matches_mmseg(seg_report):
     """The scrambled model predicts several classes, and the exported
     wrapper equals mmseg's own EncoderDecoder.encode_decode."""
     report, model, options = seg_report
-    model = oe.load_student(SEG_CFG, report['checkpoint'], options)
-    batch = oe.preprocess(model, report['images'])[0]
+    model = student(SEG_CFG, report['checkpoint'], options)
+    batch = preprocess(model, report['images'])[0]
     with torch.no_grad():
-        ours = oe.logits_module(model)(batch)
+        ours = deploy.logits_module(model)(batch)
         metas = [dict(img_shape=tuple(batch.shape[2:]))] * len(batch)
         mmseg = model.encode_decode(batch, metas)
     torch.testing.assert_close(ours, mmseg)
@@ -143,7 +164,7 @@ def test_cli_cls_training_checkpoint_on_toy_images(toy_cls, tmp_path,
     from mmengine.registry import MODELS, init_default_scope
 
     from selfkd_seg.apis.config import load_config
-    main = oe.main  # what tools/deployment/pytorch2onnx.py runs
+    main = tool_main()
     cfg = load_config(FRSKD_CLS_CFG)
     init_default_scope('mmpretrain')
     frskd = scramble(MODELS.build(cfg.model))
@@ -178,22 +199,22 @@ def test_cli_cls_training_checkpoint_on_toy_images(toy_cls, tmp_path,
 
 
 def test_wrong_checkpoint_names_file_and_keys(tmp_path, capsys):
-    model = oe.build_plain_model(CLS_CFG)
+    model = student(CLS_CFG)
     ckpt = save_checkpoint(tmp_path / 'cls_student.pth', model.state_dict())
-    with pytest.raises(oe.CheckpointMismatchError) as exc:
-        oe.load_student(SEG_CFG, ckpt, dict(SEG_SHRINK))
+    with pytest.raises(CheckpointMismatchError) as exc:
+        student(SEG_CFG, ckpt, dict(SEG_SHRINK))
     text = str(exc.value)
     assert 'cls_student.pth' in text and 'efficientdet_d0_toy.py' in text
     assert 'missing from the checkpoint: backbone.' in text
     assert 'weights of the checkpoint are not in the model: ' in text
     # same keys, other shapes (5 classes instead of 4)
-    with pytest.raises(oe.CheckpointMismatchError,
+    with pytest.raises(CheckpointMismatchError,
                        match=r'head\.fc\.weight: checkpoint \(4, 64\) vs '
                        r'model \(5, 64\)'):
-        oe.load_student(CLS_CFG, ckpt, {'model.head.num_classes': 5})
+        student(CLS_CFG, ckpt, {'model.head.num_classes': 5})
     # the tool: exit status 2 and the same message
     with pytest.raises(SystemExit) as exc:
-        oe.main([
+        tool_main()([
             CLS_CFG, ckpt, '--cfg-options', 'model.head.num_classes=5',
             '--out',
             str(tmp_path / 'x.onnx')
@@ -202,21 +223,18 @@ def test_wrong_checkpoint_names_file_and_keys(tmp_path, capsys):
     assert 'cls_student.pth does not fit' in capsys.readouterr().err
     assert not osp.exists(tmp_path / 'x.onnx')
     with pytest.raises(FileNotFoundError, match='nope.pth'):
-        oe.load_student(CLS_CFG, str(tmp_path / 'nope.pth'))
+        student(CLS_CFG, str(tmp_path / 'nope.pth'))
 
 
 def test_script_runs_the_cli(tmp_path):
-    """tools/deployment/pytorch2onnx.py is wired to the library's main (the
-    bad-checkpoint path: no export, exit status 2, the file named)."""
+    """tools/deployment/pytorch2onnx.py runs as a script (the bad-checkpoint
+    path: no export, exit status 2, the file named)."""
     import subprocess
     import sys
     bad = tmp_path / 'bad.pth'
     torch.save(dict(state_dict={'foo': torch.zeros(1)}), bad)
-    proc = subprocess.run([
-        sys.executable,
-        osp.join(REPO, 'tools', 'deployment', 'pytorch2onnx.py'), CLS_CFG,
-        str(bad)
-    ],
+    proc = subprocess.run([sys.executable, TOOL, CLS_CFG,
+                           str(bad)],
                           capture_output=True,
                           text=True,
                           timeout=300)
@@ -227,28 +245,36 @@ def test_script_runs_the_cli(tmp_path):
 
 def test_distillation_config_is_refused():
     with pytest.raises(ValueError, match='plain student config'):
-        oe.build_plain_model(FRSKD_CLS_CFG)
+        student(FRSKD_CLS_CFG)
 
 
 def test_missing_images_are_named(tmp_path):
-    model = oe.build_plain_model(CLS_CFG)
+    model = student(CLS_CFG)
     with pytest.raises(FileNotFoundError, match='missing.png'):
-        oe.collect_images(model.cfg, [str(tmp_path / 'missing.png')])
+        collect_images(model.cfg, [str(tmp_path / 'missing.png')])
     with pytest.raises(FileNotFoundError, match='could not be built'):
-        oe.collect_images(
-            oe.build_plain_model(
-                CLS_CFG, {
-                    'test_dataloader.dataset.data_root':
-                    str(tmp_path / 'none')
-                }).cfg)
+        collect_images(
+            student(CLS_CFG, cfg_options={
+                'test_dataloader.dataset.data_root': str(tmp_path / 'none')
+            }).cfg)
 
 
 def test_parse_shape():
-    assert oe.parse_shape('native') is None
-    assert oe.parse_shape('97x161') == (97, 161)
+    assert parse_shape('native') is None
+    assert parse_shape('97x161') == (97, 161)
     with pytest.raises(ValueError, match='HxW'):
-        oe.parse_shape('97,161')
-    assert oe.second_shape((128, 128)) == (97, 161)
+        parse_shape('97,161')
+    assert second_shape((128, 128)) == (97, 161)
+    # the options check their shapes before any work
+    assert ParityOptions(shapes=['native', '9x7', (5, 6)]).sizes() == [
+        None, (9, 7), (5, 6)
+    ]
+    with pytest.raises(ValueError, match='HxW'):
+        ParityOptions(shapes=['97,161'])
+    with pytest.raises(ValueError, match='num_images'):
+        ParityOptions(num_images=0)
+    with pytest.raises(ValueError, match='runs'):
+        LatencyOptions(runs=0)
 
 
 class _SameSizeNet(nn.Module):
@@ -294,9 +320,9 @@ def test_sizes_stay_dynamic_and_a_frozen_graph_fails(tmp_path, monkeypatch):
         '37x23': [torch.randn(2, 3, 37, 23)],
         '50x66': [torch.randn(1, 3, 50, 66)],
     }
-    oe.export_onnx(model, str(tmp_path / 'ok.onnx'), example)
-    parity = oe.check_parity(model, oe.ort_session(str(tmp_path / 'ok.onnx')),
-                             batches)
+    deploy.export_onnx(model, str(tmp_path / 'ok.onnx'), example)
+    parity = deploy.check_parity(
+        model, deploy.ort_session(str(tmp_path / 'ok.onnx')), batches)
     assert parity['passed'], parity['failures']
     assert max(r['max_abs_diff'] for r in parity['rows']) < 1e-5
 
@@ -307,9 +333,9 @@ def test_sizes_stay_dynamic_and_a_frozen_graph_fails(tmp_path, monkeypatch):
     # modules that do not see the trace freeze the sizes at 32x32
     from selfkd_seg.models.utils import bifpn_blocks
     monkeypatch.setattr(bifpn_blocks, 'is_tracing', lambda: False)
-    oe.export_onnx(model, str(tmp_path / 'frozen.onnx'), example)
-    parity = oe.check_parity(
-        model, oe.ort_session(str(tmp_path / 'frozen.onnx')), batches)
+    deploy.export_onnx(model, str(tmp_path / 'frozen.onnx'), example)
+    parity = deploy.check_parity(
+        model, deploy.ort_session(str(tmp_path / 'frozen.onnx')), batches)
     assert not parity['passed']
     assert parity['rows'][0]['passed']  # the traced size still matches
     assert any('37, 23' in f for f in parity['failures'])
@@ -320,13 +346,13 @@ def test_sizes_stay_dynamic_and_a_frozen_graph_fails(tmp_path, monkeypatch):
 def test_compare_outputs_thresholds():
     ref = np.zeros((1, 3, 4, 4), dtype=np.float32)
     ref[:, 1] = 10.0
-    close = oe.compare_outputs(ref, ref + 1e-4)
+    close = deploy.compare_outputs(ref, ref + 1e-4)
     assert close['passed'] and close['argmax_agreement'] == 1.0
-    far = oe.compare_outputs(ref, ref + 0.5)
+    far = deploy.compare_outputs(ref, ref + 0.5)
     assert not far['passed']
-    assert far['tolerance'] == pytest.approx(oe.DEFAULT_ATOL +
-                                             oe.DEFAULT_RTOL * 10.0)
-    shape = oe.compare_outputs(ref, ref[:, :, :2])
+    assert far['tolerance'] == pytest.approx(deploy.DEFAULT_ATOL +
+                                             deploy.DEFAULT_RTOL * 10.0)
+    shape = deploy.compare_outputs(ref, ref[:, :, :2])
     assert not shape['passed'] and shape['onnx_shape'] == (1, 3, 2, 4)
 
 
@@ -334,16 +360,19 @@ def test_seg_native_output_keeps_the_head_resolution(tmp_path):
     import onnx
     model = _SameSizeNet().eval()
     example = torch.randn(1, 3, 32, 32)
-    out = oe.export_onnx(model, str(tmp_path / 'native.onnx'), example,
-                         seg_output='native', metadata=dict(task='seg'))
-    session = oe.ort_session(out)
-    parity = oe.check_parity(model, session,
-                             {'37x23': [torch.randn(2, 3, 37, 23)]},
-                             seg_output='native')
+    out = deploy.export_onnx(model, str(tmp_path / 'native.onnx'), example,
+                             ExportOptions(seg_output='native'),
+                             metadata=dict(task='seg'))
+    session = deploy.ort_session(out)
+    parity = deploy.check_parity(model, session,
+                                 {'37x23': [torch.randn(2, 3, 37, 23)]},
+                                 seg_output='native')
     assert parity['passed'], parity['failures']
     assert parity['rows'][0]['onnx_shape'] == (2, 3, 19, 12)  # stride 2
     dims = onnx.load(out).graph.output[0].type.tensor_type.shape.dim
     assert [d.dim_param for d in dims] == ['batch', '', 'logit_height',
                                            'logit_width']
     with pytest.raises(ValueError, match="'input' or 'native'"):
-        oe.SegLogits(model, 'full')
+        deploy.SegLogits(model, 'full')
+    with pytest.raises(ValueError, match="'input' or 'native'"):
+        ExportOptions(seg_output='full')
