@@ -18,7 +18,7 @@ import torch
 import torch.nn as nn
 
 from selfkd_research import REPO  # noqa: F401  (re-exported)
-from selfkd_seg.apis.config import build_analysis_model as build_model
+from selfkd_seg.apis.builder import build_analysis_model as build_model
 from selfkd_seg.utils.timing import interleaved_medians, synchronize
 
 __all__ = ['build_model', 'interleaved_medians', 'synchronize']  # and more

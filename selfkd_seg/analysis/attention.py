@@ -1,14 +1,14 @@
 """Attention maps of the student and of the self-teacher (FRSKD Fig. 3).
 
-:func:`main` is the command line of ``tools/visualization/attention_maps.py``::
+:func:`attention_maps` draws them for a config, a checkpoint and images;
+``tools/visualization/attention_maps.py`` is its command line::
 
     python tools/visualization/attention_maps.py CONFIG CKPT IMG [IMG ...] \
         --out attention.png
 """
-import argparse
 import os
 import os.path as osp
-from typing import List, Sequence
+from typing import List, Optional, Sequence
 
 import numpy as np
 import torch
@@ -97,50 +97,41 @@ def inference_pipeline_of(cfg) -> list:
     return [t for t in pipeline if 'Annotation' not in t['type']]
 
 
-def main(argv=None) -> str:
+def attention_maps(config: str,
+                   checkpoint: str,
+                   images: Sequence[str],
+                   out: str = 'attention_maps.png',
+                   device: str = 'cpu',
+                   cfg_options: Optional[dict] = None) -> str:
     """Draw per-level attention maps of the student and of the self-teacher.
 
     One row per image: the image, then for every BiFPN level (segmentation)
     or backbone stage (classification) the student's and the self-teacher's
-    attention ``mean_c(f^2)``.  The config is the FRSKD config the checkpoint
-    was trained with.  Returns the PNG's path.
+    attention ``mean_c(f^2)``.  ``config`` is the FRSKD config the
+    checkpoint was trained with; every weight of its model, the
+    self-teacher's included, must be in ``checkpoint``.  Writes ``out`` (a
+    PNG) and returns its path.
     """
     import mmcv
-    from mmengine.config import DictAction
     from mmengine.dataset import Compose
-    from mmengine.registry import MODELS, init_default_scope
-    from mmengine.runner import load_checkpoint
 
     import selfkd_seg  # noqa: F401  (registers the models)
-    from selfkd_seg.apis.config import load_config, replace_sync_bn
+    from selfkd_seg.apis.builder import build_inference_model
 
-    parser = argparse.ArgumentParser(
-        description='Draw per-level attention maps of the student and of the '
-        'self-teacher.')
-    parser.add_argument('config')
-    parser.add_argument('checkpoint')
-    parser.add_argument('images', nargs='+')
-    parser.add_argument('--out', default='attention_maps.png')
-    parser.add_argument('--device', default='cpu')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction)
-    args = parser.parse_args(argv)
-
-    cfg = load_config(args.config, args.cfg_options)
-    init_default_scope(cfg.default_scope)
-    replace_sync_bn(cfg.model)
-    cfg.model.pop('pretrained', None)
-    cfg.model.backbone.pop('pretrained', None)
-    model = MODELS.build(cfg.model)
-    load_checkpoint(model, args.checkpoint, map_location='cpu', strict=True)
-    model.to(args.device).eval()
-
-    pipeline = Compose(inference_pipeline_of(cfg))
-    samples, images = [], []
-    for path in args.images:
+    model = build_inference_model(
+        config,
+        checkpoint,
+        part='full',
+        device=device,
+        cfg_options=cfg_options,
+        require_training_weights=True)
+    pipeline = Compose(inference_pipeline_of(model.cfg))
+    samples, shown_images = [], []
+    for path in images:
         if not osp.isfile(path):
             raise FileNotFoundError(f'image {path!r} does not exist')
         samples.append(pipeline(dict(img_path=path)))
-        images.append(mmcv.imread(path, channel_order='rgb'))
+        shown_images.append(mmcv.imread(path, channel_order='rgb'))
     batch = model.data_preprocessor(
         dict(
             inputs=[s['inputs'] for s in samples],
@@ -149,14 +140,9 @@ def main(argv=None) -> str:
     # show each image at the size the network saw
     shown = [
         mmcv.imresize(img, tuple(batch['inputs'].shape[-1:-3:-1]))
-        for img in images
+        for img in shown_images
     ]
-    os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
-    draw_attention_grid(shown, maps, args.out,
+    os.makedirs(osp.dirname(osp.abspath(out)), exist_ok=True)
+    draw_attention_grid(shown, maps, out,
                         level_names_of(model, len(maps['student'])))
-    print(f'wrote {args.out}')
-    return args.out
-
-
-if __name__ == '__main__':
-    main()
+    return out

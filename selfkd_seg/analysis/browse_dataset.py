@@ -1,6 +1,7 @@
 """Draw a few samples of a config's dataset with their masks into a PNG.
 
-:func:`main` is the command line of ``tools/visualization/browse_dataset.py``::
+:func:`browse_dataset` draws them; ``tools/visualization/browse_dataset.py``
+is its command line::
 
     python tools/visualization/browse_dataset.py CONFIG --out browse.png
     python tools/visualization/browse_dataset.py CONFIG --checkpoint CKPT \
@@ -13,17 +14,16 @@ at the bottom (ignore pixels are left unpainted, darkened).  Images are shown as
 (no augmentation), so this checks the annotations as the dataset serves
 them, e.g. right after converting your own COCO-format data.
 """
-import argparse
 import os
 import os.path as osp
+from typing import Optional
 
 import numpy as np
 import torch
-from mmengine.config import DictAction
 from mmengine.registry import init_default_scope
 from PIL import Image, ImageDraw
 
-from selfkd_seg.apis.config import load_config, replace_sync_bn
+from selfkd_seg.apis.config import load_config
 from selfkd_seg.apis.inference import paint_labels
 
 CAPTION = 12  # pixels of caption under each panel
@@ -102,51 +102,42 @@ def build_dataset(cfg, split: str):
     return DATASETS.build(dataset_cfg)
 
 
-def build_model(cfg, checkpoint: str, device: str):
-    from mmseg.apis import init_model
-    replace_sync_bn(cfg.model)
-    # the checkpoint holds every weight: nothing to download
-    if 'backbone' in cfg.model:
-        cfg.model.backbone.pop('pretrained', None)
-    return init_model(cfg, checkpoint, device=device)
+def browse_dataset(config: str,
+                   out: str = 'browse_dataset.png',
+                   *,
+                   checkpoint: Optional[str] = None,
+                   split: str = 'train',
+                   num: int = 8,
+                   start: int = 0,
+                   cols: int = 2,
+                   tile_size: int = 192,
+                   alpha: float = 0.6,
+                   device: str = 'cpu',
+                   cfg_options: Optional[dict] = None) -> dict:
+    """Draw images ``start`` .. ``start + num - 1`` of the ``split`` set of
+    ``config`` with their ground truth and, given a ``checkpoint``, the
+    prediction of the config's model
+    (:func:`~selfkd_seg.apis.builder.build_inference_model`) into the PNG
+    ``out``, ``cols`` tiles per row, ``tile_size`` pixels per panel.
 
-
-def parse_args(argv=None):
-    parser = argparse.ArgumentParser(
-        description="Draw a few samples of a config's dataset with their "
-        'masks into a PNG.')
-    parser.add_argument('config')
-    parser.add_argument('--checkpoint', help='also draw its predictions')
-    parser.add_argument(
-        '--split', default='train', choices=('train', 'val', 'test'))
-    parser.add_argument('--num', type=int, default=8, help='images to draw')
-    parser.add_argument(
-        '--start', type=int, default=0, help='index of the first image')
-    parser.add_argument('--cols', type=int, default=2, help='tiles per row')
-    parser.add_argument(
-        '--tile-size', type=int, default=192, help='pixels per panel')
-    parser.add_argument('--alpha', type=float, default=0.6)
-    parser.add_argument('--out', default='browse_dataset.png')
-    parser.add_argument('--device', default='cpu')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction)
-    return parser.parse_args(argv)
-
-
-def main(argv=None):
-    args = parse_args(argv)
-    cfg = load_config(args.config, args.cfg_options)
+    Returns ``dict(out=out, images=<number drawn>, split=split)``.
+    """
+    cfg = load_config(config, cfg_options)
     init_default_scope(cfg.get('default_scope', 'mmseg'))
-    dataset = build_dataset(cfg, args.split)
+    dataset = build_dataset(cfg, split)
     classes, palette = dataset.metainfo['classes'], dataset.metainfo[
         'palette']
     model = None
-    if args.checkpoint:
+    if checkpoint:
         from mmseg.apis import inference_model
-        model = build_model(cfg.copy(), args.checkpoint, args.device)
-    indices = range(args.start, min(args.start + args.num, len(dataset)))
+
+        from selfkd_seg.apis.builder import build_inference_model
+        model = build_inference_model(
+            cfg, checkpoint, part='full', device=device)
+    indices = range(start, min(start + num, len(dataset)))
     if not indices:
-        raise ValueError(f'--start {args.start} is past the end of the '
-                         f'{args.split} set ({len(dataset)} images)')
+        raise ValueError(f'--start {start} is past the end of the '
+                         f'{split} set ({len(dataset)} images)')
     tiles = []
     for idx in indices:
         sample = dataset[idx]
@@ -156,17 +147,12 @@ def main(argv=None):
         if 'gt_seg_map' in sample:
             tile.append(('ground truth',
                          overlay(img, sample['gt_seg_map'], dataset.metainfo,
-                                 args.alpha)))
+                                 alpha)))
         if model is not None:
             pred = inference_model(model, sample['img_path'])
             tile.append(('prediction',
                          paint_labels(np.ascontiguousarray(img), pred,
-                                      dataset.metainfo, args.alpha)))
+                                      dataset.metainfo, alpha)))
         tiles.append(tile)
-    draw_grid(tiles, classes, palette, args.out, args.tile_size, args.cols)
-    print(f'wrote {args.out} ({len(tiles)} images of {args.split})')
-    return args.out
-
-
-if __name__ == '__main__':
-    main()
+    draw_grid(tiles, classes, palette, out, tile_size, cols)
+    return dict(out=out, images=len(tiles), split=split)

@@ -1,12 +1,12 @@
 """Params and FLOPs of the student and of its self-teacher, and their ratio.
 
-:func:`complexity_report` measures a built model; :func:`main` is
-``tools/analysis/complexity.py`` (its docstring has the usage): FLOPs count
-one multiply-add as one FLOP (fvcore / mmengine convention), at batch size
-1.  Works for segmentation (mmseg) and classification (mmpretrain) configs;
-the ratios are those of FRSKD's Table 6.
+:func:`complexity_report` measures a built model, :func:`config_complexity`
+the model of a config; ``tools/analysis/complexity.py`` is the command line
+(its docstring has the usage).  FLOPs count one multiply-add as one FLOP
+(fvcore / mmengine convention), at batch size 1.  Works for segmentation
+(mmseg) and classification (mmpretrain) configs; the ratios are those of
+FRSKD's Table 6.
 """
-import argparse
 from typing import Callable, Dict, Optional, Sequence
 
 import torch
@@ -122,35 +122,42 @@ def complexity_report(model: nn.Module,
     return report
 
 
-def main(argv=None) -> Dict[str, float]:
-    """``tools/analysis/complexity.py``: prints the report of a config's
-    model (a random teacher, no pretrained download) and returns it."""
-    from mmengine.config import DictAction
-
-    from selfkd_seg.apis.config import build_analysis_model as build_model
+def config_complexity(config: str,
+                      shape: Optional[Sequence[int]] = None,
+                      cfg_options: Optional[dict] = None) -> Dict[str, float]:
+    """:func:`complexity_report` of the model of ``config`` (random weights
+    and teacher, nothing downloaded: :func:`~selfkd_seg.apis.builder.
+    build_inference_model` without a checkpoint) at input ``shape`` (H, W);
+    default 512x512 for mmseg, 224x224 for mmpretrain configs.  The report
+    also has ``input_shape`` (1, 3, H, W)."""
+    from selfkd_seg.apis.builder import build_inference_model
     from selfkd_seg.apis.config import load_config
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('config')
-    parser.add_argument(
-        '--shape', type=int, nargs=2, default=None, help='input H W')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction)
-    args = parser.parse_args(argv)
-    cfg = load_config(args.config, args.cfg_options)
-    if args.shape is None:
-        args.shape = (512, 512) if cfg.default_scope == 'mmseg' else (224,
-                                                                      224)
-    model = build_model(cfg, seed=None)
-    report = complexity_report(model, (3, *args.shape))
-    print(f'input 1x3x{args.shape[0]}x{args.shape[1]}')
-    print(f"student       params {report['student_params'] / 1e6:9.3f} M  "
-          f"FLOPs {report['student_flops'] / 1e9:9.3f} G")
+    cfg = load_config(config, cfg_options)
+    if shape is None:
+        shape = (512, 512) if cfg.default_scope == 'mmseg' else (224, 224)
+    model = build_inference_model(cfg, part='full')
+    report = complexity_report(model, (3, *shape))
+    report['input_shape'] = (1, 3, *shape)
+    return report
+
+
+def format_complexity(report: Dict[str, float]) -> str:
+    """The report of :func:`config_complexity` as text."""
+    _, _, h, w = report['input_shape']
+    lines = [
+        f'input 1x3x{h}x{w}',
+        f"student       params {report['student_params'] / 1e6:9.3f} M  "
+        f"FLOPs {report['student_flops'] / 1e9:9.3f} G"
+    ]
     if 'self_teacher_params' in report:
-        print(f"self-teacher  params {report['self_teacher_params'] / 1e6:9.3f}"
-              f" M  FLOPs {report['self_teacher_flops'] / 1e9:9.3f} G")
-        print(f"ratio (self-teacher / student): params x"
-              f"{report['params_ratio']:.2f}, FLOPs x"
-              f"{report['flops_ratio']:.2f}")
+        lines.append(
+            f"self-teacher  params {report['self_teacher_params'] / 1e6:9.3f}"
+            f" M  FLOPs {report['self_teacher_flops'] / 1e9:9.3f} G")
+        lines.append(f"ratio (self-teacher / student): params x"
+                     f"{report['params_ratio']:.2f}, FLOPs x"
+                     f"{report['flops_ratio']:.2f}")
     for name in ('teacher', 'integrator'):
         if f'{name}_params' in report:
-            print(f"{name:13s} params {report[f'{name}_params'] / 1e6:9.3f} M")
-    return report
+            lines.append(
+                f"{name:13s} params {report[f'{name}_params'] / 1e6:9.3f} M")
+    return '\n'.join(lines)

@@ -48,6 +48,19 @@ def find_downloading_datasets(node, where: str = 'cfg') -> list:
     return found
 
 
+def _raise_if_extra_missing(path: str, text: str, cause=None) -> None:
+    """A clear ``ModuleNotFoundError`` when ``text`` (a scope, an error)
+    names an optional codebase that is not installed (mmpretrain: the
+    classification configs)."""
+    from selfkd_seg.registry import EXTRAS, has_codebase
+    for codebase, hint in EXTRAS.items():
+        if codebase in (text or '') and not has_codebase(codebase):
+            raise ModuleNotFoundError(
+                f'{path} is a {codebase} config (classification), and '
+                f'{codebase} is not installed: {hint}',
+                name=codebase) from cause
+
+
 def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
     """Read a config, apply ``--cfg-options`` and check its scope.
 
@@ -57,7 +70,9 @@ def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
 
     ``path`` is a file or a package's config, ``selfkd_seg::<path under
     configs/>`` (``mmseg::...``, ``mmpretrain::...``): see
-    :func:`selfkd_seg.utils.get_config_path`.
+    :func:`selfkd_seg.utils.get_config_path`.  A classification config
+    without mmpretrain installed is a ``ModuleNotFoundError`` saying what to
+    install.
     """
     if '::' in path:
         from selfkd_seg.utils.configs import get_config_path
@@ -66,7 +81,11 @@ def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
         raise FileNotFoundError(f'config file {path!r} does not exist')
     else:
         file = path
-    cfg = Config.fromfile(file)
+    try:
+        cfg = Config.fromfile(file)
+    except ModuleNotFoundError as err:  # e.g. an mmpretrain:: _base_
+        _raise_if_extra_missing(path, str(err), err)
+        raise
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
     scope = cfg.get('default_scope')
@@ -74,6 +93,7 @@ def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
         raise ValueError(f'{path}: default_scope must be one of '
                          f'{SUPPORTED_SCOPES} (it decides whether mmseg or '
                          f'mmpretrain runs the config), got {scope!r}')
+    _raise_if_extra_missing(path, scope)
     downloading = [
         where for key in ('train_dataloader', 'val_dataloader',
                           'test_dataloader') if key in cfg
@@ -114,37 +134,6 @@ def replace_sync_bn(node) -> int:
         for value in node:
             count += replace_sync_bn(value)
     return count
-
-
-def build_analysis_model(cfg, model_cfg=None, seed: Optional[int] = 0,
-                         init_weights: bool = False) -> torch.nn.Module:
-    """Build ``model_cfg`` (default ``cfg.model``) of ``cfg`` for a
-    measurement: SyncBN as BN, no pretrained download, a random teacher
-    instead of ``teacher_ckpt``, the config's data preprocessor, the
-    parameters initialised after ``torch.manual_seed(seed)`` (no seeding
-    for None) and, with ``init_weights``, ``init_weights()`` called.
-    ``cfg.model`` is changed in place when it is the one built."""
-    from mmengine.registry import MODELS, init_default_scope
-
-    init_default_scope(cfg.get('default_scope', 'mmpretrain'))
-    model_cfg = cfg.model if model_cfg is None else model_cfg
-    replace_sync_bn(model_cfg)
-    model_cfg.pop('pretrained', None)
-    backbone = model_cfg.get('backbone') or {}
-    if backbone.get('pretrained'):
-        backbone['pretrained'] = None  # analysis never downloads weights
-    if model_cfg.get('teacher_ckpt') or model_cfg.get('teacher'):
-        model_cfg['teacher_ckpt'] = None
-        model_cfg['allow_random_teacher'] = True
-    if model_cfg.get('data_preprocessor') is None and cfg.get(
-            'data_preprocessor') is not None:
-        model_cfg['data_preprocessor'] = cfg.data_preprocessor
-    if seed is not None:
-        torch.manual_seed(seed)
-    model = MODELS.build(model_cfg)
-    if init_weights:
-        model.init_weights()
-    return model
 
 
 def adapt_to_device(cfg: Config, launcher: str) -> None:

@@ -1,6 +1,8 @@
 """Complexity and attention-map tools on FRSKD classifier configs
-(selfkd_seg.analysis.complexity / .attention, the logic of
+(selfkd_seg.analysis.complexity / .attention and their command lines,
 tools/analysis/complexity.py and tools/visualization/attention_maps.py)."""
+import importlib.util
+import os
 import os.path as osp
 
 import pytest
@@ -15,10 +17,21 @@ from mmengine.registry import MODELS, init_default_scope  # noqa: E402
 
 from selfkd_seg.analysis import complexity  # noqa: E402
 from selfkd_seg.analysis.attention import collect_attention  # noqa: E402
-from selfkd_seg.analysis.attention import main as attention_main  # noqa: E402
+from selfkd_seg.analysis.attention import attention_maps  # noqa: E402
+from selfkd_seg.engine.student_loading import (  # noqa: E402
+    CheckpointMismatchError)
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TOY = osp.join(REPO, 'configs', 'toy', 'frskd_cls_toy.py')
+
+
+def tool_main(script):
+    """``main`` of ``tools/<script>`` (its command line)."""
+    spec = importlib.util.spec_from_file_location(
+        'tool_' + osp.basename(script)[:-3], osp.join(REPO, 'tools', script))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.main
 
 
 def _toy_model():
@@ -50,7 +63,7 @@ def test_self_teacher_inputs_and_forward_of_the_classifier():
 
 
 def test_complexity_tool_on_the_toy_classifier(capsys):
-    report = complexity.main(
+    report = tool_main('analysis/complexity.py')(
         [TOY, '--shape', '32', '32'])
     model = _toy_model()
     st_params = sum(p.numel() for p in model.self_teacher.parameters())
@@ -62,20 +75,22 @@ def test_complexity_tool_on_the_toy_classifier(capsys):
     assert report['flops_ratio'] == pytest.approx(
         report['self_teacher_flops'] / report['student_flops'])
     assert 0 < report['self_teacher_flops'] < 10 * report['student_flops']
-    assert 'ratio (self-teacher / student)' in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert printed.startswith('input 1x3x32x32\nstudent       params ')
+    assert 'ratio (self-teacher / student)' in printed
+    assert printed == complexity.format_complexity(report) + '\n'
 
 
 def test_complexity_matches_table6_for_wrn16_2_bifpnc():
     """Paper Table 6, BiFPNc "#channel 256" (width 2 x 128): x0.59 / x0.68."""
-    report = complexity.main([
+    report = complexity.config_complexity(
         osp.join(REPO, 'configs', 'frskd_cls', 'frskd_wrn16_2_cifar100.py'),
-        '--shape', '32', '32'
-    ])
+        (32, 32))
     assert round(report['params_ratio'], 2) == 0.59
     assert round(report['flops_ratio'], 2) == 0.68
 
 
-def test_attention_tool_on_the_toy_classifier(tmp_path):
+def test_attention_tool_on_the_toy_classifier(tmp_path, capsys):
     root = make_toy_cls(str(tmp_path / 'toy'), dict(val=1),
                         classes=('red_square', 'blue_triangle'))
     ckpt = str(tmp_path / 'frskd_toy.pth')
@@ -84,10 +99,85 @@ def test_attention_tool_on_the_toy_classifier(tmp_path):
         osp.join(root, 'val', 'red_square', '0000.png'),
         osp.join(root, 'val', 'blue_triangle', '0000.png')
     ]
+    attention_main = tool_main('visualization/attention_maps.py')
     out = attention_main(
         [TOY, ckpt, *images, '--out', str(tmp_path / 'att' / 'maps.png')])
+    assert capsys.readouterr().out == f'wrote {out}\n'
     from PIL import Image
     width, height = Image.open(out).size
     assert width > height > 0  # 2 rows x (image + 3 stages x 2) columns
     with pytest.raises(FileNotFoundError, match='missing.png'):
-        attention_main([TOY, ckpt, str(tmp_path / 'missing.png')])
+        attention_maps(TOY, ckpt, [str(tmp_path / 'missing.png')])
+    # the self-teacher's weights must be in the checkpoint
+    from selfkd_seg.models.utils.distill import strip_distill_only
+    student = str(tmp_path / 'student_only.pth')
+    torch.save(dict(state_dict=strip_distill_only(
+        _toy_model().state_dict())), student)
+    with pytest.raises(CheckpointMismatchError, match='self_teacher'):
+        attention_maps(TOY, student, images[:1])
+
+
+# script -> (library function it calls, flags its --help lists)
+CLI_TOOLS = {
+    'analysis/complexity.py': ('config_complexity', ['--shape',
+                                                     '--cfg-options']),
+    'deployment/pytorch2onnx.py': ('pytorch2onnx', [
+        '--out', '--images', '--num-images', '--shapes', '--seg-output',
+        '--opset', '--runs', '--warmup', '--threads', '--rtol', '--atol',
+        '--min-agreement', '--report', '--cfg-options'
+    ]),
+    'visualization/attention_maps.py': ('attention_maps',
+                                        ['--out', '--device',
+                                         '--cfg-options']),
+    'visualization/browse_dataset.py': ('browse_dataset', [
+        '--checkpoint', '--split', '--num', '--start', '--cols',
+        '--tile-size', '--alpha', '--out', '--device', '--cfg-options'
+    ]),
+}
+
+
+@pytest.mark.parametrize('script', sorted(CLI_TOOLS))
+def test_tool_parses_its_command_line_and_calls_the_library(
+        script, monkeypatch, capsys):
+    """The command line lives in tools/ (argparse there, none in the
+    library module); --help lists the flags."""
+    import ast
+    import runpy
+    import sys
+    function, flags = CLI_TOOLS[script]
+    path = osp.join(REPO, 'tools', script)
+    with open(path) as f:
+        tree = ast.parse(f.read())
+    defined = {n.name for n in tree.body if isinstance(n, ast.FunctionDef)}
+    assert defined == {'parse_args', 'main'}
+    imported = {a.name for n in tree.body if isinstance(n, ast.ImportFrom)
+                for a in n.names}
+    assert function in imported
+    monkeypatch.setattr(sys, 'path', list(sys.path))
+    monkeypatch.setattr(sys, 'argv', [path, '--help'])
+    with pytest.raises(SystemExit) as exc:
+        runpy.run_path(path, run_name='__main__')
+    assert exc.value.code == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f'usage: {osp.basename(script)} ')
+    for flag in flags:
+        assert flag in out, flag
+
+
+def test_library_modules_parse_no_command_line():
+    import ast
+
+    import selfkd_seg.analysis as analysis
+    import selfkd_seg.deploy as deploy
+    for package in (analysis, deploy):
+        folder = osp.dirname(package.__file__)
+        for name in sorted(os.listdir(folder)):
+            if not name.endswith('.py'):
+                continue
+            with open(osp.join(folder, name)) as f:
+                tree = ast.parse(f.read())
+            names = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+            assert 'argparse' not in names, name
+            assert not [n for n in tree.body if isinstance(
+                n, ast.FunctionDef) and n.name in ('main', 'parse_args')
+            ], name

@@ -1,5 +1,7 @@
-"""The dataset/model converter and visualization scripts are thin wrappers:
-each runs the ``main`` of its library module, with the same command line."""
+"""The dataset/model converter scripts are thin wrappers: each runs the
+``main`` of its library module, with the same command line.  (The
+visualization, deployment and complexity tools parse their own command line:
+tests/test_tools/test_cls_analysis_tools.py.)"""
 import ast
 import importlib
 import os.path as osp
@@ -23,10 +25,6 @@ WRAPPERS = {
     ('selfkd_research.synthetic_data.toy_voc', '--force'),
     'model_converters/repdistiller_to_selfkd.py':
     ('selfkd_seg.converters.repdistiller_convert', '--arch'),
-    'visualization/attention_maps.py':
-    ('selfkd_seg.analysis.attention', '--cfg-options'),
-    'visualization/browse_dataset.py':
-    ('selfkd_seg.analysis.browse_dataset', '--checkpoint'),
 }
 
 

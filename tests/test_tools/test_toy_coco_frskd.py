@@ -1,6 +1,7 @@
 """FRSKD trains on generated COCO-format data; the dataset browser draws it
 with the trained checkpoint's predictions."""
 import os.path as osp
+import runpy
 
 import numpy as np
 import pytest
@@ -24,7 +25,8 @@ def toy_coco_64(tmp_path_factory):
     return root
 
 
-def test_frskd_toy_run_on_coco_data_then_browse(toy_coco_64, tmp_path):
+def test_frskd_toy_run_on_coco_data_then_browse(toy_coco_64, tmp_path,
+                                                capsys):
     config = osp.join(ROOT, 'configs', 'toy', 'frskd_d0_toy_coco.py')
     work_dir = str(tmp_path / 'run')
     cfg = shrink_seg_cfg(Config.fromfile(config), toy_coco_64, work_dir, 2)
@@ -41,10 +43,17 @@ def test_frskd_toy_run_on_coco_data_then_browse(toy_coco_64, tmp_path):
     out = str(tmp_path / 'grid.png')
     options = [f'{s}_dataloader.dataset.data_root={toy_coco_64}'
                for s in ('train', 'val', 'test')]
-    browse.main([
-        config, '--checkpoint', ckpt, '--split', 'val', '--num', '2',
+    browse_tool = runpy.run_path(
+        osp.join(ROOT, 'tools', 'visualization', 'browse_dataset.py'))
+    # the config the checkpoint was trained with (the shrunk model): the
+    # checkpoint is loaded strictly
+    trained_config = str(tmp_path / 'frskd_d0_toy_coco_shrunk.py')
+    cfg.dump(trained_config)
+    browse_tool['main']([
+        trained_config, '--checkpoint', ckpt, '--split', 'val', '--num', '2',
         '--cols', '2', '--tile-size', '64', '--out', out, '--cfg-options'
     ] + options)
+    assert capsys.readouterr().out.endswith(f'wrote {out} (2 images of val)\n')
     with Image.open(out) as grid:
         # 2 tiles x (image, ground truth, prediction) panels of 64 px,
         # captions, and a 1-row legend (5 classes)

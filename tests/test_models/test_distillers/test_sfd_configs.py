@@ -82,12 +82,12 @@ def test_exported_sfd_student_loads_into_the_student_config(path):
 
 def test_complexity_tool_on_an_sfd_config():
     """The complexity tool (tools/analysis/complexity.py runs
-    selfkd_seg.analysis.complexity.main) builds the pair with a random teacher."""
-    from selfkd_seg.analysis.complexity import main
-    report = main([
+    selfkd_seg.analysis.complexity.config_complexity) builds the pair with a
+    random teacher."""
+    from selfkd_seg.analysis.complexity import config_complexity
+    report = config_complexity(
         osp.join(ROOT, 'configs/sfd_cls/sfd_resnet56_resnet20_cifar100.py'),
-        '--shape', '32', '32'
-    ])
+        (32, 32))
     # RepDistiller's resnet20 / resnet56 on CIFAR-100: 0.28 M / 0.86 M
     assert abs(report['student_params'] / 1e6 - 0.278) < 0.005
     assert abs(report['teacher_params'] / 1e6 - 0.861) < 0.005
