@@ -8,7 +8,9 @@ from .interrupt_checkpoint_hook import InterruptCheckpointHook, TrainingInterrup
 # needs mmpretrain (an extra); the package imports without it
 try:
     import mmpretrain  # noqa: F401
-except ImportError:  # pragma: no cover
-    pass
+except ImportError:  # using it names the extra to install
+    from selfkd_seg.registry import HOOKS, register_needing_extra
+    register_needing_extra(('ClassFolderVisualizationHook', ), 'mmpretrain',
+                           HOOKS)
 else:
     from .cls_visualization_hook import ClassFolderVisualizationHook  # noqa: F401
