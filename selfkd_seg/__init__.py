@@ -5,8 +5,10 @@
 wrapper, dataset and transform (:func:`register_all_modules`); configs load it
 with ``custom_imports = dict(imports=['selfkd_seg'])``.  Nothing above those
 floors is imported here (docs/architecture.md): ``selfkd_seg.apis``,
-``analysis``, ``experiments``, ``deploy`` and ``converters`` are imported by
-the tools that use them.
+``analysis``, ``deploy`` and ``converters`` are imported by the tools that
+use them.  The experiment drivers, benchmarks and toy/digits data
+generators are not part of the package: they live in the checkout's
+``selfkd_research`` (docs/architecture.md, "The library boundary").
 
 A script that only writes files (the dataset generators and converters in
 ``tools/dataset_converters/``) sets ``SELFKD_SEG_REGISTRY = False`` in its

@@ -1,8 +1,9 @@
 """Generators of toy data sets for tests, demos and smoke runs (and of the
 digits sets rendered from scikit-learn's handwritten digits).
 
-Not imported by ``import selfkd_seg``: the runtime datasets live in
-:mod:`selfkd_seg.datasets`.
+Not installed and never imported by ``selfkd_seg`` (the runtime datasets
+live in :mod:`selfkd_seg.datasets`); ``tools/dataset_converters/make_*.py``
+run them.
 """
 from .digits import make_digits
 from .toy_cls import TOY_CLS_CLASSES, make_toy_cls
