@@ -1,5 +1,6 @@
 """The benchmarks time the training step ``tools/train.py`` runs, with one
-timer for the whole package."""
+timer for the whole package (selfkd_seg.utils.timing,
+tests/test_utils/test_timing.py)."""
 import copy
 
 import pytest
@@ -7,8 +8,7 @@ import torch
 from mmengine.runner import Runner
 
 from selfkd_research.benchmarks.benchmark import (
-    RunOptions, build_model, interleaved_medians, prepare_model,
-    runner_train_step_fn)
+    RunOptions, build_model, prepare_model, runner_train_step_fn)
 from selfkd_seg.apis.config import apply_speed_options, prepare_train_cfg
 
 
@@ -63,26 +63,6 @@ def test_one_timed_step_equals_the_runners_train_step(tiny_seg_cfg, tmp_path,
     for idx, slot in theirs['state'].items():
         assert torch.equal(ours['state'][idx]['momentum_buffer'],
                            slot['momentum_buffer'])
-
-
-def test_interleaved_medians_rotate_the_order_and_take_medians(monkeypatch):
-    from selfkd_research.benchmarks import benchmark
-    clock = [0.0]
-    durations = dict(a=[7, 1, 2, 9], b=[7, 4, 100, 4])  # warm-up first
-    calls = []
-
-    def timed(name):
-        def run():
-            calls.append(name)
-            clock[0] += durations[name].pop(0)
-        return run
-
-    monkeypatch.setattr(benchmark.time, 'perf_counter', lambda: clock[0])
-    medians = interleaved_medians(dict(a=timed('a'), b=timed('b')), steps=3,
-                                  warmup=1)
-    assert medians == dict(a=2, b=4)
-    # warm-up, then one call of each per round, the order rotating
-    assert calls == ['a', 'b', 'a', 'b', 'b', 'a', 'a', 'b']
 
 
 def test_the_timed_step_uses_the_configs_wrapper_and_amp(tiny_seg_cfg):
