@@ -305,8 +305,9 @@ def main(argv=None):
     say('[main job] drawing pictures')
     from selfkd_seg.analysis import attention
     attention_png = osp.join(args.work_dir, 'attention_maps.png')
-    attention.main([RUNS[1][1], frskd_ckpt, *images[:3], '--out',
-                    attention_png])
+    attention.attention_maps(RUNS[1][1], frskd_ckpt, images[:3],
+                             out=attention_png)
+    print(f'wrote {attention_png}')
     predictions_png = draw_predictions(
         args, models, osp.join(args.work_dir, 'predictions.png'))
     curves_png = draw_curves(results, seed,
