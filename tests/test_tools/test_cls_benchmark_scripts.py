@@ -113,8 +113,9 @@ ANALYSIS = osp.join(REPO, 'tools', 'analysis')
     'benchmark_frskd_cls', 'benchmark_frskd_seg', 'benchmark_sfd',
     'benchmark_table', 'coco_loading_benchmark'])
 def test_analysis_scripts_are_thin_wrappers_over_the_package(script):
-    """Each script only imports ``main`` from a selfkd_seg.analysis module and
-    calls it (read as text, not imported).  (complexity.py parses its own
+    """Each script only imports ``main`` from a selfkd_research.benchmarks
+    module (the checkout's research code) and calls it (read as text, not
+    imported).  (complexity.py parses its own
     command line: tests/test_tools/test_cls_analysis_tools.py.)"""
     import ast
     import importlib
@@ -123,7 +124,8 @@ def test_analysis_scripts_are_thin_wrappers_over_the_package(script):
     imports = [node for node in tree.body
                if isinstance(node, ast.ImportFrom)]
     assert [(n.module.split('.')[:2], [a.name for a in n.names])
-            for n in imports] == [(['selfkd_seg', 'analysis'], ['main'])]
+            for n in imports] == [(['selfkd_research', 'benchmarks'],
+                                   ['main'])]
     functions = [node for node in ast.walk(tree)
                  if isinstance(node, (ast.FunctionDef, ast.ClassDef))]
     assert not functions
