@@ -220,3 +220,66 @@ def test_the_research_code_is_not_installed():
     setup = open(osp.join(osp.dirname(PACKAGE), 'setup.py')).read()
     assert re.search(r"packages=find_packages\(\s*include=\(\s*'selfkd_seg',"
                      r"\s*'selfkd_seg\.\*'\s*\)\)", setup)
+
+
+# ------------------------------------------- command lines live in tools/
+def command_line_parsing(source: str, path: str = '<src>') -> list:
+    """What in ``source`` parses a command line: an import of ``argparse``
+    (or a use of it, ``ArgumentParser``, mmengine's ``DictAction``), a
+    top-level ``main``/``parse_args`` function, an ``if __name__ ==
+    '__main__'`` guard.  The scripts in ``tools/`` parse, the library takes
+    explicit arguments (as mmseg's ``apis`` and ``tools/``)."""
+    found = []
+    tree = ast.parse(source, path)
+    for node in ast.walk(tree):
+        names = []
+        if isinstance(node, ast.Import):
+            names = [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            names = [node.module or ''] + [a.name for a in node.names]
+        elif isinstance(node, ast.Name):
+            names = [node.id]
+        elif isinstance(node, ast.Attribute):
+            names = [node.attr]
+        for name in names:
+            if name.split('.')[0] in ('argparse', 'ArgumentParser',
+                                      'DictAction'):
+                found.append(f'{path}:{node.lineno} uses {name}')
+        if isinstance(node, ast.Compare) and isinstance(
+                node.left, ast.Name) and node.left.id == '__name__' and any(
+                    isinstance(c, ast.Constant) and c.value == '__main__'
+                    for c in node.comparators):
+            found.append(f'{path}:{node.lineno} runs as a script')
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef) and node.name in ('main',
+                                                               'parse_args'):
+            found.append(f'{path}:{node.lineno} defines {node.name}()')
+    return sorted(set(found))
+
+
+def test_no_module_of_the_package_parses_a_command_line():
+    found = []
+    for path, _ in _modules():
+        with open(path, encoding='utf-8') as f:
+            found += command_line_parsing(f.read(),
+                                          osp.relpath(path, PACKAGE))
+    assert found == []
+
+
+def test_the_command_line_scan_sees_parsers():
+    src = '\n'.join([
+        'import sys',
+        'import argparse',
+        'from argparse import ArgumentParser',
+        'from mmengine.config import DictAction',
+        'def main(argv=None):',
+        '    return argparse.Namespace()',
+        'def parse_args():',
+        '    pass',
+        'if __name__ == "__main__":',
+        '    main()',
+        'ok = sys.modules.get("__main__")',
+    ])
+    found = command_line_parsing(src)
+    assert {int(line.split(':')[1].split()[0])
+            for line in found} == {2, 3, 4, 5, 6, 7, 9}, found

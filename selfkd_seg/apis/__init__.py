@@ -1,4 +1,5 @@
-"""What a user calls: ``train``/``test`` (the tools' entry points),
+"""What a user calls: ``train.train``/``test.test`` (what ``tools/train.py``
+and ``tools/test.py`` call after parsing their command lines),
 ``config`` (preparing a config), ``runtime`` (process group, runner),
 ``builder`` (the one builder of a model outside training: evaluation,
 export, analysis), ``inference`` (load a full model or an exported student,

@@ -1,6 +1,7 @@
-"""Starting and ending a training or test run of ``tools/train.py`` and
-``tools/test.py``: the shared command-line arguments, the process group on
-machines without GPU, building the runner, and the ordered teardown.
+"""Starting and ending a training or test run (``apis.train.train``,
+``apis.test.test``): the process group on machines without GPU, building the
+runner, and the ordered teardown.  The command-line arguments are the
+tools' (``tools/train.py``, ``tools/test.py``).
 
 Preparing the config is :mod:`selfkd_seg.apis.config`.
 """
@@ -10,32 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import torch
-from mmengine.config import Config, DictAction
-
-
-def add_launch_args(parser, cfg_options_help: str) -> None:
-    """``--cfg-options``, ``--launcher`` and ``--local_rank``, as in mmseg's
-    and mmpretrain's tools."""
-    parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
-        help=cfg_options_help)
-    parser.add_argument(
-        '--launcher',
-        choices=['none', 'pytorch', 'slurm', 'mpi'],
-        default='none',
-        help='job launcher')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-
-
-def parse_launch_args(parser, argv=None):
-    """Parse ``argv``; ``LOCAL_RANK`` from ``--local_rank`` unless the
-    launcher set it."""
-    args = parser.parse_args(argv)
-    if 'LOCAL_RANK' not in os.environ:
-        os.environ['LOCAL_RANK'] = str(args.local_rank)
-    return args
+from mmengine.config import Config
 
 
 def init_cpu_distributed(cfg: Config) -> bool:
@@ -68,8 +44,6 @@ def init_cpu_distributed(cfg: Config) -> bool:
     torch_dist.init_process_group(backend=backend, init_method='env://',
                                   **dist_cfg)
     return True
-
-
 
 
 def _shutdown_loader_workers(loader) -> None:

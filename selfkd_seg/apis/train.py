@@ -1,94 +1,71 @@
-"""``tools/train.py``: train a segmentor (mmseg config) or a classifier
-(mmpretrain config).
+"""Train a segmentor (mmseg config) or a classifier (mmpretrain config):
+:func:`train`, what ``tools/train.py`` calls after parsing its command line.
 
-:func:`main` takes the script's arguments (``argv``; ``None``: the command
-line) and returns the runner after training.  Ctrl-C/SIGTERM exits with
-:data:`EXIT_CODES` (130/143) after saving ``interrupted_iter_<N>.pth``, a
-NaN/inf loss with :data:`EXIT_NONFINITE_LOSS` (3), a full disk with
-:data:`EXIT_DISK_FULL` (4); see docs/reliability.md.
+A run that stops early raises, after logging the reason and tearing the
+run down (loader workers, signal handlers, the process group it created):
+:class:`~selfkd_seg.engine.hooks.TrainingInterrupted` after Ctrl-C/SIGTERM
+(``interrupted_iter_<N>.pth`` is saved),
+:class:`~selfkd_seg.engine.hooks.NonFiniteLossError` on a NaN/inf loss and
+:class:`~selfkd_seg.engine.DiskFullError` on a full disk.
+``tools/train.py`` turns them into the exit statuses 130/143, 3 and 4; see
+docs/reliability.md.
 """
-import argparse
-import sys
+from typing import Optional, Union
 
 from selfkd_seg.apis.config import (apply_speed_options, load_config,
                                     prepare_train_cfg)
-from selfkd_seg.apis.runtime import (add_launch_args, build_runner,
-                                     parse_launch_args, run_session)
+from selfkd_seg.apis.runtime import build_runner, run_session
 from selfkd_seg.engine import DiskFullError
 from selfkd_seg.engine.hooks import NonFiniteLossError, TrainingInterrupted
 
-EXIT_CODES = {'SIGINT': 130, 'SIGTERM': 143}
-EXIT_NONFINITE_LOSS = 3
-EXIT_DISK_FULL = 4
 
+def train(config: str,
+          work_dir: Optional[str] = None,
+          resume: Union[bool, str] = False,
+          amp: Union[bool, str] = False,
+          auto_scale_lr: bool = False,
+          channels_last: Optional[bool] = None,
+          compile: Optional[str] = None,
+          cudnn_benchmark: Optional[bool] = None,
+          cfg_options: Optional[dict] = None,
+          launcher: str = 'none'):
+    """Train the model of ``config`` and return the runner after training.
 
-def parse_args(argv=None):
-    parser = argparse.ArgumentParser(
-        description='Train a selfkd_seg model (mmseg or mmpretrain config)')
-    parser.add_argument('config', help='train config file path')
-    parser.add_argument('--work-dir', help='the dir to save logs and models')
-    parser.add_argument(
-        '--resume',
-        nargs='?',
-        type=str,
-        const='auto',
-        help='resume from the given checkpoint, or without a value from the '
-        'latest checkpoint in the work_dir')
-    parser.add_argument(
-        '--amp',
-        nargs='?',
-        const='auto',
-        default=False,
-        choices=['auto', 'bf16', 'fp16'],
-        help='mixed precision: without a value bfloat16 autocast on CPU and '
-        'on GPUs with bfloat16, float16 + loss scaling on older GPUs; '
-        '"bf16" or "fp16" to choose')
-    parser.add_argument(
-        '--channels-last',
-        action='store_true',
-        default=None,
-        help='channels_last memory format for weights and activations '
-        '(config key channels_last)')
-    parser.add_argument(
-        '--compile',
-        nargs='?',
-        const='default',
-        default=None,
-        choices=['default', 'reduce-overhead', 'max-autotune',
-                 'max-autotune-no-cudagraphs'],
-        help="torch.compile the train step through mmengine's compile "
-        'config key (optionally a torch.compile mode)')
-    parser.add_argument(
-        '--cudnn-benchmark',
-        action='store_true',
-        default=None,
-        help='env_cfg.cudnn_benchmark=True (fixed-size crops)')
-    parser.add_argument(
-        '--auto-scale-lr',
-        action='store_true',
-        help='scale the lr by the real batch size / auto_scale_lr.'
-        'base_batch_size')
-    add_launch_args(
-        parser, 'override config settings, e.g. train_cfg.max_iters=100')
-    return parse_launch_args(parser, argv)
+    Args:
+        config: a config file (or ``selfkd_seg::<path>``,
+            :func:`~selfkd_seg.apis.config.load_config`).
+        work_dir: where logs and checkpoints go (default: the config's
+            ``work_dir`` or ``work_dirs/<config name>``).
+        resume: False, True/``'auto'`` (the latest complete checkpoint in
+            ``work_dir``) or a checkpoint path.
+        amp: False, ``'auto'`` (bf16 autocast where supported, else fp16 +
+            loss scaling), ``'bf16'`` or ``'fp16'``.
+        auto_scale_lr: scale the lr by the real batch size /
+            ``auto_scale_lr.base_batch_size``.
+        channels_last, compile, cudnn_benchmark: the fast path's switches
+            (:func:`~selfkd_seg.apis.config.apply_speed_options`; None: the
+            config's own setting).
+        cfg_options: config overrides, e.g. ``{'train_cfg.max_iters': 100}``.
+        launcher: ``'none'``, ``'pytorch'``, ``'slurm'`` or ``'mpi'``.
 
-
-def main(argv=None):
-    args = parse_args(argv)
-    cfg = load_config(args.config, args.cfg_options)
+    Raises:
+        TrainingInterrupted, NonFiniteLossError, DiskFullError: see the
+            module docstring; the error is logged first.
+    """
+    cfg = load_config(config, cfg_options)
     prepare_train_cfg(
         cfg,
-        args.config,
-        work_dir=args.work_dir,
-        resume=args.resume or False,
-        amp=args.amp,
-        auto_scale_lr=args.auto_scale_lr,
-        launcher=args.launcher)
+        config,
+        work_dir=work_dir,
+        resume=resume or False,
+        amp=amp,
+        auto_scale_lr=auto_scale_lr,
+        launcher=launcher)
     apply_speed_options(
         cfg,
-        channels_last=args.channels_last,
-        compile=args.compile,
-        cudnn_benchmark=args.cudnn_benchmark)
+        channels_last=channels_last,
+        compile=compile,
+        cudnn_benchmark=cudnn_benchmark)
     with run_session(cfg) as run:
         try:
             run.runner = build_runner(cfg)
@@ -97,12 +74,12 @@ def main(argv=None):
         except TrainingInterrupted as stop:
             run.runner.logger.warning(str(stop))
             run.clean = True  # every rank stopped after the same iteration
-            sys.exit(EXIT_CODES.get(stop.signal_name, 130))
+            raise
         except NonFiniteLossError as err:
             run.runner.logger.error(f'NonFiniteLossError: {err}')
             run.clean = True  # all ranks agree on the stop (NonFiniteLossHook)
-            sys.exit(EXIT_NONFINITE_LOSS)
+            raise
         except DiskFullError as err:
             run.runner.logger.error(f'DiskFullError: {err.strerror}')
-            sys.exit(EXIT_DISK_FULL)
+            raise
     return run.runner

@@ -26,7 +26,6 @@ Official splits used (SRC layout):
 - dogs: ``train_list.mat``, ``test_list.mat`` (``file_list``),
   ``Images/<class>/*.jpg`` (needs scipy to read the .mat lists).
 """
-import argparse
 import glob
 import os
 import os.path as osp
@@ -127,20 +126,3 @@ def convert(dataset: str, src: str, dst: str,
                 os.symlink(osp.abspath(path), target)
         counts[split] = counts.get(split, 0) + 1
     return counts
-
-
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('dataset', choices=sorted(READERS))
-    parser.add_argument('src')
-    parser.add_argument('dst')
-    parser.add_argument('--copy', action='store_true')
-    args = parser.parse_args(argv)
-    counts = convert(args.dataset, args.src, args.dst, args.copy)
-    print(', '.join(f'{k}: {v} images' for k, v in sorted(counts.items())) +
-          f' -> {args.dst}')
-    return counts
-
-
-if __name__ == '__main__':
-    main()

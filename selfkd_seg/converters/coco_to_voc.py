@@ -23,7 +23,6 @@ appended if two images would get the same name).  Images of mixed formats
 are re-encoded to PNG so one ``img_suffix`` fits all.  Prints, per split,
 the pixels and images of every class.
 """
-import argparse
 import json
 import os
 import os.path as osp
@@ -32,8 +31,7 @@ from collections import Counter
 
 from PIL import Image
 
-from selfkd_seg.utils.coco_rasterize import (CROWD_RULES, OVERLAP_RULES,
-                                                build_semantic_masks)
+from selfkd_seg.utils.coco_rasterize import build_semantic_masks
 
 
 def _voc_name(file_name: str, image_id, used: dict) -> str:
@@ -166,53 +164,3 @@ def convert(out_dir: str,
     with open(osp.join(out_dir, 'meta.json'), 'w') as f:
         json.dump(meta, f, indent=2)
     return meta
-
-
-def parse_args(argv=None):
-    parser = argparse.ArgumentParser(
-        description='Write COCO-format segmentation annotations as a '
-        'Pascal VOC-layout dataset and print class statistics.')
-    parser.add_argument('out_dir', help='output folder (new or empty)')
-    parser.add_argument(
-        '--split',
-        nargs=3,
-        action='append',
-        required=True,
-        metavar=('NAME', 'JSON', 'IMG_DIR'),
-        help='a split: its name, COCO JSON and the folder its file_name '
-        'entries are relative to (repeat for every split)')
-    parser.add_argument(
-        '--symlink', action='store_true',
-        help='link images instead of copying them')
-    parser.add_argument(
-        '--cache-dir',
-        help='rasterization cache (default: semantic_masks next to each '
-        'JSON, shared with COCOSemanticDataset)')
-    parser.add_argument(
-        '--overlap', choices=OVERLAP_RULES, default='smaller_on_top')
-    parser.add_argument('--crowd', choices=CROWD_RULES, default='ignore')
-    parser.add_argument(
-        '--skip-missing', action='store_true',
-        help='leave out images whose files do not exist (default: error)')
-    return parser.parse_args(argv)
-
-
-def main(argv=None):
-    args = parse_args(argv)
-    splits = {}
-    for name, json_path, img_dir in args.split:
-        if name in splits:
-            raise ValueError(f'split {name!r} given twice')
-        splits[name] = (json_path, img_dir)
-    meta = convert(args.out_dir, splits, args.symlink, args.cache_dir,
-                   args.overlap, args.crowd, args.skip_missing)
-    for split, stats in meta['stats'].items():
-        print(format_stats(split, stats))
-    print(f"wrote {args.out_dir}: {len(meta['classes'])} classes "
-          f"(num_classes={len(meta['classes'])}), img_suffix="
-          f"{meta['img_suffix']!r}")
-    return meta
-
-
-if __name__ == '__main__':
-    main()

@@ -11,13 +11,12 @@ mmpretrain classifier built by :func:`repdistiller_classifier_cfg`::
 
 i.e. ``backbone.*`` and ``head.fc.*``, and checks the result against that
 model: every expected key present, nothing extra, every shape right.
-:func:`convert_repdistiller_checkpoint` does it file to file, and :func:`main`
-is the command line of ``tools/model_converters/repdistiller_to_selfkd.py``::
+:func:`convert_repdistiller_checkpoint` does it file to file; its command
+line is ``tools/model_converters/repdistiller_to_selfkd.py``::
 
     python tools/model_converters/repdistiller_to_selfkd.py \
         SRC DST --arch resnet32x4
 """
-import argparse
 import os
 import os.path as osp
 import re
@@ -225,29 +224,3 @@ def convert_repdistiller_checkpoint(src: str, dst: str,
         os.makedirs(osp.dirname(dst), exist_ok=True)
     torch.save(dict(state_dict=converted, meta=meta), dst)
     return converted, meta
-
-
-def main(argv=None) -> Tuple[OrderedDict, dict]:
-    """The command line of ``tools/model_converters/repdistiller_to_selfkd.py``
-    (prints the model config the converted checkpoint loads into)."""
-    parser = argparse.ArgumentParser(
-        description='Convert a RepDistiller CIFAR checkpoint to a selfkd_seg '
-        'classifier one.')
-    parser.add_argument('src', help='RepDistiller checkpoint (.pth)')
-    parser.add_argument('dst', help='where to write the converted checkpoint')
-    parser.add_argument(
-        '--arch',
-        required=True,
-        choices=sorted(REPDISTILLER_ARCHS),
-        help='RepDistiller model name of SRC')
-    args = parser.parse_args(argv)
-    converted, meta = convert_repdistiller_checkpoint(args.src, args.dst,
-                                                      args.arch)
-    print(f'wrote {args.dst}: {len(converted)} tensors of RepDistiller '
-          f"{args.arch} ({meta['num_classes']} classes); model config:\n"
-          f"{meta['model_cfg']}")
-    return converted, meta
-
-
-if __name__ == '__main__':
-    main()

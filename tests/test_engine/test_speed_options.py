@@ -79,7 +79,8 @@ def test_apply_speed_options():
 
 
 def test_train_script_flags():
-    from selfkd_seg.apis import train  # what tools/train.py runs
+    from tool_scripts import load_tool
+    train = load_tool('train.py')
     args = train.parse_args(['c.py'])
     assert (args.amp, args.channels_last, args.compile,
             args.cudnn_benchmark) == (False, None, None, None)
@@ -104,8 +105,8 @@ def test_train_script_fast_path_end_to_end(tiny_seg_cfg, tmp_path):
                        work_dir=str(tmp_path / 'run'))
     path = str(tmp_path / 'cfg.py')
     cfg.dump(path)
-    from selfkd_seg.apis import train
-    runner = train.main([
+    from tool_scripts import load_tool
+    runner = load_tool('train.py').main([
         path, '--work-dir', str(tmp_path / 'run'), '--amp', 'bf16',
         '--channels-last'
     ])

@@ -11,7 +11,7 @@ def toy_data(tmp_path_factory):
 
 @pytest.fixture(scope='session')
 def train_script():
-    """What ``tools/train.py`` runs (:mod:`selfkd_seg.apis.train`), to call
-    its ``main(argv)`` in-process."""
-    from selfkd_seg.apis import train
-    return train
+    """``tools/train.py`` as a module, to call its ``main(argv)`` in-process
+    (its exit statuses: ``EXIT_CODES``, ``EXIT_DISK_FULL``, ...)."""
+    from tool_scripts import load_tool
+    return load_tool('train.py')

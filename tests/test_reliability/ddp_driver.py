@@ -1,6 +1,6 @@
-"""Run under torchrun: train several configs through tools/train.py's main
-(``selfkd_seg.apis.train.main``) in ONE process group (one start-up for all
-methods) and dump what each rank saw.
+"""Run under torchrun: train several configs through what tools/train.py
+calls (``selfkd_seg.apis.train.train``, launcher ``pytorch``) in ONE
+process group (one start-up for all methods) and dump what each rank saw.
 
     python -m torch.distributed.run --nproc_per_node 2 ddp_driver.py \\
         OUT_DIR CFG [CFG ...]
@@ -80,17 +80,14 @@ class DDPRecordHook(Hook):
 
 def main():
     torch.set_num_threads(1)
-    from selfkd_seg.apis import train
+    from selfkd_seg.apis.train import train
     out_dir, configs = sys.argv[1], sys.argv[2:]
-    # one process group for all configs: train.main() leaves a group it did
-    # not create alone (it destroys only its own)
+    # one process group for all configs: train() leaves a group it did not
+    # create alone (it destroys only its own)
     torch.distributed.init_process_group('gloo', init_method='env://')
     for cfg in configs:
         name = osp.splitext(osp.basename(cfg))[0]
-        train.main([
-            cfg, '--launcher', 'pytorch', '--work-dir',
-            osp.join(out_dir, name)
-        ])
+        train(cfg, work_dir=osp.join(out_dir, name), launcher='pytorch')
         assert torch.distributed.is_initialized()
     torch.distributed.destroy_process_group()
 

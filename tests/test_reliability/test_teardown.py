@@ -20,21 +20,21 @@ pytestmark = pytest.mark.skipif(
     not torch_dist.is_available() or not torch_dist.is_gloo_available(),
     reason='needs torch.distributed with gloo')
 
-# runs tools/train.py's main() (selfkd_seg.apis.train) in a fresh process
-# as torchrun would start rank 0 of 1, then reports the state the process
-# is left in
+# runs what tools/train.py calls (selfkd_seg.apis.train.train) in a fresh
+# process as torchrun would start rank 0 of 1, then reports the state the
+# process is left in
 PROBE = r'''
 import json, multiprocessing, signal, sys
 import torch.distributed as dist
-from selfkd_seg.apis import train
+from selfkd_seg.apis.train import train
 before = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
 cfg, work_dir = sys.argv[1], sys.argv[2]
 extra = sys.argv[3:]
 if 'own-group' in extra:
     dist.init_process_group('gloo', init_method='env://')
-train.main([cfg, '--launcher', 'pytorch', '--work-dir', work_dir,
-            '--cfg-options', 'train_dataloader.num_workers=1',
-            'train_dataloader.persistent_workers=True'])
+train(cfg, work_dir=work_dir, launcher='pytorch',
+      cfg_options={'train_dataloader.num_workers': 1,
+                   'train_dataloader.persistent_workers': True})
 print(json.dumps(dict(
     initialized=dist.is_initialized(),
     workers=len(multiprocessing.active_children()),

@@ -2,7 +2,6 @@
 (selfkd_seg.analysis.complexity / .attention and their command lines,
 tools/analysis/complexity.py and tools/visualization/attention_maps.py)."""
 import importlib.util
-import os
 import os.path as osp
 
 import pytest
@@ -140,7 +139,7 @@ CLI_TOOLS = {
 def test_tool_parses_its_command_line_and_calls_the_library(
         script, monkeypatch, capsys):
     """The command line lives in tools/ (argparse there, none in the
-    library module); --help lists the flags."""
+    library: tests/test_layering.py); --help lists the flags."""
     import ast
     import runpy
     import sys
@@ -162,22 +161,3 @@ def test_tool_parses_its_command_line_and_calls_the_library(
     assert out.startswith(f'usage: {osp.basename(script)} ')
     for flag in flags:
         assert flag in out, flag
-
-
-def test_library_modules_parse_no_command_line():
-    import ast
-
-    import selfkd_seg.analysis as analysis
-    import selfkd_seg.deploy as deploy
-    for package in (analysis, deploy):
-        folder = osp.dirname(package.__file__)
-        for name in sorted(os.listdir(folder)):
-            if not name.endswith('.py'):
-                continue
-            with open(osp.join(folder, name)) as f:
-                tree = ast.parse(f.read())
-            names = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
-            assert 'argparse' not in names, name
-            assert not [n for n in tree.body if isinstance(
-                n, ast.FunctionDef) and n.name in ('main', 'parse_args')
-            ], name

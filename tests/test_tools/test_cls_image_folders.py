@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from selfkd_seg.converters import cls_image_folders as tool
+from tool_scripts import load_tool
 
 
 def _touch(*parts):
@@ -33,7 +34,8 @@ def test_tiny_imagenet_val_annotations_become_folders(tmp_path):
     _touch(src, 'val', 'images', 'val_0.JPEG')
     _write(osp.join(src, 'val', 'val_annotations.txt'),
            'val_0.JPEG\tn02\t0\t1\t2\t3\n')
-    counts = tool.main(['tiny-imagenet', src, str(tmp_path / 'out')])
+    cli = load_tool('dataset_converters/cls_image_folders.py')
+    counts = cli.main(['tiny-imagenet', src, str(tmp_path / 'out')])
     assert counts == dict(train=1, val=1)
     assert _tree(str(tmp_path / 'out')) == [
         'train/n01/n01_0.JPEG', 'val/n02/val_0.JPEG'

@@ -1,5 +1,5 @@
-"""selfkd_seg.converters.coco_to_voc (the library of
-tools/dataset_converters/coco_to_voc.py): VOC layout that mmseg reads back,
+"""selfkd_seg.converters.coco_to_voc and its command line
+tools/dataset_converters/coco_to_voc.py: VOC layout that mmseg reads back,
 the same masks as COCOSemanticDataset, class statistics."""
 import json
 import os
@@ -14,6 +14,7 @@ import selfkd_seg  # noqa: F401
 from selfkd_seg.datasets import COCOSemanticDataset
 from selfkd_seg.converters import coco_to_voc as tool
 from selfkd_research.synthetic_data import make_toy_coco
+from tool_scripts import load_tool
 
 LOAD = [dict(type='LoadImageFromFile'), dict(type='LoadAnnotations')]
 
@@ -34,7 +35,8 @@ def split_args(toy):
 
 def test_converted_dataset_reads_back_with_mmseg(toy_coco, tmp_path, capsys):
     out = str(tmp_path / 'voc')
-    meta = tool.main([out] + split_args(toy_coco))
+    cli = load_tool('dataset_converters/coco_to_voc.py')
+    meta = cli.main([out] + split_args(toy_coco))
     printed = capsys.readouterr().out
     assert '[train] 4 images' in printed and 'circle' in printed
     assert 'num_classes=5' in printed

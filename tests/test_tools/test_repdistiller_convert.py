@@ -21,7 +21,7 @@ import selfkd_seg  # noqa: F401
 from selfkd_seg.converters.repdistiller_convert import (
     REPDISTILLER_ARCHS, convert_repdistiller_state_dict,
     repdistiller_classifier_cfg)
-from selfkd_seg.converters.repdistiller_convert import main as repdistiller_main
+from tool_scripts import load_tool
 
 
 @pytest.fixture(autouse=True, scope='module')
@@ -189,7 +189,8 @@ def test_cli_writes_a_strictly_loadable_checkpoint(tmp_path):
     src, dst = tmp_path / 'ckpt_epoch_240.pth', tmp_path / 'out' / 'r56.pth'
     torch.save({'model': sd, 'epoch': 240,
                 'best_acc': torch.tensor(72.34)}, src)
-    repdistiller_main([str(src), str(dst), '--arch', 'resnet56'])
+    load_tool('model_converters/repdistiller_to_selfkd.py').main(
+        [str(src), str(dst), '--arch', 'resnet56'])
 
     saved = torch.load(dst, map_location='cpu', weights_only=True)
     assert set(saved) == {'state_dict', 'meta'}

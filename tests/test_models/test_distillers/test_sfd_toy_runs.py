@@ -224,8 +224,8 @@ def test_seg_toy_train_val_resume_export(tiny_seg_cfg, tmp_path):
 
     # the command-line exporter on the same (teacher-free) checkpoint: the
     # integrator and margin buffers are what marks it as an SFD checkpoint
-    # (tools/export_student.py runs selfkd_seg.apis.export.main)
-    from selfkd_seg.apis import export as tool
+    from tool_scripts import load_tool
+    tool = load_tool('export_student.py')
     cli_out = str(tmp_path / 'student_cli.pth')
     assert tool.main([final, cli_out])['kept_keys'] == summary['kept_keys']
     load_checkpoint(plain, cli_out, strict=True)
