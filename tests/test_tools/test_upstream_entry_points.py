@@ -313,14 +313,25 @@ def test_hook_leaves_a_compiled_mmcv_alone(monkeypatch):
     assert hook.find_spec('mmcv.cnn') is None
 
 
-def test_hook_patches_mmengine_only_without_pkg_resources(monkeypatch):
+def test_hook_replaces_mmengine_lookups_only_without_pkg_resources(
+        monkeypatch, tmp_path):
+    """With pkg_resources mmengine's look-ups stay, ``get_installed_path``
+    only falls back to the module's folder where the one it names does not
+    exist (an editable install: site-packages/<module> is not there)."""
     from types import SimpleNamespace
 
+    import selfkd_seg
     from selfkd_seg import import_hook
-    original = SimpleNamespace(is_installed=None, get_installed_path=None)
+    (tmp_path / 'mmseg').mkdir()
+    original = SimpleNamespace(
+        is_installed=None,
+        get_installed_path=lambda package: str(tmp_path / package))
     monkeypatch.setattr(import_hook, 'has_pkg_resources', lambda: True)
     import_hook._patch_mmengine_package_utils(original)
-    assert original.get_installed_path is None
+    assert original.is_installed is None
+    assert original.get_installed_path('mmseg') == str(tmp_path / 'mmseg')
+    assert original.get_installed_path('selfkd_seg') == osp.dirname(
+        selfkd_seg.__file__)
     monkeypatch.setattr(import_hook, 'has_pkg_resources', lambda: False)
     import_hook._patch_mmengine_package_utils(original)
     assert original.get_installed_path is import_hook.get_installed_path
