@@ -5,10 +5,11 @@ import torch
 import selfkd_seg  # noqa: F401  (compat + registrations before mmseg)
 from mmengine.config import Config
 
-# config_path and shrink_seg_cfg are importable by every test (and by
-# scripts the tests start); re-exported here for the fixtures below
-from tiny_configs import config_path, shrink_seg_cfg  # noqa: F401
 from selfkd_research.synthetic_data.toy_voc import make_toy_voc
+# tests/tiny_configs.py (pytest.ini puts tests/ on the path): config_path
+# and shrink_seg_cfg are importable by every test; re-exported here for the
+# fixtures below
+from tiny_configs import config_path, shrink_seg_cfg  # noqa: F401
 
 # keep the suite predictable on 2 shared cores
 torch.set_num_threads(1)

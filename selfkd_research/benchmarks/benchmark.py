@@ -1,9 +1,12 @@
 """Pieces shared by the benchmark and comparison scripts in tools/analysis.
 
 The benchmark scripts are thin wrappers over this module: the run options
-(device, mixed precision, ``channels_last``, ``torch.compile``), synchronised
-interleaved timing, peak memory, achieved FLOP/s and the printed table live
-here (docs/performance.md).
+(device, mixed precision, ``channels_last``, ``torch.compile``), peak
+memory, achieved FLOP/s and the printed table live here
+(docs/performance.md).  The timer (synchronised, interleaved) is the
+library's, :mod:`selfkd_seg.utils.timing`, and the measured model is built
+by :func:`selfkd_seg.apis.builder.build_analysis_model`; both are
+re-exported here for the scripts.
 """
 import argparse
 import contextlib
@@ -18,10 +21,10 @@ import torch
 import torch.nn as nn
 
 from selfkd_research import REPO  # noqa: F401  (re-exported)
-from selfkd_seg.apis.builder import build_analysis_model as build_model
-from selfkd_seg.utils.timing import interleaved_medians, synchronize
-
-__all__ = ['build_model', 'interleaved_medians', 'synchronize']  # and more
+from selfkd_seg.apis.builder import \
+    build_analysis_model as build_model  # noqa: F401  (re-exported)
+from selfkd_seg.utils.timing import (  # noqa: F401  (re-exported)
+    interleaved_medians, synchronize)
 
 AMP_CHOICES = ('none', 'bf16', 'fp16')
 _AMP_DTYPES = dict(bf16=torch.bfloat16, fp16=torch.float16)
