@@ -121,7 +121,8 @@ def time_train_steps(models, cfgs, data, steps, warmup, opts=None,
     """Median seconds per train step of each model, interleaved (the order
     rotates every step): ``model.train_step`` with the optimizer wrapper
     ``tools/train.py`` builds from the model's config (``cfgs``) for
-    ``opts`` (:func:`~selfkd_research.benchmarks.benchmark.runner_train_step_fn`).
+    ``opts`` (:func:`~selfkd_research.benchmarks.benchmark.
+    runner_train_step_fn`).
     A list passed as ``peaks`` receives each model's peak GPU memory (None
     on CPU)."""
     opts = opts or RunOptions()

@@ -10,8 +10,8 @@ weights) and prints:
 - parameters of the student and of the self-teacher;
 - train-step time: what ``tools/train.py`` runs per update,
   ``model.train_step(data, optim_wrapper)`` with the config's optimizer
-  wrapper (:func:`~selfkd_research.benchmarks.benchmark.runner_train_step_fn`) on one
-  fixed batch of raw images, medians
+  wrapper (:func:`~selfkd_research.benchmarks.benchmark.
+  runner_train_step_fn`) on one fixed batch of raw images, medians
   over ``--steps`` interleaved steps after ``--warmup``, baseline and FRSKD
   of a family side by side, so machine noise hits both alike;
 - peak memory of a train step: on a GPU ``torch.cuda.max_memory_allocated``;

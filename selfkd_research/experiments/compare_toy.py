@@ -1,7 +1,7 @@
 """Short CPU comparisons of classification methods on toy data.
 
-Generates the toy image-folder dataset (``selfkd_research.synthetic_data.toy_cls``:
-32x32 coloured shapes on noise, one class per (colour, shape) pair; few
+Generates the toy image-folder dataset
+(``selfkd_research.synthetic_data.toy_cls``: 32x32 coloured shapes on noise, one class per (colour, shape) pair; few
 training images so accuracy is not saturated), then trains every method with
 the same budget, data order and initialisation seed through mmengine's
 ``Runner`` and prints the top-1 accuracy on the val split at the end of

@@ -1,7 +1,9 @@
 """Equal-budget comparisons of distillation methods against their baseline.
 
-Shared by ``tools/toy_experiment.py`` (:mod:`selfkd_research.experiments.toy_experiment`),
-``tools/digits_experiment.py`` (:mod:`selfkd_research.experiments.digits_experiment`) and
+Shared by ``tools/toy_experiment.py``
+(:mod:`selfkd_research.experiments.toy_experiment`),
+``tools/digits_experiment.py``
+(:mod:`selfkd_research.experiments.digits_experiment`) and
 ``tools/fault_injection.py``: running a tool in a subprocess with its output
 in a log file, budget overrides that keep a recipe's shape when its length
 changes, reading a finished run's metrics and checkpoint

@@ -11,8 +11,8 @@ spread is larger than any method difference.
 
 :func:`main` takes the script's arguments and returns the per-run results
 (``(method, seed) -> dict``). Trainings run as ``tools/train.py``
-subprocesses (:func:`~selfkd_research.experiments.experiment.run_tool`), side by side,
-each with a fixed number of threads, their progress on the console; export
+subprocesses (:func:`~selfkd_research.experiments.experiment.run_tool`),
+side by side, each with a fixed number of threads, their progress on the console; export
 too; inference timing, the identity check and the pictures run in this
 process through mmseg's ``init_model`` + ``inference_model``.
 """

@@ -70,6 +70,7 @@ def make_toy_cls(root: str,
     return root
 
 
-if __name__ == '__main__':  # python -m selfkd_research.synthetic_data.toy_cls [ROOT]
+# python -m selfkd_research.synthetic_data.toy_cls [ROOT]  (checkout root)
+if __name__ == '__main__':
     import sys
     print(make_toy_cls(sys.argv[1] if len(sys.argv) > 1 else 'data/toy_cls'))

@@ -1,7 +1,7 @@
 """The toy shapes dataset as COCO-format JSON (polygons, RLE, crowd).
 
-Same look as :mod:`selfkd_research.synthetic_data.toy_voc` (coloured shapes on a
-textured background), but every object is an annotation, so the files
+Same look as :mod:`selfkd_research.synthetic_data.toy_voc` (coloured shapes
+on a textured background), but every object is an annotation, so the files
 exercise what a labelling tool exports:
 
 * polygons (circles are 24-gons), some reaching outside the image;
@@ -226,5 +226,6 @@ def main(argv=None) -> dict:
     return summary
 
 
-if __name__ == '__main__':  # python -m selfkd_research.synthetic_data.toy_coco OUT ...
+# python -m selfkd_research.synthetic_data.toy_coco OUT ...  (checkout root)
+if __name__ == '__main__':
     main()

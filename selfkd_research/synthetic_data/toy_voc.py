@@ -352,5 +352,6 @@ def main(argv=None) -> Optional[dict]:
     return summary
 
 
-if __name__ == '__main__':  # python -m selfkd_research.synthetic_data.toy_voc OUT ...
+# python -m selfkd_research.synthetic_data.toy_voc OUT ...  (checkout root)
+if __name__ == '__main__':
     main()

@@ -1,5 +1,6 @@
-"""selfkd_research.experiments.experiment: budgets keep the recipe's shape, the table
-reports mean +- population std and calls a gain only beyond the spread."""
+"""selfkd_research.experiments.experiment: budgets keep the recipe's shape,
+the table reports mean +- population std and calls a gain only beyond the
+spread."""
 import json
 import math
 

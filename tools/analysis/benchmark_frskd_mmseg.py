@@ -8,8 +8,8 @@
 Per family of configs/frskd_mmseg/ (baseline and FRSKD built from their
 configs): student and self-teacher parameters, train-step time and peak
 memory, and the ratios FRSKD / baseline. The logic is in
-``selfkd_research.benchmarks.benchmark_frskd_mmseg``; docs/frskd_any_mmseg_model.md
-has the measurements.
+``selfkd_research.benchmarks.benchmark_frskd_mmseg``;
+docs/frskd_any_mmseg_model.md has the measurements.
 """
 import os.path as osp
 import sys

@@ -5,8 +5,8 @@
 One row per file (named after it), in the order given: train and inference
 images/s per model, achieved TFLOP/s, peak GPU memory, the ratios and the
 fixed-batch loss check. ``tools/analysis/gpu_benchmark.sh`` ends with it;
-the logic is ``selfkd_research.benchmarks.benchmark_table`` (``markdown_table`` in
-``selfkd_research.benchmarks.benchmark``).
+the logic is ``selfkd_research.benchmarks.benchmark_table``
+(``markdown_table`` in ``selfkd_research.benchmarks.benchmark``).
 """
 import os.path as osp
 import sys

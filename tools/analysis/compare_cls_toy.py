@@ -5,7 +5,8 @@
         [--val-per-class 40] [--backbone wrn10_1] [--threads 1]
         [--methods baseline frskd]
 
-See :mod:`selfkd_research.experiments.compare_toy` (``frskd``) for what it runs.
+See :mod:`selfkd_research.experiments.compare_toy` (``frskd``) for what it
+runs.
 """
 import os.path as osp
 import sys

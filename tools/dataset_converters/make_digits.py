@@ -12,8 +12,8 @@ Renders VOC-layout scenes (``OUT/seg``) and 32x32 class folders
 (``OUT/cls``) from scikit-learn's handwritten digits (``pip install -e
 .[digits]``); deterministic and idempotent.  Exit code 1 on a missing
 scikit-learn, a foreign non-empty OUT or bad counts.  A thin wrapper over
-:mod:`selfkd_research.synthetic_data.digits` (layout, split rule: its docstring and
-docs/digits_dataset.md).
+:mod:`selfkd_research.synthetic_data.digits` (layout, split rule: its
+docstring and docs/digits_dataset.md).
 """
 import os.path as osp
 import sys
