@@ -12,7 +12,7 @@ KINDS = ('MODELS', 'HOOKS', 'OPTIM_WRAPPERS', 'DATASETS', 'TRANSFORMS')
 SEG_ONLY = {'FRSKDSegmentor', 'FRSKDEncoderDecoder',
             'FRSKDCascadeEncoderDecoder', 'SFDSegmentor',
             'FRSKDSegHead', 'EfficientDetSegHead', 'WeightedBiFPN',
-            'FRSKDSegBiFPN'}
+            'FRSKDSegBiFPN', 'SegSelfTeacher'}
 CLS_ONLY = {'FRSKDClassifier', 'FRSKDSLAClassifier', 'SFDClassifier'}
 
 
