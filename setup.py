@@ -1,7 +1,6 @@
 """selfkd_seg: self-knowledge distillation (FRSKD, SFD) for OpenMMLab 2.x."""
 import re
 from pathlib import Path
-
 from setuptools import find_packages, setup
 from setuptools.command.build_py import build_py
 
@@ -88,8 +87,8 @@ if editable_wheel is not None:
         # _select_strategy is setuptools' (>= 64, checked up to 84) one
         # place that picks what the editable wheel holds
         def _select_strategy(self, *args, **kwargs):
-            return _StrategyWithHookPth(
-                super()._select_strategy(*args, **kwargs))
+            return _StrategyWithHookPth(super()._select_strategy(
+                *args, **kwargs))
 
     cmdclass['editable_wheel'] = EditableWheelWithHook
 
@@ -109,8 +108,7 @@ def checkout_only_tools():
         if any(name in text for name in names) or re.search(
                 r'\brequirements\b|\btests\b|setup_env\.sh', text):
             out.append(script)
-    return sorted(f'.mim/tools/{p.relative_to(tools).as_posix()}'
-                  for p in out)
+    return sorted(f'.mim/tools/{p.relative_to(tools).as_posix()}' for p in out)
 
 
 def get_version():

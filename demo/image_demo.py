@@ -43,7 +43,9 @@ def parse_args(argv=None):
         help='also write the student / self-teacher attention maps '
         '(<out stem>_attention.png; needs a FRSKD training checkpoint)')
     parser.add_argument(
-        '--device', default=None, help='e.g. cpu, cuda:0 (default: cuda:0 '
+        '--device',
+        default=None,
+        help='e.g. cpu, cuda:0 (default: cuda:0 '
         'if available, else cpu)')
     parser.add_argument(
         '--opacity',
@@ -66,8 +68,8 @@ def main(argv=None):
     models = [(args.config, args.checkpoint)]
     if args.compare:
         models.append(tuple(args.compare))
-    out_file = args.out_file or (
-        osp.splitext(osp.basename(args.img))[0] + '_result.png')
+    out_file = args.out_file or (osp.splitext(osp.basename(args.img))[0] +
+                                 '_result.png')
     done = run_demo(
         args.img,
         models,

@@ -16,7 +16,8 @@ each one does nothing where it is not needed.
 
 2. Checkpoints on torch >= 2.6.  ``torch.load`` defaults to
    ``weights_only=True`` there, and mmengine 0.10.7 checkpoints hold
-   ``HistoryBuffer`` and numpy objects, so ``--resume`` and ``init_model`` fail.
+   ``HistoryBuffer`` and numpy objects, so ``--resume`` and ``init_model``
+   fail.
    We do *not* fall back to ``weights_only=False`` (that runs arbitrary pickle
    code).  Instead the few types mmengine writes are allow-listed with
    ``torch.serialization.add_safe_globals`` and mmengine's loader for local
@@ -52,16 +53,18 @@ import warnings
 import torch
 
 from .import_hook import existing_path_lookup
-from .import_hook import get_installed_path as _get_installed_path
-from .import_hook import (has_pkg_resources, patch_package_lookups,
-                          register_config_package)
-from .import_hook import is_installed as _is_installed
+from .import_hook import \
+    get_installed_path as _get_installed_path  # noqa: F401
+from .import_hook import has_pkg_resources
+from .import_hook import is_installed as _is_installed  # noqa: F401
+from .import_hook import patch_package_lookups, register_config_package
 
 LIGHT_OPS_FLAG = '__selfkd_seg_light_ops__'
 
 
 def has_compiled_mmcv_ops() -> bool:
-    """Whether the installed mmcv ships its compiled extension ``mmcv._ext``."""
+    """Whether the installed mmcv ships its compiled extension
+    ``mmcv._ext``."""
     try:
         return importlib.util.find_spec('mmcv._ext') is not None
     except (ImportError, ValueError):
@@ -86,8 +89,8 @@ def _sigmoid_focal_loss(input: torch.Tensor,
                          f'targets, got {tuple(input.shape)} and '
                          f'{tuple(target.shape)}')
     num_classes = input.size(1)
-    one_hot = torch.nn.functional.one_hot(
-        target.long(), num_classes + 1)[:, :num_classes].type_as(input)
+    one_hot = torch.nn.functional.one_hot(target.long(), num_classes +
+                                          1)[:, :num_classes].type_as(input)
     prob = input.sigmoid()
     pt = (1 - prob) * one_hot + prob * (1 - one_hot)
     focal_weight = (alpha * one_hot + (1 - alpha) *
@@ -115,8 +118,9 @@ def _build_light_ops_module() -> types.ModuleType:
     spec.loader.exec_module(point_sample_mod)
 
     ops = types.ModuleType('mmcv.ops')
-    ops.__doc__ = ('Light stand-in for mmcv.ops installed by selfkd_seg.compat '
-                   'because compiled mmcv ops (mmcv._ext) are not available.')
+    ops.__doc__ = (
+        'Light stand-in for mmcv.ops installed by selfkd_seg.compat '
+        'because compiled mmcv ops (mmcv._ext) are not available.')
     ops.__path__ = []  # a package, so "import mmcv.ops.x" fails cleanly
     ops.point_sample = point_sample_mod.point_sample
     ops.sigmoid_focal_loss = _sigmoid_focal_loss
@@ -128,7 +132,8 @@ def _build_light_ops_module() -> types.ModuleType:
         raise ModuleNotFoundError(
             f'mmcv.ops.{name} needs the compiled mmcv ops (mmcv._ext), which '
             'are not installed (mmcv-lite). Install a full mmcv build to use '
-            'it.', name='mmcv._ext')
+            'it.',
+            name='mmcv._ext')
 
     ops.__getattr__ = __getattr__
     sys.modules['mmcv.ops.point_sample'] = point_sample_mod
@@ -184,9 +189,8 @@ def _history_buffer_getattr(obj, name: str):
     stand-in only returns public statistics methods of ``HistoryBuffer``.
     """
     from mmengine.logging import HistoryBuffer
-    allowed = set(HistoryBuffer._statistics_methods) | {
-        'min', 'max', 'mean', 'current'
-    }
+    allowed = set(
+        HistoryBuffer._statistics_methods) | {'min', 'max', 'mean', 'current'}
     if (obj is HistoryBuffer or isinstance(obj, HistoryBuffer)) and \
             name in allowed and not name.startswith('_'):
         return getattr(obj, name)
@@ -279,8 +283,9 @@ def install_safe_checkpoint_loading() -> bool:
     ])
     from mmengine.runner.checkpoint import CheckpointLoader
     if CheckpointLoader._schemes.get('') is not _load_from_local:
-        CheckpointLoader.register_scheme(prefixes='', force=True)(
-            _load_from_local)
+        CheckpointLoader.register_scheme(
+            prefixes='', force=True)(
+                _load_from_local)
     return True
 
 

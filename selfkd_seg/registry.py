@@ -90,8 +90,11 @@ class CodebaseRegistry(Registry):
             the first scoped look-up, like mmseg's registries).
     """
 
-    def __init__(self, name: str, parent: Registry,
-                 codebases: Dict[str, Registry], locations=(),
+    def __init__(self,
+                 name: str,
+                 parent: Registry,
+                 codebases: Dict[str, Registry],
+                 locations=(),
                  absent: Sequence[str] = ()):
         super().__init__(
             name, parent=parent, scope=SCOPE, locations=list(locations))
@@ -110,8 +113,8 @@ class CodebaseRegistry(Registry):
         if codebases is None:
             targets = list(self.codebases.values())
         else:
-            codebases = [codebases] if isinstance(codebases, str) else list(
-                codebases)
+            codebases = [codebases] if isinstance(codebases,
+                                                  str) else list(codebases)
             absent = getattr(self, 'absent', ())
             unknown = [
                 c for c in codebases
@@ -121,8 +124,9 @@ class CodebaseRegistry(Registry):
                 raise KeyError(
                     f'{self.name} registry of {SCOPE}: unknown codebase(s) '
                     f'{unknown}; it serves {sorted(self.codebases)}')
-            targets = [self.codebases[c] for c in codebases
-                       if c in self.codebases]  # not an absent extra
+            targets = [
+                self.codebases[c] for c in codebases if c in self.codebases
+            ]  # not an absent extra
 
         def _register(cls):
             Registry.register_module(self, name=name, force=force, module=cls)
@@ -144,20 +148,29 @@ def _serving(attr: str, *scopes: str) -> dict:
 
 
 MODELS = CodebaseRegistry(
-    'model', MMENGINE_MODELS, **_serving('MODELS', 'mmseg', 'mmpretrain'),
+    'model',
+    MMENGINE_MODELS,
+    **_serving('MODELS', 'mmseg', 'mmpretrain'),
     locations=['selfkd_seg.models'])
 HOOKS = CodebaseRegistry(
-    'hook', MMENGINE_HOOKS, **_serving('HOOKS', 'mmseg', 'mmpretrain'),
+    'hook',
+    MMENGINE_HOOKS,
+    **_serving('HOOKS', 'mmseg', 'mmpretrain'),
     locations=['selfkd_seg.engine'])
 OPTIM_WRAPPERS = CodebaseRegistry(
-    'optim_wrapper', MMENGINE_OPTIM_WRAPPERS,
+    'optim_wrapper',
+    MMENGINE_OPTIM_WRAPPERS,
     **_serving('OPTIM_WRAPPERS', 'mmseg', 'mmpretrain'),
     locations=['selfkd_seg.engine'])
 DATASETS = CodebaseRegistry(
-    'dataset', MMENGINE_DATASETS, **_serving('DATASETS', 'mmseg'),
+    'dataset',
+    MMENGINE_DATASETS,
+    **_serving('DATASETS', 'mmseg'),
     locations=['selfkd_seg.datasets'])
 TRANSFORMS = CodebaseRegistry(
-    'transform', MMENGINE_TRANSFORMS, **_serving('TRANSFORMS', 'mmseg'),
+    'transform',
+    MMENGINE_TRANSFORMS,
+    **_serving('TRANSFORMS', 'mmseg'),
     locations=['selfkd_seg.datasets'])
 
 
@@ -189,7 +202,8 @@ def register_needing_extra(names: Iterable[str],
         def needs_extra(*args, _name=name, **kwargs):
             raise ModuleNotFoundError(
                 f"type='{_name}' needs {codebase}, which is not installed: "
-                f'{hint}', name=codebase)
+                f'{hint}',
+                name=codebase)
 
         needs_extra.__name__ = name
         registry.register_module(name=name, module=needs_extra)

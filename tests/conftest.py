@@ -1,15 +1,14 @@
 """Fixtures shared by the end-to-end tests: tiny toy data and configs."""
 import pytest
 import torch
-
-import selfkd_seg  # noqa: F401  (compat + registrations before mmseg)
 from mmengine.config import Config
-
-from selfkd_research.synthetic_data.toy_voc import make_toy_voc
 # tests/tiny_configs.py (pytest.ini puts tests/ on the path): config_path
 # and shrink_seg_cfg are importable by every test; re-exported here for the
 # fixtures below
 from tiny_configs import config_path, shrink_seg_cfg  # noqa: F401
+
+import selfkd_seg  # noqa: F401  (compat + registrations before mmseg)
+from selfkd_research.synthetic_data.toy_voc import make_toy_voc
 
 # keep the suite predictable on 2 shared cores
 torch.set_num_threads(1)

@@ -1,7 +1,6 @@
 """selfkd_seg.compat: mmseg on mmcv-lite, safe checkpoints, package look-up."""
 import os
 import os.path as osp
-import pickle
 import sys
 
 import numpy as np
@@ -16,8 +15,8 @@ needs_light_ops = pytest.mark.skipif(
 
 
 def test_mmseg_inference_api_imports():
-    from mmseg.apis import inference_model, init_model  # noqa: F401
     import mmseg.models  # noqa: F401
+    from mmseg.apis import inference_model, init_model  # noqa: F401
 
 
 @needs_light_ops
@@ -50,8 +49,9 @@ def test_sigmoid_focal_loss_matches_the_focal_formula():
                 expected[i, c] = -alpha * (1 - p[i, c])**gamma * torch.log(
                     p[i, c])
             else:
-                expected[i, c] = -(1 - alpha) * p[i, c]**gamma * torch.log(
-                    1 - p[i, c])
+                expected[
+                    i,
+                    c] = -(1 - alpha) * p[i, c]**gamma * torch.log(1 - p[i, c])
     assert torch.allclose(loss, expected, atol=1e-6)
     assert compat._sigmoid_focal_loss(logits, target).item() == \
         pytest.approx(expected.sum().item() / 2, rel=1e-5)
@@ -68,8 +68,9 @@ def test_malicious_checkpoint_is_refused(tmp_path):
     path = str(tmp_path / 'evil.pth')
     torch.save({'state_dict': {'w': torch.zeros(1)}, 'x': _Exploit()}, path)
     model = torch.nn.Linear(1, 1)
-    with pytest.raises(compat.UnsafeCheckpointError,
-                       match=r'Refused to load checkpoint .*evil\.pth'):
+    with pytest.raises(
+            compat.UnsafeCheckpointError,
+            match=r'Refused to load checkpoint .*evil\.pth'):
         load_checkpoint(model, path)
 
 
@@ -137,8 +138,11 @@ def test_empty_history_buffer_in_the_message_hub_loads(tmp_path):
     """An empty HistoryBuffer pickles its empty arrays through ``bytes()``."""
     from mmengine.logging import HistoryBuffer
     path = str(tmp_path / 'empty_hub.pth')
-    torch.save({'message_hub': {'log_scalars': {'loss': HistoryBuffer()}}},
-               path)
+    torch.save({'message_hub': {
+        'log_scalars': {
+            'loss': HistoryBuffer()
+        }
+    }}, path)
     ckpt = compat.safe_torch_load(path)
     hist = ckpt['message_hub']['log_scalars']['loss']
     assert isinstance(hist, HistoryBuffer) and len(hist.data[0]) == 0
@@ -164,8 +168,8 @@ def test_bytes_allows_literals_only_and_code_stays_refused(tmp_path, payload):
     path = str(tmp_path / 'bytes_evil.pth')
     torch.save({'x': payload()}, path)
     reason = r'(refused bytes|GLOBAL posix\.system)'
-    with pytest.raises(compat.UnsafeCheckpointError,
-                       match=r'bytes_evil\.pth.*' + reason):
+    with pytest.raises(
+            compat.UnsafeCheckpointError, match=r'bytes_evil\.pth.*' + reason):
         compat.safe_torch_load(path)
     assert compat._pickled_bytes() == b''
     assert compat._pickled_bytes('ab', 'latin1') == b'ab'

@@ -22,8 +22,8 @@ def _strings(node):
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
         yield node.value
     elif isinstance(node, ast.JoinedStr):
-        yield ''.join(v.value for v in node.values
-                      if isinstance(v, ast.Constant))
+        yield ''.join(
+            v.value for v in node.values if isinstance(v, ast.Constant))
     elif isinstance(node, ast.BinOp):  # 'a' + 'b' or '%' formatting
         yield from _strings(node.left)
         yield from _strings(node.right)
@@ -49,8 +49,8 @@ def _messages():
                     if not isinstance(node, ast.Call) or \
                             not REPORTING.search(_call_name(node)):
                         continue
-                    for arg in list(node.args) + [k.value
-                                                  for k in node.keywords]:
+                    for arg in list(
+                            node.args) + [k.value for k in node.keywords]:
                         for text in _strings(arg):
                             where = f'{osp.relpath(path, ROOT)}:{node.lineno}'
                             yield where, text

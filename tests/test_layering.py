@@ -11,10 +11,18 @@ PACKAGE = osp.dirname(selfkd_seg.__file__)
 
 # floor of each top-level part of selfkd_seg; a higher number is a higher floor
 FLOORS = {
-    'version': 0, 'import_hook': 0, 'compat': 0, 'registry': 0, 'utils': 0,
-    'models': 1, 'datasets': 1, 'engine': 1,
+    'version': 0,
+    'import_hook': 0,
+    'compat': 0,
+    'registry': 0,
+    'utils': 0,
+    'models': 1,
+    'datasets': 1,
+    'engine': 1,
     'apis': 2,
-    'analysis': 3, 'deploy': 3, 'converters': 3,
+    'analysis': 3,
+    'deploy': 3,
+    'converters': 3,
 }
 # the checkout's research code (experiments, benchmarks, synthetic data) is
 # no part of the package: the library never imports it (docs/architecture.md,
@@ -83,13 +91,16 @@ def test_the_walk_sees_lazy_and_relative_imports(tmp_path):
     src = tmp_path / 'm.py'
     src.write_text('def f():\n    from selfkd_seg.apis import train\n'
                    'from ...analysis import benchmark\n')
-    assert sorted(p for p, _ in _imported_parts(
-        str(src), ['engine', 'hooks', 'm'])) == ['analysis', 'apis']
+    assert sorted(
+        p for p, _ in _imported_parts(str(src), ['engine', 'hooks', 'm'])) == [
+            'analysis', 'apis'
+        ]
 
 
 def test_apis_is_small():
-    modules = [n for n in os.listdir(osp.join(PACKAGE, 'apis'))
-               if n.endswith('.py')]
+    modules = [
+        n for n in os.listdir(osp.join(PACKAGE, 'apis')) if n.endswith('.py')
+    ]
     assert len(modules) <= 8, modules
 
 
@@ -122,8 +133,9 @@ def _parents_depth(node) -> int:
         elif isinstance(node, ast.Subscript) and isinstance(
                 node.value, ast.Attribute) and node.value.attr == 'parents':
             index = node.slice
-            depth += (index.value + 1 if isinstance(index, ast.Constant)
-                      and isinstance(index.value, int) else 2)
+            depth += (
+                index.value + 1 if isinstance(index, ast.Constant)
+                and isinstance(index.value, int) else 2)
             node = node.value
         node = node.value
         while isinstance(node, ast.Call) and isinstance(
@@ -170,10 +182,10 @@ def checkout_assumptions(source: str, path: str = '<src>') -> list:
             for arg in list(node.args) + [k.value for k in node.keywords]:
                 for sub in ast.walk(arg):
                     if isinstance(sub, ast.Constant) and isinstance(
-                            sub.value, str) and (
-                                sub.value == 'tools' or
-                                (sub.value.startswith('tools/')
-                                 and sub.value.endswith('.py'))):
+                            sub.value,
+                            str) and (sub.value == 'tools' or
+                                      (sub.value.startswith('tools/')
+                                       and sub.value.endswith('.py'))):
                         found.append(f'{path}:{node.lineno} names the tool '
                                      f'{sub.value!r}')
     return sorted(set(found))
@@ -185,8 +197,7 @@ def test_the_library_assumes_no_checkout():
     found = []
     for path, _ in _modules():
         with open(path, encoding='utf-8') as f:
-            found += checkout_assumptions(f.read(),
-                                          osp.relpath(path, PACKAGE))
+            found += checkout_assumptions(f.read(), osp.relpath(path, PACKAGE))
     assert found == []
 
 
@@ -218,8 +229,9 @@ def test_the_research_code_is_not_installed():
     """setup.py ships ``selfkd_seg`` and its subpackages only."""
     import re
     setup = open(osp.join(osp.dirname(PACKAGE), 'setup.py')).read()
-    assert re.search(r"packages=find_packages\(\s*include=\(\s*'selfkd_seg',"
-                     r"\s*'selfkd_seg\.\*'\s*\)\)", setup)
+    assert re.search(
+        r"packages=find_packages\(\s*include=\(\s*'selfkd_seg',"
+        r"\s*'selfkd_seg\.\*'\s*\)\)", setup)
 
 
 # ------------------------------------------- command lines live in tools/
@@ -251,8 +263,8 @@ def command_line_parsing(source: str, path: str = '<src>') -> list:
                     for c in node.comparators):
             found.append(f'{path}:{node.lineno} runs as a script')
     for node in tree.body:
-        if isinstance(node, ast.FunctionDef) and node.name in ('main',
-                                                               'parse_args'):
+        if isinstance(node,
+                      ast.FunctionDef) and node.name in ('main', 'parse_args'):
             found.append(f'{path}:{node.lineno} defines {node.name}()')
     return sorted(set(found))
 
@@ -261,8 +273,7 @@ def test_no_module_of_the_package_parses_a_command_line():
     found = []
     for path, _ in _modules():
         with open(path, encoding='utf-8') as f:
-            found += command_line_parsing(f.read(),
-                                          osp.relpath(path, PACKAGE))
+            found += command_line_parsing(f.read(), osp.relpath(path, PACKAGE))
     assert found == []
 
 

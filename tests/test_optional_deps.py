@@ -136,7 +136,8 @@ def test_a_registry_skips_an_absent_codebase():
         registry.register_module(codebases='mmdet')
     ours.register_needing_extra(('ClsPart', ), 'mmpretrain', registry)
     for reg in (registry, seg):
-        with pytest.raises(ModuleNotFoundError,
-                           match=r"type='ClsPart' needs mmpretrain.*"
-                           r'pip install mmpretrain'):
+        with pytest.raises(
+                ModuleNotFoundError,
+                match=r"type='ClsPart' needs mmpretrain.*"
+                r'pip install mmpretrain'):
             reg.build(dict(type='ClsPart'))

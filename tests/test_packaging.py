@@ -18,8 +18,8 @@ import pytest
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 # what setup.py reads: the package (its .mim links point to ../../configs,
 # ../../tools and ../../model-index.yml), the README, the version
-INPUTS = ('setup.py', 'README.md', 'model-index.yml', 'selfkd_seg',
-          'configs', 'tools')
+INPUTS = ('setup.py', 'README.md', 'model-index.yml', 'selfkd_seg', 'configs',
+          'tools')
 CONFIG = 'toy/efficientdet_d0_toy.py'
 
 
@@ -38,8 +38,8 @@ def wheel(tmp_path_factory):
     out = root / 'dist'
     subprocess.run([
         sys.executable, '-m', 'pip', 'wheel',
-        str(src), '--no-deps', '--no-build-isolation', '--no-cache-dir',
-        '-q', '-w',
+        str(src), '--no-deps', '--no-build-isolation', '--no-cache-dir', '-q',
+        '-w',
         str(out)
     ],
                    check=True,
@@ -56,8 +56,8 @@ def test_the_wheel_holds_the_library_only(wheel):
     dist_info = {t for t in tops if t.endswith('.dist-info')}
     assert tops - dist_info == {'selfkd_seg', 'selfkd_seg_import_hook.pth'}
     modules = [n for n in names if n.endswith('.py') and '/.mim/' not in n]
-    for part in ('selfkd_research', '/experiments/', '/testing/',
-                 'benchmark', 'fault_injection', 'tiny_configs'):
+    for part in ('selfkd_research', '/experiments/', '/testing/', 'benchmark',
+                 'fault_injection', 'tiny_configs'):
         assert not [n for n in modules if part in n], part
     assert not [n for n in names if n.startswith('selfkd_research')]
     # the .mim folder: configs, model index and the library's tools
@@ -69,8 +69,8 @@ def test_the_wheel_holds_the_library_only(wheel):
         assert member in names, member
     tools = [n for n in names if n.startswith('selfkd_seg/.mim/tools/')]
     for left_out in ('toy_experiment.py', 'digits_experiment.py',
-                     'fault_injection.py', 'run_main_job.sh',
-                     'setup_env.sh', 'analysis/benchmark_sfd.py',
+                     'fault_injection.py', 'run_main_job.sh', 'setup_env.sh',
+                     'analysis/benchmark_sfd.py',
                      'dataset_converters/make_toy_voc.py'):
         assert f'selfkd_seg/.mim/tools/{left_out}' not in tools, left_out
     with zipfile.ZipFile(path) as zf:
@@ -85,9 +85,8 @@ def test_the_installed_package_runs_outside_the_checkout(wheel):
     zipfile.ZipFile(path).extractall(site)
     elsewhere = root / 'elsewhere'
     elsewhere.mkdir()
-    (elsewhere / 'mine.py').write_text(
-        f"_base_ = ['selfkd_seg::{CONFIG}']\n"
-        'train_cfg = dict(max_iters=5)\n')
+    (elsewhere / 'mine.py').write_text(f"_base_ = ['selfkd_seg::{CONFIG}']\n"
+                                       'train_cfg = dict(max_iters=5)\n')
     code = f'''
 import importlib.util, os.path as osp
 import selfkd_seg

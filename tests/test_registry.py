@@ -9,10 +9,11 @@ import selfkd_seg  # noqa: F401  (registers everything)
 from selfkd_seg import registry as ours
 
 KINDS = ('MODELS', 'HOOKS', 'OPTIM_WRAPPERS', 'DATASETS', 'TRANSFORMS')
-SEG_ONLY = {'FRSKDSegmentor', 'FRSKDEncoderDecoder',
-            'FRSKDCascadeEncoderDecoder', 'SFDSegmentor',
-            'FRSKDSegHead', 'EfficientDetSegHead', 'WeightedBiFPN',
-            'FRSKDSegBiFPN', 'SegSelfTeacher'}
+SEG_ONLY = {
+    'FRSKDSegmentor', 'FRSKDEncoderDecoder', 'FRSKDCascadeEncoderDecoder',
+    'SFDSegmentor', 'FRSKDSegHead', 'EfficientDetSegHead', 'WeightedBiFPN',
+    'FRSKDSegBiFPN', 'SegSelfTeacher'
+}
 CLS_ONLY = {'FRSKDClassifier', 'FRSKDSLAClassifier', 'SFDClassifier'}
 
 
@@ -47,8 +48,10 @@ def test_each_part_is_in_the_codebases_it_serves_only():
         else:  # shared: backbones, self-teacher necks, losses, integrators
             assert (in_seg, in_cls) == (True, True), name
     assert {'ClassFolderVisualizationHook'} == {
-        n for n in ours.HOOKS.module_dict
-        if n not in mmseg_registry.HOOKS.module_dict}
+        n
+        for n in ours.HOOKS.module_dict
+        if n not in mmseg_registry.HOOKS.module_dict
+    }
     assert 'VOCLayoutDataset' in mmseg_registry.DATASETS.module_dict
     assert 'CheckSegLabels' in mmseg_registry.TRANSFORMS.module_dict
 

@@ -16,15 +16,16 @@ from selfkd_research.synthetic_data.toy_cls import make_toy_cls
 from selfkd_research.synthetic_data.toy_voc import make_toy_voc
 
 # the checkout's configs/ (the tests run in a checkout, next to it)
-CONFIGS = osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))),
-                   'configs')
+CONFIGS = osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))), 'configs')
 
 
 def config_path(*parts) -> str:
     return osp.join(CONFIGS, *parts)
 
 
-def shrink_seg_cfg(cfg: Config, data_root: str, work_dir: str,
+def shrink_seg_cfg(cfg: Config,
+                   data_root: str,
+                   work_dir: str,
                    max_iters: int = 2) -> Config:
     """Make a toy segmentation config run in seconds: 64 px, batch 2, no
     workers, a 1-layer BiFPN of width 16 (self-teacher included; an SFD
@@ -36,8 +37,8 @@ def shrink_seg_cfg(cfg: Config, data_root: str, work_dir: str,
         dict(type='RandomFlip', prob=0.5),
         dict(type='PackSegInputs')
     ]
-    for split, pipeline in (('train', train_pipeline), ('val', None),
-                            ('test', None)):
+    for split, pipeline in (('train', train_pipeline), ('val', None), ('test',
+                                                                       None)):
         loader = cfg[f'{split}_dataloader']
         loader.batch_size = 2
         loader.num_workers = 0
@@ -108,8 +109,7 @@ def _shrink_cls_cfg(cfg: Config, data_root: str, work_dir: str,
         loader.batch_size = 4
         loader.num_workers = 0
     cfg.train_cfg = dict(
-        type='IterBasedTrainLoop', max_iters=max_iters,
-        val_interval=max_iters)
+        type='IterBasedTrainLoop', max_iters=max_iters, val_interval=max_iters)
     cfg.param_scheduler = []
     cfg.default_hooks.checkpoint = dict(
         type='CheckpointHook', interval=max_iters, by_epoch=False)
@@ -119,7 +119,10 @@ def _shrink_cls_cfg(cfg: Config, data_root: str, work_dir: str,
     return cfg
 
 
-def tiny_cfg(method: str, data: dict, work_dir: str, max_iters: int = 2,
+def tiny_cfg(method: str,
+             data: dict,
+             work_dir: str,
+             max_iters: int = 2,
              ckpt_interval: int = None) -> Config:
     """The method's toy config, shrunk to run in seconds, deterministic.
 

@@ -27,8 +27,8 @@ sys.path.append(osp.join(osp.dirname(osp.abspath(__file__)), '..'))
 
 from selfkd_seg.apis.train import train  # noqa: E402
 from selfkd_seg.engine import DiskFullError  # noqa: E402
-from selfkd_seg.engine.hooks import (  # noqa: E402
-    NonFiniteLossError, TrainingInterrupted)
+from selfkd_seg.engine.hooks import NonFiniteLossError  # noqa: E402
+from selfkd_seg.engine.hooks import TrainingInterrupted
 
 # exit statuses of a run that stops early (docs/reliability.md)
 EXIT_CODES = {'SIGINT': 130, 'SIGTERM': 143}
@@ -69,8 +69,10 @@ def parse_args(argv=None) -> argparse.Namespace:
         nargs='?',
         const='default',
         default=None,
-        choices=['default', 'reduce-overhead', 'max-autotune',
-                 'max-autotune-no-cudagraphs'],
+        choices=[
+            'default', 'reduce-overhead', 'max-autotune',
+            'max-autotune-no-cudagraphs'
+        ],
         help="torch.compile the train step through mmengine's compile "
         'config key (optionally a torch.compile mode)')
     parser.add_argument(

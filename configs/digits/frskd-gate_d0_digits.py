@@ -9,7 +9,10 @@
 _base_ = './frskd_d0_digits.py'
 model = dict(
     gate=dict(
-        pixel='teacher_correct', lead=True, lead_margin=0.1, momentum=0.1,
+        pixel='teacher_correct',
+        lead=True,
+        lead_margin=0.1,
+        momentum=0.1,
         trunk_grad=True))
 # a closed gate detaches the self-teacher's input: the student parameters
 # only the self-teacher reaches then get no gradient (as in the baseline)

@@ -7,8 +7,11 @@
 _base_ = './frskd_lite0_d0_digits.py'
 model = dict(
     gate=dict(
-        pixel='teacher_correct', lead=True, lead_source='held_out',
-        lead_margin=1.0, trunk_grad=True))
+        pixel='teacher_correct',
+        lead=True,
+        lead_source='held_out',
+        lead_margin=1.0,
+        trunk_grad=True))
 custom_hooks = [
     dict(type='DistillWeightScheduleHook', by_epoch=False),
     dict(type='SelfTeacherLeadHook', held_out=True, interval=150)

@@ -4,8 +4,6 @@
 # of all 6 levels); weights 0 for the first 2/3 of training (the high-lr
 # phase), then exp(-5(1-t)^2) up to full weight in the last iteration.
 # KD only: --cfg-options model.distill.beta=0.0.
-_base_ = [
-    './lite0_d0_digits.py', '../_base_/models/frskd_seg_efficientdet.py'
-]
+_base_ = ['./lite0_d0_digits.py', '../_base_/models/frskd_seg_efficientdet.py']
 model = _base_.pop('frskd_seg_model')
 custom_hooks = _base_.pop('frskd_seg_hooks')

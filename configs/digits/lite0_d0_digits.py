@@ -34,5 +34,4 @@ param_scheduler = [
 # validations every 1/6 of training: the baseline's curve (plateau check)
 train_cfg = dict(max_iters=max_iters, val_interval=max_iters // 6)
 default_hooks = dict(
-    checkpoint=dict(interval=max_iters),
-    logger=dict(interval=50))
+    checkpoint=dict(interval=max_iters), logger=dict(interval=50))

@@ -1,6 +1,7 @@
 # Plain cifar_resnet18 on CIFAR-100 (FRSKD's baseline recipe: 200 epochs, SGD 0.1).
 _base_ = [
-    '../_base_/models/cls_cifar_resnet18.py', '../_base_/datasets/cifar100_nodl.py',
+    '../_base_/models/cls_cifar_resnet18.py',
+    '../_base_/datasets/cifar100_nodl.py',
     '../_base_/schedules/cls_sgd_200e.py',
     'mmpretrain::_base_/default_runtime.py'
 ]

@@ -2,5 +2,8 @@
 _base_ = ['./frskd_wrn16_2_cifar100.py']
 model = dict(
     self_teacher=dict(
-        _delete_=True, type='FRSKDBiFPN', num_channels=128, num_layers=1,
+        _delete_=True,
+        type='FRSKDBiFPN',
+        num_channels=128,
+        num_layers=1,
         depth=2))

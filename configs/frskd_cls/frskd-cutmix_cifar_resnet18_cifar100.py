@@ -2,6 +2,6 @@
 # self-teacher).
 _base_ = ['./frskd_cifar_resnet18_cifar100.py']
 model = dict(
-    head=dict(loss=dict(type='CrossEntropyLoss', loss_weight=1.0,
-                        use_soft=True)),
+    head=dict(
+        loss=dict(type='CrossEntropyLoss', loss_weight=1.0, use_soft=True)),
     train_cfg=dict(augments=dict(type='CutMix', alpha=1.0)))

@@ -3,10 +3,7 @@
 # 8/16/32/32 (expansion 2), FCN head of 64 channels, the four auxiliary
 # heads at 16..32 channels, from scratch, 128 crops (the digits set),
 # batch 8, BN, 360 iterations.
-_base_ = [
-    'mmseg::_base_/models/bisenetv2.py',
-    '../_base_/digits_seg_cpu.py'
-]
+_base_ = ['mmseg::_base_/models/bisenetv2.py', '../_base_/digits_seg_cpu.py']
 norm_cfg = dict(type='BN', requires_grad=True)
 # Background is 93 % of the digits pixels: the decode head's CE keeps the
 # pixels its prediction gets wrong or unsure of (p < 0.7), at least 2048 per
@@ -21,7 +18,10 @@ model = dict(
         semantic_expansion_ratio=2,
         bga_channels=32),
     decode_head=dict(
-        in_channels=32, channels=64, num_classes=11, norm_cfg=norm_cfg,
+        in_channels=32,
+        channels=64,
+        num_classes=11,
+        norm_cfg=norm_cfg,
         sampler=ohem),
     # a list replaces the base's list: every key of the zoo's aux heads
     auxiliary_head=[

@@ -19,8 +19,13 @@ model = dict(
     backbone=dict(
         depth=18, base_channels=16, stem_channels=16, norm_cfg=norm_cfg),
     # ASPP on C5 (128 channels), skip from C2 (16 channels)
-    decode_head=dict(in_channels=128, c1_in_channels=16, c1_channels=12,
-                     channels=64, num_classes=11, norm_cfg=norm_cfg,
-                     sampler=ohem),
+    decode_head=dict(
+        in_channels=128,
+        c1_in_channels=16,
+        c1_channels=12,
+        channels=64,
+        num_classes=11,
+        norm_cfg=norm_cfg,
+        sampler=ohem),
     auxiliary_head=dict(
         in_channels=64, channels=32, num_classes=11, norm_cfg=norm_cfg))

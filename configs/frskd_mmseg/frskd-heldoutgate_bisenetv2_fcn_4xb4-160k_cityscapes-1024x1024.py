@@ -2,7 +2,10 @@
 # frskd_bisenetv2_fcn_4xb4-160k_cityscapes-1024x1024.py: the lead is measured on 200 training images held out
 # of training (HoldOutSplit) at every validation interval. For an exact
 # comparison, train the baseline on the same 'train' part.
-_base_ = ['./frskd_bisenetv2_fcn_4xb4-160k_cityscapes-1024x1024.py', '../_base_/models/frskd_held_out_gate.py']
+_base_ = [
+    './frskd_bisenetv2_fcn_4xb4-160k_cityscapes-1024x1024.py',
+    '../_base_/models/frskd_held_out_gate.py'
+]
 model = dict(gate=_base_.pop('held_out_gate'))
 custom_hooks = _base_.pop('held_out_gate_hooks')
 model_wrapper_cfg = _base_.pop('held_out_gate_wrapper')

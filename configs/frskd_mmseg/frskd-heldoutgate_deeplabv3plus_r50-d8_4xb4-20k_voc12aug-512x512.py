@@ -2,7 +2,10 @@
 # frskd_deeplabv3plus_r50-d8_4xb4-20k_voc12aug-512x512.py: the lead is measured on 500 training images held out
 # of training (HoldOutSplit) at every validation interval. For an exact
 # comparison, train the baseline on the same 'train' part.
-_base_ = ['./frskd_deeplabv3plus_r50-d8_4xb4-20k_voc12aug-512x512.py', '../_base_/models/frskd_held_out_gate.py']
+_base_ = [
+    './frskd_deeplabv3plus_r50-d8_4xb4-20k_voc12aug-512x512.py',
+    '../_base_/models/frskd_held_out_gate.py'
+]
 model = dict(gate=_base_.pop('held_out_gate'))
 custom_hooks = _base_.pop('held_out_gate_hooks')
 model_wrapper_cfg = _base_.pop('held_out_gate_wrapper')

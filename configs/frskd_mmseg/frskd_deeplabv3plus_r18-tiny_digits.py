@@ -5,7 +5,8 @@
 _base_ = [
     './deeplabv3plus_r18-tiny_digits.py', '../_base_/models/frskd_mmseg.py'
 ]
-model = dict(type='FRSKDEncoderDecoder',
-             self_teacher=dict(in_index=(0, 1, 2, 3), channels=32))
+model = dict(
+    type='FRSKDEncoderDecoder',
+    self_teacher=dict(in_index=(0, 1, 2, 3), channels=32))
 custom_hooks = _base_.pop('frskd_mmseg_hooks')
 _base_.pop('frskd_mmseg_log_processor')  # seg_runtime.py has the pattern

@@ -9,7 +9,8 @@ _base_ = [
     '../_base_/models/frskd_mmseg.py'
 ]
 custom_imports = dict(imports=['selfkd_seg'], allow_failed_imports=False)
-model = dict(type='FRSKDCascadeEncoderDecoder',
-             self_teacher=dict(in_index=(0, 1, 2, 3), channels=64))
+model = dict(
+    type='FRSKDCascadeEncoderDecoder',
+    self_teacher=dict(in_index=(0, 1, 2, 3), channels=64))
 custom_hooks = _base_.pop('frskd_mmseg_hooks')
 log_processor = _base_.pop('frskd_mmseg_log_processor')

@@ -4,7 +4,8 @@
 # coarsest chosen level); pixel KD against the OCR head's output + AT on the
 # 3 levels, weights 0 for the first 2/3 of the iterations, then ramped.
 _base_ = ['./ocrnet_r18-tiny_digits.py', '../_base_/models/frskd_mmseg.py']
-model = dict(type='FRSKDCascadeEncoderDecoder',
-             self_teacher=dict(in_index=(0, 1, 2), channels=32))
+model = dict(
+    type='FRSKDCascadeEncoderDecoder',
+    self_teacher=dict(in_index=(0, 1, 2), channels=32))
 custom_hooks = _base_.pop('frskd_mmseg_hooks')
 _base_.pop('frskd_mmseg_log_processor')  # seg_runtime.py has the pattern

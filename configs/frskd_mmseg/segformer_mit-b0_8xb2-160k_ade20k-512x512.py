@@ -7,5 +7,6 @@ model = dict(
     backbone=dict(
         init_cfg=dict(
             type='Pretrained',
-            checkpoint='{{$SELFKD_PRETRAINED:https://download.openmmlab.com/mmsegmentation/v0.5/pretrain/segformer/mit_b0_20220624-7e0fe6dd.pth}}'  # noqa
+            checkpoint=
+            '{{$SELFKD_PRETRAINED:https://download.openmmlab.com/mmsegmentation/v0.5/pretrain/segformer/mit_b0_20220624-7e0fe6dd.pth}}'  # noqa
         )))

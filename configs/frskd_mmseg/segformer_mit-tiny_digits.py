@@ -3,8 +3,7 @@
 # stage, all-MLP head of 64 channels, from scratch, 128 crops (the digits
 # set), batch 8, BN, 360 iterations.
 _base_ = [
-    'mmseg::_base_/models/segformer_mit-b0.py',
-    '../_base_/digits_seg_cpu.py'
+    'mmseg::_base_/models/segformer_mit-b0.py', '../_base_/digits_seg_cpu.py'
 ]
 norm_cfg = dict(type='BN', requires_grad=True)
 # Background is 93 % of the digits pixels: the decode head's CE keeps the

@@ -9,7 +9,8 @@ _base_ = ['./segformer_mit-tiny_digits.py']
 model = dict(
     type='SFDSegmentor',
     teacher='configs/frskd_mmseg/deeplabv3plus_r18-tiny_digits.py',
-    teacher_ckpt='{{$SELFKD_DIGITS_TEACHER:work_dirs/digits/deeplabv3plus_teacher.pth}}',  # noqa
+    teacher_ckpt=
+    '{{$SELFKD_DIGITS_TEACHER:work_dirs/digits/deeplabv3plus_teacher.pth}}',  # noqa
     # SFDSegmentor's defaults: ReceptiveFieldIntegration, OFDLoss (weight
     # 3) to max(teacher, running margin)
     distill=dict(student_stages=(3, 2, 1), teacher_stages=(3, )))

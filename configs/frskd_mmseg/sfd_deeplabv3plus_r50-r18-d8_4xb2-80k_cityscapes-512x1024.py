@@ -14,11 +14,15 @@ model = dict(
     type='SFDSegmentor',
     teacher='mmseg::deeplabv3plus/'
     'deeplabv3plus_r50-d8_4xb2-80k_cityscapes-512x1024.py',
-    teacher_ckpt='{{$SELFKD_TEACHER:work_dirs/deeplabv3plus_r50_cityscapes.pth}}',  # noqa
+    teacher_ckpt=
+    '{{$SELFKD_TEACHER:work_dirs/deeplabv3plus_r50_cityscapes.pth}}',  # noqa
     # SFDSegmentor's defaults: ReceptiveFieldIntegration, OFDLoss (weight
     # 3) to max(teacher, running margin)
     distill=dict(student_stages=(3, 2, 1), teacher_stages=(3, )))
 custom_hooks = [
-    dict(type='SelfDistillHook', tau=(0.995, 0.999), by_epoch=False,
-         interval=1000)
+    dict(
+        type='SelfDistillHook',
+        tau=(0.995, 0.999),
+        by_epoch=False,
+        interval=1000)
 ]

@@ -26,9 +26,7 @@ model = dict(
     teacher=dict(type='ImageClassifier', neck=cifar_gap, head=cifar_head),
     integrator=dict(type='ReceptiveFieldIntegration'),
     distill=dict(
-        loss=dict(type='OFDLoss', loss_weight=3.0),
-        margin='bn',
-        kd=None),
+        loss=dict(type='OFDLoss', loss_weight=3.0), margin='bn', kd=None),
     teacher_norm_eval=True)
 
 train_dataloader = dict(batch_size=64)

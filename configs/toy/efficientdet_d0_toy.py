@@ -37,8 +37,7 @@ model = dict(
     data_preprocessor=dict(size=crop_size),
     # toy runs train from scratch, offline
     backbone=dict(pretrained=None, bn_momentum=0.1),
-    neck=dict(
-        out_channels=bifpn_channels, num_layers=3, norm_cfg=norm_cfg),
+    neck=dict(out_channels=bifpn_channels, num_layers=3, norm_cfg=norm_cfg),
     decode_head=dict(
         in_channels=bifpn_channels,
         channels=64,
@@ -65,7 +64,8 @@ param_scheduler = [
         end=max_iters)
 ]
 train_cfg = dict(
-    type='IterBasedTrainLoop', max_iters=max_iters,
+    type='IterBasedTrainLoop',
+    max_iters=max_iters,
     val_interval=max_iters // 3)
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
@@ -74,8 +74,7 @@ default_hooks = dict(
     # a console line every ~4 s on 2 cores
     logger=dict(type='LoggerHook', interval=10, log_metric_by_epoch=False),
     param_scheduler=dict(type='ParamSchedulerHook'),
-    checkpoint=dict(
-        type='CheckpointHook', by_epoch=False, interval=max_iters),
+    checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=max_iters),
     sampler_seed=dict(type='DistSamplerSeedHook'),
     visualization=dict(type='SegVisualizationHook'),
     # fail before training if num_classes does not fit the dataset

@@ -91,7 +91,7 @@ default_hooks = dict(
     checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=10))
 log_processor = dict(by_epoch=False)
 custom_hooks = [
-    dict(type='SelfDistillHook', tau=(0.995, 0.999), by_epoch=False,
-         interval=5)
+    dict(
+        type='SelfDistillHook', tau=(0.995, 0.999), by_epoch=False, interval=5)
 ]
 randomness = dict(seed=0)

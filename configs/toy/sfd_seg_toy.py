@@ -43,6 +43,9 @@ model = dict(
         margin='running',
         kd=dict(type='KDLoss', temperature=1.0, loss_weight=1.0)))
 custom_hooks = [
-    dict(type='SelfDistillHook', tau=(0.995, 0.999), by_epoch=False,
-         interval=100)
+    dict(
+        type='SelfDistillHook',
+        tau=(0.995, 0.999),
+        by_epoch=False,
+        interval=100)
 ]

@@ -75,9 +75,8 @@ class RunOptions:
         if self.channels_last:
             parts.append('channels_last')
         if self.compile:
-            parts.append(f'compile({self.compile}'
-                         + (f', {self.compile_mode})'
-                            if self.compile_mode else ')'))
+            parts.append(f'compile({self.compile}' + (
+                f', {self.compile_mode})' if self.compile_mode else ')'))
         if self.legacy_ops:
             parts.append('legacy ops')
         return ' '.join(parts)
@@ -105,24 +104,38 @@ class RunOptions:
         return torch.compile(fn, **kwargs)
 
 
-def add_run_arguments(parser: argparse.ArgumentParser, *, batch: int,
-                      size: Sequence[int], steps: int = 10) -> None:
+def add_run_arguments(parser: argparse.ArgumentParser,
+                      *,
+                      batch: int,
+                      size: Sequence[int],
+                      steps: int = 10) -> None:
     """The options every benchmark script shares."""
-    parser.add_argument('--device', default='cpu',
-                        help="'cpu' (default) or 'cuda'")
-    parser.add_argument('--amp', default='none', choices=AMP_CHOICES,
-                        help='mixed precision of the forward pass')
-    parser.add_argument('--channels-last', action='store_true',
-                        help='channels_last weights, activations and inputs')
     parser.add_argument(
-        '--compile', nargs='?', const='inductor', default=False,
+        '--device', default='cpu', help="'cpu' (default) or 'cuda'")
+    parser.add_argument(
+        '--amp',
+        default='none',
+        choices=AMP_CHOICES,
+        help='mixed precision of the forward pass')
+    parser.add_argument(
+        '--channels-last',
+        action='store_true',
+        help='channels_last weights, activations and inputs')
+    parser.add_argument(
+        '--compile',
+        nargs='?',
+        const='inductor',
+        default=False,
         metavar='BACKEND',
         help='torch.compile the train step and the inference forward '
         "(backend, default 'inductor')")
-    parser.add_argument('--compile-mode', default=None,
-                        help="torch.compile mode, e.g. 'max-autotune'")
     parser.add_argument(
-        '--legacy-ops', action='store_true',
+        '--compile-mode',
+        default=None,
+        help="torch.compile mode, e.g. 'max-autotune'")
+    parser.add_argument(
+        '--legacy-ops',
+        action='store_true',
         help='the model as before docs/performance.md (memory-efficient / '
         'x*sigmoid(x) swish, F.pad same padding), to measure what the '
         'change bought')
@@ -130,16 +143,19 @@ def add_run_arguments(parser: argparse.ArgumentParser, *, batch: int,
     parser.add_argument('--size', type=int, nargs=2, default=tuple(size))
     parser.add_argument('--steps', type=int, default=steps)
     parser.add_argument('--warmup', type=int, default=2)
-    parser.add_argument('--json', default=None,
-                        help='also write the results to this JSON file')
+    parser.add_argument(
+        '--json',
+        default=None,
+        help='also write the results to this JSON file')
 
 
 def run_options(args: argparse.Namespace) -> RunOptions:
     """The parsed options; an impossible combination (CUDA without a GPU,
     fp16 on CPU) exits with a one-line message instead of a traceback."""
     try:
-        return RunOptions(**{f.name: getattr(args, f.name)
-                             for f in fields(RunOptions)})
+        return RunOptions(
+            **{f.name: getattr(args, f.name)
+               for f in fields(RunOptions)})
     except (RuntimeError, ValueError) as err:
         raise SystemExit(f'error: {err}')
 
@@ -229,8 +245,7 @@ def measurements(rows: Sequence[tuple], times: Dict[str, float],
     ``times[key]`` and the peak memory of one more call of ``fns[key]``."""
     return [
         Measurement(name, times[key], batch, flops,
-                    peak_memory(fns[key], device))
-        for name, key, flops in rows
+                    peak_memory(fns[key], device)) for name, key, flops in rows
     ]
 
 
@@ -249,9 +264,10 @@ def _fmt(value, spec, none='-'):
 
 
 def format_measurements(title: str, rows: List[Measurement]) -> str:
-    lines = [title,
-             f"{'':24s} {'ms':>9s} {'img/s':>9s} {'TFLOP/s':>8s} "
-             f"{'peak GiB':>8s}"]
+    lines = [
+        title, f"{'':24s} {'ms':>9s} {'img/s':>9s} {'TFLOP/s':>8s} "
+        f"{'peak GiB':>8s}"
+    ]
     for m in rows:
         peak = None if m.peak_bytes is None else m.peak_bytes / 2**30
         lines.append(f'{m.name:24s} {m.seconds * 1e3:9.1f} '
@@ -287,7 +303,10 @@ class BenchmarkReport:
                 json.dump(self.as_dict(), f, indent=1)
 
 
-def loss_terms(model: nn.Module, inputs, data_samples, opts: RunOptions,
+def loss_terms(model: nn.Module,
+               inputs,
+               data_samples,
+               opts: RunOptions,
                loss_fn: Optional[Callable] = None) -> Dict[str, float]:
     """The model's loss terms on a fixed batch (floats), for comparing
     precisions and compiled vs eager. Dropout and drop-connect are the
@@ -295,15 +314,19 @@ def loss_terms(model: nn.Module, inputs, data_samples, opts: RunOptions,
     loss_fn = loss_fn or model.loss
     with opts.autocast():
         losses = loss_fn(inputs, data_samples)
-    return {k: float(v.detach().float().sum()) for k, v in losses.items()
-            if 'loss' in k}
+    return {
+        k: float(v.detach().float().sum())
+        for k, v in losses.items() if 'loss' in k
+    }
 
 
 def relative_differences(reference: Dict[str, float],
                          other: Dict[str, float]) -> Dict[str, float]:
     """``|other - ref| / max(|ref|, 1e-8)`` per loss term."""
-    return {k: abs(other[k] - v) / max(abs(v), 1e-8)
-            for k, v in reference.items()}
+    return {
+        k: abs(other[k] - v) / max(abs(v), 1e-8)
+        for k, v in reference.items()
+    }
 
 
 def disable_randomness(model: nn.Module) -> nn.Module:
@@ -365,13 +388,15 @@ def format_census(census: dict, top: int = 8) -> str:
     by_dtype = {}
     for (_, dtype), n in census['ops'].items():
         by_dtype[dtype] = by_dtype.get(dtype, 0) + n
-    lines = ['ops by output dtype: ' + ', '.join(
-        f'{d} {n}' for d, n in sorted(by_dtype.items()))]
+    lines = [
+        'ops by output dtype: ' +
+        ', '.join(f'{d} {n}' for d, n in sorted(by_dtype.items()))
+    ]
     for key, n in sorted(census['conversions'].items()):
         lines.append(f'conversions {key}: {n} '
                      f"({census['conversion_bytes'][key] / 2**20:.1f} MiB)")
-    large = sorted(census['large_conversions'].items(),
-                   key=lambda kv: -kv[1])[:top]
+    large = sorted(
+        census['large_conversions'].items(), key=lambda kv: -kv[1])[:top]
     for (key, shape), nbytes in large:
         lines.append(f'  {key} {shape}: {nbytes / 2**20:.1f} MiB')
     return '\n'.join(lines)
@@ -474,9 +499,10 @@ def runner_train_step_fn(model: nn.Module, cfg, data: dict,
 
 
 def _options_label(options: dict) -> str:
-    parts = [options.get('device', 'cpu'),
-             'fp32' if options.get('amp', 'none') == 'none'
-             else options['amp']]
+    parts = [
+        options.get('device', 'cpu'),
+        'fp32' if options.get('amp', 'none') == 'none' else options['amp']
+    ]
     if options.get('channels_last'):
         parts.append('channels_last')
     if options.get('compile'):
@@ -498,17 +524,21 @@ def markdown_table(reports: Sequence[dict],
     ]
 
     def per_model(rows, key, spec):
-        return ' / '.join(
-            f"{r['name']} {format(r[key], spec)}" if r.get(key) is not None
-            else f"{r['name']} -" for r in rows)
+        return ' / '.join(f"{r['name']} {format(r[key], spec)}" if r.
+                          get(key) is not None else f"{r['name']} -"
+                          for r in rows)
 
     for i, rep in enumerate(reports):
         name = names[i] if names else rep.get('script', '')
-        peak = [dict(r, peak_gib=None if r.get('peak_bytes') is None else
-                     r['peak_bytes'] / 2**30) for r in rep['train']]
+        peak = [
+            dict(
+                r,
+                peak_gib=None
+                if r.get('peak_bytes') is None else r['peak_bytes'] / 2**30)
+            for r in rep['train']
+        ]
         check = rep.get('extra', {}).get('check_losses')
-        worst = (f"{max(check['relative'].values()):.1e}"
-                 if check else '')
+        worst = (f"{max(check['relative'].values()):.1e}" if check else '')
         ratios = ', '.join(f'{k} {v:.2f}'
                            for k, v in rep.get('ratios', {}).items())
         lines.append(
@@ -551,8 +581,12 @@ def plain_student_cfg(model_cfg, model_type: str = 'ImageClassifier'):
     return model
 
 
-def fake_batch(task: str, batch: int, size: Sequence[int], num_classes: int,
-               device: str = 'cpu', uint8: bool = False):
+def fake_batch(task: str,
+               batch: int,
+               size: Sequence[int],
+               num_classes: int,
+               device: str = 'cpu',
+               uint8: bool = False):
     """A fixed random batch (generator seed 0): ``(inputs, data_samples)``.
 
     ``task`` 'seg': ``SegDataSample`` with a random ``gt_sem_seg`` each;
@@ -564,8 +598,8 @@ def fake_batch(task: str, batch: int, size: Sequence[int], num_classes: int,
     size = tuple(size)
     gen = torch.Generator().manual_seed(0)
     if uint8:
-        inputs = torch.randint(0, 256, (batch, 3, *size), generator=gen,
-                               dtype=torch.uint8)
+        inputs = torch.randint(
+            0, 256, (batch, 3, *size), generator=gen, dtype=torch.uint8)
     else:
         inputs = torch.randn(batch, 3, *size, generator=gen)
     if task == 'seg':
@@ -600,8 +634,8 @@ def set_crop_size(cfg, size: Sequence[int]) -> None:
     """Make a segmentation config's data preprocessor pad to ``size`` (as
     the config's ``crop_size`` would) instead of its own crop size, so the
     timed step sees the benchmark's input size. A no-op without one."""
-    for node in (cfg.get('data_preprocessor'), cfg.model.get(
-            'data_preprocessor')):
+    for node in (cfg.get('data_preprocessor'),
+                 cfg.model.get('data_preprocessor')):
         if node is not None and node.get('size') is not None:
             node['size'] = tuple(size)
 
@@ -627,6 +661,9 @@ def exported_student(model: nn.Module, student: nn.Module,
     (``strip_distill_only``), loaded strictly; prepared for ``opts``."""
     from selfkd_seg.models.utils.distill import strip_distill_only
     student.load_state_dict(
-        {k: v.cpu() for k, v in strip_distill_only(
-            model.state_dict()).items()}, strict=True)
+        {
+            k: v.cpu()
+            for k, v in strip_distill_only(model.state_dict()).items()
+        },
+        strict=True)
     return prepare_model(student, opts)

@@ -15,8 +15,8 @@ import warnings
 
 from mmengine.registry import init_default_scope
 
-from selfkd_seg.datasets import COCOSemanticDataset
 from selfkd_research.synthetic_data import make_toy_coco
+from selfkd_seg.datasets import COCOSemanticDataset
 
 
 def pipeline():
@@ -46,8 +46,12 @@ def main(argv=None):
     warnings.simplefilter('ignore')
     init_default_scope('mmseg')
     root = args.work_dir or tempfile.mkdtemp(prefix='coco_bench_')
-    info = make_toy_coco(root, num_train=args.num, num_val=0,
-                         img_size=(args.size, args.size), seed=0)
+    info = make_toy_coco(
+        root,
+        num_train=args.num,
+        num_val=0,
+        img_size=(args.size, args.size),
+        seed=0)
     print(f'{args.num} images of {args.size}x{args.size}, '
           f"{info['num_annotations']['train']} annotations in {root}")
 

@@ -28,14 +28,23 @@ import os.path as osp
 
 import torch
 
-from selfkd_research.benchmarks.benchmark import (
-    REPO, BenchmarkReport, Measurement, RunOptions, add_run_arguments,
-    build_model, data_batch, exported_student, format_measurements,
-    inference_fn, infer_flops, interleaved_medians, load_cfg, peak_memory,
-    prepare_model, run_options, runner_train_step_fn, train_flops)
-from selfkd_seg.analysis.complexity import (
-    SelfTeacherForward, StudentForward, complexity_report, count_flops,
-    self_teacher_inputs)
+# yapf: disable
+from selfkd_research.benchmarks.benchmark import (REPO, BenchmarkReport,
+                                                  Measurement, RunOptions,
+                                                  add_run_arguments,
+                                                  build_model, data_batch,
+                                                  exported_student,
+                                                  format_measurements,
+                                                  infer_flops, inference_fn,
+                                                  interleaved_medians,
+                                                  load_cfg, peak_memory,
+                                                  prepare_model, run_options,
+                                                  runner_train_step_fn,
+                                                  train_flops)
+# yapf: enable
+from selfkd_seg.analysis.complexity import (SelfTeacherForward, StudentForward,
+                                            complexity_report, count_flops,
+                                            self_teacher_inputs)
 
 CFG_DIR = osp.join(REPO, 'configs', 'frskd_cls')
 
@@ -67,7 +76,6 @@ Notes on the comparison with Table 6:
   architecture matches: the params ratios, which depend on no convention,
   agree to the paper's 2 digits for all four rows."""
 
-
 CONV_FC = ('conv', 'linear', 'addmm', 'matmul')
 
 
@@ -86,9 +94,9 @@ def conv_fc_ratio(model):
     model.eval()
     x = torch.randn(1, 3, 32, 32)
     feats = self_teacher_inputs(model, x)
-    return (count_flops(SelfTeacherForward(model.self_teacher), feats,
-                        CONV_FC) /
-            count_flops(StudentForward(model), (x, ), CONV_FC))
+    return (
+        count_flops(SelfTeacherForward(model.self_teacher), feats, CONV_FC) /
+        count_flops(StudentForward(model), (x, ), CONV_FC))
 
 
 def table6():
@@ -116,8 +124,7 @@ def table6():
     return rows
 
 
-def time_train_steps(models, cfgs, data, steps, warmup, opts=None,
-                     peaks=None):
+def time_train_steps(models, cfgs, data, steps, warmup, opts=None, peaks=None):
     """Median seconds per train step of each model, interleaved (the order
     rotates every step): ``model.train_step`` with the optimizer wrapper
     ``tools/train.py`` builds from the model's config (``cfgs``) for
@@ -134,8 +141,7 @@ def time_train_steps(models, cfgs, data, steps, warmup, opts=None,
     }
     times = interleaved_medians(fns, steps, warmup, opts.device)
     if peaks is not None:
-        peaks += [peak_memory(fns[i], opts.device)
-                  for i in range(len(models))]
+        peaks += [peak_memory(fns[i], opts.device) for i in range(len(models))]
     return [times[i] for i in range(len(models))]
 
 
@@ -148,7 +154,12 @@ def time_inference(models, inputs, steps, warmup, opts):
             [peak_memory(fns[i], opts.device) for i in range(len(models))])
 
 
-def train_step_ratios(name, batch, steps, warmup, opts=None, size=32,
+def train_step_ratios(name,
+                      batch,
+                      steps,
+                      warmup,
+                      opts=None,
+                      size=32,
                       report=None):
     opts = opts or RunOptions()
     base_cfg, frskd_cfg, sla_cfg = TIMED[name]
@@ -178,13 +189,15 @@ def train_step_ratios(name, batch, steps, warmup, opts=None, size=32,
 
     # the exported student: FRSKD's classifier in the baseline config
     student = exported_student(models[1], build(base_cfg), opts)
-    inputs = opts.inputs(
-        models[0].data_preprocessor(dict(data), False)['inputs'])
-    (t_base, t_student), (p_base, p_student) = time_inference(
-        [models[0], student], inputs, steps, warmup, opts)
+    inputs = opts.inputs(models[0].data_preprocessor(dict(data),
+                                                     False)['inputs'])
+    (t_base, t_student), (p_base,
+                          p_student) = time_inference([models[0], student],
+                                                      inputs, steps, warmup,
+                                                      opts)
     rows = [
-        Measurement(f'{name} baseline', base, batch,
-                    train_flops(macs, batch), peaks[0]),
+        Measurement(f'{name} baseline', base, batch, train_flops(macs, batch),
+                    peaks[0]),
         Measurement(f'{name} FRSKD', frskd, batch,
                     train_flops(macs * with_st, batch), peaks[1]),
         Measurement(f'{name} FRSKD+SLA', sla, batch,
@@ -204,11 +217,19 @@ def train_step_ratios(name, batch, steps, warmup, opts=None, size=32,
         report.train += rows
         report.infer += infer
         report.ratios.update({
-            f'{name}_frskd_over_baseline_train': frskd / base,
-            f'{name}_sla_over_baseline_train': sla / base,
-            f'{name}_student_over_baseline_infer': t_student / t_base})
-    return dict(baseline=base, frskd=frskd, frskd_sla=sla,
-                infer_baseline=t_base, infer_student=t_student)
+            f'{name}_frskd_over_baseline_train':
+            frskd / base,
+            f'{name}_sla_over_baseline_train':
+            sla / base,
+            f'{name}_student_over_baseline_infer':
+            t_student / t_base
+        })
+    return dict(
+        baseline=base,
+        frskd=frskd,
+        frskd_sla=sla,
+        infer_baseline=t_base,
+        infer_student=t_student)
 
 
 def main(argv=None):
@@ -226,7 +247,8 @@ def main(argv=None):
     torch.set_num_threads(args.threads)
     results = dict()
     report = BenchmarkReport(
-        script='benchmark_frskd_cls', options=dict(vars(args)),
+        script='benchmark_frskd_cls',
+        options=dict(vars(args)),
         shape=f'{args.batch}x3x{args.size[0]}x{args.size[1]}')
     if not args.skip_table6:
         results['table6'] = table6()

@@ -31,9 +31,15 @@ import os.path as osp
 
 import torch
 
-from selfkd_research.benchmarks.benchmark import (
-    RunOptions, build_model, data_batch, interleaved_medians, load_cfg,
-    peak_memory, runner_train_step_fn, set_crop_size)
+# yapf: disable
+from selfkd_research.benchmarks.benchmark import (RunOptions, build_model,
+                                                  data_batch,
+                                                  interleaved_medians,
+                                                  load_cfg, peak_memory,
+                                                  runner_train_step_fn,
+                                                  set_crop_size)
+
+# yapf: enable
 
 FAMILIES = dict(
     zoo=dict(
@@ -53,7 +59,8 @@ FAMILIES = dict(
                    'frskd_segformer_mit-tiny_digits.py'),
         bisenetv2=('bisenetv2-tiny_digits.py',
                    'frskd_bisenetv2-tiny_digits.py'),
-        ocrnet=('ocrnet_r18-tiny_digits.py', 'frskd_ocrnet_r18-tiny_digits.py')))
+        ocrnet=('ocrnet_r18-tiny_digits.py',
+                'frskd_ocrnet_r18-tiny_digits.py')))
 
 
 def build(config: str, size, device: str = 'cpu'):
@@ -111,8 +118,9 @@ def cpu_peak_bytes(config: str, batch: int, size, threads: int) -> int:
     old = os.environ.get('MALLOC_MMAP_THRESHOLD_')
     os.environ['MALLOC_MMAP_THRESHOLD_'] = str(64 * 1024)
     try:
-        proc = ctx.Process(target=_cpu_peak_worker,
-                           args=(config, batch, tuple(size), threads, queue))
+        proc = ctx.Process(
+            target=_cpu_peak_worker,
+            args=(config, batch, tuple(size), threads, queue))
         proc.start()
     finally:
         if old is None:
@@ -129,8 +137,8 @@ def params(module) -> int:
 
 
 def measure_family(name, pair, args, device: str) -> dict:
-    (baseline, base_cfg), (frskd, frskd_cfg) = (build(c, args.size, device)
-                                                for c in pair)
+    (baseline, base_cfg), (frskd, frskd_cfg) = (
+        build(c, args.size, device) for c in pair)
     st = params(frskd.self_teacher)
     student = params(frskd) - st
     fns = dict(
@@ -141,19 +149,26 @@ def measure_family(name, pair, args, device: str) -> dict:
         peaks = {k: peak_memory(fn, device) for k, fn in fns.items()}
         memory = 'GPU max_memory_allocated'
     elif args.cpu_memory:
-        peaks = {k: cpu_peak_bytes(c, args.batch, args.size,
-                                   torch.get_num_threads())
-                 for k, c in zip(('baseline', 'frskd'), pair)}
+        peaks = {
+            k: cpu_peak_bytes(c, args.batch, args.size,
+                              torch.get_num_threads())
+            for k, c in zip(('baseline', 'frskd'), pair)
+        }
         memory = ('CPU: weights + peak RSS rise of a train step over the '
                   'built model, fresh process per model')
     else:
         peaks, memory = dict(baseline=None, frskd=None), None
     row = dict(
-        family=name, baseline_config=pair[0], frskd_config=pair[1],
-        student_params=student, self_teacher_params=st,
-        baseline_s=times['baseline'], frskd_s=times['frskd'],
+        family=name,
+        baseline_config=pair[0],
+        frskd_config=pair[1],
+        student_params=student,
+        self_teacher_params=st,
+        baseline_s=times['baseline'],
+        frskd_s=times['frskd'],
         time_ratio=times['frskd'] / times['baseline'],
-        baseline_peak_bytes=peaks['baseline'], frskd_peak_bytes=peaks['frskd'],
+        baseline_peak_bytes=peaks['baseline'],
+        frskd_peak_bytes=peaks['frskd'],
         memory=memory)
     if peaks['baseline']:
         row['memory_ratio'] = peaks['frskd'] / peaks['baseline']
@@ -161,6 +176,7 @@ def measure_family(name, pair, args, device: str) -> dict:
 
 
 def format_row(row: dict) -> str:
+
     def mib(b):
         return '-' if b is None else f'{b / 2**20:.0f} MiB'
 
@@ -170,40 +186,42 @@ def format_row(row: dict) -> str:
             f"train step {row['baseline_s'] * 1e3:7.0f} -> "
             f"{row['frskd_s'] * 1e3:7.0f} ms (x{row['time_ratio']:.2f}) | "
             f"peak {mib(row['baseline_peak_bytes'])} -> "
-            f"{mib(row['frskd_peak_bytes'])}"
-            + (f' (x{ratio:.2f})' if ratio else ''))
+            f"{mib(row['frskd_peak_bytes'])}" +
+            (f' (x{ratio:.2f})' if ratio else ''))
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--scale', choices=sorted(FAMILIES), default='zoo')
-    parser.add_argument('--families', nargs='+',
-                        default=list(FAMILIES['zoo']),
-                        choices=list(FAMILIES['zoo']))
+    parser.add_argument(
+        '--families',
+        nargs='+',
+        default=list(FAMILIES['zoo']),
+        choices=list(FAMILIES['zoo']))
     parser.add_argument('--size', type=int, nargs=2, default=(256, 256))
     parser.add_argument('--batch', type=int, default=2)
     parser.add_argument('--steps', type=int, default=3)
     parser.add_argument('--warmup', type=int, default=1)
     parser.add_argument('--device', default='cpu')
-    parser.add_argument('--no-cpu-memory', dest='cpu_memory',
-                        action='store_false')
+    parser.add_argument(
+        '--no-cpu-memory', dest='cpu_memory', action='store_false')
     parser.add_argument('--json', help='write the rows here')
     args = parser.parse_args(argv)
     device = args.device
-    where = (f'CPU, {torch.get_num_threads()} threads' if device == 'cpu'
-             else torch.cuda.get_device_name())
+    where = (f'CPU, {torch.get_num_threads()} threads'
+             if device == 'cpu' else torch.cuda.get_device_name())
     print(f'== FRSKD / baseline train step, {args.scale} widths, input '
           f'{args.batch}x3x{args.size[0]}x{args.size[1]}, {where}, median of '
           f'{args.steps} interleaved steps after {args.warmup} ==')
     rows = []
     for name in args.families:
-        rows.append(measure_family(name, FAMILIES[args.scale][name], args,
-                                   device))
+        rows.append(
+            measure_family(name, FAMILIES[args.scale][name], args, device))
         print(format_row(rows[-1]), flush=True)
     if rows and rows[0]['memory']:
         print(f"peak memory: {rows[0]['memory']}")
     if args.json:
         with open(args.json, 'w') as f:
-            json.dump(dict(device=where, options=vars(args), rows=rows), f,
-                      indent=2)
+            json.dump(
+                dict(device=where, options=vars(args), rows=rows), f, indent=2)
     return rows

@@ -9,7 +9,8 @@ the usage). Prints
   data preprocessor, padding to ``--size``, and optim wrapper, as
   ``tools/train.py`` runs it; one optimizer update, i.e.
   ``accumulative_counts`` iterations) and inference time, images/s,
-  achieved TFLOP/s (2 FLOPs per multiply-add; a train step counts 3 forward passes) and, on
+  achieved TFLOP/s (2 FLOPs per multiply-add; a train step counts 3 forward
+  passes) and, on
   a GPU, peak memory;
 - train-step time FRSKD / baseline, next to the FLOPs ratio (student +
   self-teacher) / student at the same input, and inference time exported
@@ -30,13 +31,24 @@ import copy
 
 import torch
 
-from selfkd_research.benchmarks.benchmark import (
-    BenchmarkReport, RunOptions, add_run_arguments, build_model, data_batch,
-    disable_randomness, dtype_census, exported_student, fake_batch,
-    format_census, format_measurements, inference_fn, infer_flops,
-    interleaved_medians, load_cfg, loss_terms, measurements, prepare_model,
-    relative_differences, run_options, runner_train_step_fn, set_crop_size,
-    train_flops)
+# yapf: disable
+from selfkd_research.benchmarks.benchmark import (BenchmarkReport, RunOptions,
+                                                  add_run_arguments,
+                                                  build_model, data_batch,
+                                                  disable_randomness,
+                                                  dtype_census,
+                                                  exported_student, fake_batch,
+                                                  format_census,
+                                                  format_measurements,
+                                                  infer_flops, inference_fn,
+                                                  interleaved_medians,
+                                                  load_cfg, loss_terms,
+                                                  measurements, prepare_model,
+                                                  relative_differences,
+                                                  run_options,
+                                                  runner_train_step_fn,
+                                                  set_crop_size, train_flops)
+# yapf: enable
 from selfkd_seg.analysis.complexity import complexity_report
 
 PAIRS = dict(
@@ -64,10 +76,12 @@ def check_losses(model, opts: RunOptions, inputs, samples) -> dict:
     ref = copy.deepcopy(fast).to(memory_format=torch.contiguous_format)
     fp32 = RunOptions(device=opts.device)
     reference = loss_terms(ref, inputs.contiguous(), samples, fp32)
-    other = loss_terms(fast, inputs, samples, opts,
-                       loss_fn=opts.maybe_compile(fast.loss))
-    return dict(reference=reference, other=other,
-                relative=relative_differences(reference, other))
+    other = loss_terms(
+        fast, inputs, samples, opts, loss_fn=opts.maybe_compile(fast.loss))
+    return dict(
+        reference=reference,
+        other=other,
+        relative=relative_differences(reference, other))
 
 
 def print_flops_table(archs, flops_size):
@@ -86,10 +100,9 @@ def print_flops_table(archs, flops_size):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     add_run_arguments(parser, batch=2, size=(128, 128), steps=10)
+    parser.add_argument('--flops-size', type=int, nargs=2, default=(512, 512))
     parser.add_argument(
-        '--flops-size', type=int, nargs=2, default=(512, 512))
-    parser.add_argument('--archs', nargs='+', default=['d0', 'd1'],
-                        choices=sorted(PAIRS))
+        '--archs', nargs='+', default=['d0', 'd1'], choices=sorted(PAIRS))
     parser.add_argument('--skip-flops-table', action='store_true')
     parser.add_argument('--check-losses', action='store_true')
     parser.add_argument('--dtype-census', action='store_true')
@@ -132,15 +145,14 @@ def main(argv=None):
           f'{args.steps} interleaved steps after {args.warmup} ==')
 
     report = BenchmarkReport(
-        script='benchmark_frskd_seg', options=dict(vars(args)),
-        shape=shape)
+        script='benchmark_frskd_seg', options=dict(vars(args)), shape=shape)
     if args.check_losses:
         check = check_losses(frskd, opts, inputs, samples)
         report.extra['check_losses'] = check
         worst = max(check['relative'].values())
         print('loss terms vs float32 eager (relative difference): ' +
-              ', '.join(f'{k} {v:.2e}' for k, v in check['relative'].items())
-              + f' -> max {worst:.2e} (target <= 1e-2)')
+              ', '.join(f'{k} {v:.2e}' for k, v in check['relative'].items()) +
+              f' -> max {worst:.2e} (target <= 1e-2)')
 
     candidates = dict(
         baseline=runner_train_step_fn(baseline, base_cfg, data, opts),
@@ -148,8 +160,12 @@ def main(argv=None):
     if args.dtype_census:
         census = dtype_census(candidates['frskd'])
         report.extra['dtype_census'] = {
-            k: {str(kk): vv for kk, vv in v.items()}
-            for k, v in census.items()}
+            k: {
+                str(kk): vv
+                for kk, vv in v.items()
+            }
+            for k, v in census.items()
+        }
         print('dtype census of one FRSKD train step '
               f"({candidates['frskd'].iterations} iteration(s)):\n" +
               format_census(census))
@@ -168,8 +184,9 @@ def main(argv=None):
     # the exported student: FRSKD weights without the self-teacher, in the
     # plain baseline architecture (strict load)
     student = exported_student(frskd, build(PAIRS[arch][0]), opts)
-    infer_fns = dict(baseline=inference_fn(baseline, inputs, opts),
-                     student=inference_fn(student, inputs, opts))
+    infer_fns = dict(
+        baseline=inference_fn(baseline, inputs, opts),
+        student=inference_fn(student, inputs, opts))
     infer = interleaved_medians(infer_fns, args.steps, args.warmup, device)
     report.infer = measurements(
         [('baseline', 'baseline', infer_flops(student_macs, batch)),
@@ -179,8 +196,8 @@ def main(argv=None):
         [(f'{name} (legacy ops)', f'{name} (legacy ops)',
           train_flops(macs, batch * iters))
          for name, macs in (('baseline', student_macs),
-                            ('frskd', frskd_macs)) if name in legacy],
-        train, candidates, batch * iters, device)
+                            ('frskd', frskd_macs)) if name in legacy], train,
+        candidates, batch * iters, device)
     report.ratios = dict(
         frskd_over_baseline_train=train['frskd'] / train['baseline'],
         flops_ratio=flops_ratio,
@@ -207,5 +224,5 @@ def main(argv=None):
           "(FRSKD); "
           f"inference {batch / infer['baseline']:.1f} img/s")
     report.write_json(args.json)
-    return dict(train=train, infer=infer, flops_ratio=flops_ratio,
-                report=report)
+    return dict(
+        train=train, infer=infer, flops_ratio=flops_ratio, report=report)

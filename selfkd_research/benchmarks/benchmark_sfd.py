@@ -33,12 +33,20 @@ from mmengine.config import Config
 from mmengine.logging import MMLogger
 from mmengine.registry import MODELS
 
-from selfkd_research.benchmarks.benchmark import (
-    REPO, BenchmarkReport, add_run_arguments, build_model, data_batch,
-    exported_student, fake_batch, format_measurements, inference_fn,
-    infer_flops, interleaved_medians, load_cfg, measurements,
-    plain_student_cfg, prepare_model, run_options, runner_train_step_fn,
-    train_flops)
+# yapf: disable
+from selfkd_research.benchmarks.benchmark import (REPO, BenchmarkReport,
+                                                  add_run_arguments,
+                                                  build_model, data_batch,
+                                                  exported_student, fake_batch,
+                                                  format_measurements,
+                                                  infer_flops, inference_fn,
+                                                  interleaved_medians,
+                                                  load_cfg, measurements,
+                                                  plain_student_cfg,
+                                                  prepare_model, run_options,
+                                                  runner_train_step_fn,
+                                                  train_flops)
+# yapf: enable
 from selfkd_seg.analysis.complexity import CallableForward, count_flops
 from selfkd_seg.engine.hooks import SelfDistillHook
 
@@ -89,10 +97,9 @@ def sfd_flops(model, size) -> dict:
     feats = tuple(post[i] for i in model.student_stages)
     result = dict(
         student=flops(lambda t: model(t, mode='tensor'), model, (x, )),
-        teacher=flops(lambda t: model.teacher(t, mode='tensor'), model,
-                      (x, )),
-        integrator=flops(lambda *f: model.integrator(list(f), out_size),
-                         model, feats))
+        teacher=flops(lambda t: model.teacher(t, mode='tensor'), model, (x, )),
+        integrator=flops(lambda *f: model.integrator(list(f), out_size), model,
+                         feats))
     model.train()
     return result
 
@@ -131,7 +138,9 @@ def benchmark_hook(model, reps: int, steps_per_epoch: int,
         hook.before_train(runner)
         hook.update(runner)  # first call: snapshot only
         out[name] = interleaved_medians(
-            dict(update=lambda: hook.update(runner)), reps, warmup=0,
+            dict(update=lambda: hook.update(runner)),
+            reps,
+            warmup=0,
             device=next(model.parameters()).device.type)['update']
     params = hook.blended_parameters(runner)
     held = tensors_held(hook)
@@ -169,8 +178,10 @@ def integrator_params() -> dict:
     seg = Config.fromfile(osp.join(REPO, SEG_CONFIG)).model
     s_ch, t_ch = seg.neck.out_channels, seg.teacher.neck.out_channels
     ri = MODELS.build(
-        dict(type='ReceptiveFieldIntegration', in_channels=[s_ch],
-             out_channels=t_ch))
+        dict(
+            type='ReceptiveFieldIntegration',
+            in_channels=[s_ch],
+            out_channels=t_ch))
     table['seg d1 -> d0 (P2)'] = dict(
         channels=f'[{s_ch}] -> {t_ch}',
         ReceptiveFieldIntegration=sum(p.numel() for p in ri.parameters()))
@@ -182,24 +193,24 @@ def print_hook(hook, args, cfg, model_name):
           f"integrator, {hook['num_params']} tensors), median of "
           f'{args.hook_reps} applications ==')
     steps_per_epoch = hook['steps_per_epoch']
-    print(f"cost per application: SD {hook['SD'] * 1e3:.2f} ms, RSD with "
-          f"flip {hook['RSD flip'] * 1e3:.2f} ms; per epoch of "
-          f"{steps_per_epoch} steps (batch "
-          f'{cfg.train_dataloader.batch_size}) that is '
-          f"{hook['RSD flip'] / (steps_per_epoch * hook['step_time']) * 100:.4f}"
-          f'% of the epoch at the SFD step time measured at batch '
-          f'{args.batch}' + (' (an upper bound: smaller steps)' if
-                             args.batch < cfg.train_dataloader.batch_size
-                             else ''))
+    print(
+        f"cost per application: SD {hook['SD'] * 1e3:.2f} ms, RSD with "
+        f"flip {hook['RSD flip'] * 1e3:.2f} ms; per epoch of "
+        f"{steps_per_epoch} steps (batch "
+        f'{cfg.train_dataloader.batch_size}) that is '
+        f"{hook['RSD flip'] / (steps_per_epoch * hook['step_time']) * 100:.4f}"
+        f'% of the epoch at the SFD step time measured at batch '
+        f'{args.batch}' + (' (an upper bound: smaller steps)' if args.batch <
+                           cfg.train_dataloader.batch_size else ''))
     print(f"memory: blended parameters {hook['param_bytes'] / 2**20:.3f} MiB,"
           f" snapshot {hook['snapshot_bytes'] / 2**20:.3f} MiB; every tensor "
           f"the hook holds: {hook['held_tensors']} tensors, "
           f"{hook['held_bytes'] / 2**20:.3f} MiB (distinct storages: "
           f"{hook['distinct_storages']}, shared with live parameters: "
-          f"{hook['shares_live_storage']}) -> "
-          + ('exactly one copy' if hook['held_bytes'] == hook['param_bytes']
-             and hook['distinct_storages'] and not hook['shares_live_storage']
-             else 'NOT one copy'))
+          f"{hook['shares_live_storage']}) -> " +
+          ('exactly one copy' if hook['held_bytes'] == hook['param_bytes']
+           and hook['distinct_storages'] and not hook['shares_live_storage']
+           else 'NOT one copy'))
     print(f"transient during an RSD update: one flipped kernel at a time "
           f"(largest {hook['max_param_bytes'] / 2**10:.1f} KiB)")
 
@@ -207,15 +218,16 @@ def print_hook(hook, args, cfg, model_name):
 def print_integrator_table(table):
     print('\n== integrator parameters (student stages -> teacher last '
           'stage; backbone = student backbone) ==')
-    print(f"{'pair':28s} {'channels':24s} {'backbone':>9s} " + ' '.join(
-        f'{k[:-len("Integration")] or k:>11s}' if k.endswith('Integration')
-        else f'{"ConvBN":>11s}' for k in INTEGRATORS))
+    print(f"{'pair':28s} {'channels':24s} {'backbone':>9s} " +
+          ' '.join(f'{k[:-len("Integration")] or k:>11s}' if k.
+                   endswith('Integration') else f'{"ConvBN":>11s}'
+                   for k in INTEGRATORS))
     for pair, row in table.items():
         backbone = f"{row['backbone'] / 1e6:8.3f}M" if 'backbone' in row \
             else f'{"-":>9s}'
-        print(f"{pair:28s} {row['channels']:24s} {backbone} " + ' '.join(
-                  f'{row[k] / 1e6:10.3f}M' if k in row else f'{"-":>11s}'
-                  for k in INTEGRATORS))
+        print(f"{pair:28s} {row['channels']:24s} {backbone} " +
+              ' '.join(f'{row[k] / 1e6:10.3f}M' if k in row else f'{"-":>11s}'
+                       for k in INTEGRATORS))
 
 
 def main(argv=None):
@@ -223,10 +235,14 @@ def main(argv=None):
     add_run_arguments(parser, batch=8, size=(32, 32), steps=10)
     parser.add_argument('--config', default=DEFAULT_CONFIG)
     parser.add_argument('--hook-reps', type=int, default=20)
-    parser.add_argument('--skip-integrators', action='store_true',
-                        help='leave out the integrator parameter table')
     parser.add_argument(
-        '--epoch-images', type=int, default=50000,
+        '--skip-integrators',
+        action='store_true',
+        help='leave out the integrator parameter table')
+    parser.add_argument(
+        '--epoch-images',
+        type=int,
+        default=50000,
         help='images per epoch, to amortise the hook (CIFAR-100: 50000)')
     args = parser.parse_args(argv)
     opts = run_options(args)
@@ -260,8 +276,8 @@ def main(argv=None):
           f'of {args.steps} interleaved train steps ==')
     times = interleaved_medians(steps, args.steps, args.warmup, device)
     # training ~ 3 x forward for what trains, 1 x forward for the teacher
-    est_sfd = (3 * (fl['student'] + fl['integrator']) + fl['teacher']) / (
-        3 * fl['student'])
+    est_sfd = (3 * (fl['student'] + fl['integrator']) +
+               fl['teacher']) / (3 * fl['student'])
     est_kd = (3 * fl['student'] + fl['teacher']) / (3 * fl['student'])
     print(f"train step: student {times['student'] * 1e3:.1f} ms, KD "
           f"{times['kd'] * 1e3:.1f} ms, SFD {times['sfd'] * 1e3:.1f} ms")
@@ -277,25 +293,27 @@ def main(argv=None):
     # the exported SFD student (teacher and integrator stripped) vs the
     # plain student, inference
     exported = exported_student(sfd, build(cfg, student_cfg), opts)
-    infer = dict(student=inference_fn(student, inputs, opts),
-                 exported=inference_fn(exported, inputs, opts))
+    infer = dict(
+        student=inference_fn(student, inputs, opts),
+        exported=inference_fn(exported, inputs, opts))
     infer_times = interleaved_medians(infer, args.steps, args.warmup, device)
     batch = args.batch
     trained = batch * iters  # images per timed train step
     report = BenchmarkReport(
-        script='benchmark_sfd', options=dict(vars(args)),
+        script='benchmark_sfd',
+        options=dict(vars(args)),
         shape=f'{batch}x3x{size[0]}x{size[1]}')
-    report.train = measurements(
-        [('student', 'student', train_flops(fl['student'], trained)),
-         ('KD', 'kd', (3 * fl['student'] + fl['teacher']) * 2.0 * trained),
-         ('SFD', 'sfd', (3 * (fl['student'] + fl['integrator']) +
-                         fl['teacher']) * 2.0 * trained)],
-        times, steps, trained, device)
-    report.infer = measurements(
-        [('student', 'student', infer_flops(fl['student'], batch)),
-         ('exported SFD student', 'exported',
-          infer_flops(fl['student'], batch))],
-        infer_times, infer, batch, device)
+    report.train = measurements([
+        ('student', 'student', train_flops(fl['student'], trained)),
+        ('KD', 'kd', (3 * fl['student'] + fl['teacher']) * 2.0 * trained),
+        ('SFD', 'sfd',
+         (3 *
+          (fl['student'] + fl['integrator']) + fl['teacher']) * 2.0 * trained)
+    ], times, steps, trained, device)
+    report.infer = measurements([
+        ('student', 'student', infer_flops(fl['student'], batch)),
+        ('exported SFD student', 'exported', infer_flops(fl['student'], batch))
+    ], infer_times, infer, batch, device)
     report.ratios = dict(
         sfd_over_student_train=times['sfd'] / times['student'],
         sfd_over_kd_train=times['sfd'] / times['kd'],
@@ -320,5 +338,5 @@ def main(argv=None):
         return dict(times=times, flops=fl, hook=hook, report=report)
     table = integrator_params()
     print_integrator_table(table)
-    return dict(times=times, flops=fl, hook=hook, integrators=table,
-                report=report)
+    return dict(
+        times=times, flops=fl, hook=hook, integrators=table, report=report)

@@ -1,7 +1,8 @@
 """Short CPU comparisons of classification methods on toy data.
 
 Generates the toy image-folder dataset
-(``selfkd_research.synthetic_data.toy_cls``: 32x32 coloured shapes on noise, one class per (colour, shape) pair; few
+(``selfkd_research.synthetic_data.toy_cls``: 32x32 coloured shapes on noise,
+one class per (colour, shape) pair; few
 training images so accuracy is not saturated), then trains every method with
 the same budget, data order and initialisation seed through mmengine's
 ``Runner`` and prints the top-1 accuracy on the val split at the end of
@@ -26,12 +27,12 @@ import torch
 from mmengine.config import Config
 from mmengine.runner import Runner
 
-from selfkd_research.benchmarks.benchmark import (
-    plain_student_cfg, toy_cls_recipe)
-from selfkd_seg.engine.checkpoint_io import last_checkpoint
-from selfkd_research.synthetic_data.toy_cls import make_toy_cls
-
 from selfkd_research import REPO
+from selfkd_research.benchmarks.benchmark import (plain_student_cfg,
+                                                  toy_cls_recipe)
+from selfkd_research.synthetic_data.toy_cls import make_toy_cls
+from selfkd_seg.engine.checkpoint_io import last_checkpoint
+
 COLOURS = ('red', 'green', 'blue', 'yellow')
 SHAPES = ('square', 'disc', 'triangle', 'bar')
 BACKBONES = dict(
@@ -43,8 +44,8 @@ BACKBONES = dict(
 COMPARISONS = dict(
     frskd=('frskd_cls_toy.py', ('baseline', 'frskd', 'frskd_sla'),
            ['baseline', 'frskd'], 15, 1),
-    sfd=('sfd_cls_toy.py', ('student', 'kd', 'sfd'),
-         ['student', 'kd', 'sfd'], 30, 2))
+    sfd=('sfd_cls_toy.py', ('student', 'kd', 'sfd'), ['student', 'kd',
+                                                      'sfd'], 30, 2))
 
 
 def toy_classes(num_classes):
@@ -65,8 +66,13 @@ def _toy_cfg(kind, num_classes):
 
 def _recipe(cfg, args, method, seed, data_root, epochs):
     return toy_cls_recipe(
-        cfg, data_root, osp.join(args.work_dir, f'{method}_seed{seed}'),
-        batch=args.batch, lr=args.lr, epochs=epochs, seed=seed)
+        cfg,
+        data_root,
+        osp.join(args.work_dir, f'{method}_seed{seed}'),
+        batch=args.batch,
+        lr=args.lr,
+        epochs=epochs,
+        seed=seed)
 
 
 def frskd_cfg(args, method, seed, data_root, num_classes):
@@ -85,7 +91,12 @@ def frskd_cfg(args, method, seed, data_root, num_classes):
     return _recipe(cfg, args, method, seed, data_root, args.epochs)
 
 
-def sfd_cfg(args, method, seed, data_root, num_classes, epochs,
+def sfd_cfg(args,
+            method,
+            seed,
+            data_root,
+            num_classes,
+            epochs,
             teacher_ckpt=None):
     """The config of one SFD comparison run (``method='teacher'`` first)."""
     cfg = _toy_cfg('sfd', num_classes)
@@ -109,8 +120,12 @@ def sfd_cfg(args, method, seed, data_root, num_classes, epochs,
         else:  # sfd: RI + OFD (weight 3, BN margin) + RSD, no logit KD
             model.distill.kd = None
             cfg.custom_hooks = [
-                dict(type='SelfDistillHook', tau=(0.995, 0.999),
-                     random_flip=True, flip_prob=0.5, by_epoch=True)
+                dict(
+                    type='SelfDistillHook',
+                    tau=(0.995, 0.999),
+                    random_flip=True,
+                    flip_prob=0.5,
+                    by_epoch=True)
             ]
     cfg.model.data_preprocessor = cfg.data_preprocessor
     cfg.log_processor = dict(by_epoch=True)
@@ -168,8 +183,10 @@ def compare(kind, description='', argv=None):
             sfd_cfg(args, 'teacher', 0, data_root, len(classes),
                     args.teacher_epochs))
         teacher = dict(teacher=top1)
-        print(f'teacher resnet8x4 top-1 {top1:6.2f}  ({secs:.0f} s, '
-              f'{args.teacher_epochs} epochs)', flush=True)
+        print(
+            f'teacher resnet8x4 top-1 {top1:6.2f}  ({secs:.0f} s, '
+            f'{args.teacher_epochs} epochs)',
+            flush=True)
     results = {m: [] for m in args.methods}
     for seed in args.seeds:
         for method in args.methods:  # same seed -> same init, data order
@@ -179,8 +196,10 @@ def compare(kind, description='', argv=None):
                     args.epochs, ckpt)
             top1, secs, _ = train_and_eval(cfg)
             results[method].append(top1)
-            print(f'seed {seed} {method:10s} top-1 {top1:6.2f}  '
-                  f'({secs:.0f} s)', flush=True)
+            print(
+                f'seed {seed} {method:10s} top-1 {top1:6.2f}  '
+                f'({secs:.0f} s)',
+                flush=True)
     model = args.backbone if kind == 'frskd' else (
         f'teacher resnet8x4 ({args.teacher_epochs} epochs, top-1 '
         f"{teacher['teacher']:.2f}) -> student resnet8")

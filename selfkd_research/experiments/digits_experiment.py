@@ -20,9 +20,15 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Optional
 
-from selfkd_research.experiments.experiment import (
-    cls_budget_options, last_checkpoint, mean_std, read_curves, read_run,
-    run_tool, say, seg_budget_options, summary_table)
+# yapf: disable
+from selfkd_research.experiments.experiment import (cls_budget_options,
+                                                    last_checkpoint, mean_std,
+                                                    read_curves, read_run,
+                                                    run_tool, say,
+                                                    seg_budget_options,
+                                                    summary_table)
+
+# yapf: enable
 
 CONFIGS = osp.join('configs', 'digits')
 # segmentation methods: (config, extra --cfg-options, distillation warm-up
@@ -33,9 +39,9 @@ SEG_METHODS = {
     'FRSKD+gate': ('frskd-gate_d0_digits.py', (), 2 / 3),
     'FRSKD+held-out-gate': ('frskd-heldoutgate_d0_digits.py', (), 2 / 3),
     # KD only, on every labelled pixel, from the val-lead gate
-    'KD+held-out-gate': ('frskd-heldoutgate_d0_digits.py',
-                    ('model.distill.beta=0.0', 'model.gate.pixel=None'),
-                    2 / 3),
+    'KD+held-out-gate':
+    ('frskd-heldoutgate_d0_digits.py', ('model.distill.beta=0.0',
+                                        'model.gate.pixel=None'), 2 / 3),
 }
 DEFAULT_SEG_METHODS = ('baseline', 'FRSKD', 'FRSKD+gate')
 # the segmentation models: the narrowed EfficientDet-d0 of configs/digits/
@@ -96,14 +102,14 @@ IMAGENET_MODELS = {
     # an mmseg family on the same backbone (FRSKDEncoderDecoder)
     'segformer-head': {
         'baseline': ('configs/frskd_mmseg/segformer-head_lite0_digits.py', ()),
-        'FRSKD': ('configs/frskd_mmseg/frskd_segformer-head_lite0_digits.py', ()),
+        'FRSKD':
+        ('configs/frskd_mmseg/frskd_segformer-head_lite0_digits.py', ()),
         'KD only': ('configs/frskd_mmseg/frskd_segformer-head_lite0_digits.py',
                     ('model.distill.beta=0.0', )),
     },
 }
 DEFAULT_IMAGENET_METHODS = {
-    'efficientdet-d0': ('baseline', 'FRSKD', 'FRSKD+held-out-gate',
-                        'KD only'),
+    'efficientdet-d0': ('baseline', 'FRSKD', 'FRSKD+held-out-gate', 'KD only'),
     'official-d0': ('baseline', 'FRSKD'),
     'segformer-head': ('baseline', 'FRSKD'),
 }
@@ -112,8 +118,8 @@ IMAGENET_ITERS = 600
 IMAGENET_VAL_POINTS = 6
 SEG_MODELS += tuple(m for m in IMAGENET_MODELS if m != DEFAULT_SEG_MODEL)
 PRETRAIN_CONFIG = 'efficientnet-b0_digits_pretrain.py'
-CLS_RUNS = (('baseline', 'wrn-10-1_digits.py'),
-            ('FRSKD', 'frskd_wrn-10-1_digits.py'),
+CLS_RUNS = (('baseline', 'wrn-10-1_digits.py'), ('FRSKD',
+                                                 'frskd_wrn-10-1_digits.py'),
             ('SFD', 'sfd_wrn-16-2_wrn-10-1_digits.py'))
 CLS_TEACHER = 'wrn-16-2_digits.py'
 FULL = dict(seg_iters=360, cls_epochs=14)
@@ -132,12 +138,19 @@ def parse_args(argv=None):
         'digits experiment.')
     parser.add_argument('--work-dir', default='work_dirs/digits')
     parser.add_argument('--data-root', default='data/digits')
-    parser.add_argument('--seeds', type=int, nargs='+', default=None,
-                        help='default: 0 1 2 (0 with --quick)')
-    parser.add_argument('--tasks', nargs='+', choices=('seg', 'cls'),
-                        default=['seg', 'cls'])
     parser.add_argument(
-        '--regime', nargs='+', choices=REGIMES, default=['scratch'],
+        '--seeds',
+        type=int,
+        nargs='+',
+        default=None,
+        help='default: 0 1 2 (0 with --quick)')
+    parser.add_argument(
+        '--tasks', nargs='+', choices=('seg', 'cls'), default=['seg', 'cls'])
+    parser.add_argument(
+        '--regime',
+        nargs='+',
+        choices=REGIMES,
+        default=['scratch'],
         help='segmentation regimes (default scratch): scratch = --seg-iters '
         f'from random weights; converged = {CONVERGED_FACTOR}x --seg-iters; '
         'pretrained = --seg-iters from the EfficientNet-B0 backbone '
@@ -146,7 +159,9 @@ def parse_args(argv=None):
         'regime: --imagenet-iters from the ImageNet EfficientNet-Lite0 '
         '(configs/digits/*lite0*), models ' + ', '.join(IMAGENET_MODELS))
     parser.add_argument(
-        '--seg-model', nargs='+', choices=SEG_MODELS,
+        '--seg-model',
+        nargs='+',
+        choices=SEG_MODELS,
         default=[DEFAULT_SEG_MODEL],
         help=f'segmentation models (default {DEFAULT_SEG_MODEL}, the '
         'narrowed EfficientDet-d0 of configs/digits/); deeplabv3plus, '
@@ -154,52 +169,75 @@ def parse_args(argv=None):
         'configs with FRSKD through FRSKDEncoderDecoder (configs/'
         'frskd_mmseg/*_digits.py; scratch and converged regimes)')
     parser.add_argument(
-        '--seg-methods', nargs='+',
-        choices=tuple(dict.fromkeys(
-            (*SEG_METHODS, *MMSEG_METHODS, *SEG_ABLATIONS))),
+        '--seg-methods',
+        nargs='+',
+        choices=tuple(
+            dict.fromkeys((*SEG_METHODS, *MMSEG_METHODS, *SEG_ABLATIONS))),
         default=None,
         help='default: ' + ' '.join(DEFAULT_SEG_METHODS) + ' for '
         f'{DEFAULT_SEG_MODEL}, ' + ' '.join(DEFAULT_MMSEG_METHODS) +
         ' for the mmseg models (an ablation name runs it in every '
         '--regime)')
     parser.add_argument(
-        '--ablation-regime', choices=REGIMES, default=None,
+        '--ablation-regime',
+        choices=REGIMES,
+        default=None,
         help='also run the FRSKD ablations (' + ', '.join(SEG_ABLATIONS) +
         ') in this regime')
-    parser.add_argument('--jobs', type=int, default=2,
-                        help='trainings run at the same time (default 2)')
     parser.add_argument(
-        '--threads', type=int, default=1,
+        '--jobs',
+        type=int,
+        default=2,
+        help='trainings run at the same time (default 2)')
+    parser.add_argument(
+        '--threads',
+        type=int,
+        default=1,
         help='threads of each training (OMP_NUM_THREADS, default 1). The '
         'results depend on it (float sums in another order), not on the '
         'machine\'s core count; --jobs x --threads should not exceed the '
         'cores')
-    parser.add_argument('--quick', action='store_true',
-                        help='smoke run: one seed, tiny budgets')
     parser.add_argument(
-        '--reuse', action='store_true',
+        '--quick',
+        action='store_true',
+        help='smoke run: one seed, tiny budgets')
+    parser.add_argument(
+        '--reuse',
+        action='store_true',
         help='reuse the finished runs found in --work-dir (a run\'s '
         'console log and its checkpoint at the last iteration, e.g. of an '
         'earlier invocation with other models) instead of training them '
         'again; the tables then cover every run of the plan')
-    parser.add_argument('--seg-iters', type=int, default=None,
-                        help=f"segmentation iterations (default "
-                        f"{FULL['seg_iters']}, quick {QUICK['seg_iters']})")
     parser.add_argument(
-        '--imagenet-iters', type=int, default=IMAGENET_ITERS,
+        '--seg-iters',
+        type=int,
+        default=None,
+        help=f"segmentation iterations (default "
+        f"{FULL['seg_iters']}, quick {QUICK['seg_iters']})")
+    parser.add_argument(
+        '--imagenet-iters',
+        type=int,
+        default=IMAGENET_ITERS,
         help='segmentation iterations of the imagenet regime (default '
         f'{IMAGENET_ITERS})')
-    parser.add_argument('--cls-epochs', type=int, default=None,
-                        help=f"classification epochs (default "
-                        f"{FULL['cls_epochs']}, quick {QUICK['cls_epochs']})")
     parser.add_argument(
-        '--pretrained-checkpoint', default=None,
+        '--cls-epochs',
+        type=int,
+        default=None,
+        help=f"classification epochs (default "
+        f"{FULL['cls_epochs']}, quick {QUICK['cls_epochs']})")
+    parser.add_argument(
+        '--pretrained-checkpoint',
+        default=None,
         help='the pretrained regime starts from this classifier checkpoint '
         '(e.g. WORK_DIR/pretrain_b0_digits_cls/epoch_12.pth of an earlier '
         'run) instead of pretraining the backbone first')
-    parser.add_argument('--pretrain-epochs', type=int, default=None,
-                        help='epochs of the backbone pretraining (default: '
-                        'the config\'s; quick 2)')
+    parser.add_argument(
+        '--pretrain-epochs',
+        type=int,
+        default=None,
+        help='epochs of the backbone pretraining (default: '
+        'the config\'s; quick 2)')
     args = parser.parse_args(argv)
     budget = QUICK if args.quick else FULL
     args.seeds = args.seeds or ([0] if args.quick else [0, 1, 2])
@@ -223,8 +261,10 @@ def parse_args(argv=None):
                      f'is {DEFAULT_SEG_MODEL}\'s only (its backbone is '
                      'pretrained as a digit classifier); use scratch or '
                      'converged')
-    imagenet_only = [m for m in args.seg_model if m not in MMSEG_MODELS
-                     and m != DEFAULT_SEG_MODEL]
+    imagenet_only = [
+        m for m in args.seg_model
+        if m not in MMSEG_MODELS and m != DEFAULT_SEG_MODEL
+    ]
     if imagenet_only and args.regime != ['imagenet']:
         parser.error(f'--seg-model {" ".join(imagenet_only)}: only the '
                      'imagenet regime (--regime imagenet)')
@@ -240,8 +280,11 @@ def parse_args(argv=None):
             if args.regime == ['imagenet']:
                 known = IMAGENET_MODELS[model]
             else:
-                known = (MMSEG_METHODS if model in MMSEG_MODELS else {
-                    **SEG_METHODS, **SEG_ABLATIONS})
+                known = (
+                    MMSEG_METHODS if model in MMSEG_MODELS else {
+                        **SEG_METHODS,
+                        **SEG_ABLATIONS
+                    })
             bad = [m for m in args.seg_methods if m not in known]
             if bad:
                 parser.error(f'--seg-model {model} has no method '
@@ -256,8 +299,8 @@ def seg_methods(model: str, args, regime: str = 'scratch') -> list:
         return list(args.seg_methods)
     if regime == 'imagenet':
         return list(DEFAULT_IMAGENET_METHODS[model])
-    return list(DEFAULT_MMSEG_METHODS if model in MMSEG_MODELS else
-                DEFAULT_SEG_METHODS)
+    return list(DEFAULT_MMSEG_METHODS if model in
+                MMSEG_MODELS else DEFAULT_SEG_METHODS)
 
 
 def seg_task(model: str, regime: str) -> str:
@@ -277,8 +320,7 @@ def seg_plan(args) -> list:
     for model in args.seg_model:
         for regime in args.regime:
             methods = seg_methods(model, args, regime)
-            if (regime == args.ablation_regime
-                    and model == DEFAULT_SEG_MODEL):
+            if (regime == args.ablation_regime and model == DEFAULT_SEG_MODEL):
                 methods += [m for m in SEG_ABLATIONS if m not in methods]
             plan.append((model, regime, methods))
     return plan
@@ -290,15 +332,22 @@ def seg_iters(regime: str, args) -> int:
     return args.seg_iters * (CONVERGED_FACTOR if regime == 'converged' else 1)
 
 
-def train(task, name, config, seed, args, env, extra=(), budget=None,
+def train(task,
+          name,
+          config,
+          seed,
+          args,
+          env,
+          extra=(),
+          budget=None,
           tag=None):
     tag = tag or f'{task}_{name.lower()}_seed{seed}'
     work_dir = osp.join(args.work_dir, tag)
     cmd = [
         sys.executable, 'tools/train.py',
         config if osp.dirname(config) else osp.join(CONFIGS, config),
-        '--work-dir', work_dir, '--cfg-options',
-        f'randomness.seed={seed}', *budget, *extra
+        '--work-dir', work_dir, '--cfg-options', f'randomness.seed={seed}',
+        *budget, *extra
     ]
     label = f'{task} {name} seed {seed}'
     log = osp.join(args.work_dir, f'{tag}.log')
@@ -317,11 +366,15 @@ def train(task, name, config, seed, args, env, extra=(), budget=None,
     per_class, held_out = read_log(log) if task != 'cls' else ({}, [])
     say(f'[digits] done {label}: {metric:.2f} ({wall:.0f} s); '
         f'{args.progress.finished()}')
-    return dict(metric=metric, iter_time=statistics.median(steady),
-                wall=wall, checkpoint=last_checkpoint(work_dir),
-                self_teacher=val.get('self_teacher/mIoU'),
-                curves=read_curves(work_dir) if task != 'cls' else None,
-                per_class=per_class, held_out_lead=held_out)
+    return dict(
+        metric=metric,
+        iter_time=statistics.median(steady),
+        wall=wall,
+        checkpoint=last_checkpoint(work_dir),
+        self_teacher=val.get('self_teacher/mIoU'),
+        curves=read_curves(work_dir) if task != 'cls' else None,
+        per_class=per_class,
+        held_out_lead=held_out)
 
 
 def _finished_run(work_dir: str, log: str, budget) -> Optional[float]:
@@ -332,8 +385,7 @@ def _finished_run(work_dir: str, log: str, budget) -> Optional[float]:
     if ckpt is None or not osp.isfile(ckpt) or not osp.isfile(log):
         return None
     opts = dict(o.split('=', 1) for o in budget or () if '=' in o)
-    last = opts.get('train_cfg.max_iters') or opts.get(
-        'train_cfg.max_epochs')
+    last = opts.get('train_cfg.max_iters') or opts.get('train_cfg.max_epochs')
     if last is not None and not osp.basename(ckpt).endswith(f'_{last}.pth'):
         return None
     stamps = []
@@ -363,7 +415,8 @@ def read_log(log: str):
     with open(log, errors='replace') as f:
         lines = f.read().splitlines()
     last_val = max((i for i, line in enumerate(lines)
-                    if 'Iter(val)' in line and 'mIoU' in line), default=None)
+                    if 'Iter(val)' in line and 'mIoU' in line),
+                   default=None)
     # the val loop prints the student's table, then (SelfTeacherLeadHook)
     # "self-teacher on the val set:" and the self-teacher's table, then the
     # Iter(val) line; held-out measurements print two tables and then their
@@ -386,16 +439,21 @@ def read_log(log: str):
     return per_class, held_out
 
 
-def seg_job(regime, name, seed, args, env, pretrained=None,
+def seg_job(regime,
+            name,
+            seed,
+            args,
+            env,
+            pretrained=None,
             model=DEFAULT_SEG_MODEL):
     """One segmentation run of a model's regime: train()'s kwargs."""
     if regime == 'imagenet':
         config, extra = IMAGENET_MODELS[model][name]
         warmup = None if name == 'baseline' else 2 / 3
     elif model in MMSEG_MODELS:
-        config = osp.join(MMSEG_CONFIGS,
-                          f'{MMSEG_METHODS[name]}{MMSEG_MODELS[model]}'
-                          '_digits.py')
+        config = osp.join(
+            MMSEG_CONFIGS, f'{MMSEG_METHODS[name]}{MMSEG_MODELS[model]}'
+            '_digits.py')
         # the EfficientDet method's config options (KD: beta 0, ...)
         extra = {**SEG_METHODS, **SEG_ABLATIONS}.get(name, (None, ()))[1]
         warmup = None if name == 'baseline' else 2 / 3
@@ -403,8 +461,10 @@ def seg_job(regime, name, seed, args, env, pretrained=None,
         config, extra, warmup = {**SEG_METHODS, **SEG_ABLATIONS}[name]
     points = IMAGENET_VAL_POINTS if regime == 'imagenet' else SEG_VAL_POINTS
     budget = seg_budget_options(
-        seg_iters(regime, args), warmup is not None,
-        val_points=points, distill_warmup=warmup or 2 / 3)
+        seg_iters(regime, args),
+        warmup is not None,
+        val_points=points,
+        distill_warmup=warmup or 2 / 3)
     extra = list(extra)
     if 'held-out-gate' in name:
         # the held-out lead at every validation interval
@@ -414,30 +474,37 @@ def seg_job(regime, name, seed, args, env, pretrained=None,
         extra.append(f'model.backbone.pretrained={pretrained}')
     slug = name.lower().replace(' ', '-').replace('/', '').replace('+', '-')
     task = seg_task(model, regime)
-    return dict(task=task, name=name, config=config, seed=seed,
-                args=args, env=env, extra=extra, budget=budget,
-                tag=f'{task}_{slug}_seed{seed}')
+    return dict(
+        task=task,
+        name=name,
+        config=config,
+        seed=seed,
+        args=args,
+        env=env,
+        extra=extra,
+        budget=budget,
+        tag=f'{task}_{slug}_seed{seed}')
 
 
 def lead_table(results, plan, seeds):
     """Markdown rows: the self-teacher's mIoU and its leads, per method of
     each ``(model, regime, methods)`` of :func:`seg_plan`."""
     lines = [
-        '| model, regime | method | student mIoU | self-teacher mIoU | val lead '
-        '(self-teacher - student) | train CE lead, last third | val lead '
-        'curve (mean over seeds, per validation) |',
+        '| model, regime | method | student mIoU | self-teacher mIoU | '
+        'val lead (self-teacher - student) | train CE lead, last third | '
+        'val lead curve (mean over seeds, per validation) |',
         '|---|---|---|---|---|---|---|'
     ]
     for model, regime, methods in plan:
         for method in methods:
-            rows = [results[(seg_task(model, regime), method, s)]
-                    for s in seeds]
+            rows = [
+                results[(seg_task(model, regime), method, s)] for s in seeds
+            ]
             if rows[0]['self_teacher'] is None:
                 continue
             student = mean_std([r['metric'] for r in rows])
             teacher = mean_std([r['self_teacher'] for r in rows])
-            lead = mean_std(
-                [r['self_teacher'] - r['metric'] for r in rows])
+            lead = mean_std([r['self_teacher'] - r['metric'] for r in rows])
             ce = []
             for r in rows:
                 pts = r['curves']['train_ce_lead']
@@ -470,11 +537,13 @@ def curve_tables(results, plan, seeds):
         if regime != 'imagenet':
             continue
         task = seg_task(model, regime)
-        lines += ['', f'{model}, {regime}: student val mIoU per validation '
-                  '(mean over seeds), its rise over the last third of '
-                  'training, and the wall time of a run.', '',
-                  '| method | val mIoU curve (iteration: mIoU) | rise over '
-                  'the last third | wall time per run |', '|---|---|---|---|']
+        lines += [
+            '', f'{model}, {regime}: student val mIoU per validation '
+            '(mean over seeds), its rise over the last third of '
+            'training, and the wall time of a run.', '',
+            '| method | val mIoU curve (iteration: mIoU) | rise over '
+            'the last third | wall time per run |', '|---|---|---|---|'
+        ]
         for method in methods:
             rows = [results[(task, method, s)] for s in seeds]
             curves = [r['curves']['val'] for r in rows]
@@ -483,40 +552,55 @@ def curve_tables(results, plan, seeds):
             rise = '-'
             if len(points) >= 3:
                 last_iter = points[-1][0]
-                start = min(points, key=lambda p: abs(p[0] - last_iter * 2 / 3))
+                start = min(
+                    points, key=lambda p: abs(p[0] - last_iter * 2 / 3))
                 rise = f'{points[-1][1] - start[1]:+.2f} (from {start[0]})'
             wall = statistics.mean(r['wall'] for r in rows)
-            lines.append(f'| {method} | ' + ', '.join(
-                f'{i}: {m:.2f}' for i, m in points) + f' | {rise} | '
-                f'{wall / 60:.1f} min |')
-        classes = sorted({c for s in seeds for c in
-                          results[(task, methods[0], s)]['per_class']},
-                         key=lambda c: (c != 'background', c))
+            lines.append(f'| {method} | ' + ', '.join(f'{i}: {m:.2f}'
+                                                      for i, m in points) +
+                         f' | {rise} | '
+                         f'{wall / 60:.1f} min |')
+        classes = sorted(
+            {
+                c
+                for s in seeds
+                for c in results[(task, methods[0], s)]['per_class']
+            },
+            key=lambda c: (c != 'background', c))
         if classes:
-            lines += ['', f'{model}, {regime}: per-class IoU of the last '
-                      'validation (mean +- std over seeds).', '',
-                      '| method | ' + ' | '.join(classes) + ' |',
-                      '|---|' + '---|' * len(classes)]
+            lines += [
+                '', f'{model}, {regime}: per-class IoU of the last '
+                'validation (mean +- std over seeds).', '',
+                '| method | ' + ' | '.join(classes) + ' |',
+                '|---|' + '---|' * len(classes)
+            ]
             for method in methods:
                 cells = []
                 for c in classes:
-                    vals = [results[(task, method, s)]['per_class'].get(c)
-                            for s in seeds]
+                    vals = [
+                        results[(task, method, s)]['per_class'].get(c)
+                        for s in seeds
+                    ]
                     vals = [v for v in vals if v is not None]
                     m, sd = mean_std(vals) if vals else (float('nan'), 0.0)
                     cells.append(f'{m:.1f} +- {sd:.1f}')
                 lines.append(f'| {method} | ' + ' | '.join(cells) + ' |')
         for method in methods:
-            measured = [results[(task, method, s)]['held_out_lead']
-                        for s in seeds]
+            measured = [
+                results[(task, method, s)]['held_out_lead'] for s in seeds
+            ]
             if not all(measured):
                 continue
-            pts = [f'{m[0][0]}: {statistics.mean(t - st for _, st, t in m):+.2f}'
-                   for m in zip(*measured)]
-            lines += ['', f'{model}, {regime}, {method}: the held-out lead '
-                      '(self-teacher - student mIoU on the 60 held-out '
-                      'training scenes, mean over seeds) the gate read: '
-                      + ', '.join(pts)]
+            pts = [
+                f'{m[0][0]}: {statistics.mean(t - st for _, st, t in m):+.2f}'
+                for m in zip(*measured)
+            ]
+            lines += [
+                '', f'{model}, {regime}, {method}: the held-out lead '
+                '(self-teacher - student mIoU on the 60 held-out '
+                'training scenes, mean over seeds) the gate read: ' +
+                ', '.join(pts)
+            ]
     return lines
 
 
@@ -559,11 +643,21 @@ def pretrain_backbone(args, env) -> str:
     extra = []
     if args.pretrain_epochs:
         e = args.pretrain_epochs
-        extra = [f'train_cfg.max_epochs={e}', f'train_cfg.val_interval={e}',
-                 f'default_hooks.checkpoint.interval={e}',
-                 f'param_scheduler.1.T_max={e}']
-    result = train('cls', 'pretrain', PRETRAIN_CONFIG, 0, args, env,
-                   extra=extra, budget=[], tag='pretrain_b0_digits_cls')
+        extra = [
+            f'train_cfg.max_epochs={e}', f'train_cfg.val_interval={e}',
+            f'default_hooks.checkpoint.interval={e}',
+            f'param_scheduler.1.T_max={e}'
+        ]
+    result = train(
+        'cls',
+        'pretrain',
+        PRETRAIN_CONFIG,
+        0,
+        args,
+        env,
+        extra=extra,
+        budget=[],
+        tag='pretrain_b0_digits_cls')
     say(f"[digits] backbone pretrained as a classifier: top-1 "
         f"{result['metric']:.2f}, {result['checkpoint']}")
     return result
@@ -582,7 +676,8 @@ def main(argv=None):
 
     run_tool([
         sys.executable, 'tools/dataset_converters/make_digits.py', data_root,
-        '--cls-train-per-digit', str(CLS_TRAIN_PER_DIGIT)
+        '--cls-train-per-digit',
+        str(CLS_TRAIN_PER_DIGIT)
     ], osp.join(args.work_dir, 'make_digits.log'), env)
     say(f'[digits] data: {data_root}')
 
@@ -600,8 +695,7 @@ def main(argv=None):
         if name == 'SFD':
             # SFD loads the teacher's state_dict from its training checkpoint
             extra = [f"model.teacher_ckpt={teacher['checkpoint']}"]
-        budget = (cls_budget_options(args.cls_epochs)
-                  if task == 'cls' else [])
+        budget = (cls_budget_options(args.cls_epochs) if task == 'cls' else [])
         results[(task, name, seed)] = train(task, name, config, seed, args,
                                             env, extra, budget)
 
@@ -626,13 +720,15 @@ def main(argv=None):
         # the runs others wait for go first
         pretrain = None
         if after_pretrain and args.pretrained_checkpoint:
-            pretrained.update(checkpoint=osp.abspath(
-                args.pretrained_checkpoint), metric=None)
+            pretrained.update(
+                checkpoint=osp.abspath(args.pretrained_checkpoint),
+                metric=None)
             first += after_pretrain
         elif after_pretrain:
             pretrain = pool.submit(pretrain_backbone, args, env)
-        cls_teacher = (pool.submit(job, 'cls', 'teacher', CLS_TEACHER, 0)
-                       if after_teacher else None)
+        cls_teacher = (
+            pool.submit(job, 'cls', 'teacher', CLS_TEACHER, 0)
+            if after_teacher else None)
         pending = [pool.submit(fn, *fn_args) for fn, fn_args in first]
         if pretrain is not None:
             pretrained.update(pretrain.result())
@@ -655,11 +751,13 @@ def main(argv=None):
         tasks.append(('cls', 'top-1', [name for name, _ in CLS_RUNS]))
     lines, summary = summary_table(results, tasks, args.seeds)
     if plan:
-        lines += ['', 'The self-teacher (FRSKD runs): its own val mIoU at '
-                  'the end, its lead over the student, the train CE lead '
-                  '(student CE - self-teacher CE, > 0: it leads) averaged '
-                  'over the last third of training, and the val lead at '
-                  'each validation (iteration: lead).', '']
+        lines += [
+            '', 'The self-teacher (FRSKD runs): its own val mIoU at '
+            'the end, its lead over the student, the train CE lead '
+            '(student CE - self-teacher CE, > 0: it leads) averaged '
+            'over the last third of training, and the val lead at '
+            'each validation (iteration: lead).', ''
+        ]
         lines += lead_table(results, plan, args.seeds)
         lines += curve_tables(results, plan, args.seeds)
     minutes = (time.perf_counter() - started) / 60
@@ -667,8 +765,8 @@ def main(argv=None):
                f'Python {platform.python_version()}')
     parts = []
     for model, regime, _ in plan:
-        crops = (96 if model == DEFAULT_SEG_MODEL or regime == 'imagenet'
-                 else 128)
+        crops = (96 if model == DEFAULT_SEG_MODEL or regime == 'imagenet' else
+                 128)
         parts.append(f'segmentation {model} {regime} '
                      f'{seg_iters(regime, args)} iterations (batch 8, '
                      f'{crops} crops)')
@@ -692,13 +790,24 @@ def main(argv=None):
     with open(osp.join(args.work_dir, 'results.md'), 'w') as f:
         f.write(text)
     runs = {
-        '/'.join(map(str, key)): {k: v for k, v in value.items()}
+        '/'.join(map(str, key)): {
+            k: v
+            for k, v in value.items()
+        }
         for key, value in results.items()
     }
     with open(osp.join(args.work_dir, 'results.json'), 'w') as f:
-        json.dump(dict(summary=summary, runs=runs, minutes=minutes,
-                       machine=machine, seeds=args.seeds,
-                       seg_plan=[[m, r, list(ms)] for m, r, ms in plan],
-                       seg_iters=args.seg_iters, cls_epochs=args.cls_epochs,
-                       pretrained=pretrained or None), f, indent=1)
+        json.dump(
+            dict(
+                summary=summary,
+                runs=runs,
+                minutes=minutes,
+                machine=machine,
+                seeds=args.seeds,
+                seg_plan=[[m, r, list(ms)] for m, r, ms in plan],
+                seg_iters=args.seg_iters,
+                cls_epochs=args.cls_epochs,
+                pretrained=pretrained or None),
+            f,
+            indent=1)
     return summary

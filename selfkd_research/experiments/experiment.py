@@ -20,15 +20,16 @@ import threading
 import time
 from typing import Dict, List, Optional, Sequence, Tuple
 
+# the repository: the tools run with it as working directory
+from selfkd_research import REPO
 # the checkpoint a finished run's ``last_checkpoint`` file names (the
 # package's one reader of that pointer)
 from selfkd_seg.engine.checkpoint_io import last_checkpoint  # noqa: F401
 
-# the repository: the tools run with it as working directory
-from selfkd_research import REPO
 
-
-def run_tool(cmd: Sequence[str], log_file: str, env: dict,
+def run_tool(cmd: Sequence[str],
+             log_file: str,
+             env: dict,
              progress: Optional[str] = None,
              heartbeat: float = 10.0) -> None:
     """Run a tool in a subprocess (in :data:`REPO`), its output to a log
@@ -81,8 +82,9 @@ def progress_line(line: str) -> Optional[str]:
     fields = dict(_FIELD.findall(line))
     if mode == 'val':
         metrics = [
-            f'{k} {fields[k]}' for k in ('mIoU', 'aAcc', 'accuracy/top1',
-                                         'self_teacher/mIoU') if k in fields
+            f'{k} {fields[k]}'
+            for k in ('mIoU', 'aAcc', 'accuracy/top1', 'self_teacher/mIoU')
+            if k in fields
         ]
         # the logger's per-interval val lines carry no metric: skip them
         return 'val ' + '  '.join(metrics) if metrics else None
@@ -111,10 +113,15 @@ def _run_streaming(cmd, log_file, env, label, heartbeat) -> int:
 
     with open(log_file, 'w') as log:
         proc = subprocess.Popen(
-            cmd, cwd=REPO, env=env, stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT, text=True, bufsize=1)
-        reader = threading.Thread(target=pump, args=(proc.stdout, log),
-                                  daemon=True)
+            cmd,
+            cwd=REPO,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            bufsize=1)
+        reader = threading.Thread(
+            target=pump, args=(proc.stdout, log), daemon=True)
         reader.start()
         while True:
             try:
@@ -130,8 +137,10 @@ def _run_streaming(cmd, log_file, env, label, heartbeat) -> int:
     return proc.returncode
 
 
-def seg_budget_options(max_iters: int, distill_schedule: bool = False,
-                       warmup_iters: int = 50, val_points: int = 1,
+def seg_budget_options(max_iters: int,
+                       distill_schedule: bool = False,
+                       warmup_iters: int = 50,
+                       val_points: int = 1,
                        distill_warmup: float = 2 / 3) -> List[str]:
     """``--cfg-options`` for an iteration-based segmentation recipe.
 
@@ -218,11 +227,12 @@ def read_curves(work_dir: str) -> dict:
         records = []
     for rec in records:
         if 'mIoU' in rec:
-            val.append((rec.get('step'), rec['mIoU'],
-                        rec.get('self_teacher/mIoU')))
+            val.append(
+                (rec.get('step'), rec['mIoU'], rec.get('self_teacher/mIoU')))
         elif 'self_teacher.ce_lead' in rec:
-            train.append((rec.get('iter', rec.get('step')),
-                          rec['self_teacher.ce_lead']))
+            train.append(
+                (rec.get('iter',
+                         rec.get('step')), rec['self_teacher.ce_lead']))
     return dict(train_ce_lead=train, val=val)
 
 
@@ -247,11 +257,10 @@ def summary_table(results: Dict[Tuple[str, str, int], dict],
     ratio is the mean seconds per training iteration over the baseline's.
     """
     lines = [
-        '| task (metric) | method | ' +
-        ' | '.join(f'seed {s}' for s in seeds) +
+        '| task (metric) | method | ' + ' | '.join(f'seed {s}'
+                                                   for s in seeds) +
         ' | mean +- std | gain | gain > seed std | train s/iter vs '
-        'baseline |',
-        '|---|---|' + '---|' * len(seeds) + '---|---|---|---|'
+        'baseline |', '|---|---|' + '---|' * len(seeds) + '---|---|---|---|'
     ]
     summary = {}
     for task, metric, methods in tasks:
@@ -268,8 +277,12 @@ def summary_table(results: Dict[Tuple[str, str, int], dict],
             gain = m - base_mean
             beyond = gain > max(sd, base_std)
             summary[f'{task}/{method}'] = dict(
-                values=vals, mean=m, std=sd, gain=gain,
-                beyond_seed_std=beyond, cost_ratio=cost)
+                values=vals,
+                mean=m,
+                std=sd,
+                gain=gain,
+                beyond_seed_std=beyond,
+                cost_ratio=cost)
             if method == baseline:
                 gain_txt, beyond_txt = '', ''
             else:

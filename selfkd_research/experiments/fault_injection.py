@@ -30,15 +30,24 @@ def parse_args(argv=None):
         'compare the result.')
     parser.add_argument('config')
     parser.add_argument('--kills', type=int, default=3)
-    parser.add_argument('--seed', type=int, default=0,
-                        help='seed of the training runs and of the kills')
+    parser.add_argument(
+        '--seed',
+        type=int,
+        default=0,
+        help='seed of the training runs and of the kills')
     parser.add_argument('--work-dir', default=None)
     parser.add_argument('--ckpt-interval', type=int, default=1)
     parser.add_argument('--threads', type=int, default=1)
-    parser.add_argument('--max-delay', type=float, default=1.0,
-                        help='random extra seconds before a kill')
-    parser.add_argument('--atol', type=float, default=0.0,
-                        help='tolerated max |difference| of the weights')
+    parser.add_argument(
+        '--max-delay',
+        type=float,
+        default=1.0,
+        help='random extra seconds before a kill')
+    parser.add_argument(
+        '--atol',
+        type=float,
+        default=0.0,
+        help='tolerated max |difference| of the weights')
     parser.add_argument('--cfg-options', nargs='+', default=[])
     return parser.parse_args(argv)
 
@@ -59,8 +68,7 @@ def _train_cmd(args, work_dir, resume):
 def scalars_files(work_dir: str) -> set:
     """The ``vis_data/scalars.json`` of every run (one per start) in
     ``work_dir``."""
-    return set(glob.glob(osp.join(work_dir, '*', 'vis_data',
-                                  'scalars.json')))
+    return set(glob.glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json')))
 
 
 def read_progress(path: Optional[str]) -> dict:
@@ -82,10 +90,12 @@ def read_progress(path: Optional[str]) -> dict:
             if 'loss' in rec:
                 train.append(rec['step'])
             else:
-                val = {k: float(v) for k, v in rec.items()
-                       if 'time' not in k and k != 'step'}
-    return dict(train_iters=train, last_iter=train[-1] if train else None,
-                val=val)
+                val = {
+                    k: float(v)
+                    for k, v in rec.items() if 'time' not in k and k != 'step'
+                }
+    return dict(
+        train_iters=train, last_iter=train[-1] if train else None, val=val)
 
 
 def _new_scalars(work_dir: str, before: Iterable[str]) -> Optional[str]:
@@ -101,8 +111,12 @@ def _launch(cmd, log_path, env):
     (:func:`read_progress` of the ``scalars.json`` this start writes)."""
     work_dir = cmd[cmd.index('--work-dir') + 1]
     before = scalars_files(work_dir)
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True, env=env)
+    proc = subprocess.Popen(
+        cmd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env)
 
     def pump():
         with open(log_path, 'a') as log:
@@ -111,8 +125,7 @@ def _launch(cmd, log_path, env):
 
     thread = threading.Thread(target=pump, daemon=True)
     thread.start()
-    return proc, thread, lambda: read_progress(_new_scalars(work_dir,
-                                                            before))
+    return proc, thread, lambda: read_progress(_new_scalars(work_dir, before))
 
 
 def compare_checkpoints(path_a, path_b):
@@ -127,8 +140,7 @@ def compare_checkpoints(path_a, path_b):
     for idx, slot in a.get('optimizer', {}).get('state', {}).items():
         for key, value in slot.items():
             if hasattr(value, 'shape'):
-                tensors.append(
-                    (value, b['optimizer']['state'][idx].get(key)))
+                tensors.append((value, b['optimizer']['state'][idx].get(key)))
     differ, worst = 0, 0.0
     for x, y in tensors:
         if y is None or x.shape != y.shape:
@@ -149,8 +161,10 @@ def main(argv=None):
         if last_checkpoint(folder, missing_ok=True) is not None:
             sys.exit(f'{folder} already holds a run; use a new --work-dir')
         os.makedirs(folder, exist_ok=True)
-    env = dict(os.environ, OMP_NUM_THREADS=str(args.threads),
-               MKL_NUM_THREADS=str(args.threads))
+    env = dict(
+        os.environ,
+        OMP_NUM_THREADS=str(args.threads),
+        MKL_NUM_THREADS=str(args.threads))
     rng = random.Random(args.seed)
 
     start = time.time()
@@ -211,7 +225,7 @@ def main(argv=None):
     print(f'resumed metrics:   {run_metrics}')
     identical = differ == 0 and same_metrics
     ok = worst <= args.atol and (same_metrics or args.atol > 0)
-    print('RESULT:', 'IDENTICAL' if identical else
-          ('WITHIN TOLERANCE' if ok else 'DIFFERENT'))
+    print(
+        'RESULT:', 'IDENTICAL' if identical else
+        ('WITHIN TOLERANCE' if ok else 'DIFFERENT'))
     return 0 if ok else 1
-

@@ -12,7 +12,8 @@ spread is larger than any method difference.
 :func:`main` takes the script's arguments and returns the per-run results
 (``(method, seed) -> dict``). Trainings run as ``tools/train.py``
 subprocesses (:func:`~selfkd_research.experiments.experiment.run_tool`),
-side by side, each with a fixed number of threads, their progress on the console; export
+side by side, each with a fixed number of threads, their progress on the
+console; export
 too; inference timing, the identity check and the pictures run in this
 process through mmseg's ``init_model`` + ``inference_model``.
 """
@@ -25,8 +26,9 @@ import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from selfkd_research.experiments.experiment import (
-    REPO, last_checkpoint, read_run, read_scalars, run_tool, say)
+from selfkd_research.experiments.experiment import (REPO, last_checkpoint,
+                                                    read_run, read_scalars,
+                                                    run_tool, say)
 
 RUNS = (('baseline', 'configs/toy/efficientdet_d0_toy.py'),
         ('FRSKD', 'configs/toy/frskd_d0_toy.py'))
@@ -43,22 +45,32 @@ def parse_args(argv=None):
     parser.add_argument('--data-root', default='data/toy_voc')
     parser.add_argument('--seeds', type=int, nargs='+', default=[0])
     parser.add_argument(
-        '--max-iters', type=int, default=None,
+        '--max-iters',
+        type=int,
+        default=None,
         help='training iterations (default: the toy config\'s, 240)')
     parser.add_argument(
-        '--threads', type=int, default=1,
+        '--threads',
+        type=int,
+        default=1,
         help='threads of each training (OMP_NUM_THREADS) and of the '
         'inference timing. The result depends on it (the order of float '
         'sums changes), not on the machine\'s core count. Default 1')
     parser.add_argument(
-        '--jobs', type=int, default=2,
+        '--jobs',
+        type=int,
+        default=2,
         help='trainings at a time (default 2: baseline and FRSKD side by '
         'side)')
     parser.add_argument(
-        '--inference-images', type=int, default=16,
+        '--inference-images',
+        type=int,
+        default=16,
         help='val images used to time inference and check the student')
     parser.add_argument(
-        '--picture-images', type=int, default=4,
+        '--picture-images',
+        type=int,
+        default=4,
         help='val images in predictions.png')
     args = parser.parse_args(argv)
     for name in ('threads', 'jobs', 'inference_images', 'picture_images'):
@@ -90,8 +102,10 @@ def job_env(args) -> dict:
     and the same thread count for every run, whatever the machine's core
     count (the thread count changes the order of float sums, and so the
     result)."""
-    return dict(os.environ, SELFKD_TOY_DATA=osp.abspath(args.data_root),
-                OMP_NUM_THREADS=str(args.threads))
+    return dict(
+        os.environ,
+        SELFKD_TOY_DATA=osp.abspath(args.data_root),
+        OMP_NUM_THREADS=str(args.threads))
 
 
 def train_one(name, config, seed, args, env):
@@ -129,9 +143,10 @@ def train_all(args, env):
     keys = [(name, config, seed) for seed in args.seeds
             for name, config in RUNS]
     with ThreadPoolExecutor(max_workers=args.jobs) as pool:
-        futures = {(name, seed): pool.submit(train_one, name, config, seed,
-                                             args, env)
-                   for name, config, seed in keys}
+        futures = {
+            (name, seed): pool.submit(train_one, name, config, seed, args, env)
+            for name, config, seed in keys
+        }
         try:
             return {key: future.result() for key, future in futures.items()}
         except BaseException:
@@ -140,8 +155,8 @@ def train_all(args, env):
 
 
 def val_images(args, count):
-    return sorted(glob.glob(osp.join(args.data_root, 'JPEGImages',
-                                     'val_*.jpg')))[:count]
+    return sorted(
+        glob.glob(osp.join(args.data_root, 'JPEGImages', 'val_*.jpg')))[:count]
 
 
 def compare_models(args, baseline_ckpt, student_ckpt, frskd_ckpt):
@@ -170,9 +185,11 @@ def compare_models(args, baseline_ckpt, student_ckpt, frskd_ckpt):
         return lambda: [inference_model(model, img) for img in images]
 
     seconds = interleaved_medians(
-        dict(baseline=over_images(models['baseline']),
-             student=over_images(models['student'])),
-        steps=3, warmup=1)
+        dict(
+            baseline=over_images(models['baseline']),
+            student=over_images(models['student'])),
+        steps=3,
+        warmup=1)
     per_image = {k: 1000 * v / len(images) for k, v in seconds.items()}
     return per_image, identical, images, models
 
@@ -206,12 +223,16 @@ def draw_predictions(args, models, out_file):
         panels = [
             image,
             paint_prediction(models['baseline'], image, truth, opacity=0.8),
-            paint_prediction(models['baseline'], image,
-                             inference_model(models['baseline'], path),
-                             opacity=0.8),
-            paint_prediction(models['student'], image,
-                             inference_model(models['student'], path),
-                             opacity=0.8)
+            paint_prediction(
+                models['baseline'],
+                image,
+                inference_model(models['baseline'], path),
+                opacity=0.8),
+            paint_prediction(
+                models['student'],
+                image,
+                inference_model(models['student'], path),
+                opacity=0.8)
         ]
         for col, panel in enumerate(panels):
             ax = axes[row][col]
@@ -241,17 +262,23 @@ def draw_curves(results, seed, out_file):
         train, val = [], []
         for rec in read_scalars(result['work_dir']):
             if 'mIoU' in rec:
-                val.append((rec['step'], rec['mIoU'],
-                            rec.get('self_teacher/mIoU')))
+                val.append(
+                    (rec['step'], rec['mIoU'], rec.get('self_teacher/mIoU')))
             elif 'decode.loss_ce' in rec:
                 train.append((rec['iter'], rec['decode.loss_ce']))
         line, = loss_ax.plot(*zip(*train), label=name)
-        miou_ax.plot([v[0] for v in val], [v[1] for v in val], 'o-',
-                     color=line.get_color(), label=name)
+        miou_ax.plot([v[0] for v in val], [v[1] for v in val],
+                     'o-',
+                     color=line.get_color(),
+                     label=name)
         teacher = [(v[0], v[2]) for v in val if v[2] is not None]
         if teacher:
-            miou_ax.plot(*zip(*teacher), 'o--', color=line.get_color(),
-                         alpha=0.6, label=f'{name} self-teacher')
+            miou_ax.plot(
+                *zip(*teacher),
+                'o--',
+                color=line.get_color(),
+                alpha=0.6,
+                label=f'{name} self-teacher')
     loss_ax.set(xlabel='iteration', ylabel='student CE loss (train)')
     miou_ax.set(xlabel='iteration', ylabel='val mIoU')
     for ax in (loss_ax, miou_ax):
@@ -277,8 +304,8 @@ def main(argv=None):
         f'{args.threads} thread(s) each (OMP_NUM_THREADS={args.threads}; '
         f'this machine has {os.cpu_count()} cores)')
 
-    from selfkd_research.synthetic_data.toy_voc import (
-        make_toy_voc, toy_voc_is_current)
+    from selfkd_research.synthetic_data.toy_voc import (make_toy_voc,
+                                                        toy_voc_is_current)
     if toy_voc_is_current(args.data_root):
         say(f'[main job] toy data: {args.data_root} (up to date)')
     else:
@@ -296,7 +323,10 @@ def main(argv=None):
     run_tool([
         sys.executable, 'tools/export_student.py', frskd_ckpt, student_ckpt,
         '--force'
-    ], osp.join(args.work_dir, 'export.log'), env, progress='export')
+    ],
+             osp.join(args.work_dir, 'export.log'),
+             env,
+             progress='export')
     say('[main job] timing inference, checking the student equals the full '
         'model')
     inf, identical, images, models = compare_models(
@@ -305,8 +335,8 @@ def main(argv=None):
     say('[main job] drawing pictures')
     from selfkd_seg.analysis import attention
     attention_png = osp.join(args.work_dir, 'attention_maps.png')
-    attention.attention_maps(RUNS[1][1], frskd_ckpt, images[:3],
-                             out=attention_png)
+    attention.attention_maps(
+        RUNS[1][1], frskd_ckpt, images[:3], out=attention_png)
     print(f'wrote {attention_png}')
     predictions_png = draw_predictions(
         args, models, osp.join(args.work_dir, 'predictions.png'))

@@ -154,8 +154,7 @@ def _texture(rng: np.random.Generator, h: int, w: int) -> np.ndarray:
     if kind == 0:  # smooth value noise
         k = int(rng.integers(3, 9))
         grid = rng.uniform(0, 1, size=(k, k)).astype(np.float32)
-        t = np.asarray(Image.fromarray(grid).resize(
-            (w, h), Image.BICUBIC))
+        t = np.asarray(Image.fromarray(grid).resize((w, h), Image.BICUBIC))
     elif kind == 1:  # linear gradient
         angle = rng.uniform(0, 2 * np.pi)
         t = xx * np.cos(angle) + yy * np.sin(angle)
@@ -184,7 +183,8 @@ def _background(rng: np.random.Generator, h: int,
     return img, np.stack([c1, c2])
 
 
-def _tint(rng: np.random.Generator, avoid: np.ndarray,
+def _tint(rng: np.random.Generator,
+          avoid: np.ndarray,
           min_dist: float = 120.0) -> np.ndarray:
     """A random RGB colour at least ``min_dist`` away from every colour in
     ``avoid`` (falls back to the far corner of the RGB cube)."""
@@ -232,8 +232,10 @@ def _paint(img: np.ndarray, v: np.ndarray, top: int, left: int,
     region[...] = region * (1 - a) + colour * a
 
 
-def render_scene(rng: np.random.Generator, sources: Sequence[int],
-                 images: np.ndarray, targets: np.ndarray,
+def render_scene(rng: np.random.Generator,
+                 sources: Sequence[int],
+                 images: np.ndarray,
+                 targets: np.ndarray,
                  size: int = SEG_SIZE) -> Tuple[np.ndarray, np.ndarray, list]:
     """One segmentation scene of 2-4 digits drawn from ``sources``.
 
@@ -257,8 +259,8 @@ def render_scene(rng: np.random.Generator, sources: Sequence[int],
         for _ in range(40):  # look for a free spot, else go on top
             top = int(rng.integers(0, size - h + 1))
             left = int(rng.integers(0, size - w + 1))
-            if all(top + h + 2 <= t or t + bh + 2 <= top or left + w + 2 <= l
-                   or l + bw + 2 <= left for t, l, bh, bw in boxes):
+            if all(top + h + 2 <= t or t + bh + 2 <= top or left + w +
+                   2 <= l or l + bw + 2 <= left for t, l, bh, bw in boxes):
                 overlaps = False
                 break
         _paint(img, v, top, left, rng, bg_colours)
@@ -268,13 +270,17 @@ def render_scene(rng: np.random.Generator, sources: Sequence[int],
         window[v >= FG_THRESHOLD] = label
         boxes.append((top, left, h, w))
         placed.append(
-            dict(source=src, label=label, box=[top, left, h, w],
-                 overlaps=overlaps))
+            dict(
+                source=src,
+                label=label,
+                box=[top, left, h, w],
+                overlaps=overlaps))
     img = img + rng.normal(0, 4, size=img.shape)
     return np.clip(img, 0, 255).astype(np.uint8), labels, placed
 
 
-def render_digit_image(rng: np.random.Generator, digit: np.ndarray,
+def render_digit_image(rng: np.random.Generator,
+                       digit: np.ndarray,
                        size: int = CLS_SIZE) -> np.ndarray:
     """A (size, size, 3) uint8 RGB image of one digit near the centre, with
     a random tint, size, aspect and shift on a random textured background."""
@@ -300,7 +306,8 @@ def limit_sources(split: Dict[str, List[int]], targets: np.ndarray,
     if max_per_class is None:
         return split
     return {
-        name: sorted(
+        name:
+        sorted(
             i for cls in range(10)
             for i in [j for j in idx if targets[j] == cls][:max_per_class])
         for name, idx in split.items()
@@ -316,11 +323,13 @@ def _common_args(part: str, seed: int,
         seed=int(seed),
         split_seed=SPLIT_SEED,
         val_fraction=VAL_FRACTION,
-        max_sources_per_class=None if max_sources_per_class is None else int(
-            max_sources_per_class))
+        max_sources_per_class=None
+        if max_sources_per_class is None else int(max_sources_per_class))
 
 
-def seg_args(seed: int, num_train: int, num_val: int,
+def seg_args(seed: int,
+             num_train: int,
+             num_val: int,
              max_sources_per_class: Optional[int] = None) -> dict:
     return dict(
         _common_args('seg', seed, max_sources_per_class),
@@ -328,7 +337,9 @@ def seg_args(seed: int, num_train: int, num_val: int,
         seg_val=int(num_val))
 
 
-def cls_args(seed: int, train_per_digit: int, val_per_digit: int,
+def cls_args(seed: int,
+             train_per_digit: int,
+             val_per_digit: int,
              max_sources_per_class: Optional[int] = None) -> dict:
     return dict(
         _common_args('cls', seed, max_sources_per_class),
@@ -537,8 +548,7 @@ def make_digits(out_dir: str,
             val_fraction=VAL_FRACTION,
             num_sources=int(len(targets)),
             per_class={
-                name: np.bincount(targets[split[name]],
-                                  minlength=10).tolist()
+                name: np.bincount(targets[split[name]], minlength=10).tolist()
                 for name in SPLITS
             },
             **split))
@@ -557,21 +567,36 @@ def parse_args(argv=None):
         description='Render a VOC-layout segmentation set and an image-folder '
         "classification set from scikit-learn's handwritten digits.")
     parser.add_argument('out_dir', help='output folder (e.g. data/digits)')
-    parser.add_argument('--seed', type=int, default=0,
-                        help='rendering seed (the source split is fixed)')
-    parser.add_argument('--seg-train', type=int, default=600,
-                        help='training scenes')
-    parser.add_argument('--seg-val', type=int, default=200,
-                        help='validation scenes')
-    parser.add_argument('--cls-train-per-digit', type=int, default=3,
-                        help='renderings of each train source digit')
-    parser.add_argument('--cls-val-per-digit', type=int, default=1,
-                        help='renderings of each val source digit')
-    parser.add_argument('--only', choices=('seg', 'cls'), default=None,
-                        help='write only one of the two sets')
-    parser.add_argument('--max-sources-per-class', type=int, default=None,
-                        help='use only the first N source digits of each '
-                        'class in each split (quick tiny sets)')
+    parser.add_argument(
+        '--seed',
+        type=int,
+        default=0,
+        help='rendering seed (the source split is fixed)')
+    parser.add_argument(
+        '--seg-train', type=int, default=600, help='training scenes')
+    parser.add_argument(
+        '--seg-val', type=int, default=200, help='validation scenes')
+    parser.add_argument(
+        '--cls-train-per-digit',
+        type=int,
+        default=3,
+        help='renderings of each train source digit')
+    parser.add_argument(
+        '--cls-val-per-digit',
+        type=int,
+        default=1,
+        help='renderings of each val source digit')
+    parser.add_argument(
+        '--only',
+        choices=('seg', 'cls'),
+        default=None,
+        help='write only one of the two sets')
+    parser.add_argument(
+        '--max-sources-per-class',
+        type=int,
+        default=None,
+        help='use only the first N source digits of each '
+        'class in each split (quick tiny sets)')
     return parser.parse_args(argv)
 
 

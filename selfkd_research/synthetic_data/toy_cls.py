@@ -13,8 +13,11 @@ from mmengine.utils import mkdir_or_exist
 from PIL import Image
 
 TOY_CLS_CLASSES = ('red_square', 'green_disc', 'blue_triangle', 'yellow_bar')
-_COLOURS = dict(red=(220, 40, 40), green=(40, 200, 60), blue=(50, 70, 230),
-                yellow=(230, 210, 40))
+_COLOURS = dict(
+    red=(220, 40, 40),
+    green=(40, 200, 60),
+    blue=(50, 70, 230),
+    yellow=(230, 210, 40))
 
 
 def _draw(name: str, size: int, rng: np.random.Generator) -> np.ndarray:
@@ -29,8 +32,8 @@ def _draw(name: str, size: int, rng: np.random.Generator) -> np.ndarray:
     elif shape == 'disc':
         mask = (yy - cy)**2 + (xx - cx)**2 <= r * r
     elif shape == 'triangle':
-        mask = (yy >= cy - r) & (yy <= cy + r) & (abs(xx - cx) <= (yy -
-                                                                  cy + r) / 2)
+        mask = (yy >= cy - r) & (yy <= cy + r) & (
+            abs(xx - cx) <= (yy - cy + r) / 2)
     else:  # bar
         mask = (abs(yy - cy) <= max(r // 3, 1)) & (abs(xx - cx) <= r)
     img[mask] = colour

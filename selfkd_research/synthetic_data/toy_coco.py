@@ -58,8 +58,7 @@ def _shape_polygon(rng: np.random.Generator, shape: str, h: int,
 
 
 def _poly_mask(poly: List[float], h: int, w: int) -> np.ndarray:
-    return decode_rle(
-        mask_utils.merge(mask_utils.frPyObjects([poly], h, w)))
+    return decode_rle(mask_utils.merge(mask_utils.frPyObjects([poly], h, w)))
 
 
 def _uncompressed_rle(mask: np.ndarray) -> dict:
@@ -78,10 +77,10 @@ def _compressed_rle(mask: np.ndarray) -> dict:
     return dict(size=list(mask.shape), counts=rle['counts'].decode())
 
 
-def render_toy_coco_sample(rng: np.random.Generator,
-                           img_size: Tuple[int, int],
-                           crowd_prob: float = 0.25
-                           ) -> Tuple[np.ndarray, List[dict]]:
+def render_toy_coco_sample(
+        rng: np.random.Generator,
+        img_size: Tuple[int, int],
+        crowd_prob: float = 0.25) -> Tuple[np.ndarray, List[dict]]:
     """One image and its annotations (without ids/image_id).
 
     Returns:
@@ -131,7 +130,8 @@ def render_toy_coco_sample(rng: np.random.Generator,
                 category_id=cat,
                 segmentation=segm,
                 area=int(mask.sum()),
-                bbox=[x0, y0, int(xs.max()) + 1 - x0,
+                bbox=[x0, y0,
+                      int(xs.max()) + 1 - x0,
                       int(ys.max()) + 1 - y0],
                 iscrowd=crowd))
     order = rng.permutation(len(anns))  # file order != painting order
@@ -171,16 +171,15 @@ def make_toy_coco(root: str,
         for cid, name in TOY_COCO_CATEGORIES
     ]
     ann_files, num_anns = {}, {}
-    for split_id, (split, num) in enumerate(
-            (('train', num_train), ('val', num_val))):
+    split_sizes = (('train', num_train), ('val', num_val))
+    for split_id, (split, num) in enumerate(split_sizes):
         images, anns = [], []
         for idx in range(num):
             rng = np.random.default_rng([seed, split_id, idx, 7])
             img, img_anns = render_toy_coco_sample(rng, tuple(img_size),
                                                    crowd_prob)
             file_name = f'{split}_{idx:04d}.jpg'
-            Image.fromarray(img).save(
-                osp.join(img_dir, file_name), quality=92)
+            Image.fromarray(img).save(osp.join(img_dir, file_name), quality=92)
             image_id = 1000 * (split_id + 1) + idx
             images.append(
                 dict(

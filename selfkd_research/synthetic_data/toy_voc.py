@@ -24,7 +24,7 @@ import json
 import os
 import os.path as osp
 import shutil
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, Optional, Sequence, Tuple
 
 import numpy as np
 from PIL import Image, ImageDraw
@@ -41,13 +41,16 @@ IGNORE_INDEX = 255
 
 # Hue ranges in degrees; square and triangle overlap on purpose (cyan), so
 # the model has to look at shape there.
-_HUE_RANGES = dict(
-    circle=(-25, 25), square=(90, 185), triangle=(160, 260))
+_HUE_RANGES = dict(circle=(-25, 25), square=(90, 185), triangle=(160, 260))
 _STRIPE_COLOURS = ((235, 200, 30), (40, 30, 20))  # yellow on near-black
 
 
-def _hsv_colour(rng: np.random.Generator, hue_range: Tuple[float, float],
-                sat_range=(0.6, 1.0), val_range=(0.55, 1.0)) -> np.ndarray:
+def _hsv_colour(
+    rng: np.random.Generator,
+    hue_range: Tuple[float, float],
+    sat_range=(0.6, 1.0),
+    val_range=(0.55, 1.0)
+) -> np.ndarray:
     hue = (rng.uniform(*hue_range) % 360) / 360
     rgb = colorsys.hsv_to_rgb(hue, rng.uniform(*sat_range),
                               rng.uniform(*val_range))
@@ -60,8 +63,8 @@ def _background(rng: np.random.Generator, h: int, w: int) -> np.ndarray:
     grey = grid.mean(axis=2, keepdims=True)
     grid = grey + 0.25 * (grid - grey)  # desaturate: colour stays a cue
     grid = 40 + 170 * grid
-    smooth = Image.fromarray(grid.astype(np.uint8)).resize(
-        (w, h), Image.BICUBIC)
+    smooth = Image.fromarray(grid.astype(np.uint8)).resize((w, h),
+                                                           Image.BICUBIC)
     return np.asarray(smooth, dtype=np.float64)
 
 
@@ -89,8 +92,8 @@ def _shape_mask(rng: np.random.Generator, shape: str, h: int,
             t = np.pi / 2 + np.arange(3) * 2 * np.pi / 3
             corners = np.stack([np.cos(t), np.sin(t)], axis=1)
         else:  # stripes: an elongated rectangle
-            corners = np.array([[-1, -0.55], [1, -0.55], [1, 0.55],
-                                [-1, 0.55]])
+            corners = np.array([[-1, -0.55], [1, -0.55], [1, 0.55], [-1,
+                                                                     0.55]])
         pts = _rotated(corners * radius, angle) + [cx, cy]
         draw.polygon([tuple(p) for p in pts], fill=1)
     return np.asarray(canvas, dtype=bool)
@@ -127,9 +130,10 @@ def _ignore_border(labels: np.ndarray) -> np.ndarray:
     return border
 
 
-def render_toy_sample(rng: np.random.Generator, img_size: Tuple[int, int],
-                      shapes: Sequence[str] = TOY_SHAPES
-                      ) -> Tuple[np.ndarray, np.ndarray]:
+def render_toy_sample(
+        rng: np.random.Generator,
+        img_size: Tuple[int, int],
+        shapes: Sequence[str] = TOY_SHAPES) -> Tuple[np.ndarray, np.ndarray]:
     """Draw one image and its label map.
 
     Args:
@@ -256,8 +260,8 @@ def make_toy_voc(root: str,
     flat_palette = [v for rgb in palette for v in rgb]
     counts = np.zeros(len(classes), dtype=np.int64)
     splits = {}
-    for split_id, (split, num) in enumerate(
-            (('train', num_train), ('val', num_val))):
+    split_sizes = (('train', num_train), ('val', num_val))
+    for split_id, (split, num) in enumerate(split_sizes):
         names = []
         for idx in range(num):
             name = f'{split}_{idx:04d}'
@@ -290,7 +294,10 @@ def make_toy_voc(root: str,
         root=root,
         classes=classes,
         palette=meta['palette'],
-        splits={k: len(v) for k, v in splits.items()},
+        splits={
+            k: len(v)
+            for k, v in splits.items()
+        },
         img_size=tuple(int(s) for s in img_size),
         seed=int(seed),
         class_pixel_fraction=dict(

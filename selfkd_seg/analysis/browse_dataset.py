@@ -10,7 +10,8 @@ is its command line::
 One tile per image: the image, the ground truth over it and, given a
 checkpoint, the prediction over it, both painted by mmseg's
 ``SegLocalVisualizer`` (as ``demo.py`` paints); a legend of the class colours
-at the bottom (ignore pixels are left unpainted, darkened).  Images are shown as loaded
+at the bottom (ignore pixels are left unpainted, darkened).  Images are shown
+as loaded
 (no augmentation), so this checks the annotations as the dataset serves
 them, e.g. right after converting your own COCO-format data.
 """
@@ -37,10 +38,11 @@ def overlay(img: np.ndarray, labels: np.ndarray, meta: dict,
     (ignore) darkened."""
     from mmengine.structures import PixelData
     from mmseg.structures import SegDataSample
-    sample = SegDataSample(gt_sem_seg=PixelData(
-        data=torch.from_numpy(np.ascontiguousarray(labels)[None])))
-    return paint_labels(np.ascontiguousarray(img), sample, meta, alpha,
-                        gt=True)
+    sample = SegDataSample(
+        gt_sem_seg=PixelData(
+            data=torch.from_numpy(np.ascontiguousarray(labels)[None])))
+    return paint_labels(
+        np.ascontiguousarray(img), sample, meta, alpha, gt=True)
 
 
 def _fit(img: np.ndarray, size: int) -> Image.Image:
@@ -50,12 +52,16 @@ def _fit(img: np.ndarray, size: int) -> Image.Image:
     resized = Image.fromarray(img).resize(
         (max(1, round(w * scale)), max(1, round(h * scale))), Image.NEAREST)
     canvas = Image.new('RGB', (size, size), (40, 40, 40))
-    canvas.paste(resized, ((size - resized.width) // 2,
-                           (size - resized.height) // 2))
+    canvas.paste(resized,
+                 ((size - resized.width) // 2, (size - resized.height) // 2))
     return canvas
 
 
-def draw_grid(tiles, classes, palette, out: str, tile_size: int = 192,
+def draw_grid(tiles,
+              classes,
+              palette,
+              out: str,
+              tile_size: int = 192,
               cols: int = 2) -> Image.Image:
     """Write the grid PNG.
 
@@ -77,12 +83,14 @@ def draw_grid(tiles, classes, palette, out: str, tile_size: int = 192,
         for p, (caption, img) in enumerate(tile):
             grid.paste(_fit(img, tile_size), (x0 + p * tile_size, y0))
             draw.text((x0 + p * tile_size + 2, y0 + tile_size),
-                      caption[:tile_size // 6], fill=(0, 0, 0))
+                      caption[:tile_size // 6],
+                      fill=(0, 0, 0))
     y = rows * tile_h + 2
     for i, (name, colour) in enumerate(zip(classes, palette)):
         x = (i % 5) * 120 + 4
         yy = y + (i // 5) * 16
-        draw.rectangle([x, yy, x + 12, yy + 12], fill=tuple(colour),
+        draw.rectangle([x, yy, x + 12, yy + 12],
+                       fill=tuple(colour),
                        outline=(0, 0, 0))
         draw.text((x + 16, yy), str(name)[:16], fill=(0, 0, 0))
     os.makedirs(osp.dirname(osp.abspath(out)), exist_ok=True)
@@ -125,8 +133,7 @@ def browse_dataset(config: str,
     cfg = load_config(config, cfg_options)
     init_default_scope(cfg.get('default_scope', 'mmseg'))
     dataset = build_dataset(cfg, split)
-    classes, palette = dataset.metainfo['classes'], dataset.metainfo[
-        'palette']
+    classes, palette = dataset.metainfo['classes'], dataset.metainfo['palette']
     model = None
     if checkpoint:
         from mmseg.apis import inference_model
@@ -151,8 +158,9 @@ def browse_dataset(config: str,
         if model is not None:
             pred = inference_model(model, sample['img_path'])
             tile.append(('prediction',
-                         paint_labels(np.ascontiguousarray(img), pred,
-                                      dataset.metainfo, alpha)))
+                         paint_labels(
+                             np.ascontiguousarray(img), pred, dataset.metainfo,
+                             alpha)))
         tiles.append(tile)
     draw_grid(tiles, classes, palette, out, tile_size, cols)
     return dict(out=out, images=len(tiles), split=split)

@@ -72,7 +72,8 @@ def count_params(module: nn.Module) -> int:
     return sum(p.numel() for p in module.parameters())
 
 
-def count_flops(module: nn.Module, inputs: tuple,
+def count_flops(module: nn.Module,
+                inputs: tuple,
                 operators: Optional[Sequence[str]] = None) -> int:
     """Multiply-adds of ``module(*inputs)`` by mmengine's ``FlopAnalyzer``
     (its warnings off); ``operators`` (e.g. ``('conv', 'linear')``) counts
@@ -99,9 +100,8 @@ def complexity_report(model: nn.Module,
     model.eval()
     device = next(model.parameters()).device
     inputs = torch.randn(1, *input_shape, device=device)
-    student_params = sum(
-        p.numel() for name, p in model.named_parameters()
-        if name.split('.', 1)[0] not in DISTILL_ONLY_PREFIXES)
+    student_params = sum(p.numel() for name, p in model.named_parameters()
+                         if name.split('.', 1)[0] not in DISTILL_ONLY_PREFIXES)
     report = dict(
         student_params=student_params,
         student_flops=count_flops(StudentForward(model), (inputs, )))

@@ -25,7 +25,6 @@ import torch
 
 from selfkd_seg.apis.inference import (load_segmentor, paint_prediction,
                                        predict, read_image)
-
 from .attention import collect_attention, draw_attention_grid, level_names_of
 
 
@@ -72,8 +71,7 @@ def model_inputs(model, img_path: str) -> Tuple[torch.Tensor, tuple]:
     cfg = model.cfg
     pipeline = cfg.get('test_pipeline') or \
         cfg.test_dataloader.dataset.pipeline
-    pipeline = Compose(
-        [t for t in pipeline if 'Annotation' not in t['type']])
+    pipeline = Compose([t for t in pipeline if 'Annotation' not in t['type']])
     sample = pipeline(dict(img_path=img_path))
     batch = model.data_preprocessor(
         dict(inputs=[sample['inputs']], data_samples=[sample['data_samples']]),
@@ -137,8 +135,8 @@ def run_demo(img: str,
         raise ValueError(
             'attention maps compare the student with its self-teacher: give '
             'a FRSKD training checkpoint with its FRSKD config (an exported '
-            'student or a baseline has no self-teacher); got '
-            + ', '.join(f'{c} + {k}' for c, k in models))
+            'student or a baseline has no self-teacher); got ' +
+            ', '.join(f'{c} + {k}' for c, k in models))
     results, panels = [], [image]
     for model in loaded:
         result = predict(model, img)
@@ -148,13 +146,13 @@ def run_demo(img: str,
     picture = side_by_side(panels, ['input'] + titles)
     mmcv.imwrite(picture[..., ::-1], out_file)  # BGR on disk
     attention_files = []
-    with_teacher = [i for i, m in enumerate(loaded)
-                    if m.demo_info['self_teacher_loaded']]
+    with_teacher = [
+        i for i, m in enumerate(loaded) if m.demo_info['self_teacher_loaded']
+    ]
     if attention:
         for i in with_teacher:
-            path = attention_file(
-                out_file, None if len(with_teacher) == 1 else i + 1)
-            attention_files.append(
-                draw_attention(loaded[i], img, image, path))
+            path = attention_file(out_file,
+                                  None if len(with_teacher) == 1 else i + 1)
+            attention_files.append(draw_attention(loaded[i], img, image, path))
     return dict(
         out_file=out_file, attention_files=attention_files, results=results)

@@ -85,8 +85,9 @@ def prepare_model_cfg(cfg: Config, model_cfg=None):
     return model_cfg
 
 
-def _build(cfg: Config, model_cfg=None, default_scope: Optional[str] = None
-           ) -> nn.Module:
+def _build(cfg: Config,
+           model_cfg=None,
+           default_scope: Optional[str] = None) -> nn.Module:
     """The one construction: ``model_cfg`` (default ``cfg.model``) of
     ``cfg``, prepared in place by :func:`prepare_model_cfg`, built in the
     config's scope."""
@@ -143,8 +144,7 @@ def build_inference_model(config: Union[str, Config],
                           part: str = 'full',
                           device: str = 'cpu',
                           cfg_options: Optional[dict] = None,
-                          require_training_weights: bool = False
-                          ) -> nn.Module:
+                          require_training_weights: bool = False) -> nn.Module:
     """Build the model of ``config`` for inference and load ``checkpoint``.
 
     Args:
@@ -209,8 +209,8 @@ def build_inference_model(config: Union[str, Config],
         if (require_training_weights and _training_only_parts(model)
                 and not info['training_modules_loaded']):
             missing = _missing_training_weights(model, checkpoint)
-            shown = ', '.join(missing[:5]) + (
-                f', ... ({len(missing)} in all)' if len(missing) > 5 else '')
+            shown = ', '.join(missing[:5]) + (f', ... ({len(missing)} in all)'
+                                              if len(missing) > 5 else '')
             raise CheckpointMismatchError(
                 f'checkpoint {checkpoint} lacks training-only weights of the '
                 f'model of {name} ({type(model).__name__}): {shown}. Pass '

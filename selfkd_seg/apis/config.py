@@ -5,7 +5,8 @@ device fallbacks (SyncBN, nccl, CPU DDP), the reliability hooks,
 ``--resume``/``--amp``/``--auto-scale-lr``, the fast path's switches, and
 the test script's ``--out``/``--show``/``--show-dir``.  Kept out of the
 scripts so both mmseg and mmpretrain configs go through the same, tested
-code path; the codebase is chosen by the config's ``default_scope``.  Starting and ending a run (the
+code path; the codebase is chosen by the config's ``default_scope``.  Starting
+and ending a run (the
 process group, teardown) is :mod:`selfkd_seg.apis.runtime`.
 """
 import logging
@@ -27,7 +28,6 @@ SUPPORTED_SCOPES = ('mmseg', 'mmpretrain')
 # ``reliability_hooks = False`` in a config to train without them.
 RELIABILITY_HOOKS = ('RNGStateHook', 'NonFiniteLossHook',
                      'InterruptCheckpointHook', 'DatasetModelCheckHook')
-
 
 # mmpretrain datasets whose ``download`` defaults to True
 DOWNLOADING_DATASETS = ('CIFAR10', 'CIFAR100', 'MNIST', 'FashionMNIST')
@@ -95,9 +95,9 @@ def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
                          f'mmpretrain runs the config), got {scope!r}')
     _raise_if_extra_missing(path, scope)
     downloading = [
-        where for key in ('train_dataloader', 'val_dataloader',
-                          'test_dataloader') if key in cfg
-        for where in find_downloading_datasets(cfg[key], key)
+        where
+        for key in ('train_dataloader', 'val_dataloader', 'test_dataloader')
+        if key in cfg for where in find_downloading_datasets(cfg[key], key)
     ]
     if downloading:
         raise ValueError(
@@ -141,8 +141,9 @@ def adapt_to_device(cfg: Config, launcher: str) -> None:
     distributed = launcher != 'none'
     if not (distributed and torch.cuda.is_available()):
         if replace_sync_bn(cfg.model):
-            print_log('SyncBN -> BN: the run is not distributed over GPUs',
-                      logger='current')
+            print_log(
+                'SyncBN -> BN: the run is not distributed over GPUs',
+                logger='current')
     dist_cfg = cfg.get('env_cfg', {}).get('dist_cfg', {})
     if distributed and not torch.cuda.is_available() and dist_cfg.get(
             'backend', 'nccl') == 'nccl':
@@ -190,8 +191,10 @@ def prepare_train_cfg(cfg: Config,
     if amp:
         if cfg.optim_wrapper.get('type') in ('AmpOptimWrapper',
                                              'AutocastOptimWrapper'):
-            print_log('AMP training is already enabled in your config.',
-                      logger='current', level=logging.WARNING)
+            print_log(
+                'AMP training is already enabled in your config.',
+                logger='current',
+                level=logging.WARNING)
         cfg.optim_wrapper = amp_optim_wrapper_cfg(
             cfg.optim_wrapper, amp if isinstance(amp, str) else None)
     if resume in (True, 'auto'):
@@ -262,15 +265,19 @@ def apply_speed_options(cfg: Config,
                              'config sets fast_path = False')
         return cfg
     hooks = list(cfg.get('custom_hooks', None) or [])
-    listed = [h for h in hooks
-              if isinstance(h, dict) and h.get('type') == 'FastPathHook']
+    listed = [
+        h for h in hooks
+        if isinstance(h, dict) and h.get('type') == 'FastPathHook'
+    ]
     if listed:
         if cfg.get('channels_last', False):
             listed[0]['channels_last'] = True
     else:
         hooks.append(
-            dict(type='FastPathHook', silu=True,
-                 channels_last=bool(cfg.get('channels_last', False))))
+            dict(
+                type='FastPathHook',
+                silu=True,
+                channels_last=bool(cfg.get('channels_last', False))))
     cfg.custom_hooks = hooks
     return cfg
 

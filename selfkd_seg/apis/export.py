@@ -57,9 +57,9 @@ def export_student_checkpoint(src: str, dst: str, force: bool = False) -> dict:
     meta = dict(ckpt.get('meta', {}) or {})
     meta = {
         k: v
-        for k, v in meta.items() if k in ('dataset_meta', 'CLASSES',
-                                          'PALETTE', 'mmengine_version',
-                                          'experiment_name', 'epoch', 'iter')
+        for k, v in meta.items()
+        if k in ('dataset_meta', 'CLASSES', 'PALETTE', 'mmengine_version',
+                 'experiment_name', 'epoch', 'iter')
     }
     meta['exported_from'] = osp.basename(src)
     buffer = io.BytesIO()

@@ -19,6 +19,7 @@ import torch
 def read_image(path: str) -> np.ndarray:
     """An image file as an RGB uint8 array; errors name the file."""
     import mmcv
+
     from selfkd_seg.datasets.transforms.loading import CorruptDataError
     if not osp.isfile(path):
         raise FileNotFoundError(f'image file {path!r} does not exist')
@@ -65,8 +66,8 @@ def _dataset_meta(meta: dict, cfg, num_classes: int) -> dict:
     palette = found.get('palette')
     if not palette or len(palette) < len(classes):
         rng = np.random.RandomState(0)
-        palette = [[0, 0, 0]] + rng.randint(
-            0, 256, (len(classes) - 1, 3)).tolist()
+        palette = [[0, 0, 0]] + rng.randint(0, 256,
+                                            (len(classes) - 1, 3)).tolist()
     return dict(classes=tuple(classes), palette=[list(p) for p in palette])
 
 
@@ -99,8 +100,8 @@ def load_segmentor(config: str,
     model = build_inference_model(
         cfg, checkpoint, part='full', device=device or default_device())
     info = model.load_info
-    num_classes = getattr(getattr(model, 'decode_head', None), 'num_classes',
-                          0)
+    num_classes = getattr(
+        getattr(model, 'decode_head', None), 'num_classes', 0)
     model.dataset_meta = _dataset_meta(info['meta'], model.cfg, num_classes)
     model.demo_info = dict(
         config=config,

@@ -41,8 +41,8 @@ def init_cpu_distributed(cfg: Config) -> bool:
     if 'timeout' in dist_cfg:
         import datetime
         dist_cfg['timeout'] = datetime.timedelta(seconds=dist_cfg['timeout'])
-    torch_dist.init_process_group(backend=backend, init_method='env://',
-                                  **dist_cfg)
+    torch_dist.init_process_group(
+        backend=backend, init_method='env://', **dist_cfg)
     return True
 
 
@@ -55,7 +55,8 @@ def _shutdown_loader_workers(loader) -> None:
         loader._iterator = None
 
 
-def teardown(runner=None, owns_process_group: bool = True,
+def teardown(runner=None,
+             owns_process_group: bool = True,
              clean: bool = True) -> None:
     """Release what a run started, in order, so the process exits cleanly.
 
@@ -79,8 +80,9 @@ def teardown(runner=None, owns_process_group: bool = True,
             loader = getattr(loop, 'dataloader', None)
             if loader is not None and not isinstance(loop, dict):
                 _shutdown_loader_workers(loader)
-                inner = getattr(getattr(loop, 'dataloader_iterator', None),
-                                '_dataloader', None)
+                inner = getattr(
+                    getattr(loop, 'dataloader_iterator', None), '_dataloader',
+                    None)
                 if inner is not None:
                     _shutdown_loader_workers(inner)
     if owns_process_group and torch_dist.is_available() \
@@ -115,8 +117,8 @@ def run_session(cfg: Config):
         yield state
     finally:
         # workers, signal handlers and the process group, in that order
-        teardown(state.runner, owns_process_group=owns_group,
-                 clean=state.clean)
+        teardown(
+            state.runner, owns_process_group=owns_group, clean=state.clean)
 
 
 def build_runner(cfg: Config):

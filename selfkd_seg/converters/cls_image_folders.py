@@ -50,8 +50,9 @@ def _lines(path: str) -> Iterator[str]:
 # Each reader yields (split, class, source image path).
 def tiny_imagenet(src: str) -> Iterator[Tuple[str, str, str]]:
     for path in sorted(
-            glob.glob(osp.join(_need(osp.join(src, 'train')), '*', 'images',
-                               '*.JPEG'))):
+            glob.glob(
+                osp.join(
+                    _need(osp.join(src, 'train')), '*', 'images', '*.JPEG'))):
         yield 'train', path.split(os.sep)[-3], path
     val = osp.join(src, 'val')
     for line in _lines(osp.join(val, 'val_annotations.txt')):
@@ -60,8 +61,8 @@ def tiny_imagenet(src: str) -> Iterator[Tuple[str, str, str]]:
 
 
 def cub200(src: str) -> Iterator[Tuple[str, str, str]]:
-    images = dict(line.split(' ', 1) for line in _lines(
-        osp.join(src, 'images.txt')))
+    images = dict(
+        line.split(' ', 1) for line in _lines(osp.join(src, 'images.txt')))
     for line in _lines(osp.join(src, 'train_test_split.txt')):
         image_id, is_train = line.split()
         rel = images[image_id]
@@ -70,8 +71,8 @@ def cub200(src: str) -> Iterator[Tuple[str, str, str]]:
 
 
 def mit67(src: str) -> Iterator[Tuple[str, str, str]]:
-    for split, listing in (('train', 'TrainImages.txt'),
-                           ('test', 'TestImages.txt')):
+    for split, listing in (('train', 'TrainImages.txt'), ('test',
+                                                          'TestImages.txt')):
         for rel in _lines(osp.join(src, listing)):
             yield split, rel.split('/')[0], osp.join(src, 'Images', rel)
 
@@ -107,7 +108,9 @@ READERS = {
 }
 
 
-def convert(dataset: str, src: str, dst: str,
+def convert(dataset: str,
+            src: str,
+            dst: str,
             copy: bool = False) -> Dict[str, int]:
     """Write ``dst/<split>/<class>/<image>``; return images per split."""
     if dataset not in READERS:

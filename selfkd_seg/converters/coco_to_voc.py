@@ -78,7 +78,8 @@ def convert(out_dir: str,
         raise FileExistsError(
             f'coco_to_voc: {out_dir!r} is not empty; choose a new folder')
     manifests = {
-        split: build_semantic_masks(
+        split:
+        build_semantic_masks(
             json_path, img_dir, cache_dir, overlap=overlap, crowd=crowd)
         for split, (json_path, img_dir) in splits.items()
     }
@@ -157,8 +158,10 @@ def convert(out_dir: str,
         palette=next(iter(manifests.values()))['palette'],
         img_suffix=img_suffix,
         ignore_index=255,
-        converted_from={s: osp.abspath(j)
-                        for s, (j, _) in splits.items()},
+        converted_from={
+            s: osp.abspath(j)
+            for s, (j, _) in splits.items()
+        },
         splits=names_of,
         stats=stats)
     with open(osp.join(out_dir, 'meta.json'), 'w') as f:

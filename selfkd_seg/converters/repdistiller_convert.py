@@ -25,13 +25,13 @@ from typing import Dict, List, Mapping, Tuple
 
 import torch
 
+_CIFAR_RESNETS = ('resnet8', 'resnet14', 'resnet20', 'resnet32', 'resnet44',
+                  'resnet56', 'resnet110', 'resnet8x4', 'resnet32x4')
 # RepDistiller model name -> our backbone config.
 REPDISTILLER_ARCHS: Dict[str, dict] = {
     **{
         name: dict(type='CIFARResNet', arch=name)
-        for name in ('resnet8', 'resnet14', 'resnet20', 'resnet32',
-                     'resnet44', 'resnet56', 'resnet110', 'resnet8x4',
-                     'resnet32x4')
+        for name in _CIFAR_RESNETS
     },
     'ResNet18': dict(type='CIFARResNet18', depth=18),
     'ResNet34': dict(type='CIFARResNet18', depth=34),
@@ -115,7 +115,7 @@ def _expected_shapes(arch: str, num_classes: int) -> Dict[str, torch.Size]:
 
 
 def convert_repdistiller_state_dict(state_dict: Mapping[str, torch.Tensor],
-                                   arch: str) -> OrderedDict:
+                                    arch: str) -> OrderedDict:
     """Rename a RepDistiller state dict to this project's classifier keys.
 
     Args:
@@ -139,8 +139,8 @@ def convert_repdistiller_state_dict(state_dict: Mapping[str, torch.Tensor],
     backbone_type = _check_arch(arch)['type']
     head_prefix, rules = _FAMILY_RULES[backbone_type]
     head_weight = head_prefix + 'weight'
-    src = OrderedDict((k[len('module.'):] if k.startswith('module.') else k,
-                       v) for k, v in state_dict.items())
+    src = OrderedDict((k[len('module.'):] if k.startswith('module.') else k, v)
+                      for k, v in state_dict.items())
     if head_weight not in src:
         raise KeyError(f'{arch}: no classifier weight {head_weight!r} in the '
                        f'state dict (first keys: {list(src)[:5]})')

@@ -1,7 +1,9 @@
+from selfkd_seg.utils.palette import voc_palette
 from .coco_semantic import COCOSemanticDataset
 from .hold_out import HoldOutSplit
-from selfkd_seg.utils.palette import voc_palette
 from .transforms import *  # noqa: F401,F403
 from .voc_layout import VOCLayoutDataset
 
-__all__ = ['COCOSemanticDataset', 'HoldOutSplit', 'VOCLayoutDataset', 'voc_palette']
+__all__ = [
+    'COCOSemanticDataset', 'HoldOutSplit', 'VOCLayoutDataset', 'voc_palette'
+]

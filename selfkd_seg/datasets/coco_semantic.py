@@ -158,9 +158,8 @@ class COCOSemanticDataset(BaseSegDataset):
             warnings.warn(f'{json_path}: skipped {empty} images without '
                           'annotations (skip_empty=True)')
         if not data_list:
-            raise ValueError(
-                f'{self.__class__.__name__}: no usable image in '
-                f'{json_path!r} (images in {img_dir!r})')
+            raise ValueError(f'{self.__class__.__name__}: no usable image in '
+                             f'{json_path!r} (images in {img_dir!r})')
         # the data list now holds the paths; keep stats, not 2 copies
         self.semantic = {
             k: v

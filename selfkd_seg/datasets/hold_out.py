@@ -44,8 +44,8 @@ class HoldOutSplit:
         self.part = part
         self.seed = int(seed)
         total = len(dataset)
-        if isinstance(hold_out, bool) or not isinstance(hold_out,
-                                                        (int, float)):
+        if isinstance(hold_out,
+                      bool) or not isinstance(hold_out, (int, float)):
             raise TypeError(f'HoldOutSplit: hold_out must be an int or a '
                             f'float, got {hold_out!r}')
         if isinstance(hold_out, float):

@@ -79,8 +79,9 @@ def export_onnx(model: nn.Module,
     task = task_of(model)
     wrapper = logits_module(model, options.seg_output)
     output_name = 'seg_logits' if task == 'seg' else 'cls_logits'
-    axes = (_dynamic_axes(task, output_name, options.seg_output)
-            if options.dynamic else None)
+    axes = (
+        _dynamic_axes(task, output_name, options.seg_output)
+        if options.dynamic else None)
     if osp.dirname(out):
         os.makedirs(osp.dirname(out), exist_ok=True)
     with exportable(model), warnings.catch_warnings(), torch.no_grad():
@@ -88,8 +89,8 @@ def export_onnx(model: nn.Module,
         # are verified against numbers instead (parity at several sizes)
         warnings.simplefilter('ignore', torch.jit.TracerWarning)
         warnings.simplefilter('ignore', DeprecationWarning)
-        warnings.filterwarnings('ignore', category=UserWarning,
-                                module=r'torch\.onnx')
+        warnings.filterwarnings(
+            'ignore', category=UserWarning, module=r'torch\.onnx')
         torch.onnx.export(
             wrapper, (example, ),
             out,
@@ -135,8 +136,8 @@ def model_metadata(model: nn.Module, seg_output: str = 'input') -> dict:
                           'resolution')
     else:
         meta['output'] = 'cls_logits: N x C, pre-softmax'
-    classes = (getattr(model, 'load_info', {}) or {}).get(
-        'dataset_meta', {}).get('classes')
+    classes = (getattr(model, 'load_info', {}) or {}).get('dataset_meta',
+                                                          {}).get('classes')
     if classes:
         meta['classes'] = json.dumps(list(classes))
     cfg = getattr(model, 'cfg', None)

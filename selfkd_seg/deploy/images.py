@@ -76,14 +76,15 @@ def deploy_pipeline(cfg, size: Optional[Tuple[int, int]] = None) -> list:
         if 'Annotation' not in str(step.get('type', ''))
     ]
     if size is not None:
-        resize = dict(type='Resize', scale=(size[1], size[0]),
-                      keep_ratio=False)
+        resize = dict(
+            type='Resize', scale=(size[1], size[0]), keep_ratio=False)
         is_pack = 'Pack' in str(steps[-1].get('type', ''))
         steps.insert(len(steps) - 1 if is_pack else len(steps), resize)
     return steps
 
 
-def preprocess(model: nn.Module, image_paths: Sequence[str],
+def preprocess(model: nn.Module,
+               image_paths: Sequence[str],
                size: Optional[Tuple[int, int]] = None) -> List[torch.Tensor]:
     """Images -> test pipeline -> ``data_preprocessor``: one batch per shape.
 

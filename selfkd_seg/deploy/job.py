@@ -76,9 +76,7 @@ def _run(config: str, checkpoint: str, out: str, export: ExportOptions,
     task = task_of(model)
     paths = collect_images(model.cfg, parity.images, parity.num_images)
     native = preprocess(model, paths, None)
-    sizes = parity.sizes() or [
-        None, second_shape(tuple(native[0].shape[-2:]))
-    ]
+    sizes = parity.sizes() or [None, second_shape(tuple(native[0].shape[-2:]))]
     batches: Dict[str, List[torch.Tensor]] = OrderedDict()
     for size in sizes:
         label = 'native' if size is None else f'{size[0]}x{size[1]}'
@@ -86,8 +84,12 @@ def _run(config: str, checkpoint: str, out: str, export: ExportOptions,
             model, paths, size)
     example = native[0][:1]
     start = time.perf_counter()
-    export_onnx(model, out, example, export,
-                metadata=model_metadata(model, export.seg_output))
+    export_onnx(
+        model,
+        out,
+        example,
+        export,
+        metadata=model_metadata(model, export.seg_output))
     export_s = time.perf_counter() - start
     session = ort_session(out)
     parity_rows = check_parity(model, session, batches, parity,

@@ -47,8 +47,9 @@ def measure_latency(model: nn.Module,
     feed = {'input': inputs.numpy()}
     with torch.inference_mode():
         seconds = interleaved_medians(
-            dict(pytorch=lambda: wrapper(inputs),
-                 onnxruntime=lambda: session.run(None, feed)), runs, warmup)
+            dict(
+                pytorch=lambda: wrapper(inputs),
+                onnxruntime=lambda: session.run(None, feed)), runs, warmup)
     torch_ms = seconds['pytorch'] * 1e3
     ort_ms = seconds['onnxruntime'] * 1e3
     session_options = session.get_session_options()

@@ -57,8 +57,7 @@ class ParityOptions:
 
     def __post_init__(self):
         if self.num_images < 1:
-            raise ValueError(
-                f'num_images must be >= 1, got {self.num_images}')
+            raise ValueError(f'num_images must be >= 1, got {self.num_images}')
         self.sizes()  # a malformed shape fails before any work
 
     def sizes(self) -> Optional[List[Optional[Tuple[int, int]]]]:
@@ -141,24 +140,22 @@ def check_parity(model: nn.Module,
             row = compare_outputs(reference, onnx_out, rtol, atol)
             row['size'] = label
             row['input_shape'] = tuple(inputs.shape)
-            row['passed'] = row['passed'] and (row['argmax_agreement'] >=
-                                               min_agreement)
+            row['passed'] = row['passed'] and (row['argmax_agreement']
+                                               >= min_agreement)
             rows.append(row)
     failures = []
     for row in rows:
         if row['passed']:
             continue
         if row['shape'] != row['onnx_shape']:
-            failures.append(
-                f"input {row['input_shape']}: ONNX output shape "
-                f"{row['onnx_shape']} != PyTorch {row['shape']}")
+            failures.append(f"input {row['input_shape']}: ONNX output shape "
+                            f"{row['onnx_shape']} != PyTorch {row['shape']}")
         else:
-            failures.append(
-                f"input {row['input_shape']}: max |logit diff| "
-                f"{row['max_abs_diff']:.3g} (tolerance "
-                f"{row['tolerance']:.3g}), argmax agreement "
-                f"{100 * row['argmax_agreement']:.3f} % (needs >= "
-                f"{100 * min_agreement:.1f} %)")
+            failures.append(f"input {row['input_shape']}: max |logit diff| "
+                            f"{row['max_abs_diff']:.3g} (tolerance "
+                            f"{row['tolerance']:.3g}), argmax agreement "
+                            f"{100 * row['argmax_agreement']:.3f} % (needs >= "
+                            f"{100 * min_agreement:.1f} %)")
     return dict(
         rows=rows,
         passed=bool(rows) and not failures,

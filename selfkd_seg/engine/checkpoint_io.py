@@ -153,8 +153,7 @@ def is_complete_checkpoint(path: str) -> bool:
         return False
 
 
-def last_checkpoint(work_dir: str,
-                    missing_ok: bool = False) -> Optional[str]:
+def last_checkpoint(work_dir: str, missing_ok: bool = False) -> Optional[str]:
     """The checkpoint ``work_dir/last_checkpoint`` names (read by mmengine's
     ``find_latest_checkpoint``); a relative name is relative to
     ``work_dir``.
@@ -279,7 +278,8 @@ def resolve_auto_resume(work_dir: str) -> Optional[str]:
     if path is None:
         print_log(
             f'--resume: no resumable checkpoint in {work_dir}; training '
-            'starts from scratch', logger='current')
+            'starts from scratch',
+            logger='current')
     else:
         print_log(f'--resume: continuing from {path}', logger='current')
     return path

@@ -67,7 +67,6 @@ def use_silu(model: nn.Module) -> int:
 
 _EPS = torch.finfo(torch.float32).eps
 
-
 try:  # mmseg is installed with the package; classification-only setups
     from mmseg.models.losses import CrossEntropyLoss as _MMSegCE
 except ImportError:  # pragma: no cover
@@ -83,18 +82,24 @@ if _MMSegCE is not None:
         converted by :func:`use_sync_free_losses`, not built from configs.
         """
 
-        def forward(self, cls_score, label, weight=None, avg_factor=None,
-                    reduction_override=None, ignore_index=-100, **kwargs):
+        def forward(self,
+                    cls_score,
+                    label,
+                    weight=None,
+                    avg_factor=None,
+                    reduction_override=None,
+                    ignore_index=-100,
+                    **kwargs):
             reduction = reduction_override or self.reduction
             if (self.use_sigmoid or self.use_mask or kwargs
                     or self.class_weight is not None or weight is not None
                     or avg_factor is not None or reduction != 'mean'
                     or not self.avg_non_ignore):
-                return super().forward(
-                    cls_score, label, weight, avg_factor,
-                    reduction_override, ignore_index, **kwargs)
-            loss = F.cross_entropy(cls_score, label, reduction='none',
-                                   ignore_index=ignore_index)
+                return super().forward(cls_score, label, weight, avg_factor,
+                                       reduction_override, ignore_index,
+                                       **kwargs)
+            loss = F.cross_entropy(
+                cls_score, label, reduction='none', ignore_index=ignore_index)
             count = (label != ignore_index).sum()
             # mmseg: loss.sum() / (count + eps), count from .item()
             return self.loss_weight * (loss.sum() / (count + _EPS))
@@ -107,8 +112,8 @@ def sync_free_accuracy(seg_logits: torch.Tensor, seg_label: torch.Tensor,
     which synchronises with the GPU."""
     valid = seg_label != ignore_index
     correct = (seg_logits.argmax(1) == seg_label) & valid
-    return (correct.sum().float().reshape(1) + _EPS) * (
-        100.0 / (valid.sum().float() + _EPS))
+    return (correct.sum().float().reshape(1) +
+            _EPS) * (100.0 / (valid.sum().float() + _EPS))
 
 
 def _sync_free_loss_by_feat(self, seg_logits, batch_data_samples) -> dict:
@@ -122,14 +127,18 @@ def _sync_free_loss_by_feat(self, seg_logits, batch_data_samples) -> dict:
         size=seg_label.shape[2:],
         mode='bilinear',
         align_corners=self.align_corners)
-    seg_weight = (self.sampler.sample(seg_logits, seg_label)
-                  if self.sampler is not None else None)
+    seg_weight = (
+        self.sampler.sample(seg_logits, seg_label)
+        if self.sampler is not None else None)
     seg_label = seg_label.squeeze(1)
-    losses_decode = (self.loss_decode if isinstance(
-        self.loss_decode, nn.ModuleList) else [self.loss_decode])
+    losses_decode = (
+        self.loss_decode
+        if isinstance(self.loss_decode, nn.ModuleList) else [self.loss_decode])
     for loss_decode in losses_decode:
         value = loss_decode(
-            seg_logits, seg_label, weight=seg_weight,
+            seg_logits,
+            seg_label,
+            weight=seg_weight,
             ignore_index=self.ignore_index)
         if loss_decode.loss_name not in loss:
             loss[loss_decode.loss_name] = value
@@ -195,10 +204,11 @@ def apply_fast_path(model: nn.Module,
                     channels_last: bool = False,
                     sync_free_losses: bool = True) -> dict:
     """Apply the transforms above; returns what was done."""
-    done = dict(silu=use_silu(model) if silu else 0,
-                sync_free_losses=use_sync_free_losses(model)
-                if sync_free_losses else 0,
-                channels_last=False)
+    done = dict(
+        silu=use_silu(model) if silu else 0,
+        sync_free_losses=use_sync_free_losses(model)
+        if sync_free_losses else 0,
+        channels_last=False)
     if channels_last:
         use_channels_last(model)
         done['channels_last'] = True
@@ -228,7 +238,9 @@ class FastPathHook(Hook):
 
     priority = 'VERY_HIGH'
 
-    def __init__(self, silu: bool = True, channels_last: bool = False,
+    def __init__(self,
+                 silu: bool = True,
+                 channels_last: bool = False,
                  sync_free_losses: bool = True):
         self.silu = silu
         self.channels_last = channels_last

@@ -15,6 +15,7 @@ from typing import Optional
 
 import torch
 from mmengine.optim import OptimWrapper
+
 from selfkd_seg.registry import OPTIM_WRAPPERS
 
 
@@ -29,7 +30,9 @@ class AutocastOptimWrapper(OptimWrapper):
         **kwargs: Passed to :class:`mmengine.optim.OptimWrapper`.
     """
 
-    def __init__(self, device_type: str = 'cpu', dtype: str = 'bfloat16',
+    def __init__(self,
+                 device_type: str = 'cpu',
+                 dtype: str = 'bfloat16',
                  **kwargs):
         super().__init__(**kwargs)
         if dtype not in ('bfloat16', 'float16'):

@@ -50,11 +50,11 @@ def read_state_dict(checkpoint: str) -> Tuple[dict, OrderedDict]:
 
 def _key_list(keys: Sequence[str], limit: int = 5) -> str:
     shown = ', '.join(keys[:limit])
-    return shown + (f', ... ({len(keys)} in all)' if len(keys) > limit
-                    else '')
+    return shown + (f', ... ({len(keys)} in all)' if len(keys) > limit else '')
 
 
-def load_student_weights(model, checkpoint: str,
+def load_student_weights(model,
+                         checkpoint: str,
                          config: str = 'the config') -> dict:
     """Load the student of ``checkpoint`` into ``model``, strictly.
 
@@ -82,8 +82,10 @@ def load_student_weights(model, checkpoint: str,
     unexpected = [k for k in student if k not in model_student]
     shapes = [
         f'{k}: checkpoint {tuple(v.shape)} vs model '
-        f'{tuple(expected[k].shape)}' for k, v in {**student, **kept}.items()
-        if k in expected and v.shape != expected[k].shape
+        f'{tuple(expected[k].shape)}' for k, v in {
+            **student,
+            **kept
+        }.items() if k in expected and v.shape != expected[k].shape
     ]
     if missing or unexpected or shapes:
         parts = []
@@ -107,7 +109,8 @@ def load_student_weights(model, checkpoint: str,
         checkpoint=checkpoint,
         student_tensors=len(student),
         dropped_tensors=len(dropped),
-        dropped_modules=sorted({k.split('.', 1)[0] for k in dropped}),
+        dropped_modules=sorted({k.split('.', 1)[0]
+                                for k in dropped}),
         training_modules_loaded=bool(model_extra)
         and all(k in kept for k in model_extra),
         meta=meta,

@@ -1,2 +1,2 @@
-from . import (backbones, classifiers, decode_heads, integrators,  # noqa: F401
-               losses, necks, segmentors, self_teachers)
+from . import (backbones, classifiers, decode_heads, integrators, losses,
+               necks, segmentors, self_teachers)

@@ -74,7 +74,9 @@ def _rle_string_counts(counts: str) -> List[int]:
     return runs
 
 
-def annotation_mask(ann: dict, height: int, width: int,
+def annotation_mask(ann: dict,
+                    height: int,
+                    width: int,
                     stats: Optional[dict] = None) -> Optional[np.ndarray]:
     """Rasterize one annotation's ``segmentation`` to a bool (H, W) mask.
 
@@ -145,7 +147,8 @@ def decode_rle(rle: dict) -> np.ndarray:
     with warnings.catch_warnings():
         # pycocotools' Cython array shim predates numpy 2's copy keyword
         warnings.filterwarnings(
-            'ignore', message='__array__ implementation',
+            'ignore',
+            message='__array__ implementation',
             category=DeprecationWarning)
         return mask_utils.decode(rle).astype(bool)
 
@@ -201,15 +204,15 @@ def _require(data: dict, key: str, json_path: str) -> list:
             f'{json_path!r} has no top-level "{key}" key; a COCO-format '
             'JSON needs "images", "annotations" and "categories"')
     if not isinstance(data[key], list):
-        raise COCOFormatError(
-            f'{json_path!r}: "{key}" must be a list, got '
-            f'{type(data[key]).__name__}')
+        raise COCOFormatError(f'{json_path!r}: "{key}" must be a list, got '
+                              f'{type(data[key]).__name__}')
     return data[key]
 
 
-def parse_categories(categories: Sequence[dict], json_path: str,
-                     background: str = 'background'
-                     ) -> Tuple[Dict[int, int], tuple, list]:
+def parse_categories(
+        categories: Sequence[dict],
+        json_path: str,
+        background: str = 'background') -> Tuple[Dict[int, int], tuple, list]:
     """Category ids -> labels 1..K (sorted by id), class names, palette."""
     ids = [c.get('id') for c in categories]
     if any(i is None for i in ids) or len(set(ids)) != len(ids):
@@ -266,8 +269,7 @@ def _write_mask(path: str, labels: np.ndarray, flat_palette: list) -> None:
     img.save(path, compress_level=1)  # label maps compress well anyway
 
 
-def _check_image_size(path: str, height: int, width: int,
-                      image_id) -> None:
+def _check_image_size(path: str, height: int, width: int, image_id) -> None:
     with Image.open(path) as img:
         size = img.size
         # mmcv's loaders apply the EXIF orientation: 5..8 swap the sides
@@ -332,8 +334,8 @@ def build_semantic_masks(json_path: str,
                          f'one of {CROWD_RULES}, got {overlap!r}, {crowd!r}')
     key = cache_key(raw, **options)
     stem = osp.splitext(osp.basename(json_path))[0]
-    folder = osp.join(cache_dir or default_cache_dir(json_path),
-                      f'{stem}-{key}')
+    folder = osp.join(
+        cache_dir or default_cache_dir(json_path), f'{stem}-{key}')
     manifest = _read_manifest(folder, key)
     if manifest is not None:
         _warn_counts(json_path, manifest['stats'])
@@ -348,8 +350,8 @@ def build_semantic_masks(json_path: str,
     images = _require(data, 'images', json_path)
     anns = _require(data, 'annotations', json_path)
     categories = _require(data, 'categories', json_path)
-    cat_to_label, classes, palette = parse_categories(
-        categories, json_path, background)
+    cat_to_label, classes, palette = parse_categories(categories, json_path,
+                                                      background)
 
     by_image: Dict[object, List[dict]] = {}
     for img in images:

@@ -49,8 +49,8 @@ def package_config_dir(package: str = CONFIG_PACKAGE) -> str:
     spec = importlib.util.find_spec(package)
     if spec is None or not spec.submodule_search_locations:
         raise ModuleNotFoundError(f'{package!r} is not installed')
-    folder = osp.join(list(spec.submodule_search_locations)[0], '.mim',
-                      'configs')
+    folder = osp.join(
+        list(spec.submodule_search_locations)[0], '.mim', 'configs')
     if not osp.isdir(folder):
         raise FileNotFoundError(
             f'{package} has no configs at {folder}: install it from a wheel '

@@ -7,8 +7,9 @@ import pytest
 import torch
 from mmengine.runner import Runner
 
-from selfkd_research.benchmarks.benchmark import (
-    RunOptions, build_model, prepare_model, runner_train_step_fn)
+from selfkd_research.benchmarks.benchmark import (RunOptions, build_model,
+                                                  prepare_model,
+                                                  runner_train_step_fn)
 from selfkd_seg.apis.config import apply_speed_options, prepare_train_cfg
 
 
@@ -27,8 +28,8 @@ def _runner_as_train_py_builds_it(cfg, name, work_dir):
     return runner, next(iter(runner.train_dataloader))
 
 
-@pytest.mark.parametrize('config', ['toy/frskd_d0_toy.py',
-                                    'toy/sfd_seg_toy.py'])
+@pytest.mark.parametrize('config',
+                         ['toy/frskd_d0_toy.py', 'toy/sfd_seg_toy.py'])
 def test_one_timed_step_equals_the_runners_train_step(tiny_seg_cfg, tmp_path,
                                                       config):
     cfg = tiny_seg_cfg(config, max_iters=2)
@@ -83,8 +84,10 @@ def test_set_crop_size_pads_to_the_benchmark_size():
     from mmengine.config import Config
 
     from selfkd_research.benchmarks.benchmark import set_crop_size
-    cfg = Config(dict(data_preprocessor=dict(size=(512, 512)),
-                      model=dict(data_preprocessor=dict(size=(512, 512)))))
+    cfg = Config(
+        dict(
+            data_preprocessor=dict(size=(512, 512)),
+            model=dict(data_preprocessor=dict(size=(512, 512)))))
     set_crop_size(cfg, (32, 48))
     assert cfg.data_preprocessor.size == (32, 48)
     assert cfg.model.data_preprocessor.size == (32, 48)

@@ -64,8 +64,10 @@ def frskd_state_dict(seed=0):
 def test_student_and_full_model(tmp_path):
     state = frskd_state_dict()
     ckpt = str(tmp_path / 'frskd_epoch_1.pth')
-    torch.save(dict(state_dict=state, meta=dict(
-        dataset_meta=dict(classes=('a', 'b', 'c', 'd')))), ckpt)
+    torch.save(
+        dict(
+            state_dict=state,
+            meta=dict(dataset_meta=dict(classes=('a', 'b', 'c', 'd')))), ckpt)
 
     student = build_inference_model(CLS_CFG, ckpt, part='student')
     assert type(student).__name__ == 'ImageClassifier'
@@ -74,8 +76,7 @@ def test_student_and_full_model(tmp_path):
     assert student.load_info['dropped_modules'] == ['self_teacher']
     assert student.dataset_meta['classes'] == ('a', 'b', 'c', 'd')
     assert isinstance(student.cfg, Config)
-    torch.testing.assert_close(student.head.fc.weight,
-                               state['head.fc.weight'])
+    torch.testing.assert_close(student.head.fc.weight, state['head.fc.weight'])
 
     full = build_inference_model(FRSKD_CLS_CFG, ckpt, part='full')
     assert hasattr(full, 'self_teacher') and not full.training
@@ -100,9 +101,10 @@ def test_full_model_from_an_exported_student(tmp_path):
     export_student_checkpoint(ckpt, student)
     full = build_inference_model(FRSKD_CLS_CFG, student)
     assert full.load_info['training_modules_loaded'] is False
-    with pytest.raises(CheckpointMismatchError,
-                       match=r'student.pth lacks training-only weights.*'
-                       r'self_teacher\.'):
+    with pytest.raises(
+            CheckpointMismatchError,
+            match=r'student.pth lacks training-only weights.*'
+            r'self_teacher\.'):
         build_inference_model(
             FRSKD_CLS_CFG, student, require_training_weights=True)
 
@@ -114,8 +116,7 @@ def test_sync_bn_becomes_bn_and_the_config_is_not_changed():
         part.norm_cfg.type = 'SyncBN'
     before = copy.deepcopy(cfg.model.to_dict())
     model = build_inference_model(cfg)
-    assert not any(
-        isinstance(m, nn.SyncBatchNorm) for m in model.modules())
+    assert not any(isinstance(m, nn.SyncBatchNorm) for m in model.modules())
     assert any(isinstance(m, nn.BatchNorm2d) for m in model.neck.modules())
     assert cfg.model.to_dict() == before  # the caller's config is untouched
     assert model.cfg.model.neck.norm_cfg.type == 'BN'
@@ -123,8 +124,10 @@ def test_sync_bn_becomes_bn_and_the_config_is_not_changed():
 
 def test_nothing_is_downloaded(no_network):
     options = {
-        'model.pretrained': URL,
-        'model.backbone.init_cfg': dict(type='Pretrained', checkpoint=URL),
+        'model.pretrained':
+        URL,
+        'model.backbone.init_cfg':
+        dict(type='Pretrained', checkpoint=URL),
         'model.head.init_cfg': [
             dict(type='Normal', layer='Linear', std=0.01),
             dict(type='Pretrained', checkpoint=URL)
@@ -151,8 +154,8 @@ def test_prepare_model_cfg_for_a_teacher_student_config():
             model=dict(
                 type='SFDClassifier',
                 pretrained=URL,
-                backbone=dict(type='X', pretrained=True,
-                              norm_cfg=dict(type='SyncBN')),
+                backbone=dict(
+                    type='X', pretrained=True, norm_cfg=dict(type='SyncBN')),
                 teacher=dict(backbone=dict(type='Y', pretrained=URL)),
                 teacher_ckpt='checkpoints/teachers/t.pth')))
     model_cfg = prepare_model_cfg(cfg)
@@ -186,8 +189,9 @@ def test_checkpoint_device_and_clear_errors(tmp_path, monkeypatch):
     # a checkpoint of another model names the file and the keys
     other = str(tmp_path / 'other.pth')
     torch.save(dict(state_dict={'foo': torch.zeros(1)}), other)
-    with pytest.raises(CheckpointMismatchError,
-                       match=r'other.pth does not fit.*not in the model: foo'):
+    with pytest.raises(
+            CheckpointMismatchError,
+            match=r'other.pth does not fit.*not in the model: foo'):
         build_inference_model(CLS_CFG, other)
 
 

@@ -10,8 +10,7 @@ from selfkd_seg.apis.config import (load_config, prepare_test_cfg,
                                     prepare_train_cfg, replace_sync_bn)
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-CIFAR_CFG = osp.join(REPO, 'configs', 'frskd_cls',
-                     'frskd_wrn16_2_cifar100.py')
+CIFAR_CFG = osp.join(REPO, 'configs', 'frskd_cls', 'frskd_wrn16_2_cifar100.py')
 SEG_CFG = osp.join(REPO, 'configs', 'frskd_seg',
                    'frskd_efficientdet_d0_voc07_12_60e.py')
 
@@ -19,10 +18,9 @@ SEG_CFG = osp.join(REPO, 'configs', 'frskd_seg',
 def test_a_config_that_would_download_cifar_is_refused():
     cfg = load_config(CIFAR_CFG)  # the shipped configs never download
     assert cfg.train_dataloader.dataset.download is False
-    with pytest.raises(ValueError,
-                       match=r'train_dataloader.dataset would download'):
-        load_config(CIFAR_CFG,
-                    {'train_dataloader.dataset.download': True})
+    with pytest.raises(
+            ValueError, match=r'train_dataloader.dataset would download'):
+        load_config(CIFAR_CFG, {'train_dataloader.dataset.download': True})
 
 
 def test_unknown_scope_and_missing_files_fail_clearly(tmp_path):
@@ -33,8 +31,8 @@ def test_unknown_scope_and_missing_files_fail_clearly(tmp_path):
     with pytest.raises(FileNotFoundError, match='nope.py'):
         load_config(str(tmp_path / 'nope.py'))
     with pytest.raises(FileNotFoundError, match='missing.pth'):
-        prepare_test_cfg(load_config(SEG_CFG), SEG_CFG,
-                         str(tmp_path / 'missing.pth'))
+        prepare_test_cfg(
+            load_config(SEG_CFG), SEG_CFG, str(tmp_path / 'missing.pth'))
 
 
 def test_single_process_runs_replace_sync_bn():
@@ -49,23 +47,26 @@ def test_single_process_runs_replace_sync_bn():
 
 def test_resume_switches(tmp_path):
     # nothing to resume from in an empty work dir: train from scratch
-    cfg = prepare_train_cfg(load_config(SEG_CFG), SEG_CFG,
-                            work_dir=str(tmp_path), resume='auto')
+    cfg = prepare_train_cfg(
+        load_config(SEG_CFG), SEG_CFG, work_dir=str(tmp_path), resume='auto')
     assert cfg.resume is False and cfg.load_from is None
     with pytest.raises(FileNotFoundError, match='no_such.pth'):
-        prepare_train_cfg(load_config(SEG_CFG), SEG_CFG,
-                          work_dir=str(tmp_path), resume='no_such.pth')
+        prepare_train_cfg(
+            load_config(SEG_CFG),
+            SEG_CFG,
+            work_dir=str(tmp_path),
+            resume='no_such.pth')
     # a training checkpoint in the work dir: --resume finds and takes it
     ckpt = str(tmp_path / 'iter_4.pth')
     torch.save(dict(state_dict={}, meta=dict(iter=4), message_hub={}), ckpt)
     (tmp_path / 'last_checkpoint').write_text(ckpt)
-    cfg = prepare_train_cfg(load_config(SEG_CFG), SEG_CFG,
-                            work_dir=str(tmp_path), resume='auto')
+    cfg = prepare_train_cfg(
+        load_config(SEG_CFG), SEG_CFG, work_dir=str(tmp_path), resume='auto')
     assert (cfg.resume, cfg.load_from) == (True, ckpt)
     # an explicit file is taken as it is; no --resume: no resume
-    cfg = prepare_train_cfg(load_config(SEG_CFG), SEG_CFG,
-                            work_dir=str(tmp_path), resume=ckpt)
+    cfg = prepare_train_cfg(
+        load_config(SEG_CFG), SEG_CFG, work_dir=str(tmp_path), resume=ckpt)
     assert (cfg.resume, cfg.load_from) == (True, ckpt)
-    cfg = prepare_train_cfg(load_config(SEG_CFG), SEG_CFG,
-                            work_dir=str(tmp_path))
+    cfg = prepare_train_cfg(
+        load_config(SEG_CFG), SEG_CFG, work_dir=str(tmp_path))
     assert cfg.resume is False and cfg.load_from is None

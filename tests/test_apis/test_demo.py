@@ -11,16 +11,15 @@ from mmengine.registry import MODELS, init_default_scope
 from PIL import Image
 
 import selfkd_seg  # noqa: F401
-from selfkd_seg.apis import export_student_checkpoint
 from selfkd_seg.analysis.demo import run_demo
+from selfkd_seg.apis import export_student_checkpoint
 from selfkd_seg.apis.inference import load_segmentor, read_image
 from selfkd_seg.datasets.transforms.loading import CorruptDataError
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 META = dict(
     classes=('background', 'circle', 'square', 'triangle', 'stripes'),
-    palette=[[0, 0, 0], [128, 0, 0], [0, 128, 0], [128, 128, 0],
-             [0, 0, 128]])
+    palette=[[0, 0, 0], [128, 0, 0], [0, 128, 0], [128, 128, 0], [0, 0, 128]])
 
 
 def constant_model(cfg, label):
@@ -41,8 +40,8 @@ def demo_files(tiny_seg_cfg, toy_voc_64, tmp_path):
     meta: the classes come from the config), a FRSKD training checkpoint
     predicting 'square' and its exported student."""
     files = dict(
-        img=sorted(glob.glob(osp.join(toy_voc_64, 'JPEGImages',
-                                      'val_*.jpg')))[0])
+        img=sorted(glob.glob(osp.join(toy_voc_64, 'JPEGImages', 'val_*.jpg')))
+        [0])
     for name, config in (('plain_cfg', 'toy/efficientdet_d0_toy.py'),
                          ('frskd_cfg', 'toy/frskd_d0_toy.py')):
         cfg = tiny_seg_cfg(config)
@@ -50,13 +49,15 @@ def demo_files(tiny_seg_cfg, toy_voc_64, tmp_path):
         cfg.dump(files[name])
         if name == 'plain_cfg':
             files['baseline'] = str(tmp_path / 'baseline.pth')
-            torch.save(dict(state_dict=constant_model(cfg, 1).state_dict()),
-                       files['baseline'])
+            torch.save(
+                dict(state_dict=constant_model(cfg, 1).state_dict()),
+                files['baseline'])
         else:
             files['frskd'] = str(tmp_path / 'frskd_iter_2.pth')
             torch.save(
-                dict(state_dict=constant_model(cfg, 2).state_dict(),
-                     meta=dict(dataset_meta=META)), files['frskd'])
+                dict(
+                    state_dict=constant_model(cfg, 2).state_dict(),
+                    meta=dict(dataset_meta=META)), files['frskd'])
     files['student'] = str(tmp_path / 'frskd_student.pth')
     export_student_checkpoint(files['frskd'], files['student'])
     return files
@@ -80,8 +81,10 @@ def test_one_model_paints_the_prediction(demo_files, tmp_path):
     img = demo_files['img']
     image = read_image(img)
     out = str(tmp_path / 'out' / 'student.png')
-    done = run_demo(img, [(demo_files['plain_cfg'], demo_files['student'])],
-                    out, device='cpu')
+    done = run_demo(
+        img, [(demo_files['plain_cfg'], demo_files['student'])],
+        out,
+        device='cpu')
     assert done['out_file'] == out and done['attention_files'] == []
     pred = done['results'][0].pred_sem_seg.data
     assert pred.shape == (1, 64, 64) and bool((pred == 2).all())
@@ -109,8 +112,9 @@ def test_compare_baseline_and_frskd_student_with_attention(
     shown, baseline, student = panels_of(out, 3)
     assert np.array_equal(shown, image)
     # baseline: 'circle' everywhere, palette from the config's metainfo
-    assert np.abs(baseline.astype(int) -
-                  blend(image, META['palette'][1], 0.6)).max() <= 1
+    assert np.abs(
+        baseline.astype(int) -
+        blend(image, META['palette'][1], 0.6)).max() <= 1
     assert np.abs(student.astype(int) -
                   blend(image, META['palette'][2], 0.6)).max() <= 1
     # the titles are drawn: the band is not blank
@@ -124,11 +128,14 @@ def test_compare_baseline_and_frskd_student_with_attention(
 def test_every_checkpoint_config_pairing_predicts_the_same(demo_files):
     img = demo_files['img']
     preds = []
-    for cfg, ckpt, has_teacher in (
-            (demo_files['frskd_cfg'], demo_files['frskd'], True),
-            (demo_files['plain_cfg'], demo_files['frskd'], False),
-            (demo_files['plain_cfg'], demo_files['student'], False),
-            (demo_files['frskd_cfg'], demo_files['student'], False)):
+    for cfg, ckpt, has_teacher in ((demo_files['frskd_cfg'],
+                                    demo_files['frskd'],
+                                    True), (demo_files['plain_cfg'],
+                                            demo_files['frskd'], False),
+                                   (demo_files['plain_cfg'],
+                                    demo_files['student'], False),
+                                   (demo_files['frskd_cfg'],
+                                    demo_files['student'], False)):
         model = load_segmentor(cfg, ckpt, device='cpu')
         assert model.demo_info['self_teacher_loaded'] is has_teacher
         assert model.dataset_meta['classes'] == META['classes']
@@ -158,8 +165,8 @@ def test_clear_errors(demo_files, tmp_path):
     del state['state_dict']['decode_head.conv_seg.bias']
     partial = str(tmp_path / 'partial.pth')
     torch.save(state, partial)
-    with pytest.raises(ValueError,
-                       match=r"partial.pth.*does not fit.*conv_seg.bias"):
+    with pytest.raises(
+            ValueError, match=r"partial.pth.*does not fit.*conv_seg.bias"):
         load_segmentor(demo_files['plain_cfg'], partial, device='cpu')
     assert not osp.exists(out)
 
@@ -171,9 +178,13 @@ def test_demo_script_smoke(demo_files, tmp_path):
         osp.join(REPO, 'demo', 'image_demo.py'), demo_files['img'],
         demo_files['frskd_cfg'], demo_files['frskd'], '--compare',
         demo_files['plain_cfg'], demo_files['student'], '--device', 'cpu',
-        '--title', 'FRSKD (training ckpt)', 'exported student',
-        '--attention', '--out-file', out
-    ], capture_output=True, text=True, cwd=str(tmp_path), timeout=300)
+        '--title', 'FRSKD (training ckpt)', 'exported student', '--attention',
+        '--out-file', out
+    ],
+                          capture_output=True,
+                          text=True,
+                          cwd=str(tmp_path),
+                          timeout=300)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert f'wrote {out}' in proc.stdout
     first, second = panels_of(out, 3)[1:]

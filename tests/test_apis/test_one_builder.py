@@ -47,8 +47,9 @@ def _builds_model_cfg(node: ast.Call) -> bool:
     if not (isinstance(owner, ast.Name) and owner.id.endswith('MODELS')):
         return False
     arg = node.args[0]
-    return (isinstance(arg, ast.Attribute) and arg.attr == 'model') or (
-        isinstance(arg, ast.Name) and arg.id in ('model_cfg', 'model'))
+    return (isinstance(arg, ast.Attribute)
+            and arg.attr == 'model') or (isinstance(arg, ast.Name)
+                                         and arg.id in ('model_cfg', 'model'))
 
 
 def own_builders(source: str, rel: str) -> list:
@@ -60,8 +61,9 @@ def own_builders(source: str, rel: str) -> list:
         if rel not in SYNC_BN_ALLOWED:
             if isinstance(node, ast.Constant) and node.value == 'SyncBN':
                 found.append(f"{rel}:{node.lineno} 'SyncBN'")
-            name = (node.id if isinstance(node, ast.Name) else
-                    node.attr if isinstance(node, ast.Attribute) else None)
+            name = (
+                node.id if isinstance(node, ast.Name) else
+                node.attr if isinstance(node, ast.Attribute) else None)
             if name in ('replace_sync_bn', 'revert_sync_batchnorm'):
                 found.append(f'{rel}:{node.lineno} {name}')
             if isinstance(node, ast.ImportFrom) and any(

@@ -14,9 +14,8 @@ from mmengine.runner import Runner  # noqa: E402
 from mmpretrain.registry import MODELS  # noqa: E402
 
 ROOT = osp.join(osp.dirname(__file__), '..', '..', 'configs')
-CLS_CONFIGS = sorted(glob.glob(osp.join(ROOT, 'frskd_cls', '*.py'))) + [
-    osp.join(ROOT, 'toy', 'frskd_cls_toy.py')
-]
+CLS_CONFIGS = sorted(glob.glob(osp.join(
+    ROOT, 'frskd_cls', '*.py'))) + [osp.join(ROOT, 'toy', 'frskd_cls_toy.py')]
 
 
 @pytest.mark.parametrize('path', CLS_CONFIGS, ids=osp.basename)
@@ -40,12 +39,13 @@ def test_frskd_overhaul_loss_has_no_overhaul_divisor():
     """The FRSKD code's OD loss sums the masked squared error / batch size
     with no /1000 (Overhaul's own loss has it): same beta, same strength."""
     cfg = Config.fromfile(
-        osp.join(ROOT, 'frskd_cls', 'frskd-overhaul_cifar_resnet18_cifar100.py'))
+        osp.join(ROOT, 'frskd_cls',
+                 'frskd-overhaul_cifar_resnet18_cifar100.py'))
     model = MODELS.build(
         dict(cfg.model, data_preprocessor=cfg.get('data_preprocessor')))
     assert model.distill_losses['feat'].mul_factor == 1.0
-    assert cfg.model.distill.feature_loss == dict(type='OFDLoss',
-                                                  mul_factor=1.0)
+    assert cfg.model.distill.feature_loss == dict(
+        type='OFDLoss', mul_factor=1.0)
 
 
 def _expected_weights(name):
@@ -57,9 +57,11 @@ def _expected_weights(name):
 
 
 @pytest.mark.parametrize(
-    'path', [p for p in CLS_CONFIGS
-             if osp.basename(p).startswith('frskd')
-             and 'toy' not in p], ids=osp.basename)
+    'path', [
+        p for p in CLS_CONFIGS
+        if osp.basename(p).startswith('frskd') and 'toy' not in p
+    ],
+    ids=osp.basename)
 def test_frskd_weights_follow_the_paper(path):
     cfg = Config.fromfile(path)
     alpha, beta = _expected_weights(osp.basename(path))
@@ -73,8 +75,8 @@ def _tiny_run_cfg(tmp_path, augments=None):
     for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         cfg[loader].dataset.data_root = root
         cfg[loader].batch_size = 4
-    cfg.train_cfg = dict(type='IterBasedTrainLoop', max_iters=3,
-                         val_interval=3)
+    cfg.train_cfg = dict(
+        type='IterBasedTrainLoop', max_iters=3, val_interval=3)
     cfg.param_scheduler = []
     cfg.default_hooks.checkpoint = dict(
         type='CheckpointHook', interval=3, by_epoch=False)
@@ -85,8 +87,9 @@ def _tiny_run_cfg(tmp_path, augments=None):
     return cfg
 
 
-@pytest.mark.parametrize('augments', [None, dict(type='CutMix', alpha=1.0)],
-                         ids=['frskd', 'frskd+cutmix'])
+@pytest.mark.parametrize(
+    'augments', [None, dict(type='CutMix', alpha=1.0)],
+    ids=['frskd', 'frskd+cutmix'])
 def test_toy_training_runs(tmp_path, augments):
     cfg = _tiny_run_cfg(tmp_path, augments)
     runner = Runner.from_cfg(cfg)

@@ -71,13 +71,16 @@ def test_config_loads(path):
 
 
 def test_sfd_is_split_into_cls_and_seg_as_frskd():
-    names = {d: {osp.basename(p)
-                 for p in glob.glob(osp.join(CONFIGS, d, '*.py'))}
-             for d in ('sfd', 'sfd_cls', 'sfd_seg')}
+    names = {
+        d: {osp.basename(p)
+            for p in glob.glob(osp.join(CONFIGS, d, '*.py'))}
+        for d in ('sfd', 'sfd_cls', 'sfd_seg')
+    }
     assert names['sfd_seg'] == {'sfd_efficientdet_d1-d0_voc07_12_60e.py'}
     assert 'sfd_cifar100_base.py' in names['sfd_cls']
-    assert all(n.endswith('_cifar100.py') or n == 'sfd_cifar100_base.py'
-               for n in names['sfd_cls'])
+    assert all(
+        n.endswith('_cifar100.py') or n == 'sfd_cifar100_base.py'
+        for n in names['sfd_cls'])
     # one home per config: the old configs/sfd/ redirects are gone
     assert not names['sfd']
     assert not names['sfd_cls'] & names['sfd_seg']
@@ -98,9 +101,10 @@ def _plain_baseline(path):
 def test_there_are_frskd_cls_configs_on_the_fragment():
     names = {_rel(p) for p in FRSKD_CLS}
     assert len(names) == 11
-    assert {'frskd_cls/frskd_resnet18_cub200.py',
-            'digits/frskd_wrn-10-1_digits.py',
-            'toy/frskd_cls_toy.py'} <= names
+    assert {
+        'frskd_cls/frskd_resnet18_cub200.py',
+        'digits/frskd_wrn-10-1_digits.py', 'toy/frskd_cls_toy.py'
+    } <= names
 
 
 @pytest.mark.parametrize('path', FRSKD_CLS, ids=_rel)
@@ -116,8 +120,13 @@ def test_frskd_cls_config_is_its_baseline_plus_the_fragment(path):
     plain_model = dict(plain['model'])
     assert plain_model.pop('type') == 'ImageClassifier'
     assert model == plain_model
-    assert ({k: v for k, v in cfg.items() if k != 'model'} ==
-            {k: v for k, v in plain.items() if k != 'model'})
+    assert ({
+        k: v
+        for k, v in cfg.items() if k != 'model'
+    } == {
+        k: v
+        for k, v in plain.items() if k != 'model'
+    })
 
 
 def test_frskd_cls_block_written_out():

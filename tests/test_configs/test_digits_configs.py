@@ -50,8 +50,10 @@ def test_frskd_seg_schedule_is_the_papers_fractions():
     assert lead.type == 'SelfTeacherLeadHook'
     n = cfg.train_cfg.max_iters
     from selfkd_seg.engine.hooks import DistillWeightScheduleHook
-    built_hook = DistillWeightScheduleHook(
-        **{k: v for k, v in hook.items() if k != 'type'})
+    built_hook = DistillWeightScheduleHook(**{
+        k: v
+        for k, v in hook.items() if k != 'type'
+    })
     assert built_hook.schedule(n) == (2 * n // 3, n - 2 * n // 3)
     assert cfg.param_scheduler[1].milestones == [2 * n // 3]
     assert cfg.model.distill.feature_act == dict(type='ReLU')

@@ -35,8 +35,8 @@ COUNTERPARTS = {
 }
 # keys allowed to differ from the EfficientDet counterpart
 MODEL_KEYS = {
-    'model', 'model_wrapper_cfg', 'norm_cfg', 'node_norm_cfg',
-    'fpn_norm_cfg', 'head_norm_cfg', 'bifpn_channels', 'fpn_head_bn_momentum'
+    'model', 'model_wrapper_cfg', 'norm_cfg', 'node_norm_cfg', 'fpn_norm_cfg',
+    'head_norm_cfg', 'bifpn_channels', 'fpn_head_bn_momentum'
 }
 # ... and the training data, which follows the authors' code in the official
 # configs (voc07_12_frskd_official.py) and mmseg in the EfficientDet ones
@@ -44,6 +44,7 @@ DATA_KEYS = {
     'train_pipeline', 'train_dataloader', 'dataset_voc07_trainval',
     'dataset_voc12_trainval', 'data_preprocessor'
 }
+
 
 def build(cfg):
     from mmseg.registry import MODELS
@@ -93,11 +94,11 @@ def test_official_config_builds_the_official_network(path):
         assert (cfg.model.distill.alpha, cfg.model.distill.beta) == (1., 50.)
 
 
-@pytest.mark.parametrize('official, faithful', [
-    (o.format(arch, suffix), f.format(arch, suffix))
-    for o, f in COUNTERPARTS.items() for arch in ('d0', 'd1')
-    for suffix in ('', '_eval512')
-])
+@pytest.mark.parametrize('official, faithful',
+                         [(o.format(arch, suffix), f.format(arch, suffix))
+                          for o, f in COUNTERPARTS.items()
+                          for arch in ('d0', 'd1')
+                          for suffix in ('', '_eval512')])
 def _as_efficientdet_pipeline(pipeline):
     """The official train pipeline with mmseg's two conventions put back:
     RandomCrop(cat_max_ratio=0.75) and 255-padded label maps."""
@@ -113,11 +114,11 @@ def _as_efficientdet_pipeline(pipeline):
     return out
 
 
-@pytest.mark.parametrize('official, faithful', [
-    (o.format(arch, suffix), f.format(arch, suffix))
-    for o, f in COUNTERPARTS.items() for arch in ('d0', 'd1')
-    for suffix in ('', '_eval512')
-])
+@pytest.mark.parametrize('official, faithful',
+                         [(o.format(arch, suffix), f.format(arch, suffix))
+                          for o, f in COUNTERPARTS.items()
+                          for arch in ('d0', 'd1')
+                          for suffix in ('', '_eval512')])
 def test_only_the_network_differs_from_the_efficientdet_config(
         official, faithful):
     """Same data sets, schedule, evaluation and hooks: Table 4 like for like.
@@ -156,8 +157,11 @@ def _train_label_after_pipeline(config, tmp_path, pad_expected):
     for seed in range(3):
         np.random.seed(seed)
         out = pipeline(
-            dict(img_path=str(img), seg_map_path=str(seg),
-                 reduce_zero_label=False, seg_fields=[]))
+            dict(
+                img_path=str(img),
+                seg_map_path=str(seg),
+                reduce_zero_label=False,
+                seg_fields=[]))
         label = out['data_samples'].gt_sem_seg.data[0]
         assert label.shape == (512, 512)
         # the image is 128 everywhere and pads with 0 (raw pixels, before
@@ -175,14 +179,16 @@ def test_official_train_pipeline_pads_labels_with_0(arch, tmp_path):
     _train_label_after_pipeline(
         osp.join(REPO, 'configs', 'frskd_seg_official',
                  f'frskd_efficientdet-official_{arch}_voc07_12_60e.py'),
-        tmp_path, pad_expected=0)
+        tmp_path,
+        pad_expected=0)
 
 
 def test_efficientdet_train_pipeline_still_pads_labels_with_255(tmp_path):
     _train_label_after_pipeline(
         osp.join(REPO, 'configs', 'efficientdet_seg',
                  'efficientdet_d0_voc07_12_60e.py'),
-        tmp_path, pad_expected=255)
+        tmp_path,
+        pad_expected=255)
 
 
 def test_official_d1_with_static_padding_runs_on_any_input_size():
@@ -195,8 +201,8 @@ def test_official_d1_with_static_padding_runs_on_any_input_size():
     model = build(cfg).eval()
     with torch.no_grad():
         for h, w in ((97, 131), (75, 50)):
-            assert model(torch.randn(1, 3, h, w),
-                         mode='tensor').shape[:2] == (1, 21)
+            assert model(
+                torch.randn(1, 3, h, w), mode='tensor').shape[:2] == (1, 21)
             pred = model.predict(torch.randn(1, 3, h, w))
             assert pred[0].pred_sem_seg.data.shape == (1, h, w)
 
@@ -275,7 +281,8 @@ def test_frskd_official_every_parameter_gets_a_gradient():
     # (grad is not None: DDP with find_unused_parameters=False is safe) but
     # their gradient is zero up to rounding.
     cancelled = conv_biases_before_bn(model) | {
-        n for n, _ in model.named_parameters() if n.endswith('._bn2.bias')
+        n
+        for n, _ in model.named_parameters() if n.endswith('._bn2.bias')
     }
     assert any(n.startswith('self_teacher.') for n in cancelled)
     for name, param in model.named_parameters():
@@ -297,8 +304,8 @@ def test_toy_frskd_official_trains_exports_and_loads_into_baseline(
     summary = export_student_checkpoint(ckpt, exported)
     assert summary['dropped_modules'] == ['self_teacher']
 
-    base_cfg = tiny_seg_cfg('toy/efficientdet-official_d0_toy.py',
-                            work_dir=work_dir)
+    base_cfg = tiny_seg_cfg(
+        'toy/efficientdet-official_d0_toy.py', work_dir=work_dir)
     plain = build(base_cfg)
     load_checkpoint(plain, exported, strict=True)  # no missing / unexpected
     plain.eval()

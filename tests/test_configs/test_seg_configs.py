@@ -32,9 +32,10 @@ def build_offline(cfg):
 
 def test_there_are_seg_configs():
     names = {osp.basename(p) for p in SEG_CONFIGS}
-    assert {'efficientdet_d0_voc07_12_60e.py',
-            'frskd_efficientdet_d1_voc07_12_60e.py',
-            'frskd_d0_toy.py'} <= names
+    assert {
+        'efficientdet_d0_voc07_12_60e.py',
+        'frskd_efficientdet_d1_voc07_12_60e.py', 'frskd_d0_toy.py'
+    } <= names
 
 
 @pytest.mark.parametrize(
@@ -55,20 +56,24 @@ def test_frskd_voc_recipe(arch, width):
     assert model.backbone.arch == 'b' + arch[1]
     assert model.neck.num_layers == 3 and model.neck.out_channels == width
     assert (model.neck.min_level, model.neck.max_level) == (2, 7)
-    built = build_offline(Config.fromfile(
-        osp.join(REPO, 'configs', 'frskd_seg',
-                 f'frskd_efficientdet_{arch}_voc07_12_60e.py')))
+    built = build_offline(
+        Config.fromfile(
+            osp.join(REPO, 'configs', 'frskd_seg',
+                     f'frskd_efficientdet_{arch}_voc07_12_60e.py')))
     assert built.self_teacher.neck.num_layers == 2
     assert built.self_teacher.neck.in_channels == [width] * 6
     assert built.self_teacher.neck.out_channels == width
     assert model.distill.alpha == 1.0 and model.distill.beta == 50.0
     assert model.distill.kd_loss.temperature == 1.0
     assert model.decode_head.num_classes == 21
-    hook, = [h for h in cfg.custom_hooks
-             if h.type == 'DistillWeightScheduleHook']
+    hook, = [
+        h for h in cfg.custom_hooks if h.type == 'DistillWeightScheduleHook'
+    ]
     from selfkd_seg.engine.hooks import DistillWeightScheduleHook
-    built_hook = DistillWeightScheduleHook(
-        **{k: v for k, v in hook.items() if k != 'type'})
+    built_hook = DistillWeightScheduleHook(**{
+        k: v
+        for k, v in hook.items() if k != 'type'
+    })
     assert built_hook.by_epoch is True
     assert built_hook.schedule(cfg.train_cfg.max_epochs) == (40, 20)
     # the 60-epoch schedule
@@ -82,15 +87,16 @@ def test_frskd_voc_recipe(arch, width):
     assert sched.milestones == [40] and sched.gamma == 0.1
     # VOC2007+2012 trainval -> VOC2007 test
     train_sets = cfg.train_dataloader.dataset.datasets
-    assert [d.data_root.split('/')[-1] for d in train_sets] == [
-        'VOC2007', 'VOC2012'
-    ]
+    assert [d.data_root.split('/')[-1]
+            for d in train_sets] == ['VOC2007', 'VOC2012']
     assert all(d.ann_file.endswith('trainval.txt') for d in train_sets)
     val = cfg.val_dataloader.dataset
     assert val.data_root.endswith('VOC2007')
     assert val.ann_file.endswith('test.txt')
-    crop = [t for t in cfg.train_dataloader.dataset.datasets[0].pipeline
-            if t.type == 'RandomCrop'][0]
+    crop = [
+        t for t in cfg.train_dataloader.dataset.datasets[0].pipeline
+        if t.type == 'RandomCrop'
+    ][0]
     assert tuple(crop.crop_size) == (512, 512)
 
 

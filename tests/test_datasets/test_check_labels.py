@@ -58,8 +58,8 @@ def _plain_voc_dataset(root, pipeline):
     init_default_scope('mmseg')
     return BaseSegDataset(
         data_root=root,
-        data_prefix=dict(img_path='JPEGImages',
-                         seg_map_path='SegmentationClass'),
+        data_prefix=dict(
+            img_path='JPEGImages', seg_map_path='SegmentationClass'),
         img_suffix='.jpg',
         seg_map_suffix='.png',
         metainfo=dict(classes=('a', 'b', 'c')),
@@ -91,8 +91,9 @@ def test_enable_label_checks_inserts_after_plain_loader_in_wrapped_sets(
 def _poison_one_mask(src, dst, value=7):
     shutil.copytree(src, dst)
     names = sorted(
-        n for n in open(osp.join(dst, 'ImageSets', 'Segmentation',
-                                 'train.txt')).read().split())
+        n
+        for n in open(osp.join(dst, 'ImageSets', 'Segmentation',
+                               'train.txt')).read().split())
     path = osp.join(dst, 'SegmentationClass', names[-1] + '.png')
     with Image.open(path) as mask:
         palette = mask.getpalette()
@@ -105,14 +106,14 @@ def _poison_one_mask(src, dst, value=7):
 
 
 def test_a_bad_mask_stops_training_before_any_step(tmp_path, tiny_seg_cfg,
-                                                    toy_voc_64):
+                                                   toy_voc_64):
     """A custom config (plain mmseg loaders, no check_labels) still gets the
     check, from the default DatasetModelCheckHook of the schedule."""
     from selfkd_seg.apis.config import prepare_train_cfg
     data_root = str(tmp_path / 'data')
     bad = _poison_one_mask(toy_voc_64, data_root)
-    cfg = tiny_seg_cfg('toy/efficientdet_d0_toy.py',
-                       work_dir=str(tmp_path / 'run'))
+    cfg = tiny_seg_cfg(
+        'toy/efficientdet_d0_toy.py', work_dir=str(tmp_path / 'run'))
     for split in ('train', 'val', 'test'):
         dataset = cfg[f'{split}_dataloader'].dataset
         dataset.data_root = data_root
@@ -142,7 +143,8 @@ def test_reduce_zero_label_files_hold_one_to_num_classes():
     with pytest.raises(LabelOutOfRangeError, match=r"'a\.png'.*3 \(2 px\)"):
         check_label_range(stored, 3, 255, 'a.png')
     stored[0, 0] = 4
-    with pytest.raises(LabelOutOfRangeError,
-                       match=r'4 \(1 px\).*valid labels 1\.\.3 with '
-                       'reduce_zero_label'):
+    with pytest.raises(
+            LabelOutOfRangeError,
+            match=r'4 \(1 px\).*valid labels 1\.\.3 with '
+            'reduce_zero_label'):
         check_label_range(stored, 3, 255, 'a.png', reduce_zero_label=True)

@@ -5,36 +5,36 @@ import numpy as np
 import pytest
 import torch
 from mmengine.registry import init_default_scope
-from PIL import Image
-
-import selfkd_seg  # noqa: F401
 from mmseg.datasets.transforms import PackSegInputs  # noqa: E402
 from mmseg.evaluation import IoUMetric  # noqa: E402
 from mmseg.models.segmentors import BaseSegmentor  # noqa: E402
 from mmseg.registry import DATASETS, TRANSFORMS  # noqa: E402
-from selfkd_seg.datasets.transforms import (  # noqa: E402
-    CorruptDataError, EvaluateAtCurrentSize, LoadAnnotationsChecked,
-    LoadImageFromFileChecked, RandomGaussianBlur)
+from PIL import Image
+
+import selfkd_seg  # noqa: F401
+from selfkd_seg.datasets.transforms import (CorruptDataError,
+                                            EvaluateAtCurrentSize,
+                                            LoadAnnotationsChecked,
+                                            LoadImageFromFileChecked,
+                                            RandomGaussianBlur)
 
 
 def _seg_results(path):
-    return dict(seg_map_path=str(path), reduce_zero_label=False,
-                seg_fields=[])
+    return dict(seg_map_path=str(path), reduce_zero_label=False, seg_fields=[])
 
 
 def test_checked_loaders_read_valid_files(tiny_toy_root):
     img = LoadImageFromFileChecked()(
         dict(img_path=f'{tiny_toy_root}/JPEGImages/train_0000.jpg'))
     assert img['img'].shape == (32, 32, 3) and img['ori_shape'] == (32, 32)
-    seg = LoadAnnotationsChecked()(_seg_results(
-        f'{tiny_toy_root}/SegmentationClass/train_0000.png'))
+    seg = LoadAnnotationsChecked()(
+        _seg_results(f'{tiny_toy_root}/SegmentationClass/train_0000.png'))
     assert seg['gt_seg_map'].shape == (32, 32)
     assert seg['gt_seg_map'].dtype == np.uint8
 
 
 @pytest.mark.parametrize('payload', [b'not a jpeg at all' * 8, 'truncated'])
-def test_corrupt_image_error_names_the_file(tiny_toy_root, tmp_path,
-                                            payload):
+def test_corrupt_image_error_names_the_file(tiny_toy_root, tmp_path, payload):
     good = open(f'{tiny_toy_root}/JPEGImages/train_0000.jpg', 'rb').read()
     if payload == 'truncated':
         payload = good[:len(good) // 2]
@@ -88,8 +88,9 @@ def test_random_gaussian_blur():
     seg = rng.integers(0, 3, size=(16, 16), dtype=np.uint8)
     kept = RandomGaussianBlur(prob=0.)(dict(img=img.copy(), gt_seg_map=seg))
     assert (kept['img'] == img).all()
-    blurred = RandomGaussianBlur(prob=1., radius_range=(1., 1.))(
-        dict(img=img.copy(), gt_seg_map=seg.copy()))
+    blurred = RandomGaussianBlur(
+        prob=1., radius_range=(1., 1.))(
+            dict(img=img.copy(), gt_seg_map=seg.copy()))
     assert blurred['img'].shape == img.shape
     assert blurred['img'].dtype == np.uint8
     # blur smooths: neighbouring pixels get closer, the mask is untouched

@@ -10,12 +10,12 @@ from PIL import Image
 from pycocotools import mask as mask_utils
 
 import selfkd_seg  # noqa: F401
-from selfkd_seg.datasets import COCOSemanticDataset
 from selfkd_research.synthetic_data import make_toy_coco
+from selfkd_research.synthetic_data.toy_voc import voc_palette
+from selfkd_seg.datasets import COCOSemanticDataset
 from selfkd_seg.utils import coco_rasterize
 from selfkd_seg.utils.coco_rasterize import (COCOFormatError,
-                                                build_semantic_masks)
-from selfkd_research.synthetic_data.toy_voc import voc_palette
+                                             build_semantic_masks)
 
 H, W = 6, 8
 X = 255
@@ -34,9 +34,7 @@ def rect(x0, y0, x1, y1):
 def write_coco(root, anns, categories=None, images=None, files=True):
     """A JSON at root/ann.json and blank PNGs at root/img/."""
     images = images or [dict(id=1, file_name='a.png', height=H, width=W)]
-    categories = categories or [
-        dict(id=5, name='cat'), dict(id=2, name='dog')
-    ]
+    categories = categories or [dict(id=5, name='cat'), dict(id=2, name='dog')]
     os.makedirs(osp.join(root, 'img'), exist_ok=True)
     if files:
         for img in images:
@@ -74,8 +72,7 @@ def crowd_scene():
     rle_counts = [6 * 6 + 2, 3, H * W - (6 * 6 + 5)]
     return [
         dict(category_id=5, segmentation=[rect(1, 1, 5, 4)]),
-        dict(category_id=2, segmentation=dict(size=[H, W],
-                                              counts=rle_counts)),
+        dict(category_id=2, segmentation=dict(size=[H, W], counts=rle_counts)),
         dict(category_id=2, segmentation=[rect(0, 4, 8, 6)], iscrowd=1),
     ]
 
@@ -110,9 +107,9 @@ def test_compressed_rle(tmp_path):
     drawn[2:5, 3] = 1
     drawn[5, 7] = 1
     counts = mask_utils.encode(np.asfortranarray(drawn))['counts'].decode()
-    write_coco(tmp_path, [
-        dict(category_id=5, segmentation=dict(size=[H, W], counts=counts))
-    ])
+    write_coco(
+        tmp_path,
+        [dict(category_id=5, segmentation=dict(size=[H, W], counts=counts))])
     np.testing.assert_array_equal(gt(dataset(tmp_path)), drawn * 2)
 
 
@@ -252,9 +249,9 @@ def test_unknown_category_id_is_named(tmp_path):
 
 
 def test_annotation_for_unlisted_image_is_an_error(tmp_path):
-    write_coco(tmp_path, [
-        dict(category_id=5, image_id=77, segmentation=[rect(0, 0, 2, 2)])
-    ])
+    write_coco(
+        tmp_path,
+        [dict(category_id=5, image_id=77, segmentation=[rect(0, 0, 2, 2)])])
     with pytest.raises(COCOFormatError, match='image_id=77.*not in "images"'):
         dataset(tmp_path)
 
@@ -335,35 +332,48 @@ def test_metainfo_and_label_options_are_checked(tmp_path):
     with pytest.raises(ValueError, match='differ from the classes'):
         dataset(tmp_path, metainfo=dict(classes=('background', 'cat')))
     palette = [[9, 9, 9], [1, 1, 1], [2, 2, 2]]
-    assert dataset(tmp_path, metainfo=dict(palette=palette)).metainfo[
-        'palette'] == palette
+    assert dataset(
+        tmp_path,
+        metainfo=dict(palette=palette)).metainfo['palette'] == palette
 
 
 def test_background_category_name_clash(tmp_path):
     write_coco(
-        tmp_path, overlap_scene(),
-        categories=[dict(id=5, name='background'), dict(id=2, name='dog')])
+        tmp_path,
+        overlap_scene(),
+        categories=[dict(id=5, name='background'),
+                    dict(id=2, name='dog')])
     with pytest.raises(COCOFormatError, match="background class"):
         dataset(tmp_path)
 
 
 def test_toy_coco_generator_covers_the_formats(tmp_path):
-    info = make_toy_coco(str(tmp_path), num_train=8, num_val=2,
-                         img_size=(32, 32), seed=0, crowd_prob=0.5)
+    info = make_toy_coco(
+        str(tmp_path),
+        num_train=8,
+        num_val=2,
+        img_size=(32, 32),
+        seed=0,
+        crowd_prob=0.5)
     with open(info['ann_files']['train'], 'rb') as f:
         raw = f.read()
     data = json.loads(raw)
     segms = [a['segmentation'] for a in data['annotations']]
     assert any(isinstance(s, list) for s in segms)
-    assert any(isinstance(s, dict) and isinstance(s['counts'], str)
-               for s in segms)
-    assert any(isinstance(s, dict) and isinstance(s['counts'], list)
-               for s in segms)
+    assert any(
+        isinstance(s, dict) and isinstance(s['counts'], str) for s in segms)
+    assert any(
+        isinstance(s, dict) and isinstance(s['counts'], list) for s in segms)
     assert any(a['iscrowd'] for a in data['annotations'])
     assert [c['id'] for c in data['categories']] == [1, 3, 7, 12]
     # deterministic
-    again = make_toy_coco(str(tmp_path / 'again'), num_train=8, num_val=2,
-                          img_size=(32, 32), seed=0, crowd_prob=0.5)
+    again = make_toy_coco(
+        str(tmp_path / 'again'),
+        num_train=8,
+        num_val=2,
+        img_size=(32, 32),
+        seed=0,
+        crowd_prob=0.5)
     with open(again['ann_files']['train'], 'rb') as f:
         assert f.read() == raw
     manifest = build_semantic_masks(info['ann_files']['train'],

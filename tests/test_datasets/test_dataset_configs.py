@@ -86,13 +86,23 @@ def test_voc07_12_frskd_official_changes_only_crop_and_label_padding():
     for part, base_part in zip(train.dataset.datasets,
                                base_train.dataset.datasets):
         assert part.pipeline == cfg.train_pipeline
-        assert ({k: v for k, v in part.items() if k != 'pipeline'} ==
-                {k: v for k, v in base_part.items() if k != 'pipeline'})
+        assert ({
+            k: v
+            for k, v in part.items() if k != 'pipeline'
+        } == {
+            k: v
+            for k, v in base_part.items() if k != 'pipeline'
+        })
     for name in ('dataset_voc07_trainval', 'dataset_voc12_trainval'):
         assert cfg[name].pipeline == cfg.train_pipeline
     assert len(train.dataset.datasets) == len(base_train.dataset.datasets)
-    assert ({k: v for k, v in train.items() if k != 'dataset'} ==
-            {k: v for k, v in base_train.items() if k != 'dataset'})
+    assert ({
+        k: v
+        for k, v in train.items() if k != 'dataset'
+    } == {
+        k: v
+        for k, v in base_train.items() if k != 'dataset'
+    })
     for key in ('val_dataloader', 'test_dataloader', 'val_evaluator',
                 'test_pipeline', 'test_pipeline_fixed512'):
         assert cfg[key] == base[key], key

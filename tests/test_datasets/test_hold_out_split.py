@@ -38,8 +38,7 @@ def test_parts_are_disjoint_cover_the_set_and_do_not_depend_on_torch_seed():
     # another seed holds out other samples; a fraction counts samples
     other = HoldOutSplit(_Numbers(), hold_out=5, part='held_out', seed=1)
     assert _values(other) != _values(held)
-    assert len(HoldOutSplit(_Numbers(), hold_out=0.25,
-                            part='held_out')) == 5
+    assert len(HoldOutSplit(_Numbers(), hold_out=0.25, part='held_out')) == 5
     assert train.metainfo['classes'] == ('a', 'b')
     assert train.get_data_info(0)['value'] == _values(train)[0]
 
@@ -47,8 +46,11 @@ def test_parts_are_disjoint_cover_the_set_and_do_not_depend_on_torch_seed():
 def test_built_from_a_config_through_the_registry():
     DATASETS.register_module(module=_Numbers, force=True)
     split = DATASETS.build(
-        dict(type='HoldOutSplit', hold_out=3, part='held_out',
-             dataset=dict(type='_Numbers', n=10)))
+        dict(
+            type='HoldOutSplit',
+            hold_out=3,
+            part='held_out',
+            dataset=dict(type='_Numbers', n=10)))
     assert len(split) == 3 and 'held_out' in repr(split)
 
 

@@ -7,9 +7,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from selfkd_research.synthetic_data.toy_voc import (
-    TOY_CLASSES, _ignore_border, make_toy_voc, toy_voc_is_current, voc_palette)
+from selfkd_research.synthetic_data.toy_voc import TOY_CLASSES, _ignore_border
 from selfkd_research.synthetic_data.toy_voc import main as toy_voc_main
+from selfkd_research.synthetic_data.toy_voc import (make_toy_voc,
+                                                    toy_voc_is_current,
+                                                    voc_palette)
 
 SMALL = dict(num_train=4, num_val=2, img_size=(32, 32))
 
@@ -25,8 +27,7 @@ def _tree_bytes(root):
 
 def test_voc_palette_matches_voc():
     palette = voc_palette()
-    assert palette[:4] == [[0, 0, 0], [128, 0, 0], [0, 128, 0],
-                           [128, 128, 0]]
+    assert palette[:4] == [[0, 0, 0], [128, 0, 0], [0, 128, 0], [128, 128, 0]]
     assert palette[255] == [224, 224, 192]  # VOC's ignore-border colour
 
 
@@ -86,8 +87,8 @@ def test_ignore_border_is_a_two_pixel_band_on_label_changes():
 def test_real_masks_keep_most_pixels_labelled(tiny_toy_root):
     for name in ('train_0000', 'train_0001', 'val_0000'):
         mask = np.asarray(
-            Image.open(osp.join(tiny_toy_root, 'SegmentationClass',
-                                name + '.png')))
+            Image.open(
+                osp.join(tiny_toy_root, 'SegmentationClass', name + '.png')))
         assert 0 < (mask == 255).mean() < 0.3
 
 
@@ -130,8 +131,10 @@ def test_toy_generators_live_outside_the_runtime_datasets():
     import sys
     code = ('import sys, selfkd_seg, selfkd_seg.datasets; '
             'print("selfkd_research.synthetic_data" in sys.modules)')
-    out = subprocess.run([sys.executable, '-c', code], capture_output=True,
-                         text=True, check=True).stdout.split()[-1]
+    out = subprocess.run([sys.executable, '-c', code],
+                         capture_output=True,
+                         text=True,
+                         check=True).stdout.split()[-1]
     assert out == 'False'
     # the generators have one home: no alias in selfkd_seg.datasets
     import selfkd_seg.datasets as datasets

@@ -9,12 +9,12 @@ import pytest
 import torch
 from mmengine import Config
 from mmengine.registry import init_default_scope
+from mmseg.registry import DATASETS  # noqa: E402
+from mmseg.structures import SegDataSample  # noqa: E402
 from PIL import Image
 
 import selfkd_seg  # noqa: F401  registers VOCLayoutDataset and transforms
 from selfkd_seg.datasets import LabelOutOfRangeError, voc_palette
-from mmseg.registry import DATASETS  # noqa: E402
-from mmseg.structures import SegDataSample  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 TOY_CFG = str(REPO / 'configs' / '_base_' / 'datasets' / 'toy_voc.py')
@@ -50,8 +50,8 @@ def test_toy_config_pipelines_yield_packed_samples(tiny_toy_root, monkeypatch,
     assert ds_cfg.data_root == tiny_toy_root
     dataset = DATASETS.build(ds_cfg)
     assert len(dataset) == {'train': 4, 'val': 2}[split]
-    assert dataset.metainfo['classes'] == (
-        'background', 'circle', 'square', 'triangle', 'stripes')
+    assert dataset.metainfo['classes'] == ('background', 'circle', 'square',
+                                           'triangle', 'stripes')
     sample = dataset[0]
     assert isinstance(sample['inputs'], torch.Tensor)
     assert isinstance(sample['data_samples'], SegDataSample)

@@ -2,11 +2,11 @@ from types import SimpleNamespace
 
 import pytest
 import torch.nn as nn
+from mmseg.models.decode_heads import FCNHead  # noqa: E402
 
 import selfkd_seg  # noqa: F401
-from mmseg.models.decode_heads import FCNHead  # noqa: E402
-from selfkd_seg.engine.hooks import (DatasetModelCheckHook,  # noqa: E402
-                                     check_num_classes)
+from selfkd_seg.engine.hooks import DatasetModelCheckHook  # noqa: E402
+from selfkd_seg.engine.hooks import check_num_classes
 from selfkd_seg.registry import HOOKS  # noqa: E402
 
 CLASSES = ('background', 'circle', 'square', 'triangle', 'stripes')
@@ -58,8 +58,10 @@ def test_decode_head_mismatch_names_both_numbers():
 
 
 def test_nested_self_teacher_head_and_classifier_head_are_checked():
-    with pytest.raises(ValueError, match=r'self_teacher\.decode_head\.'
-                       r'num_classes=3.*5 classes'):
+    with pytest.raises(
+            ValueError,
+            match=r'self_teacher\.decode_head\.'
+            r'num_classes=3.*5 classes'):
         check_num_classes(TinySegmentor(5, teacher_classes=3), CLASSES)
     classifier = nn.Module()
     classifier.head = ClsHead(100)

@@ -8,18 +8,21 @@ import torch.nn as nn
 from selfkd_seg.engine.hooks import DistillWeightScheduleHook, sigmoid_rampup
 
 
-@pytest.mark.parametrize('progress, expected', [
-    (0, 0.0),
-    (39, 0.0),
-    (40, math.exp(-5.0)),            # t = 0
-    (50, math.exp(-5.0 * 0.25)),     # t = 0.5
-    (55, math.exp(-5.0 * 0.0625)),   # t = 0.75
-    (60, 1.0),                       # t = 1
-    (75, 1.0),                       # clipped
-])
+@pytest.mark.parametrize(
+    'progress, expected',
+    [
+        (0, 0.0),
+        (39, 0.0),
+        (40, math.exp(-5.0)),  # t = 0
+        (50, math.exp(-5.0 * 0.25)),  # t = 0.5
+        (55, math.exp(-5.0 * 0.0625)),  # t = 0.75
+        (60, 1.0),  # t = 1
+        (75, 1.0),  # clipped
+    ])
 def test_ramp_values_of_the_frskd_schedule(progress, expected):
-    assert sigmoid_rampup(progress, warmup=40, ramp=20) == pytest.approx(
-        expected, rel=1e-12)
+    assert sigmoid_rampup(
+        progress, warmup=40, ramp=20) == pytest.approx(
+            expected, rel=1e-12)
 
 
 def test_zero_ramp_jumps_to_full_weight():
@@ -35,8 +38,12 @@ class Distiller(nn.Module):
 
 
 def runner_at(model, epoch=0, it=0, max_epochs=60, max_iters=600):
-    return SimpleNamespace(model=model, epoch=epoch, iter=it,
-                           max_epochs=max_epochs, max_iters=max_iters)
+    return SimpleNamespace(
+        model=model,
+        epoch=epoch,
+        iter=it,
+        max_epochs=max_epochs,
+        max_iters=max_iters)
 
 
 def test_hook_scales_every_weight_and_restores_them_after_training():
@@ -152,7 +159,8 @@ def test_a_schedule_that_never_distils_warns_at_start(monkeypatch):
     from selfkd_seg.engine.hooks import distill_weight_schedule_hook as mod
     logged = []
     monkeypatch.setattr(
-        mod, 'print_log',
+        mod,
+        'print_log',
         lambda msg, logger=None, level=logging.INFO: logged.append(
             (level, msg)))
     hook = DistillWeightScheduleHook(warmup=400, ramp=200, by_epoch=False)

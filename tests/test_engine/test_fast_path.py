@@ -20,17 +20,19 @@ import warnings
 import pytest
 import torch
 import torch.nn as nn
+from mmengine.registry import MODELS, init_default_scope
+from tiny_configs import METHODS, tiny_cfg
 
 import selfkd_seg  # noqa: F401
-from mmengine.registry import MODELS, init_default_scope
-
-from selfkd_research.benchmarks.benchmark import (
-    RunOptions, disable_randomness, loss_terms, relative_differences)
+from selfkd_research.benchmarks.benchmark import (RunOptions,
+                                                  disable_randomness,
+                                                  loss_terms,
+                                                  relative_differences)
 from selfkd_seg.apis.config import replace_sync_bn
 from selfkd_seg.engine.fast_path import (apply_fast_path, is_channels_last,
                                          sync_free_accuracy, use_silu,
                                          use_sync_free_losses)
-from tiny_configs import METHODS, tiny_cfg
+
 
 def build(method, seed=0, fast=True):
     """The method's tiny toy model (64 px seg / 32 px cls), fast path on
@@ -84,8 +86,10 @@ def loss_and_grads(model, inputs, samples, loss_fn=None, opts=None):
         losses = (loss_fn or model.loss)(inputs, samples)
     total = sum(v for k, v in losses.items() if 'loss' in k)
     total.backward()
-    terms = {k: float(v.detach().float().sum()) for k, v in losses.items()
-             if 'loss' in k}
+    terms = {
+        k: float(v.detach().float().sum())
+        for k, v in losses.items() if 'loss' in k
+    }
     grads = torch.cat([
         (p.grad if p.grad is not None else torch.zeros_like(p)).flatten()
         for p in model.parameters() if p.requires_grad
@@ -106,15 +110,15 @@ def grad_rel(a, b):
 def test_efficientnet_silu_and_same_padding_equal_the_package():
     from efficientnet_pytorch.utils import MemoryEfficientSwish
 
-    from selfkd_seg.models.backbones.efficientnet import (
-        Conv2dSamePadding, EfficientNetBackbone)
+    from selfkd_seg.models.backbones.efficientnet import (Conv2dSamePadding,
+                                                          EfficientNetBackbone)
     legacy = EfficientNetBackbone(
-        memory_efficient_swish=True, fast_same_padding=False,
+        memory_efficient_swish=True,
+        fast_same_padding=False,
         drop_connect_rate=0.).double().train()
     fast = EfficientNetBackbone(drop_connect_rate=0.).double().train()
     assert any(type(m) is nn.SiLU for m in fast.modules())
-    assert not any(isinstance(m, MemoryEfficientSwish)
-                   for m in fast.modules())
+    assert not any(isinstance(m, MemoryEfficientSwish) for m in fast.modules())
     assert any(type(m) is Conv2dSamePadding for m in fast.modules())
     assert not any(type(m) is Conv2dSamePadding for m in legacy.modules())
     # same keys: old checkpoints load strictly
@@ -158,8 +162,8 @@ def test_silu_and_sync_free_losses_keep_state_and_losses():
     import pickle
     again = pickle.loads(pickle.dumps(fast))
     with torch.no_grad():
-        torch.testing.assert_close(again.loss(inputs, samples)['loss_kd'],
-                                   out['loss_kd'])
+        torch.testing.assert_close(
+            again.loss(inputs, samples)['loss_kd'], out['loss_kd'])
 
 
 def test_sync_free_accuracy_and_ce_match_mmseg():
@@ -175,11 +179,10 @@ def test_sync_free_accuracy_and_ce_match_mmseg():
     ref = ce(logits, label, ignore_index=255)
     holder = nn.Sequential(ce)
     assert use_sync_free_losses(holder) == 1
-    torch.testing.assert_close(holder[0](logits, label, ignore_index=255),
-                               ref)
+    torch.testing.assert_close(holder[0](logits, label, ignore_index=255), ref)
     # everything ignored: 0, not NaN (as mmseg)
-    assert float(holder[0](logits, torch.full_like(label, 255),
-                           ignore_index=255)) == 0.0
+    assert float(holder[0](
+        logits, torch.full_like(label, 255), ignore_index=255)) == 0.0
 
 
 # ---------------------------------------------------------- channels_last
@@ -202,8 +205,9 @@ def test_channels_last_same_losses_and_gradients(method):
     # activations really run NHWC, even from an NCHW batch
     feats = cl.backbone(inputs)
     feats = feats if isinstance(feats, (list, tuple)) else [feats]
-    assert all(f.is_contiguous(memory_format=torch.channels_last)
-               for f in feats if f.dim() == 4 and f.shape[1] > 1)
+    assert all(
+        f.is_contiguous(memory_format=torch.channels_last) for f in feats
+        if f.dim() == 4 and f.shape[1] > 1)
 
 
 # --------------------------------------------------------------- bfloat16
@@ -275,10 +279,11 @@ def test_inductor_compiles_the_distillation_losses():
         fs = [f.clone().requires_grad_() for f in fs0]
         loss = fn(s, t, fs, ft)
         loss.backward()
-        results.append((loss.detach(), torch.cat(
-            [s.grad.flatten()] + [f.grad.flatten() for f in fs])))
-    torch.testing.assert_close(results[1][0], results[0][0], rtol=1e-5,
-                               atol=1e-7)
+        results.append(
+            (loss.detach(),
+             torch.cat([s.grad.flatten()] + [f.grad.flatten() for f in fs])))
+    torch.testing.assert_close(
+        results[1][0], results[0][0], rtol=1e-5, atol=1e-7)
     assert grad_rel(results[0][1], results[1][1]) < 1e-5
 
 
@@ -291,8 +296,8 @@ def test_compiled_frskd_seg_equals_eager_in_one_graph():
     compiled_model = copy.deepcopy(model)
     inputs, samples = batch_for('frskd_seg')
     ref_terms, ref_grads = loss_and_grads(model, inputs, samples)
-    loss_fn = torch.compile(compiled_model.loss, backend='aot_eager',
-                            fullgraph=True)
+    loss_fn = torch.compile(
+        compiled_model.loss, backend='aot_eager', fullgraph=True)
     terms, grads = loss_and_grads(compiled_model, inputs, samples, loss_fn)
     assert_close_terms(ref_terms, terms, 1e-5)
     assert grad_rel(ref_grads, grads) < 1e-4
@@ -316,20 +321,23 @@ def test_compiled_train_step_equals_eager(method, backend):
     data = dict(inputs=list(to_uint8), data_samples=samples)
     params = []
     for m, compiled in ((model, False), (compiled_model, True)):
-        wrapper = OptimWrapper(torch.optim.SGD(
-            [p for p in m.parameters() if p.requires_grad], lr=0.1))
+        wrapper = OptimWrapper(
+            torch.optim.SGD([p for p in m.parameters() if p.requires_grad],
+                            lr=0.1))
         step = m.train_step
         if compiled:
             step = torch.compile(step, backend=backend)
         log = step(dict(data), wrapper)
-        params.append((log, torch.cat([
-            p.detach().flatten() for p in m.parameters() if p.requires_grad
-        ])))
+        params.append((log,
+                       torch.cat([
+                           p.detach().flatten() for p in m.parameters()
+                           if p.requires_grad
+                       ])))
     (log_a, w_a), (log_b, w_b) = params
     for key in log_a:
         if 'loss' in key:
-            torch.testing.assert_close(log_b[key], log_a[key], rtol=1e-5,
-                                       atol=1e-6)
+            torch.testing.assert_close(
+                log_b[key], log_a[key], rtol=1e-5, atol=1e-6)
     assert grad_rel(w_a, w_b) < 1e-6
 
 

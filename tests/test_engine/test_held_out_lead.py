@@ -25,47 +25,53 @@ STUDENT = ('backbone.', 'neck.', 'decode_head.')
 def _split(cfg):
     """Every method trains on the same 3 of the 4 toy images."""
     cfg.train_dataloader.dataset = dict(
-        type='HoldOutSplit', hold_out=1, part='train',
+        type='HoldOutSplit',
+        hold_out=1,
+        part='train',
         dataset=cfg.train_dataloader.dataset)
     return cfg
 
 
 def _baseline(tiny_seg_cfg, tmp_path, max_iters):
-    return _split(tiny_seg_cfg('toy/efficientdet_d0_toy.py', max_iters,
-                               str(tmp_path / 'baseline')))
+    return _split(
+        tiny_seg_cfg('toy/efficientdet_d0_toy.py', max_iters,
+                     str(tmp_path / 'baseline')))
 
 
 def _gated(tiny_seg_cfg, tmp_path, max_iters, interval, name='gated'):
-    cfg = _split(tiny_seg_cfg('toy/frskd_d0_toy.py', max_iters,
-                              str(tmp_path / name)))
-    cfg.model.gate = dict(pixel='teacher_correct', lead_source='held_out',
-                          lead_margin=1.0)
+    cfg = _split(
+        tiny_seg_cfg('toy/frskd_d0_toy.py', max_iters, str(tmp_path / name)))
+    cfg.model.gate = dict(
+        pixel='teacher_correct', lead_source='held_out', lead_margin=1.0)
     cfg.custom_hooks = [
-        dict(type='DistillWeightScheduleHook', by_epoch=False, warmup=0,
-             ramp=0),
+        dict(
+            type='DistillWeightScheduleHook', by_epoch=False, warmup=0,
+            ramp=0),
         dict(type='SelfTeacherLeadHook', held_out=True, interval=interval)
     ]
     return cfg
 
 
 def _train(cfg):
-    prepare_train_cfg(cfg, 'toy.py', work_dir=cfg.work_dir,
-                      resume=cfg.get('resume', False))
+    prepare_train_cfg(
+        cfg, 'toy.py', work_dir=cfg.work_dir, resume=cfg.get('resume', False))
     runner = Runner.from_cfg(cfg)
     runner.train()
     return runner
 
 
 def _student(runner):
-    return {k: v for k, v in runner.model.state_dict().items()
-            if k.startswith(STUDENT)}
+    return {
+        k: v
+        for k, v in runner.model.state_dict().items() if k.startswith(STUDENT)
+    }
 
 
 def test_student_starts_from_the_baselines_weights_through_the_runner(
         tiny_seg_cfg, tmp_path):
     states = []
-    for cfg in (_baseline(tiny_seg_cfg, tmp_path, 1),
-                _gated(tiny_seg_cfg, tmp_path, 1, interval=100)):
+    for cfg in (_baseline(tiny_seg_cfg, tmp_path,
+                          1), _gated(tiny_seg_cfg, tmp_path, 1, interval=100)):
         runner = Runner.from_cfg(cfg)
         runner.model.init_weights()
         states.append((_student(runner), torch.get_rng_state()))
@@ -101,12 +107,17 @@ class _AroundLeadHook(Hook):
     def __init__(self, when):
         self.when = when
 
-    def after_train_iter(self, runner, batch_idx, data_batch=None,
+    def after_train_iter(self,
+                         runner,
+                         batch_idx,
+                         data_batch=None,
                          outputs=None):
         model = runner.model
         self.records.append(
-            (self.when, runner.iter, torch.get_rng_state(), model.training,
-             {k: v.clone() for k, v in model.state_dict().items()}))
+            (self.when, runner.iter, torch.get_rng_state(), model.training, {
+                k: v.clone()
+                for k, v in model.state_dict().items()
+            }))
 
 
 def test_measuring_the_held_out_lead_changes_nothing_and_reaches_the_gate(
@@ -141,8 +152,10 @@ def test_the_lead_is_scored_on_the_held_out_image_not_on_val(
     runner = Runner.from_cfg(cfg)
     loader_cfg = SelfTeacherLeadHook._held_out_dataloader_cfg(runner)
     loader = runner.build_dataloader(loader_cfg)
-    held = [loader.dataset.get_data_info(i)['img_path']
-            for i in range(len(loader.dataset))]
+    held = [
+        loader.dataset.get_data_info(i)['img_path']
+        for i in range(len(loader.dataset))
+    ]
     train = runner.build_dataloader(cfg.train_dataloader).dataset
     trained = {train.get_data_info(i)['img_path'] for i in range(len(train))}
     val = runner.build_dataloader(cfg.val_dataloader).dataset
@@ -151,13 +164,10 @@ def test_the_lead_is_scored_on_the_held_out_image_not_on_val(
     assert not set(held) & val_paths
     # with the val pipeline (no random transforms)
     assert [t['type'] for t in loader_cfg['dataset']['dataset']['pipeline']
-            ] == [
-        t['type'] for t in cfg.val_dataloader.dataset.pipeline
-    ]
+            ] == [t['type'] for t in cfg.val_dataloader.dataset.pipeline]
 
 
-def test_a_held_out_gate_needs_the_split_and_the_hook(tiny_seg_cfg,
-                                                      tmp_path):
+def test_a_held_out_gate_needs_the_split_and_the_hook(tiny_seg_cfg, tmp_path):
     cfg = _gated(tiny_seg_cfg, tmp_path, 1, interval=1)
     cfg.train_dataloader.dataset = cfg.train_dataloader.dataset.dataset
     with pytest.raises(ValueError, match='HoldOutSplit'):
@@ -174,11 +184,10 @@ def test_resume_at_a_measuring_iteration_gates_as_the_uninterrupted_run(
     opens the gate for iterations 3-4; the checkpoint written at iteration
     2 must hold it, or a run resumed from there gates iteration 3 with the
     lead of before."""
-    monkeypatch.setattr(
-        SelfTeacherLeadHook, '_score_held_out',
-        lambda self, runner: (0.0, 10.0 * (runner.iter + 1)))
-    reference_cfg = _gated(tiny_seg_cfg, tmp_path, 4, interval=2,
-                           name='reference')
+    monkeypatch.setattr(SelfTeacherLeadHook, '_score_held_out',
+                        lambda self, runner: (0.0, 10.0 * (runner.iter + 1)))
+    reference_cfg = _gated(
+        tiny_seg_cfg, tmp_path, 4, interval=2, name='reference')
     reference_cfg.default_hooks.checkpoint.interval = 2
     reference = _train(reference_cfg)
     ckpt = osp.join(reference_cfg.work_dir, 'iter_2.pth')
@@ -186,8 +195,7 @@ def test_resume_at_a_measuring_iteration_gates_as_the_uninterrupted_run(
     assert saved['distill_gate.held_out_lead'].item() == 20.0
     assert reference.model.distill_gate.held_out_lead.item() == 40.0
 
-    resumed_cfg = _gated(tiny_seg_cfg, tmp_path, 4, interval=2,
-                         name='resumed')
+    resumed_cfg = _gated(tiny_seg_cfg, tmp_path, 4, interval=2, name='resumed')
     resumed_cfg.default_hooks.checkpoint.interval = 2
     resumed_cfg.resume = ckpt
     resumed = _train(resumed_cfg)

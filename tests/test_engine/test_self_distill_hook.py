@@ -95,9 +95,9 @@ def test_sd_never_flips():
     cur = _params(model)
     hook.after_train_epoch(runner)
     assert hook.last_flip is False
-    torch.testing.assert_close(model.backbone[0].weight,
-                               0.5 * cur['backbone.0.weight'] +
-                               0.5 * prev['backbone.0.weight'])
+    torch.testing.assert_close(
+        model.backbone[0].weight,
+        0.5 * cur['backbone.0.weight'] + 0.5 * prev['backbone.0.weight'])
 
 
 def test_hflip_parameter():
@@ -116,8 +116,8 @@ def test_tau_schedule():
     it_hook = SelfDistillHook(tau=(0.995, 0.999), by_epoch=False)
     assert it_hook.current_tau(_runner(None, it=49, max_iters=100)) == \
         pytest.approx(0.997)
-    assert SelfDistillHook(tau=0.99).current_tau(
-        _runner(None, epoch=7)) == pytest.approx(0.99)
+    assert SelfDistillHook(tau=0.99).current_tau(_runner(
+        None, epoch=7)) == pytest.approx(0.99)
 
 
 def test_iteration_interval():
@@ -207,8 +207,8 @@ def test_holds_exactly_one_parameter_copy():
         hook.after_train_epoch(runner)
     params = hook.blended_parameters(runner)
     held = _tensors(list(vars(hook).values()))
-    assert sum(t.numel() for t in held) == sum(
-        p.numel() for p in params.values())
+    assert sum(t.numel() for t in held) == sum(p.numel()
+                                               for p in params.values())
     storages = {t.untyped_storage().data_ptr() for t in held}
     assert len(storages) == len(held)  # no tensor held twice
     live = {p.untyped_storage().data_ptr() for p in model.parameters()}

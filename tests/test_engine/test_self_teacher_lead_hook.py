@@ -64,7 +64,8 @@ class _ValSet(list):
 
 def _runner(model):
     return SimpleNamespace(
-        model=model, val_dataloader=SimpleNamespace(dataset=_ValSet([None])),
+        model=model,
+        val_dataloader=SimpleNamespace(dataset=_ValSet([None])),
         message_hub=MessageHub.get_instance('test_lead_hook'))
 
 
@@ -84,8 +85,7 @@ def test_lead_hook_scores_the_self_teacher_by_hand():
     metrics = {'mIoU': 100 * (0.5 + 2 / 3) / 2, 'aAcc': 75.0}
     hook.after_val_epoch(runner, metrics)
     assert metrics['self_teacher/mIoU'] == pytest.approx(100.0)
-    assert metrics['self_teacher/lead'] == pytest.approx(100 - 58.33,
-                                                         abs=0.01)
+    assert metrics['self_teacher/lead'] == pytest.approx(100 - 58.33, abs=0.01)
     assert metrics['self_teacher/aAcc'] == pytest.approx(100.0)
     assert metrics['self_teacher/lead_aAcc'] == pytest.approx(25.0)
     # logged for LoggerHook / scalars.json
@@ -97,8 +97,10 @@ def test_lead_hook_scores_the_self_teacher_by_hand():
 
 def test_lead_hook_refuses_a_model_without_self_teacher():
     runner = _runner(nn.Linear(1, 1))
-    with pytest.raises(TypeError, match='SelfTeacherLeadHook needs.*Linear '
-                       'does not implement SelfTeacherLeadTarget'):
+    with pytest.raises(
+            TypeError,
+            match='SelfTeacherLeadHook needs.*Linear '
+            'does not implement SelfTeacherLeadTarget'):
         SelfTeacherLeadHook().before_val_epoch(runner)
 
 
@@ -132,8 +134,7 @@ def test_the_val_lead_is_reported_and_never_reaches_a_gate():
     lead measured on the held-out part of the training set, never this."""
     from selfkd_seg.models.distillers import DistillGate
     model = FakeSelfTeacherModel()
-    model.distill_gate = DistillGate(lead_source='held_out',
-                                     lead_margin=100.0)
+    model.distill_gate = DistillGate(lead_source='held_out', lead_margin=100.0)
     runner = _runner(model)
     hook = SelfTeacherLeadHook(held_out=True)
     hook.before_val_epoch(runner)

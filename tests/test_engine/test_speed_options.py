@@ -38,26 +38,31 @@ def test_amp_dtype_choice_gpu(monkeypatch, bf16_supported):
     auto = amp_optim_wrapper_cfg(base)
     if bf16_supported:
         # bf16 on a GPU: autocast only, no GradScaler (no per-step sync)
-        assert auto == dict(base, type='AutocastOptimWrapper',
-                            device_type='cuda', dtype='bfloat16')
+        assert auto == dict(
+            base,
+            type='AutocastOptimWrapper',
+            device_type='cuda',
+            dtype='bfloat16')
     else:
         assert auto['type'] == 'AmpOptimWrapper'
     fp16 = amp_optim_wrapper_cfg(base, 'fp16')
-    assert (fp16['type'], fp16['loss_scale'], fp16['dtype']) == (
-        'AmpOptimWrapper', 'dynamic', 'float16')
+    assert (fp16['type'], fp16['loss_scale'],
+            fp16['dtype']) == ('AmpOptimWrapper', 'dynamic', 'float16')
 
 
 # ---------------------------------------------------------- speed options
 def test_apply_speed_options():
-    cfg = Config(dict(custom_hooks=[dict(type='RNGStateHook')],
-                      env_cfg=dict(cudnn_benchmark=False)))
+    cfg = Config(
+        dict(
+            custom_hooks=[dict(type='RNGStateHook')],
+            env_cfg=dict(cudnn_benchmark=False)))
     apply_speed_options(cfg)
     hooks = [h['type'] for h in cfg.custom_hooks]
     assert hooks == ['RNGStateHook', 'FastPathHook']
     assert cfg.custom_hooks[1]['channels_last'] is False
     assert 'compile' not in cfg
-    apply_speed_options(cfg, channels_last=True, compile=True,
-                        cudnn_benchmark=True)
+    apply_speed_options(
+        cfg, channels_last=True, compile=True, cudnn_benchmark=True)
     assert [h['type'] for h in cfg.custom_hooks].count('FastPathHook') == 1
     assert cfg.custom_hooks[1]['channels_last'] is True
     assert cfg.compile == dict() and cfg.env_cfg.cudnn_benchmark is True
@@ -74,8 +79,7 @@ def test_apply_speed_options():
     apply_speed_options(off)
     assert not off.get('custom_hooks')
     with pytest.raises(ValueError, match='FastPathHook'):
-        apply_speed_options(Config(dict(fast_path=False)),
-                            channels_last=True)
+        apply_speed_options(Config(dict(fast_path=False)), channels_last=True)
 
 
 def test_train_script_flags():
@@ -84,12 +88,12 @@ def test_train_script_flags():
     args = train.parse_args(['c.py'])
     assert (args.amp, args.channels_last, args.compile,
             args.cudnn_benchmark) == (False, None, None, None)
-    args = train.parse_args(['c.py', '--amp', '--channels-last', '--compile',
-                             '--cudnn-benchmark'])
+    args = train.parse_args(
+        ['c.py', '--amp', '--channels-last', '--compile', '--cudnn-benchmark'])
     assert (args.amp, args.channels_last, args.compile,
             args.cudnn_benchmark) == ('auto', True, 'default', True)
-    args = train.parse_args(['c.py', '--amp', 'bf16', '--compile',
-                             'reduce-overhead'])
+    args = train.parse_args(
+        ['c.py', '--amp', 'bf16', '--compile', 'reduce-overhead'])
     assert (args.amp, args.compile) == ('bf16', 'reduce-overhead')
 
 
@@ -101,14 +105,16 @@ def test_train_script_fast_path_end_to_end(tiny_seg_cfg, tmp_path):
     from mmengine.model import is_model_wrapper
 
     from selfkd_seg.engine.fast_path import FastPathHook, is_channels_last
-    cfg = tiny_seg_cfg('toy/efficientdet_d0_toy.py', max_iters=2,
-                       work_dir=str(tmp_path / 'run'))
+    cfg = tiny_seg_cfg(
+        'toy/efficientdet_d0_toy.py',
+        max_iters=2,
+        work_dir=str(tmp_path / 'run'))
     path = str(tmp_path / 'cfg.py')
     cfg.dump(path)
     from tool_scripts import load_tool
     runner = load_tool('train.py').main([
-        path, '--work-dir', str(tmp_path / 'run'), '--amp', 'bf16',
-        '--channels-last'
+        path, '--work-dir',
+        str(tmp_path / 'run'), '--amp', 'bf16', '--channels-last'
     ])
     model = runner.model.module if is_model_wrapper(
         runner.model) else runner.model
@@ -120,18 +126,21 @@ def test_train_script_fast_path_end_to_end(tiny_seg_cfg, tmp_path):
     assert type(runner.optim_wrapper).__name__ == 'AutocastOptimWrapper'
     assert 'compile' not in runner.cfg
     scalars = runner.message_hub.log_scalars
-    losses = [v.current() for k, v in scalars.items()
-              if k.startswith('train/') and 'loss' in k]
+    losses = [
+        v.current() for k, v in scalars.items()
+        if k.startswith('train/') and 'loss' in k
+    ]
     assert losses and all(math.isfinite(v) for v in losses)
 
 
 # ------------------------------------------------------------ data loaders
-@pytest.mark.parametrize('name,workers', [
-    ('voc07_12_frskd.py', 8), ('voc12_aug.py', 4), ('coco_semantic.py', 8),
-    ('cifar100_nodl.py', 4)])
+@pytest.mark.parametrize('name,workers', [('voc07_12_frskd.py', 8),
+                                          ('voc12_aug.py', 4),
+                                          ('coco_semantic.py', 8),
+                                          ('cifar100_nodl.py', 4)])
 def test_real_data_loaders_keep_up(name, workers):
-    cfg = Config.fromfile(osp.join(REPO, 'configs', '_base_', 'datasets',
-                                   name))
+    cfg = Config.fromfile(
+        osp.join(REPO, 'configs', '_base_', 'datasets', name))
     train = cfg.train_dataloader
     assert train.num_workers >= workers
     assert train.persistent_workers is True and train.pin_memory is True
@@ -143,16 +152,17 @@ def test_seg_benchmark_on_cpu_with_the_new_flags(tmp_path):
     from selfkd_research.benchmarks import benchmark_frskd_seg as bench
     out = str(tmp_path / 'seg.json')
     result = bench.main([
-        '--archs', 'd0', '--skip-flops-table', '--size', '32', '32',
-        '--batch', '2', '--steps', '1', '--warmup', '1', '--channels-last',
+        '--archs', 'd0', '--skip-flops-table', '--size', '32', '32', '--batch',
+        '2', '--steps', '1', '--warmup', '1', '--channels-last',
         '--compare-legacy', '--json', out
     ])
     with open(out) as f:
         report = json.load(f)
     assert [r['name'] for r in report['train']] == [
-        'baseline', 'FRSKD', 'baseline (legacy ops)', 'frskd (legacy ops)']
-    assert [r['name'] for r in report['infer']] == [
-        'baseline', 'exported student']
+        'baseline', 'FRSKD', 'baseline (legacy ops)', 'frskd (legacy ops)'
+    ]
+    assert [r['name']
+            for r in report['infer']] == ['baseline', 'exported student']
     for row in report['train'] + report['infer']:
         assert row['img_per_s'] > 0 and row['tflops'] > 0
         assert row['peak_bytes'] is None  # CPU
@@ -175,8 +185,8 @@ def test_benchmarks_refuse_what_cpu_cannot_do(argv, message, capsys):
 
 
 def test_dtype_census_counts_autocast_conversions():
-    from selfkd_research.benchmarks.benchmark import (
-        dtype_census, format_census)
+    from selfkd_research.benchmarks.benchmark import (dtype_census,
+                                                      format_census)
     conv = torch.nn.Conv2d(3, 4, 3)
     x = torch.randn(1, 3, 8, 8)
 

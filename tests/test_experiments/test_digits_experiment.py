@@ -1,8 +1,8 @@
 """The digits experiment's plan: regimes, methods, ablations, budgets."""
 import pytest
 
-from selfkd_research.experiments.digits_experiment import (
-    SEG_ABLATIONS, parse_args, seg_job)
+from selfkd_research.experiments.digits_experiment import (SEG_ABLATIONS,
+                                                           parse_args, seg_job)
 
 
 def _opts(options):
@@ -12,9 +12,11 @@ def _opts(options):
 def test_regimes_and_ablations_plan(tmp_path):
     ckpt = tmp_path / 'epoch_12.pth'
     ckpt.write_bytes(b'')
-    args = parse_args(['--tasks', 'seg', '--regime', 'scratch', 'converged',
-                       '--ablation-regime', 'pretrained',
-                       '--pretrained-checkpoint', str(ckpt)])
+    args = parse_args([
+        '--tasks', 'seg', '--regime', 'scratch', 'converged',
+        '--ablation-regime', 'pretrained', '--pretrained-checkpoint',
+        str(ckpt)
+    ])
     assert args.regime == ['scratch', 'converged', 'pretrained']
     scratch = seg_job('scratch', 'FRSKD', 1, args, {}, None)
     assert scratch['task'] == 'seg-scratch'
@@ -30,8 +32,9 @@ def test_regimes_and_ablations_plan(tmp_path):
     assert early['tag'] == 'seg-pretrained_warm-up-13_seed2'
     detached = seg_job('pretrained', 'detached', 0, args, {}, str(ckpt))
     assert 'model.self_teacher.detach_input=True' in detached['extra']
-    assert set(SEG_ABLATIONS) == {'KD only', 'AT only', 'beta 10',
-                                  'warm-up 1/3', 'detached'}
+    assert set(SEG_ABLATIONS) == {
+        'KD only', 'AT only', 'beta 10', 'warm-up 1/3', 'detached'
+    }
 
 
 def test_bad_plans_are_refused(tmp_path):
@@ -42,13 +45,16 @@ def test_bad_plans_are_refused(tmp_path):
 
 
 def test_overall_progress_counts_every_training(tmp_path):
-    from selfkd_research.experiments.digits_experiment import (
-        RunCounter, count_runs)
+    from selfkd_research.experiments.digits_experiment import (RunCounter,
+                                                               count_runs)
+
     # 3 seg methods x 3 seeds + (3 cls methods x 3 seeds + the SFD teacher)
     assert count_runs(parse_args([])) == 9 + 10
     # + 5 ablations x 1 seed in the pretrained regime, + the pretraining
-    args = parse_args(['--tasks', 'seg', '--seeds', '0', '--regime',
-                       'scratch', '--ablation-regime', 'pretrained'])
+    args = parse_args([
+        '--tasks', 'seg', '--seeds', '0', '--regime', 'scratch',
+        '--ablation-regime', 'pretrained'
+    ])
     assert count_runs(args) == 3 + (3 + 5) + 1
     assert parse_args(['--threads', '2']).threads == 2
     with pytest.raises(SystemExit):
@@ -65,10 +71,12 @@ def test_overall_progress_counts_every_training(tmp_path):
 def test_mmseg_families_plan():
     """--seg-model runs the tiny mmseg families' own configs, with their
     default methods (the val-lead gate), keyed apart from EfficientDet-d0."""
-    from selfkd_research.experiments.digits_experiment import (
-        count_runs, seg_plan)
-    args = parse_args(['--tasks', 'seg', '--seg-model', 'efficientdet-d0',
-                       'segformer', 'bisenetv2', '--seg-iters', '900'])
+    from selfkd_research.experiments.digits_experiment import (count_runs,
+                                                               seg_plan)
+    args = parse_args([
+        '--tasks', 'seg', '--seg-model', 'efficientdet-d0', 'segformer',
+        'bisenetv2', '--seg-iters', '900'
+    ])
     plan = seg_plan(args)
     assert plan == [
         ('efficientdet-d0', 'scratch', ['baseline', 'FRSKD', 'FRSKD+gate']),
@@ -78,8 +86,9 @@ def test_mmseg_families_plan():
     assert count_runs(args) == 3 * 3 * 3
     gated = seg_job('scratch', 'FRSKD+held-out-gate', 2, args, {}, None,
                     'segformer')
-    assert gated['config'] == ('configs/frskd_mmseg/'
-                               'frskd-heldoutgate_segformer_mit-tiny_digits.py')
+    assert gated['config'] == (
+        'configs/frskd_mmseg/'
+        'frskd-heldoutgate_segformer_mit-tiny_digits.py')
     assert gated['task'] == 'seg-segformer-scratch'
     assert gated['tag'] == 'seg-segformer-scratch_frskd-held-out-gate_seed2'
     opts = _opts(gated['budget'])
@@ -90,7 +99,8 @@ def test_mmseg_families_plan():
     assert base['config'] == ('configs/frskd_mmseg/'
                               'deeplabv3plus_r18-tiny_digits.py')
     assert 'custom_hooks.0.warmup' not in _opts(base['budget'])
-    kd = seg_job('converged', 'KD+held-out-gate', 0, args, {}, None, 'bisenetv2')
+    kd = seg_job('converged', 'KD+held-out-gate', 0, args, {}, None,
+                 'bisenetv2')
     assert 'model.distill.beta=0.0' in kd['extra']
     assert _opts(kd['budget'])['train_cfg.max_iters'] == '3600'
     kd_only = seg_job('scratch', 'KD only', 0, args, {}, None, 'segformer')
@@ -105,13 +115,17 @@ def test_mmseg_families_refuse_what_they_lack(tmp_path, capsys):
     ckpt = tmp_path / 'epoch_12.pth'
     ckpt.write_bytes(b'')
     with pytest.raises(SystemExit):
-        parse_args(['--tasks', 'seg', '--seg-model', 'segformer',
-                    '--regime', 'pretrained', '--pretrained-checkpoint',
-                    str(ckpt)])
+        parse_args([
+            '--tasks', 'seg', '--seg-model', 'segformer', '--regime',
+            'pretrained', '--pretrained-checkpoint',
+            str(ckpt)
+        ])
     assert 'pretrained regime' in capsys.readouterr().err
     with pytest.raises(SystemExit):
-        parse_args(['--tasks', 'seg', '--seg-model', 'deeplabv3plus',
-                    '--seg-methods', 'baseline', 'AT only'])
+        parse_args([
+            '--tasks', 'seg', '--seg-model', 'deeplabv3plus', '--seg-methods',
+            'baseline', 'AT only'
+        ])
     err = capsys.readouterr().err
     assert 'deeplabv3plus has no method AT only' in err
     with pytest.raises(SystemExit):
@@ -122,11 +136,12 @@ def test_imagenet_regime_plan():
     """The paper's regime (issue 30): the ImageNet Lite0 configs of each
     model, 600 iterations with 6 validations, the held-out gate measured at
     each of them; mmseg's tiny families are refused there."""
-    from selfkd_research.experiments.digits_experiment import (
-        count_runs, seg_plan)
-    args = parse_args(['--tasks', 'seg', '--regime', 'imagenet',
-                       '--seg-model', 'efficientdet-d0', 'official-d0',
-                       'segformer-head'])
+    from selfkd_research.experiments.digits_experiment import (count_runs,
+                                                               seg_plan)
+    args = parse_args([
+        '--tasks', 'seg', '--regime', 'imagenet', '--seg-model',
+        'efficientdet-d0', 'official-d0', 'segformer-head'
+    ])
     assert seg_plan(args) == [
         ('efficientdet-d0', 'imagenet',
          ['baseline', 'FRSKD', 'FRSKD+held-out-gate', 'KD only']),
@@ -164,15 +179,22 @@ def test_read_log_takes_the_students_last_table_and_the_held_out_leads(
     log.write_text('\n'.join([
         'held-out lead at iteration 100: student 9.01, self-teacher 8.50 '
         'mIoU, lead -0.51 (gate factor now 0.000)',
-        'per class results:', '+------+-----+', '| Class | IoU | Acc |',
-        '| background | 90.0 | 99.0 |', '| digit0 | 1.0 | 2.0 |',
+        'per class results:',
+        '+------+-----+',
+        '| Class | IoU | Acc |',
+        '| background | 90.0 | 99.0 |',
+        '| digit0 | 1.0 | 2.0 |',
         'Iter(val) [50/50]  mIoU: 45.5',
         'held-out lead at iteration 200: student 9.24, self-teacher 10.75 '
         'mIoU, lead +1.51 (gate factor now 1.000)',
-        'per class results:', '| Class | IoU | Acc |',
-        '| background | 93.0 | 99.0 |', '| digit0 | 5.5 | 8.0 |',
-        'self-teacher on the val set:', 'per class results:',
-        '| background | 1.0 | 1.0 |', '| digit0 | 0.0 | 0.0 |',
+        'per class results:',
+        '| Class | IoU | Acc |',
+        '| background | 93.0 | 99.0 |',
+        '| digit0 | 5.5 | 8.0 |',
+        'self-teacher on the val set:',
+        'per class results:',
+        '| background | 1.0 | 1.0 |',
+        '| digit0 | 0.0 | 0.0 |',
         'Iter(val) [50/50]  mIoU: 49.2',
     ]))
     per_class, held_out = read_log(str(log))

@@ -6,9 +6,11 @@ import math
 
 import pytest
 
-from selfkd_research.experiments.experiment import (
-    cls_budget_options, mean_std, read_curves, read_run, seg_budget_options,
-    summary_table)
+from selfkd_research.experiments.experiment import (cls_budget_options,
+                                                    mean_std, read_curves,
+                                                    read_run,
+                                                    seg_budget_options,
+                                                    summary_table)
 
 
 def _opts(options):
@@ -21,7 +23,7 @@ def test_seg_budget_is_frskd_shape_as_fractions():
     assert o['train_cfg.val_interval'] == '360'  # score the last iteration
     assert o['param_scheduler.1.milestones'] == '[240]'  # 40/60 of training
     assert (o['custom_hooks.0.warmup'], o['custom_hooks.0.ramp']) == ('240',
-                                                                       '120')
+                                                                      '120')
     assert o['param_scheduler.0.end'] == '50'
     # odd lengths still add up; the lr warm-up never exceeds 1/3
     o = _opts(seg_budget_options(61, distill_schedule=True))
@@ -44,8 +46,8 @@ def test_cls_budget_drops_lr_at_half_and_three_quarters():
 def test_mean_std_is_the_population_spread():
     m, sd = mean_std([1.0, 2.0, 4.0])
     assert m == pytest.approx(7 / 3)
-    assert sd == pytest.approx(math.sqrt(((1 - 7 / 3)**2 + (2 - 7 / 3)**2 +
-                                          (4 - 7 / 3)**2) / 3))
+    assert sd == pytest.approx(
+        math.sqrt(((1 - 7 / 3)**2 + (2 - 7 / 3)**2 + (4 - 7 / 3)**2) / 3))
 
 
 def test_summary_table_numbers():
@@ -72,8 +74,12 @@ def test_summary_table_numbers():
 def test_read_run_takes_the_last_validation(tmp_path):
     vis = tmp_path / '20261130_000000' / 'vis_data'
     vis.mkdir(parents=True)
-    recs = [dict(loss=1.0, time=0.5, step=1), dict(mIoU=10.0, step=2),
-            dict(loss=0.5, time=0.3, step=3), dict(mIoU=20.0, step=4)]
+    recs = [
+        dict(loss=1.0, time=0.5, step=1),
+        dict(mIoU=10.0, step=2),
+        dict(loss=0.5, time=0.3, step=3),
+        dict(mIoU=20.0, step=4)
+    ]
     (vis / 'scalars.json').write_text('\n'.join(json.dumps(r) for r in recs))
     times, val = read_run(str(tmp_path))
     assert times == [0.5, 0.3] and val['mIoU'] == 20.0
@@ -85,11 +91,12 @@ def test_read_run_takes_the_last_validation(tmp_path):
 
 
 def test_seg_budget_val_points_and_earlier_distillation():
-    o = _opts(seg_budget_options(360, distill_schedule=True, val_points=3,
-                                 distill_warmup=1 / 3))
+    o = _opts(
+        seg_budget_options(
+            360, distill_schedule=True, val_points=3, distill_warmup=1 / 3))
     assert o['train_cfg.val_interval'] == '120'  # 120, 240, 360
     assert (o['custom_hooks.0.warmup'], o['custom_hooks.0.ramp']) == ('120',
-                                                                       '240')
+                                                                      '240')
     # the lr shape does not move with the distillation warm-up
     assert o['param_scheduler.1.milestones'] == '[240]'
     with pytest.raises(ValueError, match='distill_warmup'):
@@ -100,10 +107,25 @@ def test_read_curves_collects_train_and_val_leads(tmp_path):
     vis = tmp_path / '20261204_000000' / 'vis_data'
     vis.mkdir(parents=True)
     recs = [
-        {'loss': 1.0, 'self_teacher.ce_lead': -0.02, 'iter': 50},
-        {'mIoU': 10.0, 'self_teacher/mIoU': 8.0, 'step': 120},
-        {'loss': 0.5, 'self_teacher.ce_lead': 0.01, 'iter': 150},
-        {'mIoU': 12.0, 'step': 240},  # a baseline-like record: no teacher
+        {
+            'loss': 1.0,
+            'self_teacher.ce_lead': -0.02,
+            'iter': 50
+        },
+        {
+            'mIoU': 10.0,
+            'self_teacher/mIoU': 8.0,
+            'step': 120
+        },
+        {
+            'loss': 0.5,
+            'self_teacher.ce_lead': 0.01,
+            'iter': 150
+        },
+        {
+            'mIoU': 12.0,
+            'step': 240
+        },  # a baseline-like record: no teacher
     ]
     (vis / 'scalars.json').write_text('\n'.join(json.dumps(r) for r in recs))
     curves = read_curves(str(tmp_path))
@@ -117,8 +139,9 @@ def test_last_checkpoint_is_the_one_pointer_reader(tmp_path):
     assert experiment.last_checkpoint is checkpoint_io.last_checkpoint
     work_dir = str(tmp_path)
     pointer = tmp_path / 'last_checkpoint'
-    with pytest.raises(FileNotFoundError, match=f'{work_dir} has no '
-                       'last_checkpoint'):
+    with pytest.raises(
+            FileNotFoundError, match=f'{work_dir} has no '
+            'last_checkpoint'):
         experiment.last_checkpoint(work_dir)
     assert experiment.last_checkpoint(work_dir, missing_ok=True) is None
     pointer.write_text('')  # a kill during mmengine's write leaves it empty
@@ -126,5 +149,4 @@ def test_last_checkpoint_is_the_one_pointer_reader(tmp_path):
     pointer.write_text('/elsewhere/iter_4.pth\n')  # what mmengine writes
     assert experiment.last_checkpoint(work_dir) == '/elsewhere/iter_4.pth'
     pointer.write_text('iter_2.pth')  # relative to the work dir
-    assert experiment.last_checkpoint(work_dir) == str(tmp_path /
-                                                       'iter_2.pth')
+    assert experiment.last_checkpoint(work_dir) == str(tmp_path / 'iter_2.pth')

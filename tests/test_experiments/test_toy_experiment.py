@@ -10,11 +10,11 @@ import torch
 from mmengine.config import Config
 from mmengine.hooks import Hook
 from mmengine.runner import Runner
+from tiny_configs import config_path
 
 from selfkd_research.experiments.experiment import progress_line, run_tool
-from selfkd_research.experiments.toy_experiment import (
-    budget_options, job_env, parse_args)
-from tiny_configs import config_path
+from selfkd_research.experiments.toy_experiment import (budget_options,
+                                                        job_env, parse_args)
 
 TRAIN_LINE = ('12/05 20:10:03 - mmengine - INFO - Iter(train) [ 10/240]  lr: '
               '1.3265e-02  eta: 0:00:11  time: 0.3734  data_time: 0.0103  '
@@ -46,8 +46,10 @@ def test_a_silent_tool_gets_heartbeat_lines_and_a_failure_its_log(
               "print('other output'); sys.exit(3)")
     log = str(tmp_path / 'tool.log')
     with pytest.raises(RuntimeError, match=r'(?s)exit 3.*other output'):
-        run_tool([sys.executable, '-c', script, TRAIN_LINE], log, {},
-                 progress='fake', heartbeat=0.3)
+        run_tool([sys.executable, '-c', script, TRAIN_LINE],
+                 log, {},
+                 progress='fake',
+                 heartbeat=0.3)
     out = capsys.readouterr().out.splitlines()
     assert out[0].startswith('  [fake] ... running, ')
     assert out[0].endswith(' s (last: starting)')
@@ -57,22 +59,24 @@ def test_a_silent_tool_gets_heartbeat_lines_and_a_failure_its_log(
         assert f.read() == f'{TRAIN_LINE}\nother output\n'
 
 
-def test_a_real_training_prints_its_iterations(tiny_seg_cfg, tmp_path,
-                                               capsys):
+def test_a_real_training_prints_its_iterations(tiny_seg_cfg, tmp_path, capsys):
     work_dir = str(tmp_path / 'run')
     cfg = tiny_seg_cfg('toy/frskd_d0_toy.py', max_iters=2, work_dir=work_dir)
     cfg_file = str(tmp_path / 'tiny.py')
     cfg.dump(cfg_file)
-    env = dict(job_env(parse_args(['--data-root', str(tmp_path)])),
-               PYTHONWARNINGS='ignore')
-    run_tool([sys.executable, 'tools/train.py', cfg_file], str(tmp_path /
-                                                              'train.log'),
-             env, progress='tiny')
-    lines = [line for line in capsys.readouterr().out.splitlines()
-             if '...' not in line]  # heartbeats depend on the machine
-    assert [line.split('  loss')[0] for line in lines[:2]] == [
-        '  [tiny] iter 1/2', '  [tiny] iter 2/2'
-    ]
+    env = dict(
+        job_env(parse_args(['--data-root', str(tmp_path)])),
+        PYTHONWARNINGS='ignore')
+    run_tool([sys.executable, 'tools/train.py', cfg_file],
+             str(tmp_path / 'train.log'),
+             env,
+             progress='tiny')
+    lines = [
+        line for line in capsys.readouterr().out.splitlines()
+        if '...' not in line
+    ]  # heartbeats depend on the machine
+    assert [line.split('  loss')[0] for line in lines[:2]
+            ] == ['  [tiny] iter 1/2', '  [tiny] iter 2/2']
     assert lines[2].startswith('  [tiny] val mIoU ')
     assert 'self_teacher/mIoU' in lines[2]
 
@@ -96,10 +100,13 @@ def test_toy_budget_keeps_the_recipe_shape():
     assert budget_options(None) == []
     opts = dict(o.split('=') for o in budget_options(60))
     assert opts == {
-        'train_cfg.max_iters': '60', 'train_cfg.val_interval': '20',
-        'param_scheduler.0.end': '20', 'param_scheduler.1.begin': '20',
-        'param_scheduler.1.end': '60', 'default_hooks.checkpoint.interval':
-        '60', 'default_hooks.logger.interval': '10'
+        'train_cfg.max_iters': '60',
+        'train_cfg.val_interval': '20',
+        'param_scheduler.0.end': '20',
+        'param_scheduler.1.begin': '20',
+        'param_scheduler.1.end': '60',
+        'default_hooks.checkpoint.interval': '60',
+        'default_hooks.logger.interval': '10'
     }
 
 
@@ -141,8 +148,7 @@ def _relative_difference(a, b):
     return diff / math.sqrt(sum((a[k]**2).sum().item() for k in keys))
 
 
-def test_same_seed_and_threads_give_bit_equal_weights(tiny_seg_cfg,
-                                                      tmp_path):
+def test_same_seed_and_threads_give_bit_equal_weights(tiny_seg_cfg, tmp_path):
     """What the main job relies on (README, Reproducibility): same seed,
     same thread count -> the same weights, bit for bit, FRSKD included. A
     different thread count sums floats in another order: the baseline's

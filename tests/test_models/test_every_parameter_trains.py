@@ -33,7 +33,8 @@ _PLAIN_EFFICIENTDET_STUDENT = (
 ALLOWED_WITHOUT_GRAD = {
     ('sfd_efficientdet_*', 'neck.stages.2.bu_nodes.'):
     _PLAIN_EFFICIENTDET_STUDENT,
-    ('sfd_seg_toy.py', 'neck.stages.2.bu_nodes.'): _PLAIN_EFFICIENTDET_STUDENT,
+    ('sfd_seg_toy.py', 'neck.stages.2.bu_nodes.'):
+    _PLAIN_EFFICIENTDET_STUDENT,
     ('*bisenetv2*', 'backbone.semantic.stage4_CEBlock.gap.1.bias'):
     'mmseg\'s BiSeNetV2: the BN bias after the global pool is cancelled by '
     'the next BN\'s mean (a constant over the batch), in the baseline too',
@@ -43,8 +44,9 @@ ALLOWED_WITHOUT_GRAD = {
 def _distill_configs():
     """{path: model type} of every runnable distillation config."""
     found = {}
-    for path in sorted(glob.glob(osp.join(REPO, 'configs', '**', '*.py'),
-                                 recursive=True)):
+    for path in sorted(
+            glob.glob(osp.join(REPO, 'configs', '**', '*.py'),
+                      recursive=True)):
         if '_base_' in path or osp.basename(path).endswith('_base.py'):
             continue  # fragments to inherit, not models to train
         model_type = Config.fromfile(path).get('model', {}).get('type')
@@ -98,9 +100,11 @@ def _seg_batch(num_classes, size=64):
         label = torch.randint(0, num_classes, (1, size, size), generator=gen)
         label[:, :3] = 255
         sample = SegDataSample(gt_sem_seg=PixelData(data=label))
-        sample.set_metainfo(dict(img_shape=(size, size),
-                                 ori_shape=(size, size),
-                                 pad_shape=(size, size)))
+        sample.set_metainfo(
+            dict(
+                img_shape=(size, size),
+                ori_shape=(size, size),
+                pad_shape=(size, size)))
         samples.append(sample)
     return torch.randn(2, 3, size, size, generator=gen), samples
 
@@ -111,8 +115,9 @@ def _cls_batch(model, num_classes, size):
     gen = torch.Generator().manual_seed(0)
     data = dict(
         inputs=[
-            torch.randint(0, 256, (3, size, size), generator=gen,
-                          dtype=torch.uint8) for _ in range(2)
+            torch.randint(
+                0, 256, (3, size, size), generator=gen, dtype=torch.uint8)
+            for _ in range(2)
         ],
         data_samples=[
             DataSample().set_gt_label(i % num_classes) for i in range(2)

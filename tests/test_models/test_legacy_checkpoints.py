@@ -14,72 +14,84 @@ import contextlib
 import copy
 import os.path as osp
 
+import pytest
 import torch
-
-import selfkd_seg  # noqa: F401
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
-import pytest
+import selfkd_seg  # noqa: F401
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 HERE = osp.join(REPO, 'tests', 'data', 'legacy_ckpts')
 
-_SEG_BACKBONE = dict(type='ResNet', depth=18, base_channels=2,
-                     stem_channels=2, out_indices=(0, 1, 2, 3))
+_SEG_BACKBONE = dict(
+    type='ResNet',
+    depth=18,
+    base_channels=2,
+    stem_channels=2,
+    out_indices=(0, 1, 2, 3))
 _BN = dict(type='BN', requires_grad=True, momentum=0.1, eps=1e-3)
 
 
 def _tiny_seg_model(cfg_model, width=4):
     m = copy.deepcopy(cfg_model)
     m.backbone = dict(_SEG_BACKBONE)
-    m.neck.update(in_channels=[2, 4, 8, 16], out_channels=width,
-                  num_layers=1, backbone_min_level=2, norm_cfg=_BN)
-    m.decode_head.update(in_channels=width, channels=width, num_convs=1,
-                         norm_cfg=_BN)
+    m.neck.update(
+        in_channels=[2, 4, 8, 16],
+        out_channels=width,
+        num_layers=1,
+        backbone_min_level=2,
+        norm_cfg=_BN)
+    m.decode_head.update(
+        in_channels=width, channels=width, num_convs=1, norm_cfg=_BN)
     m.data_preprocessor.size = (64, 64)
     if 'self_teacher' in m:
         m.self_teacher.neck.update(num_layers=1)
     if m.get('teacher') is not None:
         t = m.teacher
         t.backbone = dict(_SEG_BACKBONE)
-        t.neck.update(in_channels=[2, 4, 8, 16], out_channels=8,
-                      num_layers=1, backbone_min_level=2, norm_cfg=_BN)
-        t.decode_head.update(in_channels=8, channels=4, num_convs=1,
-                             norm_cfg=_BN)
+        t.neck.update(
+            in_channels=[2, 4, 8, 16],
+            out_channels=8,
+            num_layers=1,
+            backbone_min_level=2,
+            norm_cfg=_BN)
+        t.decode_head.update(
+            in_channels=8, channels=4, num_convs=1, norm_cfg=_BN)
     return m
 
 
 def _tiny_cls_model(cfg_model):
     m = copy.deepcopy(cfg_model)
     if m.type == 'FRSKDClassifier':
-        m.backbone = dict(type='CIFARResNet',
-                          arch=dict(depth=8, channels=(4, 4, 8, 16)),
-                          out_indices=(0, 1, 2))
+        m.backbone = dict(
+            type='CIFARResNet',
+            arch=dict(depth=8, channels=(4, 4, 8, 16)),
+            out_indices=(0, 1, 2))
         m.head.in_channels = 16
         m.self_teacher.update(width=1)
     else:  # SFD: a resnet8 student of width 4..16, a teacher of 8..32
-        m.backbone = dict(type='CIFARResNet',
-                          arch=dict(depth=8, channels=(4, 4, 8, 16)))
+        m.backbone = dict(
+            type='CIFARResNet', arch=dict(depth=8, channels=(4, 4, 8, 16)))
         m.head.in_channels = 16
-        m.teacher.backbone = dict(type='CIFARResNet',
-                                  arch=dict(depth=8, channels=(8, 8, 16, 32)))
+        m.teacher.backbone = dict(
+            type='CIFARResNet', arch=dict(depth=8, channels=(8, 8, 16, 32)))
         m.teacher.head.in_channels = 32
     return m
 
 
 def seg_batch(model):
-    from mmseg.structures import SegDataSample
     from mmengine.structures import PixelData
+    from mmseg.structures import SegDataSample
     g = torch.Generator().manual_seed(0)
     inputs = torch.randn(2, 3, 64, 64, generator=g)
     labels = torch.randint(0, 5, (2, 1, 64, 64), generator=g)
     labels[:, :, :8] = 255
     samples = []
     for lab in labels:
-        s = SegDataSample(metainfo=dict(img_shape=(64, 64),
-                                        ori_shape=(64, 64),
-                                        pad_shape=(64, 64)))
+        s = SegDataSample(
+            metainfo=dict(
+                img_shape=(64, 64), ori_shape=(64, 64), pad_shape=(64, 64)))
         s.gt_sem_seg = PixelData(data=lab)
         samples.append(s)
     return inputs, samples
@@ -95,7 +107,8 @@ def cls_batch(model):
 
 
 # logged names changed since the references were written: issue 31 logs
-# FRSKD segmentation's feature term (loss_at before) as loss_feat (as every other distiller)
+# FRSKD segmentation's feature term (loss_at before) as loss_feat (as every
+# other distiller)
 RENAMED = {'loss_at': 'loss_feat'}
 
 # name -> (config, kind, distill overrides)
@@ -103,11 +116,11 @@ CASES = {
     'frskd_seg': ('toy/frskd_d0_toy.py', 'seg', None),
     'sfd_seg': ('toy/sfd_seg_toy.py', 'seg', None),
     'frskd_cls': ('toy/frskd_cls_toy.py', 'cls', None),
-    'frskd_cls_ofd': ('toy/frskd_cls_toy.py', 'cls',
-                      dict(feature_loss=dict(type='OFDLoss'))),
-    'frskd_cls_ofd_running': ('toy/frskd_cls_toy.py', 'cls',
-                              dict(feature_loss=dict(type='OFDLoss'),
-                                   margin='running')),
+    'frskd_cls_ofd':
+    ('toy/frskd_cls_toy.py', 'cls', dict(feature_loss=dict(type='OFDLoss'))),
+    'frskd_cls_ofd_running':
+    ('toy/frskd_cls_toy.py', 'cls',
+     dict(feature_loss=dict(type='OFDLoss'), margin='running')),
     'sfd_cls': ('toy/sfd_cls_toy.py', 'cls', None),
 }
 
@@ -118,8 +131,9 @@ def build(name):
     config, kind, overrides = CASES[name]
     cfg = Config.fromfile(osp.join(REPO, 'configs', config))
     init_default_scope('mmseg' if kind == 'seg' else 'mmpretrain')
-    model_cfg = (_tiny_seg_model(cfg.model)
-                 if kind == 'seg' else _tiny_cls_model(cfg.model))
+    model_cfg = (
+        _tiny_seg_model(cfg.model)
+        if kind == 'seg' else _tiny_cls_model(cfg.model))
     if overrides:
         model_cfg.distill.update(overrides)
     torch.manual_seed(0)
@@ -143,8 +157,10 @@ def outputs(model, kind):
         stream.step = lambda *args, **kwargs: contextlib.nullcontext()
     torch.manual_seed(1)
     losses = model.loss(inputs, samples)
-    losses = {k: v.detach().float() for k, v in losses.items()
-              if isinstance(v, torch.Tensor)}
+    losses = {
+        k: v.detach().float()
+        for k, v in losses.items() if isinstance(v, torch.Tensor)
+    }
     return dict(tensor=tensor, losses=losses)
 
 
@@ -156,8 +172,8 @@ def main():
         path = osp.join(HERE, f'{name}.pth')
         teacher = getattr(model, 'teacher', None)  # not in the checkpoint
         teacher = None if teacher is None else teacher.state_dict()
-        torch.save(dict(state_dict=state_dict, teacher=teacher,
-                        outputs=out), path)
+        torch.save(
+            dict(state_dict=state_dict, teacher=teacher, outputs=out), path)
         print(name, sum(v.numel() for v in state_dict.values()),
               osp.getsize(path), sorted(out['losses']))
 
@@ -171,14 +187,16 @@ def test_legacy_checkpoint_loads_strictly_with_same_outputs(name):
     if saved['teacher'] is not None:
         model.teacher.load_state_dict(saved['teacher'], strict=True)
     out = outputs(model, kind)
-    torch.testing.assert_close(out['tensor'], saved['outputs']['tensor'],
-                               rtol=1e-5, atol=1e-6)
+    torch.testing.assert_close(
+        out['tensor'], saved['outputs']['tensor'], rtol=1e-5, atol=1e-6)
     # every saved term is still there with the same value (under its new
     # name where one was renamed); keys added since are logged only (no
     # 'loss' in the name, e.g. self_teacher.ce_lead), so the total that is
     # optimised is unchanged
-    expected = {RENAMED.get(k, k): v
-                for k, v in saved['outputs']['losses'].items()}
+    expected = {
+        RENAMED.get(k, k): v
+        for k, v in saved['outputs']['losses'].items()
+    }
     added = set(out['losses']) - set(expected)
     assert set(expected) <= set(out['losses'])
     assert not any('loss' in key for key in added), added

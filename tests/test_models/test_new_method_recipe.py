@@ -10,10 +10,10 @@ from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
 from mmengine.runner import Runner
 from mmseg.registry import MODELS as SEG_MODELS
+from tiny_configs import config_path, shrink_seg_cfg
 
 from selfkd_seg.models.segmentors import FRSKDSegmentor
 from selfkd_seg.registry import MODELS
-from tiny_configs import config_path, shrink_seg_cfg
 
 
 # 1. the method (selfkd_seg/models/segmentors/<method>.py, with
@@ -45,8 +45,7 @@ def registered():
 def test_a_new_method_is_one_class_and_one_config(registered, toy_voc_64,
                                                   tmp_path):
     path = tmp_path / 'double_kd_d0_toy.py'
-    path.write_text(
-        CONFIG.format(base=config_path('toy', 'frskd_d0_toy.py')))
+    path.write_text(CONFIG.format(base=config_path('toy', 'frskd_d0_toy.py')))
     cfg = shrink_seg_cfg(
         Config.fromfile(str(path)), toy_voc_64, str(tmp_path / 'work'), 2)
     cfg.randomness = dict(seed=0)

@@ -49,15 +49,17 @@ def test_initialised_apart_skips_the_part_then_initialises_it():
     from mmengine.model import BaseModule
 
     class Part(BaseModule):
+
         def __init__(self):
-            super().__init__(init_cfg=dict(type='Normal', std=1.0,
-                                           layer='Linear'))
+            super().__init__(
+                init_cfg=dict(type='Normal', std=1.0, layer='Linear'))
             self.fc = torch.nn.Linear(4, 4)
 
     class Model(BaseModule):
+
         def __init__(self, with_part):
-            super().__init__(init_cfg=dict(type='Normal', std=1.0,
-                                           layer='Linear'))
+            super().__init__(
+                init_cfg=dict(type='Normal', std=1.0, layer='Linear'))
             self.head = torch.nn.Linear(4, 4)
             if with_part:
                 self.part = Part()

@@ -33,13 +33,16 @@ def _initialised(path, work_dir, seed):
     cfg.randomness = dict(seed=seed)
     runner = Runner.from_cfg(cfg)
     runner.model.init_weights()
-    state = {k: v for k, v in runner.model.state_dict().items()
-             if not k.startswith(TRAINING_ONLY)}
+    state = {
+        k: v
+        for k, v in runner.model.state_dict().items()
+        if not k.startswith(TRAINING_ONLY)
+    }
     return state, torch.rand(4)  # the global stream after initialisation
 
 
-@pytest.mark.parametrize('baseline, frskd', PAIRS,
-                         ids=[osp.basename(b) for b, _ in PAIRS])
+@pytest.mark.parametrize(
+    'baseline, frskd', PAIRS, ids=[osp.basename(b) for b, _ in PAIRS])
 def test_frskd_student_is_initialised_as_its_baseline(baseline, frskd,
                                                       tmp_path):
     base, base_next = _initialised(baseline, tmp_path / 'b', seed=5)

@@ -1,5 +1,4 @@
 import pytest
-
 from tiny_configs import make_tiny_data
 
 

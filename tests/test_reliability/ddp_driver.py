@@ -20,6 +20,7 @@ from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 from mmengine.registry import HOOKS
 
+
 def _digest(tensors) -> str:
     sha = hashlib.sha256()
     for name, value in tensors:
@@ -46,7 +47,10 @@ class DDPRecordHook(Hook):
     def before_train(self, runner):
         self.start = time.perf_counter()
 
-    def after_train_iter(self, runner, batch_idx, data_batch=None,
+    def after_train_iter(self,
+                         runner,
+                         batch_idx,
+                         data_batch=None,
                          outputs=None):
         step = dict(iter=runner.iter + 1)
         weights = getattr(self._model(runner), 'distill_weights', None)
@@ -55,7 +59,8 @@ class DDPRecordHook(Hook):
         for hook in runner.hooks:
             if type(hook).__name__ == 'SelfDistillHook':
                 step['self_distill'] = dict(
-                    updates=hook.num_updates, flip=hook.last_flip,
+                    updates=hook.num_updates,
+                    flip=hook.last_flip,
                     tau=hook.last_tau)
         self.steps.append(step)
 
@@ -73,8 +78,9 @@ class DDPRecordHook(Hook):
             }),
             steps=self.steps)
         name = osp.splitext(osp.basename(runner.cfg.filename))[0]
-        with open(osp.join(self.out_dir,
-                           f'{name}_rank{record["rank"]}.json'), 'w') as f:
+        with open(
+                osp.join(self.out_dir, f'{name}_rank{record["rank"]}.json'),
+                'w') as f:
             json.dump(record, f)
 
 

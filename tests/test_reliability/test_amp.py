@@ -4,9 +4,9 @@ import math
 import pytest
 import torch
 from mmengine.model import is_model_wrapper
+from tiny_configs import METHODS, tiny_cfg
 
 from selfkd_seg.apis.config import prepare_train_cfg
-from tiny_configs import METHODS, tiny_cfg
 
 
 def _loss_modules(model):
@@ -28,9 +28,11 @@ def test_amp_trains_each_method_with_float32_losses(method, toy_data,
     seen = {}
 
     def record(name):
+
         def hook(module, inputs, output):
             in_dtypes = {t.dtype for t in inputs if torch.is_tensor(t)}
             seen[name] = (in_dtypes, output.dtype)
+
         return hook
 
     for name, module in _loss_modules(model):
@@ -43,6 +45,8 @@ def test_amp_trains_each_method_with_float32_losses(method, toy_data,
     assert seen and all(out == torch.float32 for _, out in seen.values()), \
         {n: out for n, (_, out) in seen.items()}
     scalars = runner.message_hub.log_scalars
-    losses = {k: v.current() for k, v in scalars.items()
-              if k.startswith('train/') and 'loss' in k}
+    losses = {
+        k: v.current()
+        for k, v in scalars.items() if k.startswith('train/') and 'loss' in k
+    }
     assert losses and all(math.isfinite(v) for v in losses.values()), losses

@@ -9,11 +9,11 @@ from mmengine.config import Config
 from mmengine.fileio import get_file_backend
 from mmengine.runner.checkpoint import save_checkpoint
 
+from selfkd_seg.apis.config import prepare_train_cfg
 from selfkd_seg.engine.checkpoint_io import (AtomicLocalBackend,
                                              atomic_write_text,
                                              find_resumable_checkpoint,
                                              is_complete_checkpoint)
-from selfkd_seg.apis.config import prepare_train_cfg
 
 
 def _save(path, value, age=0.0):
@@ -33,8 +33,8 @@ def _save(path, value, age=0.0):
 
 def test_mmengine_saves_local_checkpoints_through_the_atomic_backend(
         tmp_path, monkeypatch):
-    assert isinstance(get_file_backend(str(tmp_path / 'x.pth')),
-                      AtomicLocalBackend)
+    assert isinstance(
+        get_file_backend(str(tmp_path / 'x.pth')), AtomicLocalBackend)
     path = _save(str(tmp_path / 'iter_1.pth'), 1.0)
 
     # a crash between writing and renaming leaves the old file untouched
@@ -64,8 +64,7 @@ def test_truncated_or_empty_files_are_not_complete(tmp_path):
         assert not is_complete_checkpoint(str(bad)), bad
 
 
-def test_resume_skips_a_truncated_newest_checkpoint_and_bad_pointer(
-        tmp_path):
+def test_resume_skips_a_truncated_newest_checkpoint_and_bad_pointer(tmp_path):
     work_dir = str(tmp_path)
     older = _save(osp.join(work_dir, 'iter_2.pth'), 2.0, age=30)
     _save(osp.join(work_dir, 'iter_1.pth'), 1.0, age=60)
@@ -74,8 +73,9 @@ def test_resume_skips_a_truncated_newest_checkpoint_and_bad_pointer(
     with open(newest, 'wb') as f:  # e.g. disk full while copying
         f.write(data[:100])
     atomic_write_text(newest, osp.join(work_dir, 'last_checkpoint'))
-    assert find_resumable_checkpoint(work_dir) == (
-        older, [(newest, 'missing, truncated or unreadable')])
+    assert find_resumable_checkpoint(work_dir) == (older, [
+        (newest, 'missing, truncated or unreadable')
+    ])
 
     # an empty pointer (killed while mmengine rewrote it) is no problem
     open(osp.join(work_dir, 'last_checkpoint'), 'w').close()
@@ -86,8 +86,7 @@ def test_resume_skips_a_truncated_newest_checkpoint_and_bad_pointer(
     assert cfg.resume is True and cfg.load_from == older
 
 
-def test_resume_without_any_complete_checkpoint_starts_from_scratch(
-        tmp_path):
+def test_resume_without_any_complete_checkpoint_starts_from_scratch(tmp_path):
     (tmp_path / 'iter_1.pth').write_bytes(b'PK\x03\x04 truncated')
     (tmp_path / 'last_checkpoint').write_text(str(tmp_path / 'iter_1.pth'))
     cfg = Config(dict(work_dir=str(tmp_path), model=dict()))
@@ -96,12 +95,16 @@ def test_resume_without_any_complete_checkpoint_starts_from_scratch(
 
 
 def test_train_cfg_gets_reliability_hooks_once(tmp_path):
-    cfg = Config(dict(model=dict(), custom_hooks=[dict(type='RNGStateHook',
-                                         isolate_val=False)]))
+    cfg = Config(
+        dict(
+            model=dict(),
+            custom_hooks=[dict(type='RNGStateHook', isolate_val=False)]))
     prepare_train_cfg(cfg, 'x.py', work_dir=str(tmp_path))
     types = [h['type'] for h in cfg.custom_hooks]
-    assert types == ['RNGStateHook', 'NonFiniteLossHook',
-                     'InterruptCheckpointHook', 'DatasetModelCheckHook']
+    assert types == [
+        'RNGStateHook', 'NonFiniteLossHook', 'InterruptCheckpointHook',
+        'DatasetModelCheckHook'
+    ]
     assert cfg.custom_hooks[0]['isolate_val'] is False  # user's args kept
     listed = Config(
         dict(

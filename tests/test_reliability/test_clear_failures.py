@@ -10,10 +10,10 @@ from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 from mmengine.registry import HOOKS
 from mmengine.runner import Runner
+from tiny_configs import tiny_cfg
 
 from selfkd_seg.apis.config import prepare_train_cfg
 from selfkd_seg.engine.hooks import NonFiniteLossError
-from tiny_configs import tiny_cfg
 
 
 @HOOKS.register_module(force=True)
@@ -59,8 +59,8 @@ def test_ctrl_c_finishes_the_step_saves_and_exits(toy_data, tmp_path,
 
 def test_nonfinite_loss_stops_naming_term_iteration_and_last_checkpoint(
         toy_data, tmp_path):
-    cfg = tiny_cfg('baseline', toy_data, str(tmp_path), max_iters=4,
-                   ckpt_interval=1)
+    cfg = tiny_cfg(
+        'baseline', toy_data, str(tmp_path), max_iters=4, ckpt_interval=1)
     prepare_train_cfg(cfg, 'baseline.py', work_dir=str(tmp_path))
     cfg.custom_hooks.append(dict(type='_TestActionHook', at=3, action='nan'))
     runner = Runner.from_cfg(cfg)
@@ -77,8 +77,9 @@ def test_nonfinite_loss_stops_naming_term_iteration_and_last_checkpoint(
     assert good in message
     assert not osp.exists(osp.join(str(tmp_path), 'iter_3.pth'))
     weights = torch.load(good, weights_only=True)['state_dict']
-    assert all(torch.isfinite(w).all() for w in weights.values()
-               if w.is_floating_point())
+    assert all(
+        torch.isfinite(w).all() for w in weights.values()
+        if w.is_floating_point())
 
 
 class _FullDiskFile:
@@ -106,8 +107,8 @@ class _FullDiskFile:
 def test_full_disk_removes_the_partial_file_and_names_folder_and_size(
         toy_data, tmp_path, train_script, monkeypatch):
     from selfkd_seg.engine import checkpoint_io
-    cfg = tiny_cfg('baseline', toy_data, str(tmp_path), max_iters=4,
-                   ckpt_interval=2)
+    cfg = tiny_cfg(
+        'baseline', toy_data, str(tmp_path), max_iters=4, ckpt_interval=2)
     cfg_path = str(tmp_path / 'full_disk.py')
     cfg.dump(cfg_path)
     work_dir = str(tmp_path / 'run')
@@ -119,8 +120,8 @@ def test_full_disk_removes_the_partial_file_and_names_folder_and_size(
             return _FullDiskFile(f)
         return f
 
-    monkeypatch.setattr(checkpoint_io, 'open', open_on_a_full_disk,
-                        raising=False)
+    monkeypatch.setattr(
+        checkpoint_io, 'open', open_on_a_full_disk, raising=False)
     previous = signal.getsignal(signal.SIGINT)
     try:
         with pytest.raises(SystemExit) as stop:

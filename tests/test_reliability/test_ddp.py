@@ -12,7 +12,6 @@ import sys
 
 import pytest
 import torch.distributed as torch_dist
-
 from tiny_configs import METHODS, tiny_cfg
 
 HERE = osp.dirname(osp.abspath(__file__))
@@ -42,19 +41,22 @@ def ddp_records(toy_data, tmp_path_factory):
         for hook in cfg.get('custom_hooks', []):
             if hook['type'] == 'DistillWeightScheduleHook':
                 hook.update(warmup=1, ramp=2)  # weights change every step
-        cfg.custom_hooks = list(cfg.get('custom_hooks', [])) + [
-            dict(type='DDPRecordHook', out_dir=out)
-        ]
+        cfg.custom_hooks = list(cfg.get(
+            'custom_hooks', [])) + [dict(type='DDPRecordHook', out_dir=out)]
         path = osp.join(out, f'{method}.py')
         cfg.dump(path)
         configs.append(path)
     env = dict(os.environ, OMP_NUM_THREADS='1')
-    proc = subprocess.run(
-        [sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node',
-         '2', '--master_port', str(_free_port()),
-         osp.join(HERE, 'ddp_driver.py'), out,
-         *configs],
-        env=env, capture_output=True, text=True, timeout=300)
+    proc = subprocess.run([
+        sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node', '2',
+        '--master_port',
+        str(_free_port()),
+        osp.join(HERE, 'ddp_driver.py'), out, *configs
+    ],
+                          env=env,
+                          capture_output=True,
+                          text=True,
+                          timeout=300)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     records = {}
     for method in METHODS:
@@ -81,11 +83,14 @@ def test_stateful_hooks_decide_alike_on_every_rank(ddp_records, method):
 
 
 def test_schedule_and_self_distillation_hooks_were_active(ddp_records):
-    weights = [s['distill_weights'] for s in ddp_records['frskd_seg'][0]
-               ['steps']]
+    weights = [
+        s['distill_weights'] for s in ddp_records['frskd_seg'][0]['steps']
+    ]
     assert weights[0] != weights[1]  # the ramp moved between the steps
-    blends = [s['self_distill']['updates'] for s in ddp_records['sfd_seg'][0]
-              ['steps']]
+    blends = [
+        s['self_distill']['updates']
+        for s in ddp_records['sfd_seg'][0]['steps']
+    ]
     assert blends == [0, 1]  # first step: snapshot, second: blend
 
 

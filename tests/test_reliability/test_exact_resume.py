@@ -10,10 +10,10 @@ import torch
 from mmengine.hooks import Hook
 from mmengine.registry import HOOKS
 from mmengine.runner import Runner
+from tiny_configs import dump_tiny_cfg
 
 from selfkd_seg.apis.config import (apply_speed_options, load_config,
                                     prepare_train_cfg)
-from tiny_configs import dump_tiny_cfg
 
 pytestmark = pytest.mark.skipif(
     not hasattr(os, 'fork'), reason='uses os.fork to SIGKILL a training run')
@@ -78,8 +78,7 @@ def _state(path):
 def test_sigkill_twice_then_resume_equals_uninterrupted_run(
         method, toy_data, tmp_path, train_script):
     cfg_path = dump_tiny_cfg(
-        method, toy_data, str(tmp_path), max_iters=MAX_ITERS,
-        ckpt_interval=1)
+        method, toy_data, str(tmp_path), max_iters=MAX_ITERS, ckpt_interval=1)
     cfg = load_config(cfg_path)
     cfg.train_cfg.val_interval = 2  # validation between checkpoints too
     cfg.dump(cfg_path)

@@ -1,4 +1,5 @@
-"""``export_student`` never replaces its input, nor any file without --force."""
+"""``export_student`` never replaces its input, nor any file without
+--force."""
 import os
 import os.path as osp
 import subprocess
@@ -50,17 +51,20 @@ def test_existing_output_needs_force(training_ckpt, tmp_path):
         export_student_checkpoint(training_ckpt, out)
     summary = export_student_checkpoint(training_ckpt, out, force=True)
     assert summary['kept_keys'] == 1
-    assert list(torch.load(out, weights_only=True)['state_dict']) == [
-        'backbone.w'
-    ]
+    assert list(torch.load(out,
+                           weights_only=True)['state_dict']) == ['backbone.w']
 
 
 def test_cli_refuses_in_in_with_a_message(training_ckpt):
     before = _read(training_ckpt)
-    proc = subprocess.run(
-        [sys.executable, 'tools/export_student.py', training_ckpt,
-         training_ckpt, '--force'],
-        cwd=ROOT, capture_output=True, text=True, timeout=300)
+    proc = subprocess.run([
+        sys.executable, 'tools/export_student.py', training_ckpt,
+        training_ckpt, '--force'
+    ],
+                          cwd=ROOT,
+                          capture_output=True,
+                          text=True,
+                          timeout=300)
     assert proc.returncode == 2, proc.stderr
     assert 'into the input checkpoint' in proc.stderr
     assert 'Traceback' not in proc.stderr

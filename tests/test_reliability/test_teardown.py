@@ -10,11 +10,10 @@ import sys
 
 import pytest
 import torch.distributed as torch_dist
-
 from tiny_configs import dump_tiny_cfg
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__))))
+REPO = os.path.dirname(
+    os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 pytestmark = pytest.mark.skipif(
     not torch_dist.is_available() or not torch_dist.is_gloo_available(),
@@ -50,12 +49,21 @@ def _free_port() -> int:
 
 
 def _probe(cfg, work_dir, *extra):
-    env = dict(os.environ, RANK='0', LOCAL_RANK='0', WORLD_SIZE='1',
-               MASTER_ADDR='127.0.0.1', MASTER_PORT=str(_free_port()),
-               OMP_NUM_THREADS='1', PYTHONPATH=REPO)
-    proc = subprocess.run(
-        [sys.executable, '-c', PROBE, cfg, work_dir, *extra], cwd=REPO,
-        env=env, capture_output=True, text=True, timeout=300)
+    env = dict(
+        os.environ,
+        RANK='0',
+        LOCAL_RANK='0',
+        WORLD_SIZE='1',
+        MASTER_ADDR='127.0.0.1',
+        MASTER_PORT=str(_free_port()),
+        OMP_NUM_THREADS='1',
+        PYTHONPATH=REPO)
+    proc = subprocess.run([sys.executable, '-c', PROBE, cfg, work_dir, *extra],
+                          cwd=REPO,
+                          env=env,
+                          capture_output=True,
+                          text=True,
+                          timeout=300)
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
@@ -64,7 +72,6 @@ def test_train_main_tears_down_workers_handlers_and_its_group(
         toy_data, tmp_path):
     cfg = dump_tiny_cfg('baseline', toy_data, str(tmp_path), max_iters=2)
     state = _probe(cfg, str(tmp_path / 'run'))
-    assert state == dict(initialized=False, workers=0,
-                         handlers_restored=True)
+    assert state == dict(initialized=False, workers=0, handlers_restored=True)
     # a group the caller created stays (tests/test_reliability/ddp_driver.py
     # trains several configs in one group and checks this after each)

@@ -14,7 +14,8 @@ def test_one_run_measures_time_and_memory_of_both_models(tmp_path, capsys):
     out = tmp_path / 'bench.json'
     rows = bench.main([
         '--scale', 'tiny', '--families', 'segformer', '--size', '32', '32',
-        '--steps', '1', '--warmup', '0', '--json', str(out)
+        '--steps', '1', '--warmup', '0', '--json',
+        str(out)
     ])
     (row, ) = rows
     assert row['frskd_config'] == 'frskd_segformer_mit-tiny_digits.py'
@@ -40,6 +41,5 @@ def test_the_pairs_are_baseline_and_frskd_configs_of_one_model():
         for name, (baseline, frskd) in families.items():
             assert frskd == 'frskd_' + baseline, (scale, name)
             cfg = Config.fromfile(f'{REPO}/configs/frskd_mmseg/{frskd}')
-            assert cfg.model.type == ('FRSKDCascadeEncoderDecoder'
-                                      if name == 'ocrnet' else
-                                      'FRSKDEncoderDecoder')
+            assert cfg.model.type == ('FRSKDCascadeEncoderDecoder' if name
+                                      == 'ocrnet' else 'FRSKDEncoderDecoder')

@@ -15,10 +15,9 @@ from mmengine.config import Config  # noqa: E402
 from mmengine.registry import MODELS, init_default_scope  # noqa: E402
 
 from selfkd_seg.analysis import complexity  # noqa: E402
-from selfkd_seg.analysis.attention import collect_attention  # noqa: E402
 from selfkd_seg.analysis.attention import attention_maps  # noqa: E402
-from selfkd_seg.engine.student_loading import (  # noqa: E402
-    CheckpointMismatchError)
+from selfkd_seg.analysis.attention import collect_attention  # noqa: E402
+from selfkd_seg.engine.student_loading import CheckpointMismatchError
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TOY = osp.join(REPO, 'configs', 'toy', 'frskd_cls_toy.py')
@@ -45,8 +44,7 @@ def test_self_teacher_inputs_and_forward_of_the_classifier():
     feats = model.self_teacher_inputs(inputs)
     # every backbone stage of the WRN-10-1, not the pooled neck output
     assert [tuple(f.shape) for f in feats] == [(2, 16, 32, 32),
-                                               (2, 32, 16, 16),
-                                               (2, 64, 8, 8)]
+                                               (2, 32, 16, 16), (2, 64, 8, 8)]
     with torch.no_grad():
         out = model.self_teacher_forward(inputs)
         ref = model.self_teacher(feats)
@@ -62,15 +60,14 @@ def test_self_teacher_inputs_and_forward_of_the_classifier():
 
 
 def test_complexity_tool_on_the_toy_classifier(capsys):
-    report = tool_main('analysis/complexity.py')(
-        [TOY, '--shape', '32', '32'])
+    report = tool_main('analysis/complexity.py')([TOY, '--shape', '32', '32'])
     model = _toy_model()
     st_params = sum(p.numel() for p in model.self_teacher.parameters())
     assert report['self_teacher_params'] == st_params
     # student = backbone + head (the training-only parts are not counted)
-    assert report['student_params'] == sum(
-        p.numel() for m in (model.backbone, model.head)
-        for p in m.parameters())
+    assert report['student_params'] == sum(p.numel() for m in (model.backbone,
+                                                               model.head)
+                                           for p in m.parameters())
     assert report['flops_ratio'] == pytest.approx(
         report['self_teacher_flops'] / report['student_flops'])
     assert 0 < report['self_teacher_flops'] < 10 * report['student_flops']
@@ -90,8 +87,10 @@ def test_complexity_matches_table6_for_wrn16_2_bifpnc():
 
 
 def test_attention_tool_on_the_toy_classifier(tmp_path, capsys):
-    root = make_toy_cls(str(tmp_path / 'toy'), dict(val=1),
-                        classes=('red_square', 'blue_triangle'))
+    root = make_toy_cls(
+        str(tmp_path / 'toy'),
+        dict(val=1),
+        classes=('red_square', 'blue_triangle'))
     ckpt = str(tmp_path / 'frskd_toy.pth')
     torch.save(dict(state_dict=_toy_model().state_dict()), ckpt)
     images = [
@@ -100,7 +99,8 @@ def test_attention_tool_on_the_toy_classifier(tmp_path, capsys):
     ]
     attention_main = tool_main('visualization/attention_maps.py')
     out = attention_main(
-        [TOY, ckpt, *images, '--out', str(tmp_path / 'att' / 'maps.png')])
+        [TOY, ckpt, *images, '--out',
+         str(tmp_path / 'att' / 'maps.png')])
     assert capsys.readouterr().out == f'wrote {out}\n'
     from PIL import Image
     width, height = Image.open(out).size
@@ -110,27 +110,27 @@ def test_attention_tool_on_the_toy_classifier(tmp_path, capsys):
     # the self-teacher's weights must be in the checkpoint
     from selfkd_seg.models.utils.distill import strip_distill_only
     student = str(tmp_path / 'student_only.pth')
-    torch.save(dict(state_dict=strip_distill_only(
-        _toy_model().state_dict())), student)
+    torch.save(
+        dict(state_dict=strip_distill_only(_toy_model().state_dict())),
+        student)
     with pytest.raises(CheckpointMismatchError, match='self_teacher'):
         attention_maps(TOY, student, images[:1])
 
 
 # script -> (library function it calls, flags its --help lists)
 CLI_TOOLS = {
-    'analysis/complexity.py': ('config_complexity', ['--shape',
-                                                     '--cfg-options']),
+    'analysis/complexity.py':
+    ('config_complexity', ['--shape', '--cfg-options']),
     'deployment/pytorch2onnx.py': ('pytorch2onnx', [
         '--out', '--images', '--num-images', '--shapes', '--seg-output',
         '--opset', '--runs', '--warmup', '--threads', '--rtol', '--atol',
         '--min-agreement', '--report', '--cfg-options'
     ]),
-    'visualization/attention_maps.py': ('attention_maps',
-                                        ['--out', '--device',
-                                         '--cfg-options']),
+    'visualization/attention_maps.py':
+    ('attention_maps', ['--out', '--device', '--cfg-options']),
     'visualization/browse_dataset.py': ('browse_dataset', [
-        '--checkpoint', '--split', '--num', '--start', '--cols',
-        '--tile-size', '--alpha', '--out', '--device', '--cfg-options'
+        '--checkpoint', '--split', '--num', '--start', '--cols', '--tile-size',
+        '--alpha', '--out', '--device', '--cfg-options'
     ]),
 }
 
@@ -149,8 +149,10 @@ def test_tool_parses_its_command_line_and_calls_the_library(
         tree = ast.parse(f.read())
     defined = {n.name for n in tree.body if isinstance(n, ast.FunctionDef)}
     assert defined == {'parse_args', 'main'}
-    imported = {a.name for n in tree.body if isinstance(n, ast.ImportFrom)
-                for a in n.names}
+    imported = {
+        a.name
+        for n in tree.body if isinstance(n, ast.ImportFrom) for a in n.names
+    }
     assert function in imported
     monkeypatch.setattr(sys, 'path', list(sys.path))
     monkeypatch.setattr(sys, 'argv', [path, '--help'])

@@ -4,9 +4,9 @@ import os.path as osp
 
 import numpy as np
 import pytest
+from tool_scripts import load_tool
 
 from selfkd_seg.converters import cls_image_folders as tool
-from tool_scripts import load_tool
 
 
 def _touch(*parts):
@@ -32,14 +32,14 @@ def test_tiny_imagenet_val_annotations_become_folders(tmp_path):
     src = str(tmp_path / 'tiny-imagenet-200')
     _touch(src, 'train', 'n01', 'images', 'n01_0.JPEG')
     _touch(src, 'val', 'images', 'val_0.JPEG')
-    _write(osp.join(src, 'val', 'val_annotations.txt'),
-           'val_0.JPEG\tn02\t0\t1\t2\t3\n')
+    _write(
+        osp.join(src, 'val', 'val_annotations.txt'),
+        'val_0.JPEG\tn02\t0\t1\t2\t3\n')
     cli = load_tool('dataset_converters/cls_image_folders.py')
     counts = cli.main(['tiny-imagenet', src, str(tmp_path / 'out')])
     assert counts == dict(train=1, val=1)
-    assert _tree(str(tmp_path / 'out')) == [
-        'train/n01/n01_0.JPEG', 'val/n02/val_0.JPEG'
-    ]
+    assert _tree(str(tmp_path /
+                     'out')) == ['train/n01/n01_0.JPEG', 'val/n02/val_0.JPEG']
     assert osp.islink(str(tmp_path / 'out' / 'val' / 'n02' / 'val_0.JPEG'))
 
 
@@ -47,8 +47,9 @@ def test_cub_mit67_stanford40_dogs(tmp_path):
     cub = str(tmp_path / 'CUB_200_2011')
     _touch(cub, 'images', '001.Albatross', 'a.jpg')
     _touch(cub, 'images', '002.Auklet', 'b.jpg')
-    _write(osp.join(cub, 'images.txt'),
-           '1 001.Albatross/a.jpg\n2 002.Auklet/b.jpg\n')
+    _write(
+        osp.join(cub, 'images.txt'),
+        '1 001.Albatross/a.jpg\n2 002.Auklet/b.jpg\n')
     _write(osp.join(cub, 'train_test_split.txt'), '1 1\n2 0\n')
     tool.convert('cub200', cub, str(tmp_path / 'cub'), copy=True)
     assert _tree(str(tmp_path / 'cub')) == [
@@ -66,10 +67,12 @@ def test_cub_mit67_stanford40_dogs(tmp_path):
     s40 = str(tmp_path / 's40')
     _touch(s40, 'JPEGImages', 'applauding_001.jpg')
     _touch(s40, 'JPEGImages', 'applauding_002.jpg')
-    _write(osp.join(s40, 'ImageSplits', 'applauding_train.txt'),
-           'applauding_001.jpg\n')
-    _write(osp.join(s40, 'ImageSplits', 'applauding_test.txt'),
-           'applauding_002.jpg\n')
+    _write(
+        osp.join(s40, 'ImageSplits', 'applauding_train.txt'),
+        'applauding_001.jpg\n')
+    _write(
+        osp.join(s40, 'ImageSplits', 'applauding_test.txt'),
+        'applauding_002.jpg\n')
     _write(osp.join(s40, 'ImageSplits', 'train.txt'), 'applauding_001.jpg\n')
     tool.convert('stanford40', s40, str(tmp_path / 's'))
     assert _tree(str(tmp_path / 's')) == [
@@ -83,8 +86,8 @@ def test_cub_mit67_stanford40_dogs(tmp_path):
     for split in ('train', 'test'):
         files = np.empty((1, 1), dtype=object)
         files[0, 0] = np.array(['n1-Chihuahua/c.jpg'])
-        scipy_io.savemat(osp.join(dogs, f'{split}_list.mat'),
-                         dict(file_list=files))
+        scipy_io.savemat(
+            osp.join(dogs, f'{split}_list.mat'), dict(file_list=files))
     assert tool.convert('dogs', dogs, str(tmp_path / 'd')) == dict(
         train=1, test=1)
 

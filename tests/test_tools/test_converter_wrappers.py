@@ -55,8 +55,9 @@ def test_converter_parses_its_command_line_and_calls_the_library(
         tree = ast.parse(f.read())
     defined = {n.name for n in tree.body if isinstance(n, ast.FunctionDef)}
     assert defined == {'parse_args', 'main'}
-    imported = {(n.module, a.name) for n in tree.body
-                if isinstance(n, ast.ImportFrom) for a in n.names}
+    imported = {(n.module, a.name)
+                for n in tree.body if isinstance(n, ast.ImportFrom)
+                for a in n.names}
     assert (module, function) in imported
     assert not hasattr(importlib.import_module(module), 'main')
     assert flag in _run_help(script, monkeypatch, capsys)
@@ -75,10 +76,16 @@ def test_dataset_converters_start_without_torch():
             '        pass\n'
             'print(sorted(m for m in ("torch", "mmengine", "mmseg", '
             '"mmpretrain") if m in sys.modules))\n')
-    scripts = [osp.join(REPO, 'tools', s) for s in sorted(COMMAND_LINES)
-               if s.startswith('dataset_converters/')]
-    proc = subprocess.run([sys.executable, '-c', code] + scripts, cwd=REPO,
-                          capture_output=True, text=True, timeout=120)
+    scripts = [
+        osp.join(REPO, 'tools', s) for s in sorted(COMMAND_LINES)
+        if s.startswith('dataset_converters/')
+    ]
+    proc = subprocess.run(
+        [sys.executable, '-c', code] + scripts,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert proc.stdout.strip().splitlines()[-1] == '[]'
 

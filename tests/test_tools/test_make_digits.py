@@ -75,11 +75,12 @@ def test_same_seed_same_bytes_other_seed_differs(digits, tmp_path):
     make(again)
     make(other, '--seed', '1')
     assert _sample_bytes(digits) == _sample_bytes(str(again))
-    assert all(a != b for a, b in zip(
-        _sample_bytes(digits), _sample_bytes(str(other))))
+    assert all(
+        a != b
+        for a, b in zip(_sample_bytes(digits), _sample_bytes(str(other))))
     # the source split does not depend on the rendering seed
-    assert _json(osp.join(digits, 'split.json')) == _json(
-        str(other / 'split.json'))
+    assert _json(osp.join(digits,
+                          'split.json')) == _json(str(other / 'split.json'))
 
 
 def test_split_is_by_source_digit(digits, sklearn_targets):
@@ -104,8 +105,7 @@ def test_split_is_by_source_digit(digits, sklearn_targets):
         for path in files:
             src = int(osp.basename(path).split('_')[0])
             assert src in split[name]
-            assert osp.basename(osp.dirname(path)) == str(
-                sklearn_targets[src])
+            assert osp.basename(osp.dirname(path)) == str(sklearn_targets[src])
     assert 'CC BY 4.0' in _read(osp.join(digits, 'README.txt')).decode()
 
 

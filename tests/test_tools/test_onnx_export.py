@@ -15,12 +15,10 @@ pytest.importorskip('onnxruntime')
 
 from selfkd_seg import deploy  # noqa: E402
 from selfkd_seg.apis import build_inference_model  # noqa: E402
-from selfkd_seg.deploy import (ExportOptions, LatencyOptions,  # noqa: E402
-                               ParityOptions)
-from selfkd_seg.deploy.images import (collect_images,  # noqa: E402
-                                      parse_shape, preprocess, second_shape)
-from selfkd_seg.engine.student_loading import (  # noqa: E402
-    CheckpointMismatchError)
+from selfkd_seg.deploy import ExportOptions, LatencyOptions, ParityOptions
+from selfkd_seg.deploy.images import collect_images  # noqa: E402
+from selfkd_seg.deploy.images import parse_shape, preprocess, second_shape
+from selfkd_seg.engine.student_loading import CheckpointMismatchError
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TOOL = osp.join(REPO, 'tools', 'deployment', 'pytorch2onnx.py')
@@ -93,9 +91,10 @@ def seg_report(toy_voc, tmp_path_factory):
     scrambled weights), checked on the real toy images at 64x64 and 45x77."""
     work = tmp_path_factory.mktemp('onnx_seg')
     model = scramble(student(SEG_CFG, cfg_options=dict(SEG_SHRINK)))
-    ckpt = save_checkpoint(work / 'student.pth', model.state_dict(),
-                           dataset_meta=dict(classes=('a', 'b', 'c', 'd',
-                                                      'e')))
+    ckpt = save_checkpoint(
+        work / 'student.pth',
+        model.state_dict(),
+        dataset_meta=dict(classes=('a', 'b', 'c', 'd', 'e')))
     options = {**SEG_SHRINK, 'test_dataloader.dataset.data_root': toy_voc}
     report = deploy.pytorch2onnx(
         SEG_CFG,
@@ -156,8 +155,7 @@ def test_seg_onnx_metadata(seg_report):
     assert [d.dim_param for d in dims] == ['batch', '', 'height', 'width']
 
 
-def test_cli_cls_training_checkpoint_on_toy_images(toy_cls, tmp_path,
-                                                   capsys):
+def test_cli_cls_training_checkpoint_on_toy_images(toy_cls, tmp_path, capsys):
     """The tool, the plain classifier config and a FRSKD *training*
     checkpoint (its self-teacher is split off), on the real toy images of
     the config's test set, at 32x32 and 25x41."""
@@ -181,8 +179,7 @@ def test_cli_cls_training_checkpoint_on_toy_images(toy_cls, tmp_path,
     assert report['task'] == 'cls' and report['passed']
     assert report['load_info']['dropped_modules'] == ['self_teacher']
     rows = report['parity']['rows']
-    assert [r['input_shape'] for r in rows] == [(8, 3, 32, 32),
-                                                (8, 3, 25, 41)]
+    assert [r['input_shape'] for r in rows] == [(8, 3, 32, 32), (8, 3, 25, 41)]
     assert all(r['onnx_shape'] == (8, 4) for r in rows)
     assert all(r['units'] == 8 for r in rows)
     assert json.load(open(tmp_path / 'report.json'))['passed'] is True
@@ -208,9 +205,10 @@ def test_wrong_checkpoint_names_file_and_keys(tmp_path, capsys):
     assert 'missing from the checkpoint: backbone.' in text
     assert 'weights of the checkpoint are not in the model: ' in text
     # same keys, other shapes (5 classes instead of 4)
-    with pytest.raises(CheckpointMismatchError,
-                       match=r'head\.fc\.weight: checkpoint \(4, 64\) vs '
-                       r'model \(5, 64\)'):
+    with pytest.raises(
+            CheckpointMismatchError,
+            match=r'head\.fc\.weight: checkpoint \(4, 64\) vs '
+            r'model \(5, 64\)'):
         student(CLS_CFG, ckpt, {'model.head.num_classes': 5})
     # the tool: exit status 2 and the same message
     with pytest.raises(SystemExit) as exc:
@@ -254,9 +252,11 @@ def test_missing_images_are_named(tmp_path):
         collect_images(model.cfg, [str(tmp_path / 'missing.png')])
     with pytest.raises(FileNotFoundError, match='could not be built'):
         collect_images(
-            student(CLS_CFG, cfg_options={
-                'test_dataloader.dataset.data_root': str(tmp_path / 'none')
-            }).cfg)
+            student(
+                CLS_CFG,
+                cfg_options={
+                    'test_dataloader.dataset.data_root': str(tmp_path / 'none')
+                }).cfg)
 
 
 def test_parse_shape():
@@ -321,8 +321,9 @@ def test_sizes_stay_dynamic_and_a_frozen_graph_fails(tmp_path, monkeypatch):
         '50x66': [torch.randn(1, 3, 50, 66)],
     }
     deploy.export_onnx(model, str(tmp_path / 'ok.onnx'), example)
-    parity = deploy.check_parity(
-        model, deploy.ort_session(str(tmp_path / 'ok.onnx')), batches)
+    parity = deploy.check_parity(model,
+                                 deploy.ort_session(str(tmp_path / 'ok.onnx')),
+                                 batches)
     assert parity['passed'], parity['failures']
     assert max(r['max_abs_diff'] for r in parity['rows']) < 1e-5
 
@@ -360,18 +361,22 @@ def test_seg_native_output_keeps_the_head_resolution(tmp_path):
     import onnx
     model = _SameSizeNet().eval()
     example = torch.randn(1, 3, 32, 32)
-    out = deploy.export_onnx(model, str(tmp_path / 'native.onnx'), example,
-                             ExportOptions(seg_output='native'),
-                             metadata=dict(task='seg'))
+    out = deploy.export_onnx(
+        model,
+        str(tmp_path / 'native.onnx'),
+        example,
+        ExportOptions(seg_output='native'),
+        metadata=dict(task='seg'))
     session = deploy.ort_session(out)
-    parity = deploy.check_parity(model, session,
-                                 {'37x23': [torch.randn(2, 3, 37, 23)]},
-                                 seg_output='native')
+    parity = deploy.check_parity(
+        model,
+        session, {'37x23': [torch.randn(2, 3, 37, 23)]},
+        seg_output='native')
     assert parity['passed'], parity['failures']
     assert parity['rows'][0]['onnx_shape'] == (2, 3, 19, 12)  # stride 2
     dims = onnx.load(out).graph.output[0].type.tensor_type.shape.dim
-    assert [d.dim_param for d in dims] == ['batch', '', 'logit_height',
-                                           'logit_width']
+    assert [d.dim_param
+            for d in dims] == ['batch', '', 'logit_height', 'logit_width']
     with pytest.raises(ValueError, match="'input' or 'native'"):
         deploy.SegLogits(model, 'full')
     with pytest.raises(ValueError, match="'input' or 'native'"):

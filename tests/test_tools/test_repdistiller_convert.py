@@ -16,12 +16,12 @@ import torch.nn.functional as F
 from mmengine.logging import MMLogger
 from mmengine.registry import DefaultScope
 from mmengine.runner import load_checkpoint
+from tool_scripts import load_tool
 
 import selfkd_seg  # noqa: F401
 from selfkd_seg.converters.repdistiller_convert import (
     REPDISTILLER_ARCHS, convert_repdistiller_state_dict,
     repdistiller_classifier_cfg)
-from tool_scripts import load_tool
 
 
 @pytest.fixture(autouse=True, scope='module')
@@ -35,9 +35,12 @@ def quiet_logs():
 
 # ---------------------------------------------------------------- RepDistiller
 def _bn_shapes(prefix, c):
-    return {f'{prefix}.{n}': (c, )
-            for n in ('weight', 'bias', 'running_mean', 'running_var')} | {
-                f'{prefix}.num_batches_tracked': ()}
+    return {
+        f'{prefix}.{n}': (c, )
+        for n in ('weight', 'bias', 'running_mean', 'running_var')
+    } | {
+        f'{prefix}.num_batches_tracked': ()
+    }
 
 
 def repdistiller_resnet_shapes(depth, filters, num_classes=100):
@@ -114,11 +117,13 @@ def repdistiller_resnet_forward(sd, x, depth):
             p, s = f'layer{layer}.{b}', stride if b == 0 else 1
             out = F.conv2d(x, sd[f'{p}.conv1.weight'], stride=s, padding=1)
             out = F.relu(_bn(out, sd, f'{p}.bn1'))
-            out = _bn(F.conv2d(out, sd[f'{p}.conv2.weight'], padding=1), sd,
-                      f'{p}.bn2')
+            out = _bn(
+                F.conv2d(out, sd[f'{p}.conv2.weight'], padding=1), sd,
+                f'{p}.bn2')
             if f'{p}.downsample.0.weight' in sd:
-                x = _bn(F.conv2d(x, sd[f'{p}.downsample.0.weight'], stride=s),
-                        sd, f'{p}.downsample.1')
+                x = _bn(
+                    F.conv2d(x, sd[f'{p}.downsample.0.weight'], stride=s), sd,
+                    f'{p}.downsample.1')
             x = F.relu(out + x)
     x = F.avg_pool2d(x, 8).flatten(1)
     return F.linear(x, sd['fc.weight'], sd['fc.bias'])
@@ -187,8 +192,11 @@ def test_cli_writes_a_strictly_loadable_checkpoint(tmp_path):
     sd = random_state_dict(shapes)
     sd = OrderedDict(('module.' + k, v) for k, v in sd.items())  # DP prefix
     src, dst = tmp_path / 'ckpt_epoch_240.pth', tmp_path / 'out' / 'r56.pth'
-    torch.save({'model': sd, 'epoch': 240,
-                'best_acc': torch.tensor(72.34)}, src)
+    torch.save({
+        'model': sd,
+        'epoch': 240,
+        'best_acc': torch.tensor(72.34)
+    }, src)
     load_tool('model_converters/repdistiller_to_selfkd.py').main(
         [str(src), str(dst), '--arch', 'resnet56'])
 
@@ -204,33 +212,48 @@ def test_cli_writes_a_strictly_loadable_checkpoint(tmp_path):
     with torch.no_grad():
         plain = OrderedDict((k[len('module.'):], v) for k, v in sd.items())
         torch.testing.assert_close(
-            model(x, mode='tensor'), reference_forward(plain, x),
-            rtol=1e-4, atol=1e-4)
+            model(x, mode='tensor'),
+            reference_forward(plain, x),
+            rtol=1e-4,
+            atol=1e-4)
 
 
 # Names (and a few shapes) read off RepDistiller's other model files.
 SPOT_KEYS = {
-    'vgg13': {'block0.0.bias': (64, ), 'block0.4.running_var': (64, ),
-              'block4.3.weight': (512, 512, 3, 3),
-              'classifier.weight': (100, 512)},
-    'MobileNetV2': {'conv1.0.weight': (16, 3, 3, 3),
-                    'blocks.0.0.conv.0.weight': (16, 16, 1, 1),
-                    'blocks.6.0.conv.6.weight': (160, 480, 1, 1),
-                    'conv2.1.running_mean': (1280, ),
-                    'classifier.0.weight': (100, 1280)},
-    'ShuffleV1': {'layer1.0.conv1.weight': (54, 24, 1, 1),
-                  'layer1.0.conv3.weight': (216, 18, 1, 1),
-                  'layer3.3.bn3.weight': (960, ),
-                  'linear.weight': (100, 960)},
-    'ShuffleV2': {'layer1.0.conv5.weight': (58, 58, 1, 1),
-                  'layer3.3.conv2.weight': (232, 1, 3, 3),
-                  'conv2.weight': (1024, 464, 1, 1),
-                  'linear.weight': (100, 1024)},
-    'ResNet50': {'layer1.0.shortcut.0.weight': (256, 64, 1, 1),
-                 'layer4.2.bn3.running_var': (2048, ),
-                 'linear.weight': (100, 2048)},
-    'ResNet18': {'layer2.0.shortcut.1.weight': (128, ),
-                 'linear.weight': (100, 512)},
+    'vgg13': {
+        'block0.0.bias': (64, ),
+        'block0.4.running_var': (64, ),
+        'block4.3.weight': (512, 512, 3, 3),
+        'classifier.weight': (100, 512)
+    },
+    'MobileNetV2': {
+        'conv1.0.weight': (16, 3, 3, 3),
+        'blocks.0.0.conv.0.weight': (16, 16, 1, 1),
+        'blocks.6.0.conv.6.weight': (160, 480, 1, 1),
+        'conv2.1.running_mean': (1280, ),
+        'classifier.0.weight': (100, 1280)
+    },
+    'ShuffleV1': {
+        'layer1.0.conv1.weight': (54, 24, 1, 1),
+        'layer1.0.conv3.weight': (216, 18, 1, 1),
+        'layer3.3.bn3.weight': (960, ),
+        'linear.weight': (100, 960)
+    },
+    'ShuffleV2': {
+        'layer1.0.conv5.weight': (58, 58, 1, 1),
+        'layer3.3.conv2.weight': (232, 1, 3, 3),
+        'conv2.weight': (1024, 464, 1, 1),
+        'linear.weight': (100, 1024)
+    },
+    'ResNet50': {
+        'layer1.0.shortcut.0.weight': (256, 64, 1, 1),
+        'layer4.2.bn3.running_var': (2048, ),
+        'linear.weight': (100, 2048)
+    },
+    'ResNet18': {
+        'layer2.0.shortcut.1.weight': (128, ),
+        'linear.weight': (100, 512)
+    },
 }
 # Explicit inverse of our names for these families (test-side table).
 TO_REPDISTILLER = {
@@ -264,10 +287,10 @@ def test_every_arch_has_a_classifier_config():
     for arch in REPDISTILLER_ARCHS:
         cfg = repdistiller_classifier_cfg(arch, 10)
         assert cfg['head']['num_classes'] == 10
-    assert repdistiller_classifier_cfg('resnet32x4')['head'][
-        'in_channels'] == 256
-    assert repdistiller_classifier_cfg('MobileNetV2')['head'][
-        'in_channels'] == 1280
+    assert repdistiller_classifier_cfg(
+        'resnet32x4')['head']['in_channels'] == 256
+    assert repdistiller_classifier_cfg(
+        'MobileNetV2')['head']['in_channels'] == 1280
 
 
 def test_mismatches_are_named():
@@ -283,8 +306,9 @@ def test_mismatches_are_named():
 
     missing = OrderedDict(sd)
     del missing['block3.layer.0.bn1.running_var']
-    with pytest.raises(KeyError, match=r'backbone\.stage_norms\.1\.'
-                       r'running_var'):
+    with pytest.raises(
+            KeyError, match=r'backbone\.stage_norms\.1\.'
+            r'running_var'):
         convert_repdistiller_state_dict(missing, 'wrn_16_1')
 
     wrong = OrderedDict(sd)

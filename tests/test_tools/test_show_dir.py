@@ -11,8 +11,8 @@ from mmengine.runner import Runner
 from PIL import Image
 
 import selfkd_seg  # noqa: F401
-from selfkd_seg.apis.config import enable_test_visualization, prepare_test_cfg
 from selfkd_research.synthetic_data.toy_voc import make_toy_voc
+from selfkd_seg.apis.config import enable_test_visualization, prepare_test_cfg
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CLS_TOY = osp.join(REPO, 'configs', 'toy', 'frskd_cls_toy.py')
@@ -33,21 +33,20 @@ def test_seg_show_dir_paints_every_test_image(tiny_seg_cfg, tmp_path):
     make_toy_voc(root, num_train=1, num_val=5, img_size=(64, 64), seed=1)
     images = sorted(glob.glob(osp.join(root, 'JPEGImages', 'val_*.jpg')))
     assert len(images) == 5
-    cfg = tiny_seg_cfg('toy/efficientdet_d0_toy.py',
-                       work_dir=str(tmp_path / 'run'))
+    cfg = tiny_seg_cfg(
+        'toy/efficientdet_d0_toy.py', work_dir=str(tmp_path / 'run'))
     cfg.test_dataloader.dataset.data_root = root
     assert cfg.default_hooks.visualization.get('interval', 50) > 3
     ckpt = save_untrained(cfg, 'mmseg', str(tmp_path / 'seg.pth'))
     show_dir = str(tmp_path / 'painted')
-    prepare_test_cfg(cfg, SEG_TOY, ckpt, work_dir=str(tmp_path / 'run'),
-                     show_dir=show_dir)
+    prepare_test_cfg(
+        cfg, SEG_TOY, ckpt, work_dir=str(tmp_path / 'run'), show_dir=show_dir)
     metrics = Runner.from_cfg(cfg).test()
     assert 'mIoU' in metrics
     painted = sorted(
         glob.glob(osp.join(show_dir, 'vis_data', 'vis_image', '*.png')))
-    assert [osp.basename(p) for p in painted] == [
-        f'test_{osp.basename(p)}_0.png' for p in images
-    ]
+    assert [osp.basename(p) for p in painted
+            ] == [f'test_{osp.basename(p)}_0.png' for p in images]
     for path in painted:
         with Image.open(path) as im:
             # ground truth | prediction, each at the image's 64x64
@@ -57,6 +56,7 @@ def test_seg_show_dir_paints_every_test_image(tiny_seg_cfg, tmp_path):
 def test_cls_show_dir_paints_every_test_image(tmp_path):
     pytest.importorskip('mmpretrain')
     from selfkd_research.synthetic_data.toy_cls import make_toy_cls
+
     # 4 classes x 2 images, named 0000.png/0001.png in every class folder
     root = make_toy_cls(str(tmp_path / 'toy'), dict(val=2))
     images = sorted(glob.glob(osp.join(root, 'val', '*', '*.png')))
@@ -67,8 +67,8 @@ def test_cls_show_dir_paints_every_test_image(tmp_path):
     cfg.experiment_name = f'test_{uuid.uuid4().hex[:8]}'
     ckpt = save_untrained(cfg, 'mmpretrain', str(tmp_path / 'cls.pth'))
     show_dir = str(tmp_path / 'painted')
-    prepare_test_cfg(cfg, CLS_TOY, ckpt, work_dir=str(tmp_path / 'run'),
-                     show_dir=show_dir)
+    prepare_test_cfg(
+        cfg, CLS_TOY, ckpt, work_dir=str(tmp_path / 'run'), show_dir=show_dir)
     assert cfg.default_hooks.visualization.type == \
         'ClassFolderVisualizationHook'
     metrics = Runner.from_cfg(cfg).test()
@@ -95,6 +95,6 @@ def test_show_switches_and_interval():
     cfg = Config.fromfile(CLS_TOY)
     enable_test_visualization(cfg, show=True)
     vis = cfg.default_hooks.visualization
-    assert (vis.enable, vis.show, vis.interval, vis.out_dir) == (True, True,
-                                                                 1, None)
+    assert (vis.enable, vis.show, vis.interval, vis.out_dir) == (True, True, 1,
+                                                                 None)
     assert 'draw' not in vis  # not an argument of mmpretrain's hook

@@ -28,8 +28,8 @@ TOOLS = {
 APIS_TOOLS = {
     'train.py': ('selfkd_seg.apis.train', 'train'),
     'test.py': ('selfkd_seg.apis.test', 'test'),
-    'export_student.py': ('selfkd_seg.apis.export',
-                          'export_student_checkpoint'),
+    'export_student.py':
+    ('selfkd_seg.apis.export', 'export_student_checkpoint'),
 }
 
 
@@ -40,11 +40,15 @@ def test_apis_tool_parses_and_calls_one_library_function(script):
         tree = ast.parse(f.read())
     defined = {n.name for n in tree.body if isinstance(n, ast.FunctionDef)}
     assert defined == {'parse_args', 'main'}
-    imported = {(n.module, a.name) for n in tree.body
-                if isinstance(n, ast.ImportFrom) for a in n.names}
+    imported = {(n.module, a.name)
+                for n in tree.body if isinstance(n, ast.ImportFrom)
+                for a in n.names}
     assert (module, function) in imported
-    calls = {n.func.id for n in ast.walk(tree) if isinstance(n, ast.Call)
-             and isinstance(n.func, ast.Name)}
+    calls = {
+        n.func.id
+        for n in ast.walk(tree)
+        if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)
+    }
     assert function in calls
 
 
@@ -52,9 +56,13 @@ def test_every_wrapped_tool_runs_as_a_script():
     env = dict(os.environ, OMP_NUM_THREADS='1', PYTHONWARNINGS='ignore')
     # all at once: each start-up imports the package (seconds)
     procs = {
-        name: subprocess.Popen(
-            [sys.executable, osp.join('tools', name), '--help'], cwd=ROOT,
-            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        name:
+        subprocess.Popen(
+            [sys.executable, osp.join('tools', name), '--help'],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
             text=True)
         for name in TOOLS
     }

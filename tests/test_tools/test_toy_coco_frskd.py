@@ -8,12 +8,12 @@ import pytest
 from mmengine.config import Config
 from mmengine.runner import Runner
 from PIL import Image
+from tiny_configs import shrink_seg_cfg
 
 import selfkd_seg  # noqa: F401
+from selfkd_research.synthetic_data import make_toy_coco
 from selfkd_seg.analysis import browse_dataset as browse
 from selfkd_seg.datasets import COCOSemanticDataset
-from selfkd_research.synthetic_data import make_toy_coco
-from tiny_configs import shrink_seg_cfg
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
@@ -25,8 +25,7 @@ def toy_coco_64(tmp_path_factory):
     return root
 
 
-def test_frskd_toy_run_on_coco_data_then_browse(toy_coco_64, tmp_path,
-                                                capsys):
+def test_frskd_toy_run_on_coco_data_then_browse(toy_coco_64, tmp_path, capsys):
     config = osp.join(ROOT, 'configs', 'toy', 'frskd_d0_toy_coco.py')
     work_dir = str(tmp_path / 'run')
     cfg = shrink_seg_cfg(Config.fromfile(config), toy_coco_64, work_dir, 2)
@@ -41,8 +40,10 @@ def test_frskd_toy_run_on_coco_data_then_browse(toy_coco_64, tmp_path,
     assert osp.isfile(ckpt)
 
     out = str(tmp_path / 'grid.png')
-    options = [f'{s}_dataloader.dataset.data_root={toy_coco_64}'
-               for s in ('train', 'val', 'test')]
+    options = [
+        f'{s}_dataloader.dataset.data_root={toy_coco_64}'
+        for s in ('train', 'val', 'test')
+    ]
     browse_tool = runpy.run_path(
         osp.join(ROOT, 'tools', 'visualization', 'browse_dataset.py'))
     # the config the checkpoint was trained with (the shrunk model): the
@@ -63,8 +64,9 @@ def test_frskd_toy_run_on_coco_data_then_browse(toy_coco_64, tmp_path,
 def test_overlay_is_mmsegs_blend_of_the_class_colours():
     img = np.full((2, 3, 3), 100, dtype=np.uint8)
     labels = np.array([[0, 1, 2], [255, 1, 0]], dtype=np.uint8)
-    meta = dict(classes=('bg', 'a', 'b'),
-                palette=[[0, 0, 0], [200, 0, 0], [0, 50, 250]])
+    meta = dict(
+        classes=('bg', 'a', 'b'),
+        palette=[[0, 0, 0], [200, 0, 0], [0, 50, 250]])
     out = browse.overlay(img, labels, meta, alpha=1.0)
     assert out[0, 0].tolist() == [0, 0, 0]  # class 0 has a colour too
     assert out[0, 1].tolist() == [200, 0, 0]

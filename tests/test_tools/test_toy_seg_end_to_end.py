@@ -42,9 +42,8 @@ def _miou_by_hand(runner) -> float:
     return float((inter[present] / union[present]).mean() * 100)
 
 
-@pytest.mark.parametrize('config', [
-    'toy/efficientdet_d0_toy.py', 'toy/frskd_d0_toy.py'
-])
+@pytest.mark.parametrize('config',
+                         ['toy/efficientdet_d0_toy.py', 'toy/frskd_d0_toy.py'])
 def test_train_validate_save_and_resume(tiny_seg_cfg, tmp_path, config):
     work_dir = str(tmp_path / 'run')
     runner = train(tiny_seg_cfg(config, max_iters=2, work_dir=work_dir))
@@ -58,8 +57,8 @@ def test_train_validate_save_and_resume(tiny_seg_cfg, tmp_path, config):
         teacher = hub.get_scalar('val/self_teacher/mIoU').current()
         lead = hub.get_scalar('val/self_teacher/lead').current()
         assert lead == pytest.approx(teacher - metrics.current())
-        scalars = glob.glob(osp.join(work_dir, '**', 'scalars.json'),
-                            recursive=True)
+        scalars = glob.glob(
+            osp.join(work_dir, '**', 'scalars.json'), recursive=True)
         text = open(scalars[0]).read()
         assert '"self_teacher/lead"' in text
         assert '"self_teacher.ce_lead"' in text
@@ -97,8 +96,14 @@ def test_checkpoint_serves_through_mmseg_inference_api(tiny_seg_cfg, tmp_path,
     result = inference_model(model, img)
     assert result.pred_sem_seg.data.shape == (1, 64, 64)
     out = str(tmp_path / 'pred.png')
-    drawn = show_result_pyplot(model, img, result, opacity=0.5,
-                               with_labels=False, show=False, out_file=out)
+    drawn = show_result_pyplot(
+        model,
+        img,
+        result,
+        opacity=0.5,
+        with_labels=False,
+        show=False,
+        out_file=out)
     # the file holds the image with each pixel's predicted class blended in
     # at half opacity, in the colours the toy data declares for its classes
     with open(osp.join(toy_voc_64, 'meta.json')) as f:
@@ -135,12 +140,10 @@ def test_export_round_trip(tiny_seg_cfg, tmp_path):
         export_student_checkpoint(exported, str(tmp_path / 'again.pth'))
 
 
-def test_amp_flag_trains_with_bfloat16_autocast_on_cpu(tiny_seg_cfg,
-                                                         tmp_path):
+def test_amp_flag_trains_with_bfloat16_autocast_on_cpu(tiny_seg_cfg, tmp_path):
     from selfkd_seg.apis.config import prepare_train_cfg
     cfg = tiny_seg_cfg('toy/frskd_d0_toy.py', max_iters=1)
-    prepare_train_cfg(cfg, 'frskd_d0_toy.py', work_dir=str(tmp_path),
-                      amp=True)
+    prepare_train_cfg(cfg, 'frskd_d0_toy.py', work_dir=str(tmp_path), amp=True)
     assert cfg.optim_wrapper.type == 'AutocastOptimWrapper'
     runner = train(cfg)
     loss = runner.message_hub.get_scalar('train/loss').current()
@@ -151,7 +154,7 @@ def test_num_classes_mismatch_fails_before_training(tiny_seg_cfg):
     cfg = tiny_seg_cfg('toy/frskd_d0_toy.py')
     cfg.model.decode_head.num_classes = 7
     runner = Runner.from_cfg(cfg)
-    with pytest.raises(ValueError,
-                       match=r'decode_head.num_classes=7, .* has 5 classes'):
+    with pytest.raises(
+            ValueError, match=r'decode_head.num_classes=7, .* has 5 classes'):
         runner.train()
     assert runner.iter == 0

@@ -20,9 +20,9 @@ import pytest
 import torch
 
 from selfkd_research.experiments.experiment import read_run
-from selfkd_seg.engine.checkpoint_io import last_checkpoint
 from selfkd_research.synthetic_data.toy_cls import make_toy_cls
 from selfkd_research.synthetic_data.toy_voc import make_toy_voc
+from selfkd_seg.engine.checkpoint_io import last_checkpoint
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 SEG_CONFIG = osp.join(REPO, 'configs', 'toy', 'frskd_d0_toy.py')
@@ -150,8 +150,7 @@ def jobs(data):
     ] + SEG_TRAIN)
     jobs.start('mmpretrain_train', [
         sys.executable,
-        site_packages_tool('mmpretrain', 'train.py'), CLS_CONFIG,
-        '--work-dir',
+        site_packages_tool('mmpretrain', 'train.py'), CLS_CONFIG, '--work-dir',
         str(root / 'mmpretrain_train'), '--cfg-options',
         'train_cfg.max_epochs=1', 'train_cfg.val_interval=1'
     ])
@@ -174,14 +173,19 @@ def seg_checkpoint(jobs, data):
     ckpt = last_checkpoint(str(root / 'mmseg_train'))
     jobs.start('mmseg_test', [
         sys.executable,
-        site_packages_tool('mmseg', 'test.py'), SEG_CONFIG, ckpt,
-        '--work-dir',
+        site_packages_tool('mmseg', 'test.py'), SEG_CONFIG, ckpt, '--work-dir',
         str(root / 'mmseg_test'), '--cfg-options'
     ] + SEG_MODEL)
     img = sorted(glob.glob(osp.join(data['seg'], 'JPEGImages', 'val_*')))[0]
-    jobs.start('apis', [sys.executable, '-c', APIS_FIRST.format(
-        seg_config=SEG_CONFIG, ckpt=ckpt, seg_model=SEG_MODEL_CFG, img=img,
-        cls_config=CLS_CONFIG)])
+    jobs.start('apis', [
+        sys.executable, '-c',
+        APIS_FIRST.format(
+            seg_config=SEG_CONFIG,
+            ckpt=ckpt,
+            seg_model=SEG_MODEL_CFG,
+            img=img,
+            cls_config=CLS_CONFIG)
+    ])
     if HAS_MIM:
         jobs.start('mim_test', [
             MIM, 'test', 'selfkd_seg', SEG_CONFIG, '--checkpoint', ckpt,
@@ -266,8 +270,8 @@ def test_mmseg_test_tool(seg_checkpoint, jobs, data):
 
 def test_mmpretrain_train_tool(jobs, data):
     out = jobs.wait('mmpretrain_train')
-    assert last_checkpoint(str(data['root'] / 'mmpretrain_train')).endswith(
-        'epoch_1.pth')
+    assert last_checkpoint(str(data['root'] /
+                               'mmpretrain_train')).endswith('epoch_1.pth')
     assert 'accuracy/top1' in out
 
 
@@ -281,8 +285,8 @@ def test_mmseg_and_mmpretrain_apis_before_selfkd_seg(seg_checkpoint, jobs):
 def test_mim_train_finds_the_config_by_name(jobs, data):
     out = jobs.wait('mim_train')
     assert 'Training finished successfully' in out
-    assert last_checkpoint(str(data['root'] / 'mim_train')).endswith(
-        'iter_2.pth')
+    assert last_checkpoint(str(data['root'] /
+                               'mim_train')).endswith('iter_2.pth')
 
 
 @needs_mim

@@ -11,8 +11,8 @@ from mmengine.config import Config
 from selfkd_seg.apis.config import load_config
 from selfkd_seg.utils import get_config, get_config_path
 
-CONFIGS = osp.join(osp.dirname(osp.dirname(osp.dirname(
-    osp.abspath(__file__)))), 'configs')
+CONFIGS = osp.join(
+    osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))), 'configs')
 NAME = 'toy/efficientdet_d0_toy.py'
 
 
@@ -24,8 +24,8 @@ def test_package_names_resolve_to_the_mim_configs():
     existing = osp.join(CONFIGS, NAME)
     assert get_config_path(existing) == existing  # a file stays a file
     mmseg = get_config_path('mmseg::_base_/default_runtime.py')
-    assert mmseg.endswith(osp.join('mmseg', '.mim', 'configs', '_base_',
-                                   'default_runtime.py'))
+    assert mmseg.endswith(
+        osp.join('mmseg', '.mim', 'configs', '_base_', 'default_runtime.py'))
 
 
 def test_a_missing_config_names_where_it_was_looked_for():
@@ -35,8 +35,8 @@ def test_a_missing_config_names_where_it_was_looked_for():
 
 def test_get_config_load_config_and_mmengine_hub():
     from mmengine.hub import get_config as hub_get_config
-    cfg = get_config(f'selfkd_seg::{NAME}',
-                     cfg_options={'train_cfg.max_iters': 3})
+    cfg = get_config(
+        f'selfkd_seg::{NAME}', cfg_options={'train_cfg.max_iters': 3})
     assert cfg.default_scope == 'mmseg' and cfg.train_cfg.max_iters == 3
     assert load_config(f'selfkd_seg::{NAME}').model.type == cfg.model.type
     assert hub_get_config(f'selfkd_seg::{NAME}').model == cfg.model
@@ -64,6 +64,10 @@ def test_base_configs_without_importing_selfkd_seg(tmp_path):
     env = dict(os.environ, PYTHONWARNINGS='ignore')
     env.pop('PYTHONPATH', None)
     env.pop('SELFKD_SEG_NO_IMPORT_HOOK', None)
-    out = subprocess.run([sys.executable, '-c', code], cwd=str(tmp_path),
-                         env=env, capture_output=True, text=True, check=True)
+    out = subprocess.run([sys.executable, '-c', code],
+                         cwd=str(tmp_path),
+                         env=env,
+                         capture_output=True,
+                         text=True,
+                         check=True)
     assert out.stdout.split() == ['EncoderDecoder', 'False'], out.stderr

@@ -9,9 +9,11 @@ def test_interleaved_medians_rotate_the_order_and_take_medians(monkeypatch):
     calls = []
 
     def timed(name):
+
         def run():
             calls.append(name)
             clock[0] += durations[name].pop(0)
+
         return run
 
     monkeypatch.setattr(timing.time, 'perf_counter', lambda: clock[0])

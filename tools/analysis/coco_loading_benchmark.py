@@ -14,8 +14,7 @@ import sys
 # selfkd_seg is the one imported
 sys.path.append(osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
 
-from selfkd_research.benchmarks.benchmark_coco_loading import (  # noqa: E402
-    main)
+from selfkd_research.benchmarks.benchmark_coco_loading import main
 
 if __name__ == '__main__':
     main()

@@ -1,6 +1,7 @@
 """Params and FLOPs of the student and of its self-teacher, and their ratio.
 
-    python tools/analysis/complexity.py CONFIG [--shape H W] [--cfg-options ...]
+    python tools/analysis/complexity.py CONFIG [--shape H W] [--cfg-options
+    ...]
 
 FLOPs count one multiply-add as one FLOP (fvcore / mmengine convention), at
 batch size 1.  Works for segmentation (mmseg) and classification
@@ -16,8 +17,7 @@ import sys
 # selfkd_seg is the one imported
 sys.path.append(osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
 
-from selfkd_seg.analysis.complexity import (  # noqa: E402
-    config_complexity, format_complexity)
+from selfkd_seg.analysis.complexity import config_complexity, format_complexity
 
 
 def parse_args(argv=None) -> argparse.Namespace:

@@ -18,8 +18,7 @@ import sys
 sys.path.append(osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
 SELFKD_SEG_REGISTRY = False  # writes files only: no models to register
 
-from selfkd_seg.converters.cls_image_folders import (  # noqa: E402
-    READERS, convert)
+from selfkd_seg.converters.cls_image_folders import READERS, convert
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -38,8 +37,8 @@ def main(argv=None) -> dict:
     split."""
     args = parse_args(argv)
     counts = convert(args.dataset, args.src, args.dst, args.copy)
-    print(', '.join(f'{k}: {v} images' for k, v in sorted(counts.items())) +
-          f' -> {args.dst}')
+    print(', '.join(f'{k}: {v} images'
+                    for k, v in sorted(counts.items())) + f' -> {args.dst}')
     return counts
 
 

@@ -20,10 +20,8 @@ import sys
 sys.path.append(osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
 SELFKD_SEG_REGISTRY = False  # writes files only: no models to register
 
-from selfkd_seg.converters.coco_to_voc import (  # noqa: E402
-    convert, format_stats)
-from selfkd_seg.utils.coco_rasterize import (  # noqa: E402
-    CROWD_RULES, OVERLAP_RULES)
+from selfkd_seg.converters.coco_to_voc import convert, format_stats
+from selfkd_seg.utils.coco_rasterize import CROWD_RULES, OVERLAP_RULES
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -40,7 +38,8 @@ def parse_args(argv=None) -> argparse.Namespace:
         help='a split: its name, COCO JSON and the folder its file_name '
         'entries are relative to (repeat for every split)')
     parser.add_argument(
-        '--symlink', action='store_true',
+        '--symlink',
+        action='store_true',
         help='link images instead of copying them')
     parser.add_argument(
         '--cache-dir',
@@ -50,7 +49,8 @@ def parse_args(argv=None) -> argparse.Namespace:
         '--overlap', choices=OVERLAP_RULES, default='smaller_on_top')
     parser.add_argument('--crowd', choices=CROWD_RULES, default='ignore')
     parser.add_argument(
-        '--skip-missing', action='store_true',
+        '--skip-missing',
+        action='store_true',
         help='leave out images whose files do not exist (default: error)')
     return parser.parse_args(argv)
 

@@ -27,12 +27,10 @@ import sys
 sys.path.append(osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
 
 import selfkd_seg  # noqa: E402,F401
-from selfkd_seg.deploy import (DEFAULT_ATOL, DEFAULT_OPSET,  # noqa: E402
-                               DEFAULT_RTOL, MIN_ARGMAX_AGREEMENT,
-                               ExportOptions, LatencyOptions, ParityOptions,
-                               pytorch2onnx)
-from selfkd_seg.engine.student_loading import (  # noqa: E402
-    CheckpointMismatchError)
+from selfkd_seg.deploy import (DEFAULT_ATOL, DEFAULT_OPSET, DEFAULT_RTOL,
+                               MIN_ARGMAX_AGREEMENT, ExportOptions,
+                               LatencyOptions, ParityOptions, pytorch2onnx)
+from selfkd_seg.engine.student_loading import CheckpointMismatchError
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -45,20 +43,28 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('config', help='plain student config')
     parser.add_argument('checkpoint', help='student / training checkpoint')
     parser.add_argument(
-        '--out', default=None, help='ONNX file (default: CHECKPOINT with '
+        '--out',
+        default=None,
+        help='ONNX file (default: CHECKPOINT with '
         'the suffix .onnx)')
     parser.add_argument(
-        '--images', nargs='+', default=None,
+        '--images',
+        nargs='+',
+        default=None,
         help='image files or folders for the parity check (default: the '
         "config's test dataset)")
     parser.add_argument(
         '--num-images', type=int, default=4, help='images checked')
     parser.add_argument(
-        '--shapes', nargs='+', default=None,
+        '--shapes',
+        nargs='+',
+        default=None,
         help="input sizes checked: 'native' (as the test pipeline gives) "
         "or HxW; default: native and a second, odd size")
     parser.add_argument(
-        '--seg-output', choices=('input', 'native'), default='input',
+        '--seg-output',
+        choices=('input', 'native'),
+        default='input',
         help='segmentation logits at the input size (default) or at the '
         "head's resolution")
     parser.add_argument('--opset', type=int, default=DEFAULT_OPSET)
@@ -66,12 +72,16 @@ def parse_args(argv=None) -> argparse.Namespace:
         '--runs', type=int, default=20, help='latency runs (median)')
     parser.add_argument('--warmup', type=int, default=3)
     parser.add_argument(
-        '--threads', type=int, default=None,
+        '--threads',
+        type=int,
+        default=None,
         help='CPU threads of PyTorch and ONNX Runtime (default: torch\'s)')
     parser.add_argument('--rtol', type=float, default=DEFAULT_RTOL)
     parser.add_argument('--atol', type=float, default=DEFAULT_ATOL)
     parser.add_argument(
-        '--min-agreement', type=float, default=MIN_ARGMAX_AGREEMENT,
+        '--min-agreement',
+        type=float,
+        default=MIN_ARGMAX_AGREEMENT,
         help='least fraction of pixels / images whose argmax agrees')
     parser.add_argument(
         '--report', default=None, help='also write the report as JSON')

@@ -15,9 +15,9 @@ data_root = '{{$SELFKD_DIGITS_DATA:data/digits}}/seg'
 digits_metainfo = dict(
     classes=('background', 'digit0', 'digit1', 'digit2', 'digit3', 'digit4',
              'digit5', 'digit6', 'digit7', 'digit8', 'digit9'),
-    palette=[[0, 0, 0], [128, 0, 0], [0, 128, 0], [128, 128, 0],
-             [0, 0, 128], [128, 0, 128], [0, 128, 128], [128, 128, 128],
-             [64, 0, 0], [192, 0, 0], [64, 128, 0]])
+    palette=[[0, 0, 0], [128, 0, 0], [0, 128, 0], [128, 128, 0], [0, 0, 128],
+             [128, 0, 128], [0, 128, 128], [128, 128, 128], [64, 0, 0],
+             [192, 0, 0], [64, 128, 0]])
 crop_size = (128, 128)
 # No RandomFlip (unlike toy_voc): a mirrored digit is not that digit any
 # more (a mirrored 2, 3 or 7 is no digit at all), so flipping would pair
@@ -40,8 +40,7 @@ test_pipeline = [
     dict(type='LoadAnnotationsChecked'),
     dict(type='PackSegInputs')
 ]
-voc_seg_folders = dict(
-    img_path='JPEGImages', seg_map_path='SegmentationClass')
+voc_seg_folders = dict(img_path='JPEGImages', seg_map_path='SegmentationClass')
 train_dataloader = dict(
     batch_size=8,
     num_workers=2,

@@ -8,8 +8,7 @@ data_root = '{{$SELFKD_TOY_DATA:data/toy_voc}}'
 # Must equal the generator's meta.json (the dataset refuses a mismatch).
 toy_metainfo = dict(
     classes=('background', 'circle', 'square', 'triangle', 'stripes'),
-    palette=[[0, 0, 0], [128, 0, 0], [0, 128, 0], [128, 128, 0],
-             [0, 0, 128]])
+    palette=[[0, 0, 0], [128, 0, 0], [0, 128, 0], [128, 128, 0], [0, 0, 128]])
 crop_size = (128, 128)
 train_pipeline = [
     dict(type='LoadImageFromFileChecked'),
@@ -30,8 +29,7 @@ test_pipeline = [
     dict(type='LoadAnnotationsChecked'),
     dict(type='PackSegInputs')
 ]
-voc_seg_folders = dict(
-    img_path='JPEGImages', seg_map_path='SegmentationClass')
+voc_seg_folders = dict(img_path='JPEGImages', seg_map_path='SegmentationClass')
 train_dataloader = dict(
     batch_size=8,
     num_workers=2,

@@ -51,8 +51,7 @@ test_pipeline_fixed512 = [
     dict(type='EvaluateAtCurrentSize'),
     dict(type='PackSegInputs')
 ]
-voc_seg_folders = dict(
-    img_path='JPEGImages', seg_map_path='SegmentationClass')
+voc_seg_folders = dict(img_path='JPEGImages', seg_map_path='SegmentationClass')
 dataset_voc07_trainval = dict(
     type=dataset_type,
     data_root=data_root + '/VOC2007',

@@ -2,7 +2,10 @@
 model = dict(
     type='ImageClassifier',
     backbone=dict(
-        type='ResNet', depth=18, num_stages=4, out_indices=(0, 1, 2, 3),
+        type='ResNet',
+        depth=18,
+        num_stages=4,
+        out_indices=(0, 1, 2, 3),
         style='pytorch'),
     neck=dict(type='GlobalAveragePooling'),
     head=dict(

@@ -7,7 +7,6 @@ from .loading import (CorruptDataError, LoadAnnotationsChecked,
 
 __all__ = [
     'CheckSegLabels', 'LabelOutOfRangeError', 'check_label_range',
-    'enable_label_checks',
-    'CorruptDataError', 'EvaluateAtCurrentSize', 'LoadAnnotationsChecked',
-    'LoadImageFromFileChecked', 'RandomGaussianBlur'
+    'enable_label_checks', 'CorruptDataError', 'EvaluateAtCurrentSize',
+    'LoadAnnotationsChecked', 'LoadImageFromFileChecked', 'RandomGaussianBlur'
 ]

@@ -48,10 +48,10 @@ def check_label_range(seg: np.ndarray,
     if not bad.any():
         return
     values, counts = np.unique(seg[bad], return_counts=True)
-    found = ', '.join(f'{v} ({c} px)' for v, c in zip(
-        values.tolist()[:10], counts.tolist()[:10]))
-    valid = (f'1..{num_classes} with reduce_zero_label' if reduce_zero_label
-             else f'0..{num_classes - 1}')
+    found = ', '.join(f'{v} ({c} px)' for v, c in zip(values.tolist()[:10],
+                                                      counts.tolist()[:10]))
+    valid = (f'1..{num_classes} with reduce_zero_label'
+             if reduce_zero_label else f'0..{num_classes - 1}')
     raise LabelOutOfRangeError(
         f'label map {source!r} has label values {found}, but the dataset '
         f'has {num_classes} classes (valid labels {valid}, ignore '
@@ -65,7 +65,8 @@ class CheckSegLabels(BaseTransform):
     """Check ``gt_seg_map`` right after loading, once per file.
 
     Put it after ``LoadAnnotations`` (the labels are then in training space:
-    ``reduce_zero_label`` and ``label_map`` applied).  With ``num_classes=None``
+    ``reduce_zero_label`` and ``label_map`` applied).  With
+    ``num_classes=None``
     it does nothing until :func:`enable_label_checks` (called by
     ``DatasetModelCheckHook`` before training/validation/testing) sets it from
     the dataset's classes; that hook also inserts this transform into every
@@ -126,8 +127,8 @@ def enable_label_checks(dataset) -> int:
     checked = 0
     for leaf in _leaf_datasets(dataset):
         classes = getattr(leaf, 'metainfo', {}).get('classes')
-        transforms = getattr(getattr(leaf, 'pipeline', None), 'transforms',
-                             None)
+        transforms = getattr(
+            getattr(leaf, 'pipeline', None), 'transforms', None)
         if not classes or transforms is None:
             continue
         ignore_index = getattr(leaf, 'ignore_index', 255)

@@ -52,8 +52,8 @@ def _loop_dataset(runner, loop: str):
     """The dataset of ``runner.<loop>_loop`` if that loop is configured."""
     if getattr(runner, f'_{loop}_loop', None) is None:
         return None
-    return getattr(getattr(runner, f'{loop}_dataloader', None), 'dataset',
-                   None)
+    return getattr(
+        getattr(runner, f'{loop}_dataloader', None), 'dataset', None)
 
 
 @HOOKS.register_module()

@@ -74,8 +74,8 @@ class DistillWeightScheduleHook(Hook):
                  warmup_ratio: float = 2 / 3,
                  ramp_ratio: float = 1 / 3):
         for name, value in (('warmup', warmup), ('ramp', ramp),
-                            ('warmup_ratio', warmup_ratio),
-                            ('ramp_ratio', ramp_ratio)):
+                            ('warmup_ratio', warmup_ratio), ('ramp_ratio',
+                                                             ramp_ratio)):
             if value is not None and value < 0:
                 raise ValueError(
                     f'DistillWeightScheduleHook: {name} must be >= 0, got '
@@ -91,8 +91,8 @@ class DistillWeightScheduleHook(Hook):
         """(warmup, ramp) in epochs/iterations for ``total`` of training."""
         warmup = self.warmup if self.warmup is not None else round(
             self.warmup_ratio * total)
-        ramp = self.ramp if self.ramp is not None else round(
-            self.ramp_ratio * total)
+        ramp = self.ramp if self.ramp is not None else round(self.ramp_ratio *
+                                                             total)
         return warmup, ramp
 
     def _total(self, runner) -> int:
@@ -150,8 +150,8 @@ class DistillWeightScheduleHook(Hook):
         return sigmoid_rampup(progress + 1, warmup, ramp)
 
     def before_train_iter(self, runner, batch_idx, data_batch=None) -> None:
-        self._model(runner).distill_weights.scale(self.factor(runner),
-                                                  self.keys)
+        self._model(runner).distill_weights.scale(
+            self.factor(runner), self.keys)
 
     def after_train(self, runner) -> None:
         # leave the model with its full weights (e.g. for a later val/test)

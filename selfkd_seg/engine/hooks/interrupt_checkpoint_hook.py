@@ -116,7 +116,10 @@ class InterruptCheckpointHook(Hook):
         dist.all_reduce(flag, op='max')
         return {0: None, 1: 'SIGINT'}.get(int(flag.item()), 'SIGTERM')
 
-    def after_train_iter(self, runner, batch_idx, data_batch=None,
+    def after_train_iter(self,
+                         runner,
+                         batch_idx,
+                         data_batch=None,
                          outputs=None) -> None:
         name = self._agreed_signal()
         if name is None:

@@ -58,7 +58,10 @@ class NonFiniteLossHook(Hook):
                              f'positive int, got {check_interval!r}')
         self.check_interval = check_interval
 
-    def after_train_iter(self, runner, batch_idx, data_batch=None,
+    def after_train_iter(self,
+                         runner,
+                         batch_idx,
+                         data_batch=None,
                          outputs=None) -> None:
         if not self.every_n_train_iters(runner, self.check_interval):
             return
@@ -69,9 +72,9 @@ class NonFiniteLossHook(Hook):
             if flag.item() == 0:
                 return
             per_rank = dist.all_gather_object(bad)
-            where = '; '.join(
-                f'rank {rank}: ' + ', '.join(f'{k}={v}' for k, v in b.items())
-                for rank, b in enumerate(per_rank) if b)
+            where = '; '.join(f'rank {rank}: ' +
+                              ', '.join(f'{k}={v}' for k, v in b.items())
+                              for rank, b in enumerate(per_rank) if b)
         elif not bad:
             return
         else:

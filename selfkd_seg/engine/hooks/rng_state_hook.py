@@ -130,7 +130,10 @@ class RNGStateHook(Hook):
             return dist.all_gather_object(local)
         return [local]
 
-    def after_train_iter(self, runner, batch_idx, data_batch=None,
+    def after_train_iter(self,
+                         runner,
+                         batch_idx,
+                         data_batch=None,
                          outputs=None) -> None:
         self._latest = self._gather()
 
@@ -139,8 +142,7 @@ class RNGStateHook(Hook):
         states = self._latest if self._latest is not None else [
             capture_rng_state()
         ]
-        checkpoint['rng_states'] = dict(
-            world_size=len(states), states=states)
+        checkpoint['rng_states'] = dict(world_size=len(states), states=states)
 
     # ------------------------------------------------------------- restore
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:

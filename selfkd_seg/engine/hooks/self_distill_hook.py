@@ -124,8 +124,7 @@ class SelfDistillHook(Hook):
             model = model.module
         params = {
             name: p
-            for name, p in model.named_parameters()
-            if p.requires_grad
+            for name, p in model.named_parameters() if p.requires_grad
             and name.split('.', 1)[0] not in self.exclude_prefixes
         }
         if not params:
@@ -173,8 +172,8 @@ class SelfDistillHook(Hook):
         self._iters_per_interval(runner)
 
     def after_train_epoch(self, runner) -> None:
-        if self.by_epoch and (runner.epoch + 1) % self._iters_per_interval(
-                runner) == 0:
+        if self.by_epoch and (runner.epoch +
+                              1) % self._iters_per_interval(runner) == 0:
             self.update(runner)
 
     def after_train_iter(self,
@@ -182,8 +181,8 @@ class SelfDistillHook(Hook):
                          batch_idx: int,
                          data_batch=None,
                          outputs=None) -> None:
-        if not self.by_epoch and (runner.iter + 1) % self._iters_per_interval(
-                runner) == 0:
+        if not self.by_epoch and (runner.iter +
+                                  1) % self._iters_per_interval(runner) == 0:
             self.update(runner)
 
     @torch.no_grad()

@@ -97,6 +97,7 @@ class SelfTeacherLeadHook(Hook):
     """
 
     priority = 'NORMAL'  # after RuntimeInfoHook, before LoggerHook and
+
     # CheckpointHook
 
     def __init__(self,
@@ -143,7 +144,8 @@ class SelfTeacherLeadHook(Hook):
                 f'but interval={self.interval} measures only at the end of '
                 f'training ({total}): the gate stays closed the whole run. '
                 'Measure before distillation starts (e.g. every 1/3).',
-                logger='current', level=logging.WARNING)
+                logger='current',
+                level=logging.WARNING)
         with _global_rng_untouched():
             self._held_out_loader = runner.build_dataloader(
                 self._held_out_dataloader_cfg(runner), seed=runner.seed)
@@ -195,9 +197,10 @@ class SelfTeacherLeadHook(Hook):
         """(student mIoU, self-teacher mIoU) on the held-out part."""
         from mmseg.evaluation import IoUMetric
         model = self._model(runner)
-        metrics = [IoUMetric(iou_metrics=['mIoU'],
-                             ignore_index=model.ignore_index)
-                   for _ in range(2)]
+        metrics = [
+            IoUMetric(iou_metrics=['mIoU'], ignore_index=model.ignore_index)
+            for _ in range(2)
+        ]
         for metric in metrics:
             metric.dataset_meta = self._held_out_loader.dataset.metainfo
         was_training = model.training
@@ -222,8 +225,7 @@ class SelfTeacherLeadHook(Hook):
         finally:
             model.train(was_training)
         size = len(self._held_out_loader.dataset)
-        return tuple(
-            float(m.evaluate(size)['mIoU']) for m in metrics)
+        return tuple(float(m.evaluate(size)['mIoU']) for m in metrics)
 
     @staticmethod
     def _model(runner) -> SelfTeacherLeadTarget:
@@ -247,9 +249,8 @@ class SelfTeacherLeadHook(Hook):
         # score the self-teacher as the val evaluator scores the student
         # (same ignore index, metrics, NaN handling and key prefix)
         evaluator = getattr(runner, 'val_evaluator', None)
-        student_metric = next(
-            (m for m in getattr(evaluator, 'metrics', ())
-             if isinstance(m, IoUMetric)), None)
+        student_metric = next((m for m in getattr(evaluator, 'metrics', ())
+                               if isinstance(m, IoUMetric)), None)
         if student_metric is not None:
             self._metric = IoUMetric(
                 ignore_index=student_metric.ignore_index,
@@ -259,8 +260,7 @@ class SelfTeacherLeadHook(Hook):
             self._student_prefix = student_metric.prefix
         else:
             self._metric = IoUMetric(
-                iou_metrics=self.iou_metrics,
-                ignore_index=model.ignore_index)
+                iou_metrics=self.iou_metrics, ignore_index=model.ignore_index)
             self._student_prefix = None
         self._metric.dataset_meta = runner.val_dataloader.dataset.metainfo
 
@@ -303,8 +303,8 @@ class SelfTeacherLeadHook(Hook):
             student_key = (f'{student_prefix}/{key}'
                            if student_prefix else key)
             if student_key in metrics:
-                added[f'{self.prefix}/lead'
-                      if key == 'mIoU' else f'{self.prefix}/lead_{key}'] = (
+                added[f'{self.prefix}/lead' if key ==
+                      'mIoU' else f'{self.prefix}/lead_{key}'] = (
                           value - metrics[student_key])
         for key, value in added.items():
             metrics[key] = value

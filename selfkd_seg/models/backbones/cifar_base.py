@@ -24,8 +24,7 @@ from mmengine.model import BaseModule
 # RepDistiller initialises conv weights with He-normal (fan_out) and norm
 # layers with weight 1, bias 0; conv biases (VGG) start at 0.
 DEFAULT_INIT_CFG = [
-    dict(type='Kaiming', layer='Conv2d', mode='fan_out',
-         nonlinearity='relu'),
+    dict(type='Kaiming', layer='Conv2d', mode='fan_out', nonlinearity='relu'),
     dict(type='Constant', val=1, bias=0, layer=['_BatchNorm', 'GroupNorm'])
 ]
 
@@ -69,8 +68,8 @@ class CIFARBackbone(BaseModule):
         self.out_indices = tuple(normalized)
 
     def forward_stages(
-            self, x: torch.Tensor
-    ) -> Tuple[List[torch.Tensor], List[torch.Tensor]]:
+            self,
+            x: torch.Tensor) -> Tuple[List[torch.Tensor], List[torch.Tensor]]:
         raise NotImplementedError
 
     def get_bn_before_relu(self) -> List[torch.nn.Module]:

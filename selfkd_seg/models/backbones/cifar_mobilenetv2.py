@@ -114,16 +114,15 @@ class CIFARMobileNetV2(CIFARBackbone):
                 in_channels = out_channels
             self.blocks.append(nn.Sequential(*layers))
         last_channels = int(1280 * width_mult) if width_mult > 1 else 1280
-        self.conv2 = conv_norm_relu(in_channels, last_channels, 1, 1,
-                                    norm_cfg)
+        self.conv2 = conv_norm_relu(in_channels, last_channels, 1, 1, norm_cfg)
         self.stage_channels = tuple(
             int(self.group_settings[g[-1]][1] * width_mult)
             for g in self.stage_groups) + (last_channels, )
         self._init_out_indices(out_indices)
 
     def forward_stages(
-            self, x: torch.Tensor
-    ) -> Tuple[List[torch.Tensor], List[torch.Tensor]]:
+            self,
+            x: torch.Tensor) -> Tuple[List[torch.Tensor], List[torch.Tensor]]:
         x = self.conv1(x)
         pre_feats, post_feats = [], []
         for groups in self.stage_groups:

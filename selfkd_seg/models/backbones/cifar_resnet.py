@@ -90,9 +90,8 @@ class Bottleneck(nn.Module):
         return out + identity
 
 
-def make_res_layer(block: type, in_channels: int, planes: int,
-                   num_blocks: int, stride: int,
-                   norm_cfg: dict) -> nn.Sequential:
+def make_res_layer(block: type, in_channels: int, planes: int, num_blocks: int,
+                   stride: int, norm_cfg: dict) -> nn.Sequential:
     """``num_blocks`` blocks, the first one with ``stride``."""
     layers = []
     for i in range(num_blocks):
@@ -124,8 +123,8 @@ class ResidualStagesMixin:
         return [getattr(self, f'layer{i + 1}') for i in range(self.num_stages)]
 
     def forward_stages(
-            self, x: torch.Tensor
-    ) -> Tuple[List[torch.Tensor], List[torch.Tensor]]:
+            self,
+            x: torch.Tensor) -> Tuple[List[torch.Tensor], List[torch.Tensor]]:
         x = F.relu(self.bn1(self.conv1(x)))
         pre_feats, post_feats = [], []
         for layer in self.stages:

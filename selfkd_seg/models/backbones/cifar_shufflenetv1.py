@@ -13,8 +13,8 @@ from .cifar_base import CIFARBackbone
 def channel_shuffle(x: torch.Tensor, groups: int) -> torch.Tensor:
     """(N, g*c, H, W) -> interleave the g groups' channels."""
     n, c, h, w = x.shape
-    return x.view(n, groups, c // groups, h, w).transpose(1, 2).reshape(
-        n, c, h, w)
+    return x.view(n, groups, c // groups, h,
+                  w).transpose(1, 2).reshape(n, c, h, w)
 
 
 class ShuffleV1Block(nn.Module):
@@ -116,13 +116,11 @@ class CIFARShuffleNetV1(CIFARBackbone):
 
     @property
     def stages(self) -> List[nn.Sequential]:
-        return [
-            getattr(self, f'layer{i + 1}') for i in range(self.num_stages)
-        ]
+        return [getattr(self, f'layer{i + 1}') for i in range(self.num_stages)]
 
     def forward_stages(
-            self, x: torch.Tensor
-    ) -> Tuple[List[torch.Tensor], List[torch.Tensor]]:
+            self,
+            x: torch.Tensor) -> Tuple[List[torch.Tensor], List[torch.Tensor]]:
         x = F.relu(self.bn1(self.conv1(x)))
         pre_feats, post_feats = [], []
         for layer in self.stages:

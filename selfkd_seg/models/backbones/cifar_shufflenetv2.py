@@ -139,13 +139,12 @@ class CIFARShuffleNetV2(CIFARBackbone):
     @property
     def stages(self) -> List[nn.Sequential]:
         return [
-            getattr(self, f'layer{i + 1}')
-            for i in range(self.num_stages - 1)
+            getattr(self, f'layer{i + 1}') for i in range(self.num_stages - 1)
         ]
 
     def forward_stages(
-            self, x: torch.Tensor
-    ) -> Tuple[List[torch.Tensor], List[torch.Tensor]]:
+            self,
+            x: torch.Tensor) -> Tuple[List[torch.Tensor], List[torch.Tensor]]:
         x = F.relu(self.bn1(self.conv1(x)))
         pre_feats, post_feats = [], []
         for layer in self.stages:

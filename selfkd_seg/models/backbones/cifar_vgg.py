@@ -95,8 +95,8 @@ class CIFARVGG(CIFARBackbone):
         return [getattr(self, f'block{i + 1}') for i in range(4)]
 
     def forward_stages(
-            self, x: torch.Tensor
-    ) -> Tuple[List[torch.Tensor], List[torch.Tensor]]:
+            self,
+            x: torch.Tensor) -> Tuple[List[torch.Tensor], List[torch.Tensor]]:
         x = F.relu(self.block0(x))
         pre_feats, post_feats = [], []
         for i, block in enumerate(self.stages):

@@ -145,8 +145,8 @@ class WideResNet(CIFARBackbone):
         self._init_out_indices(out_indices)
 
     def forward_stages(
-            self, x: torch.Tensor
-    ) -> Tuple[List[torch.Tensor], List[torch.Tensor]]:
+            self,
+            x: torch.Tensor) -> Tuple[List[torch.Tensor], List[torch.Tensor]]:
         x = self.conv1(x)
         pre_feats, post_feats = [], []
         for g, norm in enumerate(self.stage_norms):

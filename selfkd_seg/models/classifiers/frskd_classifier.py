@@ -63,7 +63,8 @@ class FRSKDClassifier(FRSKDMixin, ImageClassifier):
 
     DEFAULT_DISTILL = dict(
         FRSKDMixin.DEFAULT_DISTILL,
-        kd_loss=dict(type='KDLoss', temperature=4.0), margin='bn_init')
+        kd_loss=dict(type='KDLoss', temperature=4.0),
+        margin='bn_init')
 
     def __init__(self,
                  self_teacher: dict,
@@ -71,8 +72,9 @@ class FRSKDClassifier(FRSKDMixin, ImageClassifier):
                  **kwargs):
         super().__init__(**kwargs)
         if not self.with_head:
-            raise ValueError('FRSKDClassifier needs a head (its loss is reused '
-                             'for the self-teacher)')
+            raise ValueError(
+                'FRSKDClassifier needs a head (its loss is reused '
+                'for the self-teacher)')
         distill, kd_loss = self._init_frskd(distill, CLS_MODELS)
 
         stage_channels = self._check_backbone_stages()
@@ -141,8 +143,8 @@ class FRSKDClassifier(FRSKDMixin, ImageClassifier):
                     f'backbones do, {type(self.backbone).__name__} does not)')
             # Overhaul connector: 1x1 conv + BN from c_i to d_i channels.
             losses['connectors'] = nn.ModuleList(
-                nn.Sequential(nn.Conv2d(c, d, 1, bias=False),
-                              nn.BatchNorm2d(d))
+                nn.Sequential(
+                    nn.Conv2d(c, d, 1, bias=False), nn.BatchNorm2d(d))
                 for c, d in zip(stage_channels, teacher_channels))
             if distill['margin'] is None:
                 raise ValueError('OFDLoss needs distill.margin (one of '
@@ -176,7 +178,7 @@ class FRSKDClassifier(FRSKDMixin, ImageClassifier):
         return self._stage_features(inputs)[1]
 
     def self_teacher_forward(
-            self, inputs: torch.Tensor
+        self, inputs: torch.Tensor
     ) -> Dict[str, Union[torch.Tensor, List[torch.Tensor]]]:
         """Classifier and self-teacher features and logits, for analysis.
 
@@ -195,7 +197,7 @@ class FRSKDClassifier(FRSKDMixin, ImageClassifier):
 
     # ------------------------------------------------------------ forward
     def _stage_features(
-            self, inputs: torch.Tensor
+        self, inputs: torch.Tensor
     ) -> Tuple[Optional[List[torch.Tensor]], List[torch.Tensor]]:
         """(pre-ReLU or None, post-ReLU) features of every stage."""
         if self.use_preact:
@@ -216,7 +218,8 @@ class FRSKDClassifier(FRSKDMixin, ImageClassifier):
         pre, post = self._stage_features(inputs)
         logits = self._classify(post)
         with self.self_teacher_rng.step(post[-1].device):
-            refined = self.self_teacher(post)  # not detached: CE trains backbone
+            refined = self.self_teacher(
+                post)  # not detached: CE trains backbone
 
         losses = self._ce(logits, data_samples, 'loss_cls')
         losses.update(
@@ -239,9 +242,9 @@ class FRSKDClassifier(FRSKDMixin, ImageClassifier):
     def _feature_loss(self, pre, post, refined) -> torch.Tensor:
         feat_loss = self.distill_losses['feat']
         if not isinstance(feat_loss, OFDLoss):  # AT / FitNet: sum of levels
-            return feat_loss([self.feature_act(f) for f in post],
-                             [self.feature_act(t.detach())
-                              for t in refined.post])
+            return feat_loss(
+                [self.feature_act(f) for f in post],
+                [self.feature_act(t.detach()) for t in refined.post])
         margins = self._margin_provider()(refined.pre,
                                           self.self_teacher.output_norms)
         connectors = self.distill_losses['connectors']

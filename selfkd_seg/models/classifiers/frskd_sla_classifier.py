@@ -5,10 +5,10 @@ import torch
 import torch.nn as nn
 from mmpretrain.structures import DataSample
 
+from selfkd_seg.models.heads.sla_head import SLAJointHead, rotate_batch
 from selfkd_seg.models.necks.frskd_bifpn_base import SelfTeacherOutput
 from selfkd_seg.registry import MODELS
 from .frskd_classifier import FRSKDClassifier
-from selfkd_seg.models.heads.sla_head import SLAJointHead, rotate_batch
 
 
 def _cat(a: List[torch.Tensor], b: List[torch.Tensor]) -> List[torch.Tensor]:

@@ -36,11 +36,12 @@ class EfficientDetSegHead(BaseDecodeHead):
             ``channels``, ``num_classes``, ``dropout_ratio``, ...).
     """
 
-    def __init__(self, num_convs: int = 3, fuse_levels: bool = False,
+    def __init__(self,
+                 num_convs: int = 3,
+                 fuse_levels: bool = False,
                  **kwargs):
         kwargs.setdefault('in_index', 0)
-        kwargs.setdefault('norm_cfg', dict(type='BN', momentum=0.01,
-                                           eps=1e-3))
+        kwargs.setdefault('norm_cfg', dict(type='BN', momentum=0.01, eps=1e-3))
         kwargs.setdefault('act_cfg', dict(type='Swish'))
         if fuse_levels:
             kwargs.setdefault('input_transform', 'multiple_select')

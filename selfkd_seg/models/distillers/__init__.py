@@ -21,7 +21,7 @@ from .weights import DistillWeights
 
 __all__ = [
     'DISTILL_KEYS', 'FRSKDMixin', 'DistillGate', 'MARGINS', 'MarginProvider',
-    'DistillWeights', 'TeacherStudentMixin',
-    'level_channels', 'level_shapes', 'neck_level_channels', 'pixel_ce_pair',
-    'pixel_kd', 'seg_labels', 'SelfTeacherLeadTarget'
+    'DistillWeights', 'TeacherStudentMixin', 'level_channels', 'level_shapes',
+    'neck_level_channels', 'pixel_ce_pair', 'pixel_kd', 'seg_labels',
+    'SelfTeacherLeadTarget'
 ]

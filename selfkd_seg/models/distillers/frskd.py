@@ -45,15 +45,23 @@ class FRSKDMixin:
     """
 
     DEFAULT_DISTILL = dict(
-        alpha=1.0, beta=0.0, kd_loss=dict(type='KDLoss'), temperature=None,
-        feature_loss=dict(type='ATLoss'), feature_act=None, margin=None,
+        alpha=1.0,
+        beta=0.0,
+        kd_loss=dict(type='KDLoss'),
+        temperature=None,
+        feature_loss=dict(type='ATLoss'),
+        feature_act=None,
+        margin=None,
         level_weights=None)
 
     def _init_frskd(self, distill, registry) -> Tuple[dict, nn.Module]:
         """Check and merge ``distill``; returns it and the built KD loss."""
         check_config_keys(distill, DISTILL_KEYS,
                           f'{type(self).__name__} distill')
-        distill = {**copy.deepcopy(self.DEFAULT_DISTILL), **dict(distill or {})}
+        distill = {
+            **copy.deepcopy(self.DEFAULT_DISTILL),
+            **dict(distill or {})
+        }
         kd_cfg = dict(distill['kd_loss'])
         if distill.get('temperature') is not None:
             kd_cfg['temperature'] = distill['temperature']
@@ -74,9 +82,9 @@ class FRSKDMixin:
         built, before the self-teacher."""
         # named after the library class the model is: a user's subclass
         # (a new method on FRSKDSegmentor) draws as the class it extends
-        library_class = next(
-            (c for c in type(self).__mro__
-             if c.__module__.startswith('selfkd_seg.')), type(self))
+        library_class = next((c for c in type(self).__mro__
+                              if c.__module__.startswith('selfkd_seg.')),
+                             type(self))
         self.self_teacher_rng = PrivateRandomStream(
             f'{library_class.__name__}.self_teacher')
         return self.self_teacher_rng

@@ -119,9 +119,8 @@ class DistillGate(nn.Module):
         """The self-teacher's held-out lead in mIoU points (``'held_out'``
         source; written by :class:`SelfTeacherLeadHook`)."""
         if self.lead_source != 'held_out':
-            raise RuntimeError(
-                'set_held_out_lead: this gate opens on '
-                f'lead_source={self.lead_source!r}')
+            raise RuntimeError('set_held_out_lead: this gate opens on '
+                               f'lead_source={self.lead_source!r}')
         self.held_out_lead.fill_(float(lead))
 
     @torch.no_grad()
@@ -138,8 +137,8 @@ class DistillGate(nn.Module):
             rel = rel.clone()
             dist.all_reduce(rel)
             rel /= dist.get_world_size()
-        self.lead_ema.mul_(1 - self.momentum).add_(
-            self.momentum * rel.to(self.lead_ema))
+        self.lead_ema.mul_(1 - self.momentum).add_(self.momentum *
+                                                   rel.to(self.lead_ema))
         return rel
 
     def scale_grad(self, feats: Sequence[Tensor],
@@ -157,8 +156,9 @@ class DistillGate(nn.Module):
         """The multiplier of alpha and beta: 1 without ``lead``."""
         if not self.lead:
             return 1.0
-        lead = (self.held_out_lead
-                if self.lead_source == 'held_out' else self.lead_ema)
+        lead = (
+            self.held_out_lead
+            if self.lead_source == 'held_out' else self.lead_ema)
         return float((lead / self.lead_margin).clamp(0.0, 1.0))
 
     @torch.no_grad()
@@ -178,10 +178,12 @@ class DistillGate(nn.Module):
         if self.pixel == 'teacher_correct':
             keep = teacher_logits.argmax(1) == target
         else:  # teacher_more_confident
-            p_t = teacher_logits.float().softmax(1).gather(
-                1, target[:, None])[:, 0]
-            p_s = student_logits.float().softmax(1).gather(
-                1, target[:, None])[:, 0]
+            p_t = teacher_logits.float().softmax(1).gather(1, target[:,
+                                                                     None])[:,
+                                                                            0]
+            p_s = student_logits.float().softmax(1).gather(1, target[:,
+                                                                     None])[:,
+                                                                            0]
             keep = p_t > p_s
         return valid & keep
 

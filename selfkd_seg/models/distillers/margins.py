@@ -56,10 +56,10 @@ class MarginProvider(nn.Module):
     def __len__(self) -> int:
         return self.num_levels
 
-    def forward(self,
-                targets: Optional[Sequence[torch.Tensor]] = None,
-                norms: Optional[NormsFn] = None
-                ) -> Optional[List[torch.Tensor]]:
+    def forward(
+            self,
+            targets: Optional[Sequence[torch.Tensor]] = None,
+            norms: Optional[NormsFn] = None) -> Optional[List[torch.Tensor]]:
         """Margins of every level, or None.
 
         ``targets`` (pre-ReLU target levels) update ``'running'``; ``norms``

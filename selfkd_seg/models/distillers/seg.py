@@ -39,8 +39,7 @@ def level_shapes(model, size: int = 128) -> List[Tuple[int, tuple]]:
     model.eval()
     try:
         with torch.no_grad():
-            feats = model.extract_feat(
-                torch.zeros(1, in_channels, size, size))
+            feats = model.extract_feat(torch.zeros(1, in_channels, size, size))
     except Exception as err:
         raise RuntimeError(
             f'{type(model).__name__}: the probe forward of a {size}x{size} '
@@ -82,22 +81,26 @@ def pixel_ce_pair(student_logits: Tensor, teacher_logits: Tensor,
     count = valid.sum().clamp(min=1)
     ces = []
     for logits in (student_logits, teacher_logits):
-        logits = resize(logits.detach().float(), labels.shape[-2:],
-                        mode='bilinear', align_corners=align_corners)
-        ce = F.cross_entropy(logits, labels.clamp(0, logits.shape[1] - 1),
-                             reduction='none')
+        logits = resize(
+            logits.detach().float(),
+            labels.shape[-2:],
+            mode='bilinear',
+            align_corners=align_corners)
+        ce = F.cross_entropy(
+            logits, labels.clamp(0, logits.shape[1] - 1), reduction='none')
         ces.append((ce * valid).sum() / count)
     return ces[0], ces[1]
 
 
-def pixel_kd(kd_loss: nn.Module,
-             student_logits: Tensor,
-             teacher_logits: Tensor,
-             labels: Tensor,
-             ignore_index: int,
-             align_corners: bool,
-             pixel_mask: Optional[Callable] = None
-             ) -> Tuple[Tensor, Optional[Tensor]]:
+def pixel_kd(
+        kd_loss: nn.Module,
+        student_logits: Tensor,
+        teacher_logits: Tensor,
+        labels: Tensor,
+        ignore_index: int,
+        align_corners: bool,
+        pixel_mask: Optional[Callable] = None
+) -> Tuple[Tensor, Optional[Tensor]]:
     """``kd_loss`` per pixel at the size of ``labels`` (``(B, H, W)``),
     ignoring ``ignore_index`` (with ``KDLoss(normalizer='all')``, as the
     FRSKD authors' code: every pixel counts, ignored ones included).
@@ -113,8 +116,8 @@ def pixel_kd(kd_loss: nn.Module,
         (detached), None without ``pixel_mask``.
     """
     student, teacher = (
-        resize(x, labels.shape[-2:], mode='bilinear',
-               align_corners=align_corners)
+        resize(
+            x, labels.shape[-2:], mode='bilinear', align_corners=align_corners)
         for x in (student_logits, teacher_logits))
     normalizer = getattr(kd_loss, 'normalizer', 'valid')
     if pixel_mask is None and normalizer == 'all':

@@ -10,7 +10,6 @@ keeps the plain model's attribute names and exports cleanly.
 import copy
 from typing import Callable, List, Optional, Sequence
 
-import torch
 import torch.nn as nn
 from torch import Tensor
 
@@ -109,9 +108,9 @@ class TeacherStudentMixin:
         teacher_channels = list(teacher_channels_fn(self.teacher))
 
         if student_channels is not None:
-            self.student_stages = _normalize_indices(
-                distill['student_stages'], len(student_channels),
-                'student_stages')
+            self.student_stages = _normalize_indices(distill['student_stages'],
+                                                     len(student_channels),
+                                                     'student_stages')
         else:  # channels unknown: indices are taken as given
             self.student_stages = tuple(distill['student_stages'] or ())
         self.teacher_stages = _normalize_indices(distill['teacher_stages'],

@@ -69,9 +69,8 @@ def aggregate_rotation_logits(joint_logits: torch.Tensor,
     _check_num_rotations(num_rotations)
     rows, cols = joint_logits.shape
     if rows % num_rotations or cols % num_rotations:
-        raise ValueError(
-            f'joint logits of shape {(rows, cols)} are not (B * {num_rotations}'
-            f', {num_rotations} * C)')
+        raise ValueError(f'joint logits of shape {(rows, cols)} are not '
+                         f'(B * {num_rotations}, {num_rotations} * C)')
     # (B, R_copy, C, R_column): keep the diagonal copy == column rotation
     grid = joint_logits.view(rows // num_rotations, num_rotations,
                              cols // num_rotations, num_rotations)

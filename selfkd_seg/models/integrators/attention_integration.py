@@ -54,13 +54,11 @@ class AttentionIntegration(BaseIntegrator):
         squeezed = max(self.mid_channels // reduction, 1)
         self.bottleneck = nn.Conv2d(total, self.mid_channels, 1)
         self.attention = nn.Sequential(
-            nn.AdaptiveAvgPool2d(1),
-            nn.Conv2d(self.mid_channels, squeezed, 1),
-            nn.ReLU(inplace=True),
-            nn.Conv2d(squeezed, self.mid_channels, 1),
+            nn.AdaptiveAvgPool2d(1), nn.Conv2d(self.mid_channels, squeezed, 1),
+            nn.ReLU(inplace=True), nn.Conv2d(squeezed, self.mid_channels, 1),
             nn.Sigmoid())
-        self.project = nn.Conv2d(self.mid_channels, out_channels, 1,
-                                 bias=False)
+        self.project = nn.Conv2d(
+            self.mid_channels, out_channels, 1, bias=False)
         self.norm = build_norm_layer(norm_cfg, out_channels)[1]
 
     def forward(self, feats: Sequence[torch.Tensor],

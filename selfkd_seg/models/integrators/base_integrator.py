@@ -19,7 +19,8 @@ class BaseIntegrator(BaseModule):
     distiller may pass every stage and the integrator picks what it needs.
 
     Rescale (our reading of "a simple downsampling (if larger) or upsampling
-    (if smaller)"): bilinear interpolation (``align_corners=False``) to enlarge;
+    (if smaller)"): bilinear interpolation (``align_corners=False``) to
+    enlarge;
     to shrink, adaptive average pooling by default (every input pixel
     contributes; for an integer factor it is exactly the k x k mean), or
     bilinear with ``downsample='bilinear'``.  A map larger in one axis and

@@ -54,5 +54,6 @@ class LayerwiseIntegration(BaseIntegrator):
         z = torch.cat([
             conv(self.rescale(feat, out_size))
             for conv, feat in zip(self.reduce_convs, feats)
-        ], dim=1)
+        ],
+                      dim=1)
         return self.smooth(z)

@@ -78,6 +78,5 @@ class ReceptiveFieldIntegration(BaseIntegrator):
             branch = conv(F.adaptive_avg_pool2d(z, pooled_size))
             parts.append(
                 F.interpolate(
-                    branch, size=(h, w), mode='bilinear',
-                    align_corners=False))
+                    branch, size=(h, w), mode='bilinear', align_corners=False))
         return self.smooth(torch.cat(parts, dim=1))

@@ -10,8 +10,7 @@ from selfkd_seg.registry import MODELS
 Feats = Union[torch.Tensor, Sequence[torch.Tensor]]
 
 
-def as_feature_list(student: Feats, teacher: Feats,
-                    name: str) -> tuple:
+def as_feature_list(student: Feats, teacher: Feats, name: str) -> tuple:
     """Turn a tensor or a list of tensors into two equally long lists."""
     s_list = [student] if torch.is_tensor(student) else list(student)
     t_list = [teacher] if torch.is_tensor(teacher) else list(teacher)

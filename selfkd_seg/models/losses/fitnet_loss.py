@@ -56,8 +56,8 @@ class FitNetLoss(nn.Module):
             raise ValueError(f'FitNetLoss was built for {len(self.regressors)}'
                              f' levels, got {len(s_list)}')
         loss = 0.
-        for level, (reg, s, t) in enumerate(
-                zip(self.regressors, s_list, t_list)):
+        for level, (reg, s,
+                    t) in enumerate(zip(self.regressors, s_list, t_list)):
             if s.shape[1] != self.student_channels[level]:
                 raise ValueError(
                     f'FitNetLoss level {level}: expected '

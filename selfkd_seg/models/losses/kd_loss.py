@@ -84,8 +84,8 @@ class KDLoss(nn.Module):
         log_p_s = F.log_softmax(student_logits.float() / T, dim=1)
         log_p_t = F.log_softmax(teacher_logits.detach().float() / T, dim=1)
         # KL per sample / pixel, summed over the class dimension.
-        kl = F.kl_div(log_p_s, log_p_t, reduction='none',
-                      log_target=True).sum(1)
+        kl = F.kl_div(
+            log_p_s, log_p_t, reduction='none', log_target=True).sum(1)
 
         if valid_mask is None:
             loss = kl.mean() if kl.dim() == 3 else kl.sum() / kl.shape[0]

@@ -30,7 +30,8 @@ def bn_margin(bn: Union[_BatchNorm, Tuple[torch.Tensor, torch.Tensor]],
 
     The BN output of channel c is modelled as ``N(mu, s^2)`` with
     ``s = |gamma|`` and ``mu = beta``; the margin is the mean of its negative
-    part ``E[Y | Y < 0] = mu - s * phi(mu/s) / Phi(-mu/s)``.  When negatives are
+    part ``E[Y | Y < 0] = mu - s * phi(mu/s) / Phi(-mu/s)``.  When negatives
+    are
     too rare (``Phi(-mu/s) <= min_prob``) the estimate is unstable and
     Overhaul uses ``-3s`` instead.  A channel with ``gamma == 0`` is constant,
     its margin is ``min(beta, 0)``.
@@ -74,8 +75,9 @@ def bn_margin(bn: Union[_BatchNorm, Tuple[torch.Tensor, torch.Tensor]],
 class RunningMarginEstimator(nn.Module):
     """Running per-channel mean of the negative teacher responses.
 
-    ``update(feat)`` adds, per channel, the sum and the count of the negative
-    elements of ``feat`` (a pre-ReLU ``(B, C, ...)`` teacher feature).  Both are
+    ``update(feat)`` adds, per channel, the sum and the count of the
+    negative elements of ``feat`` (a pre-ReLU ``(B, C, ...)`` teacher
+    feature).  Both are
     buffers (float64, so counts stay exact over long runs): they are saved in
     checkpoints and survive ``--resume``.  Under distributed training the
     batch statistics are summed over all ranks first, so every rank holds the

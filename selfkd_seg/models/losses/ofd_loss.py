@@ -1,4 +1,5 @@
-"""Overhaul of feature distillation: margin target + partial L2 (Heo et al.)."""
+"""Overhaul of feature distillation: margin target + partial L2 (Heo et
+al.)."""
 from typing import Sequence, Union
 
 import torch
@@ -35,9 +36,10 @@ class OFDLoss(nn.Module):
         self.loss_weight = loss_weight
         self.mul_factor = mul_factor
 
-    def forward(self, student_feat: Feats, teacher_feat: Feats,
-                margin: Union[torch.Tensor, Sequence[torch.Tensor]]
-                ) -> torch.Tensor:
+    def forward(
+            self, student_feat: Feats, teacher_feat: Feats,
+            margin: Union[torch.Tensor,
+                          Sequence[torch.Tensor]]) -> torch.Tensor:
         """Compute the loss.
 
         Args:
@@ -55,8 +57,8 @@ class OFDLoss(nn.Module):
                 f'{len(teacher_feat)} teacher levels and {len(margin)} '
                 'margins; they must match')
         loss = 0.
-        for level, (s, t, m) in enumerate(
-                zip(student_feat, teacher_feat, margin)):
+        for level, (s, t,
+                    m) in enumerate(zip(student_feat, teacher_feat, margin)):
             loss = loss + self._level_loss(s, t, m, level)
         return self.loss_weight * loss / self.mul_factor
 

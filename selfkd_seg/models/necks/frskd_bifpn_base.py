@@ -2,7 +2,8 @@
 
 `Refine Myself by Teaching Myself: Feature Refinement via Self-Knowledge
 Distillation <https://arxiv.org/abs/2103.08273>`_ (FRSKD, CVPR 2021).  The
-registered necks are :class:`~selfkd_seg.models.necks.FRSKDBiFPNc` (level ``i`` has
+registered necks are :class:`~selfkd_seg.models.necks.FRSKDBiFPNc` (level
+``i`` has
 ``width * c_i`` channels) and :class:`~selfkd_seg.models.necks.FRSKDBiFPN` (one
 width for all levels); this module holds what they share.
 """
@@ -27,8 +28,13 @@ SelfTeacherOutput = namedtuple('SelfTeacherOutput', ['pre', 'post', 'logits'])
 def conv1x1_block(in_channels: int, out_channels: int,
                   norm_cfg: dict) -> ConvModule:
     """FRSKD's 1x1 block: conv (no bias) + BN + ReLU."""
-    return ConvModule(in_channels, out_channels, 1, bias=False,
-                      norm_cfg=norm_cfg, act_cfg=dict(type='ReLU'))
+    return ConvModule(
+        in_channels,
+        out_channels,
+        1,
+        bias=False,
+        norm_cfg=norm_cfg,
+        act_cfg=dict(type='ReLU'))
 
 
 class SeparableNode(nn.Sequential):
@@ -88,10 +94,9 @@ class FRSKDBiFPNLayer(nn.Module):
         norm_cfg (dict): Norm layer config.
     """
 
-    def __init__(self, in_channels: Sequence[int],
-                 out_channels: Sequence[int], first: bool,
-                 resample_conv: bool, depth: int, upsample_mode: str,
-                 eps: float, norm_cfg: dict):
+    def __init__(self, in_channels: Sequence[int], out_channels: Sequence[int],
+                 first: bool, resample_conv: bool, depth: int,
+                 upsample_mode: str, eps: float, norm_cfg: dict):
         super().__init__()
         n = len(out_channels)
         self.upsample_mode = upsample_mode
@@ -138,16 +143,16 @@ class FRSKDBiFPNLayer(nn.Module):
         p = [None] * n
         p[-1] = lat[-1]
         for i in range(n - 2, -1, -1):
-            up = resize_to(F.relu(p[i + 1]), lat[i].shape[-2:],
-                           self.upsample_mode)
-            p[i] = self.up_nodes[i](self.up_fusions[i](
-                [F.relu(lat[i]), self.up_convs[i](up)]))
+            up = resize_to(
+                F.relu(p[i + 1]), lat[i].shape[-2:], self.upsample_mode)
+            p[i] = self.up_nodes[i](
+                self.up_fusions[i]([F.relu(lat[i]), self.up_convs[i](up)]))
 
         # bottom-up
         t = [p[0]]
         for i in range(1, n):
-            down = resize_to(self.down_sample(F.relu(t[-1])),
-                             lat2[i].shape[-2:])
+            down = resize_to(
+                self.down_sample(F.relu(t[-1])), lat2[i].shape[-2:])
             inputs = [F.relu(lat2[i])]
             if i < n - 1:
                 inputs.append(F.relu(p[i]))

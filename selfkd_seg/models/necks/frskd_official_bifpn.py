@@ -62,10 +62,15 @@ class FRSKDSegBiFPNLayer(nn.Module):
     and builds no bottom-up nodes.
     """
 
-    def __init__(self, channels: int, num_levels: int, norm_cfg: dict,
-                 act_cfg: dict, top_down_only: bool = False,
+    def __init__(self,
+                 channels: int,
+                 num_levels: int,
+                 norm_cfg: dict,
+                 act_cfg: dict,
+                 top_down_only: bool = False,
                  upsample_mode: str = 'bilinear',
-                 downsample_mode: str = 'nearest', node_bias: bool = True):
+                 downsample_mode: str = 'nearest',
+                 node_bias: bool = True):
         super().__init__()
         if num_levels < 2:
             raise ValueError(f'a BiFPN layer needs >= 2 levels, got '

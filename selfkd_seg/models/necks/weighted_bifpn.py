@@ -1,5 +1,5 @@
 """Weighted bi-directional feature pyramid (BiFPN) of EfficientDet."""
-from typing import List, Optional, Sequence, Tuple
+from typing import Optional, Sequence, Tuple
 
 import torch
 import torch.nn as nn
@@ -42,8 +42,9 @@ class BiFPNNode(nn.Module):
         if num_inputs == 1:
             self.fusion = SumFusion(1)
         else:
-            self.fusion = (FastNormalizedFusion(num_inputs, eps=1e-4)
-                           if weighted_fusion else SumFusion(num_inputs))
+            self.fusion = (
+                FastNormalizedFusion(num_inputs, eps=1e-4)
+                if weighted_fusion else SumFusion(num_inputs))
         # swish as nn.SiLU (one fused kernel; docs/performance.md)
         self.act = build_activation(act_cfg)
         self.conv = DepthwiseSeparableConvModule(
@@ -88,9 +89,14 @@ class BiFPNStage(nn.Module):
             the ``is_last`` layer of FRSKD's segmentation self-teacher.
     """
 
-    def __init__(self, in_channels: Sequence[int], out_channels: int,
-                 levels: Sequence[int], upsample_mode: str,
-                 weighted_fusion: bool, norm_cfg: dict, act_cfg: dict,
+    def __init__(self,
+                 in_channels: Sequence[int],
+                 out_channels: int,
+                 levels: Sequence[int],
+                 upsample_mode: str,
+                 weighted_fusion: bool,
+                 norm_cfg: dict,
+                 act_cfg: dict,
                  top_down_only: bool = False):
         super().__init__()
         assert len(in_channels) == len(levels) >= 2
@@ -104,7 +110,8 @@ class BiFPNStage(nn.Module):
                              norm_cfg, act_cfg)
 
         self.td_laterals = nn.ModuleDict({
-            name: channel_adapter(c, out_channels, norm_cfg)
+            name:
+            channel_adapter(c, out_channels, norm_cfg)
             for name, c in zip(self.names, in_channels)
         })
         # The top level has no top-down node (except in a top-down-only
@@ -117,7 +124,8 @@ class BiFPNStage(nn.Module):
             self.td_nodes[self.names[top]] = node(1)
             return
         self.bu_laterals = nn.ModuleDict({
-            name: channel_adapter(c, out_channels, norm_cfg)
+            name:
+            channel_adapter(c, out_channels, norm_cfg)
             for name, c in zip(self.names[1:], in_channels[1:])
         })
         self.bu_nodes = nn.ModuleDict({
@@ -269,8 +277,8 @@ class WeightedBiFPN(BaseModule):
                 self.extra_levels.append(pool)
 
         levels = list(range(min_level, max_level + 1))
-        stage_in = (in_channels[self.start:self.end] +
-                    [out_channels] * num_extra)
+        stage_in = (
+            in_channels[self.start:self.end] + [out_channels] * num_extra)
         stages = []
         for i in range(num_layers):
             top_down_only = last_layer_top_down and i == num_layers - 1

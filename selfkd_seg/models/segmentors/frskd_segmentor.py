@@ -65,7 +65,8 @@ class FRSKDSegMixin(FRSKDMixin):
     head_runner = SingleHeadRunner()
 
     DEFAULT_DISTILL = dict(
-        FRSKDMixin.DEFAULT_DISTILL, beta=50.0,
+        FRSKDMixin.DEFAULT_DISTILL,
+        beta=50.0,
         kd_loss=dict(type='KDLoss', temperature=1.0),
         feature_act=dict(type='ReLU'))
 
@@ -98,7 +99,8 @@ class FRSKDSegMixin(FRSKDMixin):
                                  'features, which FRSKD segmentation does '
                                  'not use')
         self.distill_losses = nn.ModuleDict(
-            dict(kd=kd_loss, feature=SEG_MODELS.build(distill['feature_loss'])))
+            dict(
+                kd=kd_loss, feature=SEG_MODELS.build(distill['feature_loss'])))
         self.distill_gate: Optional[DistillGate] = None
         if gate is not None:
             check_config_keys(gate, signature_keys(DistillGate),
@@ -113,8 +115,8 @@ class FRSKDSegMixin(FRSKDMixin):
         student_logits, losses = self.head_runner.loss(self, feats,
                                                        data_samples)
         if self.with_auxiliary_head:
-            losses.update(self._auxiliary_head_forward_train(
-                feats, data_samples))
+            losses.update(
+                self._auxiliary_head_forward_train(feats, data_samples))
 
         # the gate's factor from the running lead before this batch: it
         # scales alpha, beta and (trunk_grad) the self-teacher's gradient
@@ -124,10 +126,10 @@ class FRSKDSegMixin(FRSKDMixin):
         levels = self.self_teacher.select(feats)
         with self.self_teacher_rng.step(levels[0].device):
             refined, teacher_logits = self.self_teacher(
-                gate.scale_grad(levels, factor) if gate is not None else
-                levels)
-        losses.update(self.self_teacher.loss_by_feat(teacher_logits,
-                                                     data_samples))
+                gate.scale_grad(levels, factor) if gate is not None else levels
+            )
+        losses.update(
+            self.self_teacher.loss_by_feat(teacher_logits, data_samples))
 
         # the lead: both CEs over the same labelled pixels (the heads'
         # losses may sample different pixels, e.g. OHEM)
@@ -154,8 +156,9 @@ class FRSKDSegMixin(FRSKDMixin):
             # 0 while the gate is closed (no stale value in the logs)
             losses['gate.kd_kept'] = kept
         losses['loss_feat'] = beta * self.distill_losses['feature'](
-            [self.feature_act(f) for f in levels],
-            [self.feature_act(f) for f in refined]) if beta > 0 else zero
+            [self.feature_act(f)
+             for f in levels], [self.feature_act(f)
+                                for f in refined]) if beta > 0 else zero
         return losses
 
     @property
@@ -182,8 +185,8 @@ class FRSKDSegMixin(FRSKDMixin):
         :meth:`self_teacher_view`."""
         if not self._predict_with_self_teacher:
             return super().encode_decode(inputs, batch_img_metas)
-        return self.self_teacher.predict(self.extract_feat(inputs),
-                                         batch_img_metas, self.test_cfg)
+        return self.self_teacher.predict(
+            self.extract_feat(inputs), batch_img_metas, self.test_cfg)
 
     # the SelfTeacherLeadTarget contract -------------------------------
     @contextmanager

@@ -9,9 +9,8 @@ from mmseg.registry import MODELS as SEG_MODELS
 from mmseg.utils import ConfigType, SampleList
 from torch import Tensor
 
-from selfkd_seg.models.distillers import (TeacherStudentMixin,
-                                          level_channels, pixel_kd,
-                                          seg_labels)
+from selfkd_seg.models.distillers import (TeacherStudentMixin, level_channels,
+                                          pixel_kd, seg_labels)
 from selfkd_seg.registry import MODELS
 
 

@@ -118,12 +118,15 @@ class CascadeHeadRunner(SingleHeadRunner):
             inputs = (feats, ) if i == 0 else (feats, prev)
             if i == last:
                 logits = head.forward(*inputs)
-                losses.update(add_prefix(
-                    head.loss_by_feat(logits, data_samples), f'decode_{i}'))
+                losses.update(
+                    add_prefix(
+                        head.loss_by_feat(logits, data_samples),
+                        f'decode_{i}'))
             else:
-                losses.update(add_prefix(
-                    head.loss(*inputs, data_samples, model.train_cfg),
-                    f'decode_{i}'))
+                losses.update(
+                    add_prefix(
+                        head.loss(*inputs, data_samples, model.train_cfg),
+                        f'decode_{i}'))
                 # mmseg's "forward test again": the next stage's input
                 prev = head.forward(*inputs)
         return logits, losses

@@ -66,8 +66,9 @@ class BiFPNStackPlan:
             raise KeyError('self_teacher must have a "neck" config (the '
                            'BiFPN layers stacked on the student BiFPN)')
         head_cfg = copy.deepcopy(
-            dict(self_teacher.get('decode_head')
-                 or head_runner.head_cfg_to_copy(student_cfg['decode_head'])))
+            dict(
+                self_teacher.get('decode_head')
+                or head_runner.head_cfg_to_copy(student_cfg['decode_head'])))
         neck_cfg = dict(self_teacher['neck'])
         if 'type' not in neck_cfg:
             # more layers of the student's own BiFPN, fed with its outputs
@@ -90,9 +91,11 @@ class BiFPNStackPlan:
                     f'neck outputs: expected {expected}, got '
                     f'{list(in_channels)}')
         _check_num_classes(model, head_cfg)
-        return dict(type='SegSelfTeacher', neck=neck_cfg,
-                    decode_head=head_cfg,
-                    detach_input=self_teacher.get('detach_input', False))
+        return dict(
+            type='SegSelfTeacher',
+            neck=neck_cfg,
+            decode_head=head_cfg,
+            detach_input=self_teacher.get('detach_input', False))
 
 
 class LevelPlan:
@@ -108,8 +111,7 @@ class LevelPlan:
     """
 
     KEYS = ('in_index', 'channels', 'num_layers', 'norm_cfg', 'neck',
-            'decode_head', 'last_layer_top_down', 'detach_input',
-            'probe_size')
+            'decode_head', 'last_layer_top_down', 'detach_input', 'probe_size')
 
     def check_student(self, student_cfg: dict, owner: str) -> None:
         """Any encoder-decoder: its levels are checked once it is built."""
@@ -141,11 +143,11 @@ class LevelPlan:
                             f'"aggregate" or a head config, got {head_cfg!r}')
         sizes = [shapes[i][1] for i in levels]
         # finest first for the BiFPN; ties keep the config's order
-        order = sorted(range(len(levels)),
-                       key=lambda k: -(sizes[k][0] * sizes[k][1]))
-        head_cfg = (copy.deepcopy(dict(head_cfg)) if head_cfg is not None else
-                    self.aggregate_head(model, decode_head, order, channels,
-                                        norm_cfg))
+        order = sorted(
+            range(len(levels)), key=lambda k: -(sizes[k][0] * sizes[k][1]))
+        head_cfg = (
+            copy.deepcopy(dict(head_cfg)) if head_cfg is not None else
+            self.aggregate_head(model, decode_head, order, channels, norm_cfg))
         _check_num_classes(model, head_cfg)
         if read is None:
             read = self.levels_read(head_cfg, sizes, channels)
@@ -165,13 +167,14 @@ class LevelPlan:
                    f'{sorted(levels[k] for k in read)}, in the middle of '
                    f'in_index={tuple(levels)}')
             # the aggregation head reads every level: bottom-up outputs
-            head_cfg = self.aggregate_head(model, decode_head, order,
-                                           channels, norm_cfg)
+            head_cfg = self.aggregate_head(model, decode_head, order, channels,
+                                           norm_cfg)
             top_down = False
         if default_head and why:
-            print_log(f'{owner}: the self-teacher uses an '
-                      f'aggregation head (SegformerHead) because {why}',
-                      logger='current')
+            print_log(
+                f'{owner}: the self-teacher uses an '
+                f'aggregation head (SegformerHead) because {why}',
+                logger='current')
 
         neck_cfg = dict(
             type='WeightedBiFPN',
@@ -184,9 +187,13 @@ class LevelPlan:
             norm_cfg=norm_cfg,
             last_layer_top_down=top_down)
         neck_cfg.update(self_teacher.get('neck') or {})
-        return dict(type='SegSelfTeacher', neck=neck_cfg,
-                    decode_head=head_cfg, in_index=levels, order=order,
-                    detach_input=self_teacher.get('detach_input', False))
+        return dict(
+            type='SegSelfTeacher',
+            neck=neck_cfg,
+            decode_head=head_cfg,
+            in_index=levels,
+            order=order,
+            detach_input=self_teacher.get('detach_input', False))
 
     # ------------------------------------------------------------------
     @staticmethod
@@ -242,8 +249,7 @@ class LevelPlan:
             return None, None, levels, why
         # the copy must read the refined versions of exactly the levels the
         # student head reads (a head may read inputs besides in_index)
-        read = self.levels_read(head_cfg,
-                                [shapes[i][1] for i in head_levels],
+        read = self.levels_read(head_cfg, [shapes[i][1] for i in head_levels],
                                 channels)
         copy_reads = sorted(head_levels[k] for k in read)
         student_reads = sorted(
@@ -271,7 +277,8 @@ class LevelPlan:
         if is_head(head_cfg, DepthwiseSeparableASPPHead) and head_cfg.get(
                 'c1_in_channels', 0) > 0:
             return {
-                0: f'{head_class(head_cfg).__name__}\'s c1 branch '
+                0:
+                f'{head_class(head_cfg).__name__}\'s c1 branch '
                 '(c1_in_channels > 0) reads inputs[0] whatever in_index says'
             }
         return {}
@@ -327,10 +334,13 @@ class LevelPlan:
             num_classes=model.num_classes,
             norm_cfg=norm_cfg,
             align_corners=model.align_corners,
-            loss_decode=copy.deepcopy(decode_head.get(
-                'loss_decode',
-                dict(type='CrossEntropyLoss', use_sigmoid=False,
-                     loss_weight=1.0))))
+            loss_decode=copy.deepcopy(
+                decode_head.get(
+                    'loss_decode',
+                    dict(
+                        type='CrossEntropyLoss',
+                        use_sigmoid=False,
+                        loss_weight=1.0))))
 
     def levels_read(self, head_cfg: dict, sizes, channels: int) -> set:
         """Which refined levels ``head_cfg``'s head uses (a gradient probe)."""

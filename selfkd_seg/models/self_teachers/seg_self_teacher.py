@@ -89,11 +89,13 @@ class SegSelfTeacher(BaseModule):
         refined = self.refine(levels)
         return refined, self.decode_head(refined)
 
-    def loss_by_feat(self, logits: Tensor, data_samples: SampleList,
+    def loss_by_feat(self,
+                     logits: Tensor,
+                     data_samples: SampleList,
                      prefix: str = 'self_teacher') -> dict:
         """Its head's losses, logged under ``prefix``."""
-        return add_prefix(self.decode_head.loss_by_feat(logits, data_samples),
-                          prefix)
+        return add_prefix(
+            self.decode_head.loss_by_feat(logits, data_samples), prefix)
 
     def predict(self, student_feats, batch_img_metas: List[dict],
                 test_cfg) -> Tensor:

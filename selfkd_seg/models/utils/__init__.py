@@ -5,5 +5,6 @@ from .distill import (DISTILL_ONLY_PREFIXES, check_config_keys,
 
 __all__ = [
     'FastNormalizedFusion', 'MaxPool2dSame', 'resize_to', 'same_pads',
-    'DISTILL_ONLY_PREFIXES', 'check_config_keys', 'strip_distill_only', 'split_student_state_dict'
+    'DISTILL_ONLY_PREFIXES', 'check_config_keys', 'strip_distill_only',
+    'split_student_state_dict'
 ]

@@ -27,7 +27,8 @@ def build_activation(act_cfg: dict) -> nn.Module:
 
 
 class FastNormalizedFusion(nn.Module):
-    """Fast normalized fusion of EfficientDet: ``sum_i w_i x_i / (sum w + eps)``.
+    """Fast normalized fusion of EfficientDet: ``sum_i w_i x_i / (sum w +
+    eps)``.
 
     Weights start at 1 and pass through ReLU, so they stay non-negative and
     the normalized weights sum to (almost) one.
@@ -70,7 +71,9 @@ def is_tracing() -> bool:
     return torch.jit.is_tracing()
 
 
-def same_pads(x: torch.Tensor, kernel: Sequence[int], stride: Sequence[int],
+def same_pads(x: torch.Tensor,
+              kernel: Sequence[int],
+              stride: Sequence[int],
               dilation: Sequence[int] = (1, 1)) -> list:
     """TF "same" padding (output = ceil(in / stride)) of ``x`` in ``F.pad``
     order (left, right, top, bottom).
@@ -84,8 +87,8 @@ def same_pads(x: torch.Tensor, kernel: Sequence[int], stride: Sequence[int],
                          (-2, kernel[0], stride[0], dilation[0])):
         size = x.shape[dim]
         total = ((size + s - 1) // s - 1) * s + (k - 1) * d + 1 - size
-        total = (total.clamp(min=0)
-                 if torch.is_tensor(total) else max(total, 0))
+        total = (
+            total.clamp(min=0) if torch.is_tensor(total) else max(total, 0))
         pads += [total // 2, total - total // 2]
     return pads
 

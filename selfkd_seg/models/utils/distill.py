@@ -48,8 +48,8 @@ def check_config_keys(cfg: Optional[Mapping], allowed: Iterable[str],
     hints = []
     for key in unknown:
         close = difflib.get_close_matches(key, allowed, n=1)
-        hints.append(f'{key!r}' + (f' (did you mean {close[0]!r}?)'
-                                    if close else ''))
+        hints.append(f'{key!r}' +
+                     (f' (did you mean {close[0]!r}?)' if close else ''))
     raise KeyError(f'{where}: unknown key{"s" if len(unknown) > 1 else ""} '
                    f'{", ".join(hints)}; allowed: {", ".join(allowed)}')
 
@@ -57,6 +57,5 @@ def check_config_keys(cfg: Optional[Mapping], allowed: Iterable[str],
 def signature_keys(cls) -> Tuple[str, ...]:
     """The keyword arguments ``cls(...)`` accepts: what a config dict that
     builds it may hold (for :func:`check_config_keys`)."""
-    return tuple(
-        name for name, p in inspect.signature(cls).parameters.items()
-        if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY))
+    return tuple(name for name, p in inspect.signature(cls).parameters.items()
+                 if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY))

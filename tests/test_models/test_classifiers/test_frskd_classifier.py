@@ -24,9 +24,15 @@ class TinyStages(nn.Module):
         self.out_indices = out_indices
         chans = (3, ) + self.stage_channels
         self.stages = nn.ModuleList(
-            nn.Sequential(nn.Conv2d(chans[i], chans[i + 1], 3,
-                                    1 if i == 0 else 2, 1, bias=False),
-                          nn.BatchNorm2d(chans[i + 1])) for i in range(3))
+            nn.Sequential(
+                nn.Conv2d(
+                    chans[i],
+                    chans[i + 1],
+                    3,
+                    1 if i == 0 else 2,
+                    1,
+                    bias=False), nn.BatchNorm2d(chans[i + 1]))
+            for i in range(3))
 
     def forward_stages(self, x):
         pre, post = [], []
@@ -48,19 +54,22 @@ def _cfg(feature_loss='ATLoss', **distill):
         neck=dict(type='GlobalAveragePooling'),
         head=dict(type='LinearClsHead', num_classes=5, in_channels=16),
         self_teacher=dict(type='FRSKDBiFPNc', width=2),
-        distill=dict(alpha=2., beta=100., feature_loss=dict(type=feature_loss),
-                     **distill))
+        distill=dict(
+            alpha=2.,
+            beta=100.,
+            feature_loss=dict(type=feature_loss),
+            **distill))
 
 
 def _batch(n=2):
     torch.manual_seed(0)
-    return torch.randn(n, 3, 8, 8), [
-        DataSample().set_gt_label(i % 5) for i in range(n)]
+    return torch.randn(
+        n, 3, 8, 8), [DataSample().set_gt_label(i % 5) for i in range(n)]
 
 
 def _grads(loss, params):
-    grads = torch.autograd.grad(loss, params, retain_graph=True,
-                                allow_unused=True)
+    grads = torch.autograd.grad(
+        loss, params, retain_graph=True, allow_unused=True)
     return [g for g in grads if g is not None and g.abs().sum() > 0]
 
 
@@ -68,8 +77,9 @@ def _grads(loss, params):
 def test_gradient_routing(feature_loss):
     model = MODELS.build(_cfg(feature_loss))
     losses = model.loss(*_batch())
-    assert set(losses) == {'loss_cls', 'loss_self_teacher', 'loss_kd',
-                           'loss_feat'}
+    assert set(losses) == {
+        'loss_cls', 'loss_self_teacher', 'loss_kd', 'loss_feat'
+    }
     st = list(model.self_teacher.parameters())
     bb = list(model.backbone.parameters())
     head = list(model.head.parameters())
@@ -100,10 +110,11 @@ def test_terms_follow_the_paper_equation():
     assert losses['loss_self_teacher'].item() == pytest.approx(
         F.cross_entropy(out.logits, labels).item(), rel=1e-5)
     T = 4.
-    kd = F.kl_div(F.log_softmax(logits / T, 1), F.softmax(out.logits / T, 1),
-                  reduction='sum') * T * T / 2
-    assert losses['loss_kd'].item() == pytest.approx(2. * kd.item(),
-                                                     abs=1e-5)
+    kd = F.kl_div(
+        F.log_softmax(logits / T, 1),
+        F.softmax(out.logits / T, 1),
+        reduction='sum') * T * T / 2
+    assert losses['loss_kd'].item() == pytest.approx(2. * kd.item(), abs=1e-5)
     # a schedule hook changes the weights through distill_weights
     model.distill_weights = dict(alpha=0., beta=0.)
     zero = model.loss(inputs, samples)
@@ -118,8 +129,10 @@ def test_soft_labels_from_batch_augments():
     model = MODELS.build(cfg)
     inputs, samples = _batch(4)
     data = model.data_preprocessor(
-        dict(inputs=[(i * 50 + 128).to(torch.uint8) for i in inputs],
-             data_samples=samples), training=True)
+        dict(
+            inputs=[(i * 50 + 128).to(torch.uint8) for i in inputs],
+            data_samples=samples),
+        training=True)
     assert 'gt_score' in data['data_samples'][0]
     losses = model(**data, mode='loss')
     assert all(torch.isfinite(v) for v in losses.values())

@@ -12,8 +12,9 @@ pytest.importorskip('mmpretrain')
 from mmpretrain.registry import MODELS  # noqa: E402
 from mmpretrain.structures import DataSample  # noqa: E402
 
-from selfkd_seg.models.heads.sla_head import (  # noqa: E402
-    aggregate_rotation_logits, joint_rotation_labels, rotate_batch)
+from selfkd_seg.models.heads.sla_head import (aggregate_rotation_logits,
+                                              joint_rotation_labels,
+                                              rotate_batch)
 
 NUM_CLASSES = 3
 
@@ -21,11 +22,15 @@ NUM_CLASSES = 3
 def _cfg(**sla):
     return dict(
         type='FRSKDSLAClassifier',
-        backbone=dict(type='WideResNet', depth=10, widen_factor=1,
-                      norm_in_blocks=False, out_indices=(0, 1, 2)),
+        backbone=dict(
+            type='WideResNet',
+            depth=10,
+            widen_factor=1,
+            norm_in_blocks=False,
+            out_indices=(0, 1, 2)),
         neck=dict(type='GlobalAveragePooling'),
-        head=dict(type='LinearClsHead', num_classes=NUM_CLASSES,
-                  in_channels=64),
+        head=dict(
+            type='LinearClsHead', num_classes=NUM_CLASSES, in_channels=64),
         self_teacher=dict(type='FRSKDBiFPNc', width=1),
         distill=dict(alpha=2., beta=100.),
         sla=dict(num_rotations=4, aux_weight=1.0, **sla))
@@ -34,13 +39,14 @@ def _cfg(**sla):
 def _batch(n=2):
     torch.manual_seed(0)
     return torch.randn(n, 3, 8, 8), [
-        DataSample().set_gt_label(i % NUM_CLASSES) for i in range(n)]
+        DataSample().set_gt_label(i % NUM_CLASSES) for i in range(n)
+    ]
 
 
 def _grads(loss, module):
     params = list(module.parameters())
-    grads = torch.autograd.grad(loss, params, retain_graph=True,
-                                allow_unused=True)
+    grads = torch.autograd.grad(
+        loss, params, retain_graph=True, allow_unused=True)
     return any(g is not None and g.abs().sum() > 0 for g in grads)
 
 
@@ -66,8 +72,7 @@ def test_joint_labels_and_aggregation_by_hand():
     labels = joint_rotation_labels(torch.tensor([2, 0]), 4)
     assert labels.tolist() == [8, 9, 10, 11, 0, 1, 2, 3]
     # B=1, C=2, R=2: rows = copies k=0,1; columns c*R+k = (c0k0,c0k1,c1k0,c1k1)
-    joint = torch.tensor([[1., 100., 3., 100.],
-                          [100., 5., 100., 7.]])
+    joint = torch.tensor([[1., 100., 3., 100.], [100., 5., 100., 7.]])
     # copy k is read at rotation k's columns: class0 (1+5)/2, class1 (3+7)/2
     assert aggregate_rotation_logits(joint, 2).tolist() == [[3., 5.]]
     with pytest.raises(ValueError, match='not'):
@@ -81,15 +86,16 @@ def test_loss_terms_match_the_combined_equation():
     losses = model.loss(inputs, samples)
     assert set(losses) == {
         'loss_cls', 'loss_self_teacher', 'loss_joint_cls',
-        'loss_joint_self_teacher', 'loss_sla_kd', 'loss_kd', 'loss_feat'}
+        'loss_joint_self_teacher', 'loss_sla_kd', 'loss_kd', 'loss_feat'
+    }
     heads = model.distill_losses['sla']
     assert heads['classifier'].fc.out_features == 4 * NUM_CLASSES
     assert heads['self_teacher'].fc.in_features == 64  # width 1 x 64
     with torch.no_grad():
         labels = torch.tensor([0, 1])
         # rotated copies built by hand, joint labels y * 4 + k
-        rot = torch.stack([torch.rot90(x, k, (1, 2)) for x in inputs
-                           for k in range(4)])
+        rot = torch.stack(
+            [torch.rot90(x, k, (1, 2)) for x in inputs for k in range(4)])
         rot_feats = model.backbone(rot)
         cls_joint = heads['classifier'].fc(rot_feats[-1].mean((2, 3)))
         joint_labels = torch.tensor([0, 1, 2, 3, 4, 5, 6, 7])
@@ -97,7 +103,8 @@ def test_loss_terms_match_the_combined_equation():
             F.cross_entropy(cls_joint, joint_labels).item(), rel=1e-5)
         agg = torch.stack([
             torch.stack([cls_joint[b * 4 + k, k::4] for k in range(4)]).mean(0)
-            for b in range(2)])
+            for b in range(2)
+        ])
         feats = model.backbone(inputs)
         logits = model.head((feats[-1].mean((2, 3)), ))
         st = model.self_teacher(list(feats))
@@ -107,16 +114,18 @@ def test_loss_terms_match_the_combined_equation():
         T = 4.
 
         def kd(s, t):
-            return F.kl_div(F.log_softmax(s / T, 1), F.softmax(t / T, 1),
-                            reduction='sum') * T * T / s.shape[0]
+            return F.kl_div(
+                F.log_softmax(s / T, 1), F.softmax(t / T, 1),
+                reduction='sum') * T * T / s.shape[0]
 
         assert losses['loss_cls'].item() == pytest.approx(
             F.cross_entropy(logits, labels).item(), rel=1e-5)
         assert losses['loss_sla_kd'].item() == pytest.approx(
             kd(logits, agg).item() + kd(st.logits, st_agg).item(), abs=1e-5)
         assert losses['loss_kd'].item() == pytest.approx(
-            2. * kd(torch.cat([logits, agg]),
-                    torch.cat([st.logits, st_agg])).item(), abs=1e-5)
+            2. * kd(torch.cat([logits, agg]), torch.cat([st.logits, st_agg
+                                                         ])).item(),
+            abs=1e-5)
 
 
 def test_gradient_routing():

@@ -3,10 +3,10 @@ import torch
 from mmengine import ConfigDict
 from mmengine.registry import DefaultScope
 from mmengine.structures import PixelData
-
-import selfkd_seg  # noqa: F401  (compat before mmseg / registration)
 from mmseg.registry import MODELS  # noqa: E402
 from mmseg.structures import SegDataSample  # noqa: E402
+
+import selfkd_seg  # noqa: F401  (compat before mmseg / registration)
 from selfkd_seg.models.decode_heads import EfficientDetSegHead  # noqa: E402
 
 
@@ -77,7 +77,10 @@ def test_bad_configs():
             in_channels=[16, 16], channels=8, num_classes=5, fuse_levels=True)
     with pytest.raises(ValueError, match='equal channels'):
         EfficientDetSegHead(
-            in_channels=[16, 8], in_index=[0, 1], channels=8, num_classes=5,
+            in_channels=[16, 8],
+            in_index=[0, 1],
+            channels=8,
+            num_classes=5,
             fuse_levels=True)
     with pytest.raises(ValueError, match='channels'):
         EfficientDetSegHead(

@@ -16,8 +16,8 @@ def test_check_config_keys_names_the_key_a_close_match_and_all_allowed():
     check_config_keys(dict(alpha=1), ('alpha', 'beta'), 'X distill')
     check_config_keys(None, ('alpha', ), 'X distill')
     with pytest.raises(KeyError) as err:
-        check_config_keys(dict(alpah=2.0, zzz=1), ('alpha', 'beta'),
-                          'X distill')
+        check_config_keys(
+            dict(alpah=2.0, zzz=1), ('alpha', 'beta'), 'X distill')
     message = str(err.value)
     assert "X distill: unknown keys 'alpah' (did you mean 'alpha'?)" in \
         message
@@ -50,8 +50,7 @@ def _build(name, scope, **overrides):
     ('toy/sfd_cls_toy.py', 'mmpretrain', 'model.distill.alpah',
      "SFDClassifier distill: unknown key 'alpah'"),
 ])
-def test_a_typo_in_a_distill_option_is_an_error(name, scope, option,
-                                                expected):
+def test_a_typo_in_a_distill_option_is_an_error(name, scope, option, expected):
     with pytest.raises(KeyError) as err:
         _build(name, scope, **{option: 2.0})
     assert expected in str(err.value)

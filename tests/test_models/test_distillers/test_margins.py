@@ -17,8 +17,8 @@ from selfkd_seg.registry import MODELS
 
 def test_bn_margin_standard_gaussian():
     bn = nn.BatchNorm2d(1)  # gamma 1, beta 0: Y ~ N(0, 1)
-    assert bn_margin(bn).item() == pytest.approx(-math.sqrt(2 / math.pi),
-                                                 abs=1e-6)
+    assert bn_margin(bn).item() == pytest.approx(
+        -math.sqrt(2 / math.pi), abs=1e-6)
     assert bn_margin(bn).item() == pytest.approx(-0.7979, abs=1e-4)
 
 

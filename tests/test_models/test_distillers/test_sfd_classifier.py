@@ -2,12 +2,11 @@ import copy
 
 import pytest
 import torch
-
-import selfkd_seg  # noqa: F401
 from mmengine.registry import init_default_scope
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
+import selfkd_seg  # noqa: F401
 from selfkd_seg.models.utils import strip_distill_only
 
 
@@ -102,8 +101,10 @@ def test_teacher_stays_eval_and_frozen():
     assert not any(m.training for m in model.teacher.modules())
     overhaul = MODELS.build(_sfd(teacher_norm_eval=False))
     overhaul.train()
-    bns = [m for m in overhaul.teacher.modules()
-           if isinstance(m, torch.nn.BatchNorm2d)]
+    bns = [
+        m for m in overhaul.teacher.modules()
+        if isinstance(m, torch.nn.BatchNorm2d)
+    ]
     assert bns and all(m.training for m in bns)
     assert not overhaul.teacher.backbone.training  # only the norms train
     overhaul.eval()
@@ -218,8 +219,8 @@ def test_teacher_checkpoint_missing_keys_and_formats(tmp_path):
     state = MODELS.build(TEACHER).state_dict()
     state.pop('head.fc.bias')
     torch.save({'state_dict': state}, path)
-    with pytest.raises(RuntimeError,
-                       match=r"missing keys \(1\): \['head.fc.bias'\]"):
+    with pytest.raises(
+            RuntimeError, match=r"missing keys \(1\): \['head.fc.bias'\]"):
         MODELS.build(_sfd(teacher_ckpt=path))
     # a released RepDistiller checkpoint must be converted first
     raw = str(tmp_path / 'resnet32x4_repdistiller.pth')
@@ -236,18 +237,22 @@ def test_feature_sizes_no_integrator_can_match():
     # RI with 3 parts cannot split the teacher's 256 channels evenly
     with pytest.raises(ValueError) as err:
         MODELS.build(
-            _sfd(integrator=dict(
-                type='ReceptiveFieldIntegration', pool_scales=(0.5, 0.75))))
+            _sfd(
+                integrator=dict(
+                    type='ReceptiveFieldIntegration', pool_scales=(0.5,
+                                                                   0.75))))
     msg = str(err.value)
     assert 'onto teacher level 2 (256 channels)' in msg
     assert 'divisible by 3' in msg
     # LI needs three student levels
     with pytest.raises(ValueError, match=r'integrates the last 3 student'):
         MODELS.build(
-            _sfd(integrator=dict(type='LayerwiseIntegration'),
-                 distill=dict(student_stages=(2, ))))
+            _sfd(
+                integrator=dict(type='LayerwiseIntegration'),
+                distill=dict(student_stages=(2, ))))
     # without an integrator OFD needs equal channels
-    with pytest.raises(ValueError, match=r'student level 2 \(64 channels\) '
-                       r'with teacher level 2 \(256 channels\)'):
-        MODELS.build(
-            _sfd(integrator=None, distill=dict(student_stages=(2, ))))
+    with pytest.raises(
+            ValueError,
+            match=r'student level 2 \(64 channels\) '
+            r'with teacher level 2 \(256 channels\)'):
+        MODELS.build(_sfd(integrator=None, distill=dict(student_stages=(2, ))))

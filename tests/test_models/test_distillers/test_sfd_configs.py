@@ -17,9 +17,9 @@ def test_there_are_pairs_ablations_and_baselines():
     names = [osp.basename(f) for f in CIFAR]
     assert sum(n.startswith('sfd_') for n in names) >= 13
     assert sum(n.startswith('ablation_') for n in names) == 9
-    assert {'kd', 'at', 'fitnet', 'overhaul'} <= {
-        n.split('_')[1] for n in names if n.startswith('baseline_')
-    }
+    assert {'kd', 'at', 'fitnet', 'overhaul'
+            } <= {n.split('_')[1]
+                  for n in names if n.startswith('baseline_')}
 
 
 @pytest.mark.parametrize('path', CIFAR, ids=osp.basename)
@@ -46,8 +46,9 @@ def test_cifar_config(path):
 
 
 def test_seg_config_teacher_matches_the_d1_model():
-    cfg = Config.fromfile(osp.join(
-        ROOT, 'configs/sfd_seg/sfd_efficientdet_d1-d0_voc07_12_60e.py'))
+    cfg = Config.fromfile(
+        osp.join(ROOT,
+                 'configs/sfd_seg/sfd_efficientdet_d1-d0_voc07_12_60e.py'))
     d1 = Config.fromfile(
         osp.join(ROOT, 'configs/_base_/models/efficientdet_d1_seg.py'))
     expected = d1.model.to_dict()
@@ -72,8 +73,10 @@ def test_exported_sfd_student_loads_into_the_student_config(path):
     assert student.custom_hooks == []
     assert student.train_cfg.max_epochs == 240
     name = osp.basename(path)[len('student_'):]
-    pair = [p for p in CIFAR if osp.basename(p).startswith('sfd_')
-            and p.endswith('_' + name)][0]
+    pair = [
+        p for p in CIFAR
+        if osp.basename(p).startswith('sfd_') and p.endswith('_' + name)
+    ][0]
     sfd = Config.fromfile(pair)
     sfd.model.update(teacher_ckpt=None, allow_random_teacher=True)
     state = strip_distill_only(MODELS.build(sfd.model).state_dict())

@@ -73,12 +73,11 @@ def test_cls_toy_train_val_resume_export(tmp_path):
     plain = MODELS.build(student_cfg)
     final = torch.load(
         osp.join(resumed.work_dir, 'iter_15.pth'), weights_only=True)
-    plain.load_state_dict(strip_distill_only(final['state_dict']),
-                          strict=True)
+    plain.load_state_dict(strip_distill_only(final['state_dict']), strict=True)
     plain.eval()
     with torch.no_grad():
-        assert plain.backbone(torch.randn(1, 3, 32, 32))[-1].shape == (1, 64,
-                                                                       8, 8)
+        assert plain.backbone(torch.randn(1, 3, 32,
+                                          32))[-1].shape == (1, 64, 8, 8)
 
 
 def test_seg_toy_model_step_and_predict():
@@ -124,14 +123,14 @@ def _seg_teacher_ckpt(teacher_cfg, path):
     teacher = MODELS.build(copy.deepcopy(teacher_cfg))
     teacher.init_weights()
     save_checkpoint(
-        dict(state_dict=teacher.state_dict(), meta=dict(iter=1),
-             optimizer={}), path)
+        dict(state_dict=teacher.state_dict(), meta=dict(iter=1), optimizer={}),
+        path)
     return teacher.state_dict()
 
 
 def _sfd_seg_cfg(tiny_seg_cfg, work_dir, teacher_ckpt, max_iters):
-    cfg = tiny_seg_cfg('toy/sfd_seg_toy.py', max_iters=max_iters,
-                       work_dir=work_dir)
+    cfg = tiny_seg_cfg(
+        'toy/sfd_seg_toy.py', max_iters=max_iters, work_dir=work_dir)
     cfg.model.teacher_ckpt = teacher_ckpt
     cfg.model.allow_random_teacher = False
     # RSD every iteration: snapshot after iter 1, blends after 2, 3, ...
@@ -145,6 +144,7 @@ def test_seg_toy_train_val_resume_export(tiny_seg_cfg, tmp_path):
     """Teacher checkpoint -> SFD run (train, val) -> resume -> export."""
     pytest.importorskip('efficientnet_pytorch')
     from mmengine.runner import load_checkpoint
+
     from selfkd_seg.apis import export_student_checkpoint
     work_dir = str(tmp_path / 'sfd')
     teacher_ckpt = str(tmp_path / 'teacher.pth')

@@ -77,8 +77,7 @@ def test_rescale_rule():
     x = torch.arange(16.).view(1, 1, 4, 4)
     # shrinking by 2 = 2x2 mean (adaptive average pooling)
     assert torch.equal(
-        ri.rescale(x, (2, 2)),
-        torch.tensor([[[[2.5, 4.5], [10.5, 12.5]]]]))
+        ri.rescale(x, (2, 2)), torch.tensor([[[[2.5, 4.5], [10.5, 12.5]]]]))
     assert ri.rescale(x, (4, 4)) is x
     assert ri.rescale(x, (8, 8)).shape[-2:] == (8, 8)
 

@@ -31,8 +31,7 @@ def test_kd_pixel_logits_average_over_valid_pixels():
     # (B=1, C=2, H=1, W=3); pixel 0: teacher [0, 2 ln 3] -> [1/4, 3/4];
     # pixel 1 agrees with the student; pixel 2 disagrees wildly.
     student = torch.zeros(1, 2, 1, 3, requires_grad=True)
-    teacher = torch.tensor([[[[0., 0., 0.]],
-                             [[2 * math.log(3), 0., 50.]]]])
+    teacher = torch.tensor([[[[0., 0., 0.]], [[2 * math.log(3), 0., 50.]]]])
     kl0 = 0.25 * math.log(0.25 / 0.5) + 0.75 * math.log(0.75 / 0.5)
     valid = torch.tensor([[[True, True, False]]])
     loss = KDLoss(temperature=T)(student, teacher, valid)
@@ -41,8 +40,8 @@ def test_kd_pixel_logits_average_over_valid_pixels():
     # pixel 2 teacher is one-hot up to e^-50 -> KL = ln 2 against uniform.
     full = KDLoss(temperature=1.0)(student, teacher)
     kl0_t1 = 0.1 * math.log(0.1 / 0.5) + 0.9 * math.log(0.9 / 0.5)
-    assert full.item() == pytest.approx((kl0_t1 + 0. + math.log(2)) / 3,
-                                        rel=1e-5)
+    assert full.item() == pytest.approx(
+        (kl0_t1 + 0. + math.log(2)) / 3, rel=1e-5)
 
 
 def test_kd_pixel_normalizer_valid_vs_all():
@@ -58,8 +57,10 @@ def test_kd_pixel_normalizer_valid_vs_all():
     kl_c = 0.1 * math.log(0.1 / 0.5) + 0.9 * math.log(0.9 / 0.5)
     by_valid = KDLoss(temperature=1.0)(student, teacher, valid)
     assert by_valid.item() == pytest.approx((kl_a + 0. + kl_c) / 3, rel=1e-6)
-    assert KDLoss(temperature=1.0, normalizer='valid')(
-        student, teacher, valid).item() == by_valid.item()  # the default
+    assert KDLoss(
+        temperature=1.0,
+        normalizer='valid')(student, teacher,
+                            valid).item() == by_valid.item()  # the default
     by_all = KDLoss(temperature=1.0, normalizer='all')(student, teacher, valid)
     assert by_all.item() == pytest.approx((kl_a + 0. + kl_c) / 4, rel=1e-6)
     # T^2 and loss_weight scale 'all' as 'valid'
@@ -70,8 +71,7 @@ def test_kd_pixel_normalizer_valid_vs_all():
     kl_d = math.log(2)  # one-hot teacher up to e^-50 against uniform
     for normalizer in ('valid', 'all'):
         loss = KDLoss(temperature=1.0, normalizer=normalizer)(student, teacher)
-        assert loss.item() == pytest.approx((kl_a + kl_c + kl_d) / 4,
-                                            rel=1e-6)
+        assert loss.item() == pytest.approx((kl_a + kl_c + kl_d) / 4, rel=1e-6)
     # all pixels masked out: an exact zero in the graph for 'all' too
     none = KDLoss(normalizer='all')(student, teacher, torch.zeros_like(valid))
     assert none.item() == 0.0 and none.requires_grad
@@ -107,8 +107,8 @@ def test_kd_errors_name_the_problem():
                  torch.ones(1, 3, 3, dtype=torch.bool))
     with pytest.raises(ValueError, match='temperature'):
         KDLoss(temperature=0)
-    with pytest.raises(ValueError,
-                       match=r"normalizer must be one of .*'mean'"):
+    with pytest.raises(
+            ValueError, match=r"normalizer must be one of .*'mean'"):
         KDLoss(normalizer='mean')
 
 
@@ -167,8 +167,10 @@ def test_fitnet_matches_hand_computation():
 
 def test_fitnet_lists_and_channel_errors():
     loss_fn = MODELS.build(
-        dict(type='FitNetLoss', student_channels=[2, 3],
-             teacher_channels=[4, 6]))
+        dict(
+            type='FitNetLoss',
+            student_channels=[2, 3],
+            teacher_channels=[4, 6]))
     s = [torch.randn(2, 2, 4, 4), torch.randn(2, 3, 2, 2)]
     t = [torch.randn(2, 4, 4, 4), torch.randn(2, 6, 2, 2)]
     assert loss_fn(s, t).dim() == 0

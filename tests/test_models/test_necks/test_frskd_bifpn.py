@@ -15,19 +15,21 @@ WRN_16_2 = ([32, 64, 128], [32, 16, 8])
 
 
 def _feats(channels, sizes, batch=2, scale=1):
-    return [torch.randn(batch, c, s // scale, s // scale)
-            for c, s in zip(channels, sizes)]
+    return [
+        torch.randn(batch, c, s // scale, s // scale)
+        for c, s in zip(channels, sizes)
+    ]
 
 
 @pytest.mark.parametrize('stages', [CIFAR_RESNET18, WRN_16_2])
 def test_bifpnc_shapes_and_logits(stages):
     channels, sizes = stages
-    neck = MODELS.build(dict(type='FRSKDBiFPNc', in_channels=channels,
-                             num_classes=100))
+    neck = MODELS.build(
+        dict(type='FRSKDBiFPNc', in_channels=channels, num_classes=100))
     # real channel counts, spatial sizes /4 to keep the test fast
     out = neck(_feats(channels, sizes, scale=4))
-    assert [tuple(f.shape) for f in out.post] == [
-        (2, 2 * c, s // 4, s // 4) for c, s in zip(channels, sizes)]
+    assert [tuple(f.shape) for f in out.post
+            ] == [(2, 2 * c, s // 4, s // 4) for c, s in zip(channels, sizes)]
     assert out.logits.shape == (2, 100)
     for pre, post in zip(out.pre, out.post):
         assert torch.equal(post, F.relu(pre))
@@ -56,8 +58,11 @@ def test_two_stacked_layers_take_wide_inputs():
 
 def test_odd_sizes_are_resampled_exactly():
     neck = BiFPNc([4, 8, 16], num_classes=3)
-    feats = [torch.randn(1, 4, 7, 7), torch.randn(1, 8, 4, 4),
-             torch.randn(1, 16, 2, 2)]
+    feats = [
+        torch.randn(1, 4, 7, 7),
+        torch.randn(1, 8, 4, 4),
+        torch.randn(1, 16, 2, 2)
+    ]
     assert [f.shape[-1] for f in neck(feats).post] == [7, 4, 2]
 
 
@@ -83,16 +88,20 @@ def test_wiring_matches_the_paper_equations():
         return F.interpolate(F.relu(x), scale_factor=2, mode='nearest')
 
     p3 = lat[2]
-    p2 = layer.up_nodes[1](fuse(layer.up_fusions[1],
-                                [F.relu(lat[1]), layer.up_convs[1](up(p3))]))
-    p1 = layer.up_nodes[0](fuse(layer.up_fusions[0],
-                                [F.relu(lat[0]), layer.up_convs[0](up(p2))]))
+    p2 = layer.up_nodes[1](
+        fuse(layer.up_fusions[1], [F.relu(lat[1]), layer.up_convs[1](up(p3))]))
+    p1 = layer.up_nodes[0](
+        fuse(layer.up_fusions[0], [F.relu(lat[0]), layer.up_convs[0](up(p2))]))
     t1 = p1
     down = layer.down_sample
-    t2 = layer.down_nodes[0](fuse(layer.down_fusions[0], [
-        F.relu(lat2[1]), F.relu(p2), layer.down_convs[0](down(F.relu(t1)))]))
-    t3 = layer.down_nodes[1](fuse(layer.down_fusions[1], [
-        F.relu(lat2[2]), layer.down_convs[1](down(F.relu(t2)))]))
+    t2 = layer.down_nodes[0](
+        fuse(layer.down_fusions[0], [
+            F.relu(lat2[1]),
+            F.relu(p2), layer.down_convs[0](down(F.relu(t1)))
+        ]))
+    t3 = layer.down_nodes[1](
+        fuse(layer.down_fusions[1],
+             [F.relu(lat2[2]), layer.down_convs[1](down(F.relu(t2)))]))
     out = neck(f)
     for got, want in zip(out.pre, [t1, t2, t3]):
         assert torch.allclose(got, want, atol=1e-5)
@@ -100,8 +109,9 @@ def test_wiring_matches_the_paper_equations():
 
 def test_fusion_weights_are_normalized():
     neck = BiFPNc([4, 8, 16])
-    fusions = [m for m in neck.modules()
-               if isinstance(m, FastNormalizedFusion)]
+    fusions = [
+        m for m in neck.modules() if isinstance(m, FastNormalizedFusion)
+    ]
     # 2 top-down nodes (2 inputs) + middle (3) + top (2) bottom-up nodes
     assert sorted(m.num_inputs for m in fusions) == [2, 2, 2, 3]
     for m in fusions:
@@ -113,8 +123,10 @@ def test_fusion_weights_are_normalized():
 def test_output_norms_produce_the_pre_relu_outputs():
     neck = BiFPNc([4, 8, 16], num_layers=2).eval()
     captured = []
-    hooks = [bn.register_forward_hook(lambda m, i, o: captured.append(o))
-             for bn in neck.output_norms()]
+    hooks = [
+        bn.register_forward_hook(lambda m, i, o: captured.append(o))
+        for bn in neck.output_norms()
+    ]
     out = neck(_feats([4, 8, 16], [8, 4, 2]))
     for h in hooks:
         h.remove()
@@ -137,17 +149,21 @@ def test_errors_name_expected_and_got():
 
 @pytest.mark.parametrize('backbone', [
     dict(type='CIFARResNet18', out_indices=(0, 1, 2, 3)),
-    dict(type='WideResNet', depth=16, widen_factor=2, norm_in_blocks=False,
-         out_indices=(0, 1, 2)),
+    dict(
+        type='WideResNet',
+        depth=16,
+        widen_factor=2,
+        norm_in_blocks=False,
+        out_indices=(0, 1, 2)),
 ])
 def test_on_real_cifar_backbone_stages(backbone):
     bb = MODELS.build(backbone).eval()
     with torch.no_grad():
         feats = bb(torch.randn(1, 3, 16, 16))
         out = BiFPNc(list(bb.stage_channels), num_classes=100)(list(feats))
-    assert [f.shape[1:] for f in out.post] == [
-        (2 * c, ) + tuple(f.shape[2:])
-        for c, f in zip(bb.stage_channels, feats)]
+    assert [f.shape[1:]
+            for f in out.post] == [(2 * c, ) + tuple(f.shape[2:])
+                                   for c, f in zip(bb.stage_channels, feats)]
     assert out.logits.shape == (1, 100)
 
 

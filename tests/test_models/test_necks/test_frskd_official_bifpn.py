@@ -32,8 +32,8 @@ def conv_biases_before_bn(module):
             for (cname, child), (_, nxt) in zip(children, children[1:]):
                 if (isinstance(child, nn.Conv2d) and child.bias is not None
                         and isinstance(nxt, nn.modules.batchnorm._BatchNorm)):
-                    names.add(f'{name}.{cname}.bias' if name else
-                              f'{cname}.bias')
+                    names.add(
+                        f'{name}.{cname}.bias' if name else f'{cname}.bias')
     return names
 
 
@@ -50,9 +50,8 @@ def test_p2_to_p7_shapes(h, w):
 
 def test_fpn_layout_p6_from_raw_c5_and_no_smooth_layers():
     neck = FRSKDSegBiFPN(IN_CHANNELS, out_channels=16, num_layers=1)
-    assert [n for n, _ in neck.named_children()] == [
-        'laterals', 'extra_convs', 'layers'
-    ]
+    assert [n for n, _ in neck.named_children()
+            ] == ['laterals', 'extra_convs', 'layers']
     assert [lat[0].in_channels for lat in neck.laterals] == IN_CHANNELS
     assert all(lat[0].kernel_size == (1, 1) for lat in neck.laterals)
     p6, p7 = neck.extra_convs
@@ -66,8 +65,9 @@ def test_fpn_layout_p6_from_raw_c5_and_no_smooth_layers():
 
 
 def test_self_teacher_form_takes_six_levels_without_fpn():
-    neck = FRSKDSegBiFPN([16] * 6, 16, num_layers=2, with_fpn=False,
-                         last_layer_top_down=True).eval()
+    neck = FRSKDSegBiFPN(
+        [16] * 6, 16, num_layers=2, with_fpn=False,
+        last_layer_top_down=True).eval()
     assert not hasattr(neck, 'laterals') and neck.num_outs == 6
     feats = [torch.randn(1, 16, *s) for s in level_sizes(97, 61, range(2, 8))]
     with torch.no_grad():
@@ -83,7 +83,10 @@ def identity_layer(channels, num_levels, top_down_only):
     """A layer whose nodes are ReLU(x): conv weight 1, bias 0, BN in eval
     mode with mean 0, var 1, eps 0."""
     layer = FRSKDSegBiFPNLayer(
-        channels, num_levels, dict(type='BN', eps=0.), dict(type='ReLU'),
+        channels,
+        num_levels,
+        dict(type='BN', eps=0.),
+        dict(type='ReLU'),
         top_down_only=top_down_only).eval()
     for node in list(layer.td_nodes) + list(layer.bu_nodes):
         nn.init.ones_(node[0].weight)
@@ -93,8 +96,11 @@ def identity_layer(channels, num_levels, top_down_only):
 
 def test_plain_sum_fusion_by_hand():
     a, b, c = 1.0, 10.0, 100.0
-    feats = [torch.full((1, 2, 4, 4), a), torch.full((1, 2, 2, 2), b),
-             torch.full((1, 2, 1, 1), c)]
+    feats = [
+        torch.full((1, 2, 4, 4), a),
+        torch.full((1, 2, 2, 2), b),
+        torch.full((1, 2, 1, 1), c)
+    ]
     with torch.no_grad():
         outs = identity_layer(2, 3, top_down_only=False)(feats)
         ups = identity_layer(2, 3, top_down_only=True)(feats)
@@ -134,15 +140,18 @@ def test_fusion_matches_a_reference_on_odd_sizes():
 
 
 def test_last_layer_top_down_returns_top_down_outputs():
-    neck = FRSKDSegBiFPN([8] * 6, 8, num_layers=1, with_fpn=False,
-                         last_layer_top_down=True).eval()
+    neck = FRSKDSegBiFPN(
+        [8] * 6, 8, num_layers=1, with_fpn=False,
+        last_layer_top_down=True).eval()
     layer = neck.layers[0]
     assert layer.top_down_only and len(layer.bu_nodes) == 0
     assert len(layer.td_nodes) == 6
     feats = [torch.rand(1, 8, *s) for s in level_sizes(64, 64, range(2, 8))]
     captured = []
-    hooks = [n.register_forward_hook(lambda m, i, o: captured.append(o))
-             for n in layer.td_nodes]
+    hooks = [
+        n.register_forward_hook(lambda m, i, o: captured.append(o))
+        for n in layer.td_nodes
+    ]
     with torch.no_grad():
         outs = neck(feats)
     for h in hooks:
@@ -158,11 +167,15 @@ def test_last_layer_top_down_returns_top_down_outputs():
 def test_every_parameter_trained_by_a_p2_loss_when_last_is_top_down(with_fpn):
     torch.manual_seed(0)
     in_channels = IN_CHANNELS if with_fpn else [8] * 6
-    neck = FRSKDSegBiFPN(in_channels, 8, num_layers=2, with_fpn=with_fpn,
-                         last_layer_top_down=True).train()
-    feats = (backbone_feats(66, 50, in_channels) if with_fpn else [
-        torch.randn(2, 8, *s) for s in level_sizes(66, 50, range(2, 8))
-    ])
+    neck = FRSKDSegBiFPN(
+        in_channels,
+        8,
+        num_layers=2,
+        with_fpn=with_fpn,
+        last_layer_top_down=True).train()
+    feats = (
+        backbone_feats(66, 50, in_channels) if with_fpn else
+        [torch.randn(2, 8, *s) for s in level_sizes(66, 50, range(2, 8))])
     outs = neck(feats)
     (outs[0] * torch.randn_like(outs[0])).sum().backward()
     pre_bn_biases = conv_biases_before_bn(neck)
@@ -179,9 +192,11 @@ def test_full_last_layer_leaves_its_bottom_up_nodes_unused():
     """The baseline's situation (P2-only head): why its configs set
     find_unused_parameters=True."""
     neck = FRSKDSegBiFPN([8] * 6, 8, num_layers=1, with_fpn=False).train()
-    outs = neck([torch.randn(2, 8, *s)
-                 for s in level_sizes(64, 64, range(2, 8))])
+    outs = neck(
+        [torch.randn(2, 8, *s) for s in level_sizes(64, 64, range(2, 8))])
     outs[0].sum().backward()
     unused = {n for n, p in neck.named_parameters() if p.grad is None}
-    assert unused == {n for n, _ in neck.named_parameters()
-                      if '.bu_nodes.' in n}
+    assert unused == {
+        n
+        for n, _ in neck.named_parameters() if '.bu_nodes.' in n
+    }

@@ -32,15 +32,14 @@ def test_p2_to_p7_shapes(h, w):
 
 
 def test_p3_to_p7_skips_c2():
-    neck = WeightedBiFPN(IN_CHANNELS, out_channels=16, min_level=3,
-                         num_layers=2)
+    neck = WeightedBiFPN(
+        IN_CHANNELS, out_channels=16, min_level=3, num_layers=2)
     feats = backbone_feats(66, 50)
     for f in feats:
         f.requires_grad_(True)
     outs = neck(feats)
-    assert [o.shape[-2:] for o in outs] == [
-        torch.Size(s) for s in level_sizes(66, 50, range(3, 8))
-    ]
+    assert [o.shape[-2:] for o in outs
+            ] == [torch.Size(s) for s in level_sizes(66, 50, range(3, 8))]
     sum(o.sum() for o in outs).backward()
     assert feats[0].grad is None
     assert all(f.grad is not None for f in feats[1:])
@@ -63,8 +62,8 @@ def test_gradient_reaches_every_fusion_weight_and_parameter():
     sum((o * torch.randn_like(o)).sum() for o in outs).backward()
     fusion_weights = {
         name: p
-        for name, p in neck.named_parameters() if name.endswith(
-            'fusion.weight')
+        for name, p in neck.named_parameters()
+        if name.endswith('fusion.weight')
     }
     # per layer: 5 top-down nodes (P2..P6) + 5 bottom-up nodes (P3..P7)
     assert len(fusion_weights) == 2 * 10
@@ -74,8 +73,8 @@ def test_gradient_reaches_every_fusion_weight_and_parameter():
 
 def test_last_layer_top_down_outputs_every_level_from_a_trained_node():
     """FRSKD's ``is_last`` self-teacher layer: a P2-only loss trains it all."""
-    neck = WeightedBiFPN([16] * 6, out_channels=16, num_layers=2,
-                         last_layer_top_down=True)
+    neck = WeightedBiFPN(
+        [16] * 6, out_channels=16, num_layers=2, last_layer_top_down=True)
     last = neck.stages[1]
     assert not hasattr(last, 'bu_nodes')
     assert sorted(last.td_nodes) == ['P2', 'P3', 'P4', 'P5', 'P6', 'P7']
@@ -88,8 +87,10 @@ def test_last_layer_top_down_outputs_every_level_from_a_trained_node():
     # the outputs are the last layer's top-down pass
     mid = neck.stages[0](feats)
     p7 = last.td_nodes['P7']([mid[5]])
-    p6 = last.td_nodes['P6']([mid[4], nn.functional.interpolate(
-        p7, size=mid[4].shape[-2:], mode='nearest')])
+    p6 = last.td_nodes['P6']([
+        mid[4],
+        nn.functional.interpolate(p7, size=mid[4].shape[-2:], mode='nearest')
+    ])
     assert torch.allclose(outs[5], p7) and torch.allclose(outs[4], p6)
     outs[0].square().mean().backward()  # a head on P2 only
     for name, p in neck.named_parameters():
@@ -101,8 +102,10 @@ def test_without_top_down_last_layer_a_p2_loss_leaves_nodes_untrained():
     plain configs set find_unused_parameters=True."""
     neck = WeightedBiFPN([16] * 6, out_channels=16, num_layers=2)
     neck(backbone_feats(32, 32, channels=[16] * 6))[0].sum().backward()
-    untrained = {n.split('.')[3] for n, p in neck.named_parameters()
-                 if p.grad is None}
+    untrained = {
+        n.split('.')[3]
+        for n, p in neck.named_parameters() if p.grad is None
+    }
     assert untrained == {'P3', 'P4', 'P5', 'P6', 'P7'}  # stages.1.bu_nodes
 
 
@@ -122,9 +125,8 @@ def test_topology_node_inputs_and_separate_first_layer_adapters():
     assert isinstance(first.td_laterals['P6'], nn.Identity)
     assert isinstance(first.bu_laterals['P7'], nn.Identity)
     assert all(
-        isinstance(m, nn.Identity) for m in [
-            *second.td_laterals.values(), *second.bu_laterals.values()
-        ])
+        isinstance(m, nn.Identity)
+        for m in [*second.td_laterals.values(), *second.bu_laterals.values()])
     # P6 = max-pool(1x1 conv + BN (C5)), P7 = max-pool(P6)
     assert len(neck.extra_levels) == 2
     assert neck.extra_levels[0][0].conv.in_channels == 24
@@ -149,8 +151,8 @@ def test_node_is_fusion_swish_separable_conv_bn_without_final_act():
 
 
 def test_unweighted_fusion_is_a_plain_sum():
-    neck = WeightedBiFPN(IN_CHANNELS, out_channels=16, weighted_fusion=False,
-                         num_layers=1)
+    neck = WeightedBiFPN(
+        IN_CHANNELS, out_channels=16, weighted_fusion=False, num_layers=1)
     assert not any('fusion' in n for n, _ in neck.named_parameters())
     fusion = neck.stages[0].bu_nodes.P3.fusion
     a, b, c = torch.randn(3, 1, 2, 3, 3)
@@ -173,8 +175,9 @@ def test_self_teacher_stack_on_bifpn_outputs():
 def test_channel_and_count_mismatch_errors():
     neck = WeightedBiFPN(IN_CHANNELS, out_channels=16)
     feats = backbone_feats(64, 64, channels=[8, 12, 20, 32])
-    with pytest.raises(ValueError,
-                       match=r'channels \[8, 12, 20, 24\].*\[8, 12, 20, 32\]'):
+    with pytest.raises(
+            ValueError,
+            match=r'channels \[8, 12, 20, 24\].*\[8, 12, 20, 32\]'):
         neck(feats)
     with pytest.raises(ValueError, match='expects 4 inputs.*got 3 inputs'):
         neck(backbone_feats(64, 64)[:3])
@@ -192,8 +195,13 @@ def test_bad_level_ranges():
 def test_level_range_within_inputs_and_registry():
     from mmseg.registry import MODELS
     neck = MODELS.build(
-        dict(type='WeightedBiFPN', in_channels=IN_CHANNELS, out_channels=16,
-             min_level=3, max_level=5, num_layers=1))
+        dict(
+            type='WeightedBiFPN',
+            in_channels=IN_CHANNELS,
+            out_channels=16,
+            min_level=3,
+            max_level=5,
+            num_layers=1))
     assert len(neck.extra_levels) == 0
     # the top level is a backbone level: it gets its own bottom-up adapter
     assert not isinstance(neck.stages[0].bu_laterals['P5'], nn.Identity)

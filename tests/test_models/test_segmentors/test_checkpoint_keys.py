@@ -16,10 +16,11 @@ from mmengine.registry import MODELS, init_default_scope
 
 import selfkd_seg  # noqa: F401
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.dirname(
-    osp.abspath(__file__)))))
-with gzip.open(osp.join(REPO, 'tests', 'data',
-                        'frskd_seg_checkpoint_keys_v0.json.gz'), 'rt') as f:
+REPO = osp.dirname(
+    osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+with gzip.open(
+        osp.join(REPO, 'tests', 'data',
+                 'frskd_seg_checkpoint_keys_v0.json.gz'), 'rt') as f:
     SAVED = json.load(f)
 
 
@@ -34,6 +35,9 @@ def test_state_dict_keys_and_shapes_are_the_pre_composition_ones(config):
     assert {k: list(v.shape) for k, v in state.items()} == saved
     # a checkpoint of that layout loads strictly
     model.load_state_dict(
-        {k: torch.zeros(shape, dtype=state[k].dtype)
-         for k, shape in saved.items()}, strict=True)
+        {
+            k: torch.zeros(shape, dtype=state[k].dtype)
+            for k, shape in saved.items()
+        },
+        strict=True)
     assert all(float(v.abs().sum()) == 0 for v in model.state_dict().values())

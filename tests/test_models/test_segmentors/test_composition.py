@@ -9,32 +9,33 @@ import torch.nn.functional as F
 from mmseg.models.segmentors import BaseSegmentor
 
 import selfkd_seg  # noqa: F401
-from selfkd_seg.models.distillers import (SelfTeacherLeadTarget,
-                                          pixel_ce_pair, pixel_kd)
+from selfkd_seg.models.distillers import (SelfTeacherLeadTarget, pixel_ce_pair,
+                                          pixel_kd)
 from selfkd_seg.models.losses import KDLoss
 from selfkd_seg.models.segmentors import (FRSKDCascadeEncoderDecoder,
-                                          FRSKDEncoderDecoder,
-                                          FRSKDSegmentor, SFDSegmentor)
-from selfkd_seg.models.self_teachers import (CascadeHeadRunner,
-                                             SegSelfTeacher,
+                                          FRSKDEncoderDecoder, FRSKDSegmentor,
+                                          SFDSegmentor)
+from selfkd_seg.models.self_teachers import (CascadeHeadRunner, SegSelfTeacher,
                                              SingleHeadRunner)
 from selfkd_seg.registry import MODELS
 
-SEGMENTORS = (FRSKDSegmentor, FRSKDEncoderDecoder,
-              FRSKDCascadeEncoderDecoder, SFDSegmentor)
+SEGMENTORS = (FRSKDSegmentor, FRSKDEncoderDecoder, FRSKDCascadeEncoderDecoder,
+              SFDSegmentor)
 
 
 @pytest.mark.parametrize('cls', SEGMENTORS, ids=lambda c: c.__name__)
 def test_each_segmentor_is_one_level_below_an_mmseg_class(cls):
     """No registered segmentor of ours derives from another: its direct
     bases are mixins and exactly one mmseg segmentor class."""
-    ours = [c for c in cls.__mro__[1:] if c.__module__.startswith(
-        'selfkd_seg.') and issubclass(c, BaseSegmentor)]
+    ours = [
+        c for c in cls.__mro__[1:] if c.__module__.startswith('selfkd_seg.')
+        and issubclass(c, BaseSegmentor)
+    ]
     assert ours == []
-    mmseg_bases = [b for b in cls.__bases__ if b.__module__.startswith(
-        'mmseg.')]
-    assert len(mmseg_bases) == 1 and issubclass(mmseg_bases[0],
-                                                BaseSegmentor)
+    mmseg_bases = [
+        b for b in cls.__bases__ if b.__module__.startswith('mmseg.')
+    ]
+    assert len(mmseg_bases) == 1 and issubclass(mmseg_bases[0], BaseSegmentor)
 
 
 def test_the_frskd_segmentors_differ_only_in_their_parts():
@@ -43,8 +44,10 @@ def test_the_frskd_segmentors_differ_only_in_their_parts():
     differences from the plan and the head runner they name."""
     for cls in (FRSKDSegmentor, FRSKDEncoderDecoder,
                 FRSKDCascadeEncoderDecoder):
-        own = {name for name, value in vars(cls).items()
-               if inspect.isfunction(value)}
+        own = {
+            name
+            for name, value in vars(cls).items() if inspect.isfunction(value)
+        }
         assert own == set(), (cls.__name__, own)
     assert isinstance(FRSKDCascadeEncoderDecoder.head_runner,
                       CascadeHeadRunner)
@@ -64,11 +67,22 @@ def test_frskd_segmentors_declare_the_lead_contract():
 
 
 def _tiny_self_teacher(order=None, in_index=None):
-    neck = dict(type='WeightedBiFPN', in_channels=[2, 2], out_channels=2,
-                num_layers=1, min_level=0, max_level=1,
-                backbone_min_level=0)
-    head = dict(type='FCNHead', in_channels=2, channels=2, num_convs=0,
-                concat_input=False, num_classes=3, in_index=0)
+    neck = dict(
+        type='WeightedBiFPN',
+        in_channels=[2, 2],
+        out_channels=2,
+        num_layers=1,
+        min_level=0,
+        max_level=1,
+        backbone_min_level=0)
+    head = dict(
+        type='FCNHead',
+        in_channels=2,
+        channels=2,
+        num_convs=0,
+        concat_input=False,
+        num_classes=3,
+        in_index=0)
     return SegSelfTeacher(neck, head, in_index=in_index, order=order)
 
 
@@ -91,8 +105,10 @@ def test_self_teacher_selects_and_returns_levels_in_the_configs_order():
 
 
 def test_self_teacher_refuses_an_order_that_is_no_permutation():
-    with pytest.raises(ValueError, match='order=\\[0, 0\\] must be a '
-                       'permutation of the positions of in_index'):
+    with pytest.raises(
+            ValueError,
+            match='order=\\[0, 0\\] must be a '
+            'permutation of the positions of in_index'):
         _tiny_self_teacher(order=[0, 0], in_index=[0, 1])
 
 

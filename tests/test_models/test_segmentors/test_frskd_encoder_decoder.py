@@ -20,16 +20,16 @@ import selfkd_seg  # noqa: F401
 from selfkd_seg.apis.config import replace_sync_bn
 from selfkd_seg.apis.export import export_student_checkpoint
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.dirname(
-    osp.abspath(__file__)))))
+REPO = osp.dirname(
+    osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 CONFIGS = osp.join(REPO, 'configs', 'frskd_mmseg')
 SIZE = 64
 # family -> (baseline config, head type the self-teacher copies, levels)
 FAMILIES = {
     'deeplabv3plus': ('deeplabv3plus_r18-tiny_digits.py',
                       'DepthwiseSeparableASPPHead', [0, 1, 2, 3]),
-    'segformer': ('segformer_mit-tiny_digits.py', 'SegformerHead',
-                  [0, 1, 2, 3]),
+    'segformer':
+    ('segformer_mit-tiny_digits.py', 'SegformerHead', [0, 1, 2, 3]),
     'bisenetv2': ('bisenetv2-tiny_digits.py', 'FCNHead', [0, 2, 3, 4]),
     # a cascade (FRSKDCascadeEncoderDecoder): the first stage's head
     'ocrnet': ('ocrnet_r18-tiny_digits.py', 'FCNHead', [0, 1, 2]),
@@ -65,13 +65,14 @@ def batch(num_classes=11, seed=0):
     gen = torch.Generator().manual_seed(seed)
     inputs, samples = [], []
     for _ in range(2):
-        inputs.append(torch.randint(0, 256, (3, SIZE, SIZE), generator=gen,
-                                    dtype=torch.uint8))
+        inputs.append(
+            torch.randint(
+                0, 256, (3, SIZE, SIZE), generator=gen, dtype=torch.uint8))
         label = torch.randint(0, num_classes, (1, SIZE, SIZE), generator=gen)
         label[:, :3] = 255
         sample = SegDataSample(gt_sem_seg=PixelData(data=label))
-        sample.set_metainfo(dict(img_shape=(SIZE, SIZE),
-                                 ori_shape=(SIZE, SIZE)))
+        sample.set_metainfo(
+            dict(img_shape=(SIZE, SIZE), ori_shape=(SIZE, SIZE)))
         samples.append(sample)
     return dict(inputs=inputs, data_samples=samples)
 
@@ -109,17 +110,21 @@ def test_two_training_iterations_train_every_parameter(family):
     assert losses['loss_kd'] > 0 and losses['loss_feat'] > 0
     assert not set(missing) - set(plain_missing), f'no gradient: {missing}'
     assert set(plain_missing) <= {
-        'backbone.semantic.stage4_CEBlock.gap.1.bias'}
-    assert any(n.startswith('self_teacher.neck.') for n, _ in
-               model.named_parameters())
+        'backbone.semantic.stage4_CEBlock.gap.1.bias'
+    }
+    assert any(
+        n.startswith('self_teacher.neck.')
+        for n, _ in model.named_parameters())
     optim.step()
     optim.zero_grad()
     before = {k: v.clone() for k, v in model.state_dict().items()}
     # iteration 2 the mmengine way
     log_vars = model.train_step(batch(seed=1), optim)
     assert all(torch.isfinite(torch.as_tensor(v)) for v in log_vars.values())
-    changed = [k for k, v in model.state_dict().items()
-               if k.endswith('weight') and not torch.equal(v, before[k])]
+    changed = [
+        k for k, v in model.state_dict().items()
+        if k.endswith('weight') and not torch.equal(v, before[k])
+    ]
     assert any(k.startswith('self_teacher.') for k in changed)
     assert any(k.startswith('backbone.') for k in changed)
 
@@ -147,12 +152,15 @@ def test_the_student_starts_as_the_baseline(family):
     initial weights are the baseline's, so runs compare like with like."""
     baseline, _, _ = FAMILIES[family]
     plain, frskd = build(baseline), build('frskd_' + baseline)
-    student = {k: v for k, v in frskd.state_dict().items()
-               if k.split('.')[0] in ('backbone', 'decode_head',
-                                      'auxiliary_head')}
+    student = {
+        k: v
+        for k, v in frskd.state_dict().items()
+        if k.split('.')[0] in ('backbone', 'decode_head', 'auxiliary_head')
+    }
     assert student.keys() == plain.state_dict().keys()
-    assert all(torch.equal(v, plain.state_dict()[k])
-               for k, v in student.items())
+    assert all(
+        torch.equal(v,
+                    plain.state_dict()[k]) for k, v in student.items())
 
 
 def test_exported_student_serves_in_the_stock_config(family, tmp_path):
@@ -167,8 +175,10 @@ def test_exported_student_serves_in_the_stock_config(family, tmp_path):
     # (without them it asks decode_head.num_classes, which a cascade's
     # ModuleList lacks)
     classes = Config.fromfile(osp.join(CONFIGS, baseline)).digits_metainfo
-    torch.save(dict(state_dict=model.state_dict(),
-                    meta=dict(dataset_meta=dict(classes))), train_ckpt)
+    torch.save(
+        dict(
+            state_dict=model.state_dict(),
+            meta=dict(dataset_meta=dict(classes))), train_ckpt)
     student_ckpt = str(tmp_path / 'student.pth')
     summary = export_student_checkpoint(train_ckpt, student_ckpt)
     assert summary['dropped_modules'] == ['self_teacher']
@@ -183,7 +193,9 @@ def test_exported_student_serves_in_the_stock_config(family, tmp_path):
     # mmseg's own API serves it and predicts what the full model's
     # student path predicts, bit for bit
     stock_cfg.test_pipeline = [
-        dict(type='LoadImageFromFile'), dict(type='PackSegInputs')]
+        dict(type='LoadImageFromFile'),
+        dict(type='PackSegInputs')
+    ]
     served = init_model(stock_cfg, student_ckpt, device='cpu')
     image = np.random.default_rng(0).integers(
         0, 256, (SIZE, SIZE, 3), dtype=np.uint8)
@@ -212,8 +224,8 @@ def test_zoo_sized_student_keys_are_the_zoo_models(baseline, frskd):
     """At the zoo's own widths, the FRSKD model's student part has exactly
     the keys and shapes of the model mmseg's zoo config builds."""
     import mmseg
-    zoo = Config.fromfile(osp.join(
-        osp.dirname(mmseg.__file__), '.mim', 'configs', baseline))
+    zoo = Config.fromfile(
+        osp.join(osp.dirname(mmseg.__file__), '.mim', 'configs', baseline))
     ours = Config.fromfile(osp.join(CONFIGS, frskd))
     assert ours.model.type == ('FRSKDCascadeEncoderDecoder' if isinstance(
         zoo.model.decode_head, list) else 'FRSKDEncoderDecoder')
@@ -223,20 +235,24 @@ def test_zoo_sized_student_keys_are_the_zoo_models(baseline, frskd):
         replace_sync_bn(cfg.model)
         cfg.model.pretrained = None  # built, never initialised: no download
         model = MODELS.build(cfg.model)
-        shapes.append({k: tuple(v.shape) for k, v in model.state_dict().items()
-                       if not k.startswith(('self_teacher.',
-                                            'distill_losses.'))})
+        shapes.append({
+            k: tuple(v.shape)
+            for k, v in model.state_dict().items()
+            if not k.startswith(('self_teacher.', 'distill_losses.'))
+        })
     assert shapes[0] == shapes[1]
 
 
 def test_the_configs_accept_a_local_pretrained_file(monkeypatch):
     monkeypatch.setenv('SELFKD_PRETRAINED', '/weights/resnet50_v1c.pth')
-    cfg = Config.fromfile(osp.join(
-        CONFIGS, 'frskd_deeplabv3plus_r50-d8_4xb4-20k_voc12aug-512x512.py'))
+    cfg = Config.fromfile(
+        osp.join(CONFIGS,
+                 'frskd_deeplabv3plus_r50-d8_4xb4-20k_voc12aug-512x512.py'))
     assert cfg.model.pretrained == '/weights/resnet50_v1c.pth'
     monkeypatch.setenv('SELFKD_PRETRAINED', '/weights/mit_b0.pth')
-    cfg = Config.fromfile(osp.join(
-        CONFIGS, 'frskd_segformer_mit-b0_8xb2-160k_ade20k-512x512.py'))
+    cfg = Config.fromfile(
+        osp.join(CONFIGS,
+                 'frskd_segformer_mit-b0_8xb2-160k_ade20k-512x512.py'))
     assert cfg.model.backbone.init_cfg.checkpoint == '/weights/mit_b0.pth'
 
 
@@ -271,8 +287,10 @@ def test_a_head_on_the_finest_level_gets_a_top_down_last_layer():
 
 
 def test_aggregate_head_on_request():
-    model = build('frskd_deeplabv3plus_r18-tiny_digits.py',
-                  decode_head='aggregate', channels=16)
+    model = build(
+        'frskd_deeplabv3plus_r18-tiny_digits.py',
+        decode_head='aggregate',
+        channels=16)
     head = model.self_teacher.decode_head
     assert type(head).__name__ == 'SegformerHead'
     assert head.in_channels == [16] * 4 and head.num_classes == 11
@@ -287,8 +305,8 @@ def test_aggregate_head_on_request():
     ((3, ), ValueError, 'at least 2 levels'),
     ((0, 'c5'), TypeError, 'must hold ints'),
 ])
-def test_bad_levels_are_refused_naming_the_model_levels(in_index, error,
-                                                        match):
+def test_bad_levels_are_refused_naming_the_model_levels(
+        in_index, error, match):
     with pytest.raises(error, match=match):
         build('frskd_deeplabv3plus_r18-tiny_digits.py', in_index=in_index)
 
@@ -301,19 +319,26 @@ def test_negative_levels_count_from_the_end():
 
 
 def test_a_typo_in_self_teacher_is_refused():
-    with pytest.raises(KeyError, match="'chanels' \\(did you mean "
-                       "'channels'\\?\\)"):
+    with pytest.raises(
+            KeyError, match="'chanels' \\(did you mean "
+            "'channels'\\?\\)"):
         build('frskd_segformer_mit-tiny_digits.py', chanels=16)
 
 
 def test_an_explicit_head_that_leaves_levels_untrained_is_refused():
-    head = dict(type='FCNHead', in_channels=32, in_index=1, channels=8,
-                num_convs=1, num_classes=11)
+    head = dict(
+        type='FCNHead',
+        in_channels=32,
+        in_index=1,
+        channels=8,
+        num_convs=1,
+        num_classes=11)
     with pytest.raises(ValueError, match='never train'):
         build('frskd_segformer_mit-tiny_digits.py', decode_head=head)
     with pytest.raises(ValueError, match='num_classes must equal'):
-        build('frskd_segformer_mit-tiny_digits.py',
-              decode_head=dict(head, in_index=0, num_classes=3))
+        build(
+            'frskd_segformer_mit-tiny_digits.py',
+            decode_head=dict(head, in_index=0, num_classes=3))
 
 
 # -- SFD between two mmseg models given by their configs ------------------
@@ -334,15 +359,19 @@ def test_sfd_between_two_mmseg_configs_trains_and_exports(tmp_path):
     _, missing = without_gradient(model, batch())
     assert not missing, f'no gradient: {missing}'
     assert not any(p.requires_grad for p in model.teacher.parameters())
-    teacher_before = {k: v.clone() for k, v in
-                      model.teacher.state_dict().items()}
-    optim = OptimWrapper(torch.optim.SGD(
-        [p for p in model.parameters() if p.requires_grad], lr=0.01))
+    teacher_before = {
+        k: v.clone()
+        for k, v in model.teacher.state_dict().items()
+    }
+    optim = OptimWrapper(
+        torch.optim.SGD([p for p in model.parameters() if p.requires_grad],
+                        lr=0.01))
     for seed in (0, 1):
         log_vars = model.train_step(batch(seed=seed), optim)
         assert log_vars['loss_feat'] > 0
-    assert all(torch.equal(v, teacher_before[k])
-               for k, v in model.teacher.state_dict().items())
+    assert all(
+        torch.equal(v, teacher_before[k])
+        for k, v in model.teacher.state_dict().items())
 
     ckpt = str(tmp_path / 'sfd.pth')
     torch.save(dict(state_dict=model.state_dict(), meta={}), ckpt)
@@ -356,10 +385,14 @@ def test_sfd_between_two_mmseg_configs_trains_and_exports(tmp_path):
     model.eval()
     plain.eval()
     x = torch.randn(1, 3, SIZE, SIZE)
-    metas = [dict(img_shape=(SIZE, SIZE), ori_shape=(SIZE, SIZE),
-                  pad_shape=(SIZE, SIZE))]
-    assert torch.equal(model.encode_decode(x, metas),
-                       plain.encode_decode(x, metas))
+    metas = [
+        dict(
+            img_shape=(SIZE, SIZE),
+            ori_shape=(SIZE, SIZE),
+            pad_shape=(SIZE, SIZE))
+    ]
+    assert torch.equal(
+        model.encode_decode(x, metas), plain.encode_decode(x, metas))
 
 
 # -- cascades (OCRNet) ---------------------------------------------------
@@ -391,12 +424,16 @@ def test_a_cascade_distils_its_last_stage_and_keeps_mmseg_loss_names():
                           for s in data['data_samples']]).squeeze(1).long()
     ces = [
         F.cross_entropy(
-            F.interpolate(outputs[k].detach(), labels.shape[-2:],
-                          mode='bilinear', align_corners=False), labels,
+            F.interpolate(
+                outputs[k].detach(),
+                labels.shape[-2:],
+                mode='bilinear',
+                align_corners=False),
+            labels,
             ignore_index=255) for k in ('student', 'teacher')
     ]
-    assert torch.allclose(losses['self_teacher.ce_lead'], ces[0] - ces[1],
-                          atol=1e-5)
+    assert torch.allclose(
+        losses['self_teacher.ce_lead'], ces[0] - ces[1], atol=1e-5)
     # KD reads the OCR head's logits, the model's output
     model.eval()
     x = torch.randn(1, 3, SIZE, SIZE)

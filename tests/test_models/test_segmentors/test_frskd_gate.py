@@ -6,11 +6,10 @@ import math
 import pytest
 import torch
 import torch.nn.functional as F
+from test_frskd_segmentor import build, samples
 
 from selfkd_seg.models.distillers import DistillGate
 from selfkd_seg.models.losses import KDLoss
-
-from test_frskd_segmentor import build, samples
 
 
 def _logits(*pixels):
@@ -22,10 +21,11 @@ def test_teacher_correct_keeps_exactly_the_pixels_the_teacher_gets_right():
     # 4 pixels, 3 classes; labels 0, 1, 2, 255 (ignored)
     labels = torch.tensor([[[0, 1, 2, 255]]])
     valid = labels != 255
-    teacher = _logits([3., 0., 0.],   # argmax 0 = label 0: kept
-                      [2., 1., 0.],   # argmax 0 != label 1: dropped
-                      [0., 0., 5.],   # argmax 2 = label 2: kept
-                      [0., 9., 0.])   # ignored pixel: dropped
+    teacher = _logits(
+        [3., 0., 0.],  # argmax 0 = label 0: kept
+        [2., 1., 0.],  # argmax 0 != label 1: dropped
+        [0., 0., 5.],  # argmax 2 = label 2: kept
+        [0., 9., 0.])  # ignored pixel: dropped
     student = torch.zeros_like(teacher)
     gate = DistillGate(pixel='teacher_correct')
     mask = gate.pixel_mask(labels, student, teacher, valid)
@@ -36,7 +36,8 @@ def test_teacher_more_confident_compares_true_class_probabilities():
     labels = torch.tensor([[[0, 1, 1]]])
     valid = torch.ones_like(labels, dtype=torch.bool)
     # p_teacher(true) vs p_student(true), by hand:
-    # px0: teacher softmax([2,0])[0] = 0.881 > student softmax([1,0])[0] = 0.731
+    # px0: teacher softmax([2,0])[0] = 0.881 > student softmax([1,0])[0] =
+    # 0.731
     # px1: teacher softmax([2,0])[1] = 0.119 < student softmax([0,0])[1] = 0.5
     # px2: teacher softmax([0,1])[1] = 0.731 > student softmax([0,0])[1] = 0.5
     teacher = _logits([2., 0.], [2., 0.], [0., 1.])
@@ -45,8 +46,8 @@ def test_teacher_more_confident_compares_true_class_probabilities():
     mask = gate.pixel_mask(labels, student, teacher, valid)
     assert mask.tolist() == [[[True, False, True]]]
     # no pixel rule: every valid pixel
-    assert DistillGate(pixel=None).pixel_mask(
-        labels, student, teacher, valid).all()
+    assert DistillGate(pixel=None).pixel_mask(labels, student, teacher,
+                                              valid).all()
 
 
 def test_running_lead_and_factor_by_hand():
@@ -120,17 +121,19 @@ def test_closed_gate_trains_the_student_exactly_as_the_baseline():
     the student: the student's gradient is that of its own CE alone."""
     model = build(gate=dict(pixel='teacher_correct', lead=True))
     model.train()
-    inputs = torch.randn(2, 3, 64, 48, generator=torch.Generator().manual_seed(3))
+    inputs = torch.randn(
+        2, 3, 64, 48, generator=torch.Generator().manual_seed(3))
     losses = model.loss(inputs, samples())
     assert losses['gate.factor'].item() == 0.0
-    assert losses['loss_kd'].item() == 0.0 and losses['loss_feat'].item() == 0.0
+    assert losses['loss_kd'].item() == 0.0 and losses['loss_feat'].item(
+    ) == 0.0
     assert losses['gate.kd_kept'].item() == 0.0
     # the batch's relative CE lead went into the running lead (momentum 0.1)
     s_ce = losses['decode.loss_ce'].item()
     t_ce = losses['self_teacher.loss_ce'].item()
     rel = max(-1.0, min(1.0, (s_ce - t_ce) / s_ce))
-    assert model.distill_gate.lead_ema.item() == pytest.approx(0.1 * rel,
-                                                               rel=1e-4)
+    assert model.distill_gate.lead_ema.item() == pytest.approx(
+        0.1 * rel, rel=1e-4)
     total = sum(v for k, v in losses.items() if 'loss' in k)
     own = _grads(model, losses['decode.loss_ce'])
     full = _grads(model, total)
@@ -147,12 +150,13 @@ def test_closed_gate_trains_the_student_exactly_as_the_baseline():
 
 
 def test_open_gate_distils_only_on_the_kept_pixels():
-    model = build(gate=dict(pixel='teacher_correct', lead=True,
-                            lead_margin=0.1))
+    model = build(
+        gate=dict(pixel='teacher_correct', lead=True, lead_margin=0.1))
     model.train()
     model.distill_gate.lead_ema.fill_(1.0)  # the self-teacher leads
     batch = samples()
-    inputs = torch.randn(2, 3, 64, 48, generator=torch.Generator().manual_seed(3))
+    inputs = torch.randn(
+        2, 3, 64, 48, generator=torch.Generator().manual_seed(3))
     torch.manual_seed(7)  # the backbone's drop-connect draws
     # the self-teacher's dropout draws from its own stream: replay it
     self_teacher_rng = copy.deepcopy(model.self_teacher_rng)
@@ -165,18 +169,23 @@ def test_open_gate_distils_only_on_the_kept_pixels():
     with self_teacher_rng.step():
         _, t_logits = model.self_teacher(feats)
     labels = torch.stack([s.gt_sem_seg.data for s in batch]).squeeze(1)
-    s_up, t_up = (F.interpolate(x, labels.shape[-2:], mode='bilinear',
-                                align_corners=model.align_corners)
-                  for x in (s_logits, t_logits))
+    s_up, t_up = (
+        F.interpolate(
+            x,
+            labels.shape[-2:],
+            mode='bilinear',
+            align_corners=model.align_corners) for x in (s_logits, t_logits))
     keep = (labels != 255) & (t_up.argmax(1) == labels)
-    kl = F.kl_div(F.log_softmax(s_up, 1), F.log_softmax(t_up, 1),
-                  reduction='none', log_target=True).sum(1)
+    kl = F.kl_div(
+        F.log_softmax(s_up, 1),
+        F.log_softmax(t_up, 1),
+        reduction='none',
+        log_target=True).sum(1)
     # a kept pixel weighs what it weighs without the gate: 1 / valid
     # pixels (KDLoss's 'valid' normalizer), not 1 / kept pixels
     expected = (kl * keep).sum() / (labels != 255).sum()
     assert keep.sum() > 0 and not keep[labels != 255].all()
-    assert losses['loss_kd'].item() == pytest.approx(expected.item(),
-                                                     rel=1e-4)
+    assert losses['loss_kd'].item() == pytest.approx(expected.item(), rel=1e-4)
     kept = keep.sum().item() / (labels != 255).sum().item()
     assert losses['gate.kd_kept'].item() == pytest.approx(kept)
 
@@ -199,9 +208,13 @@ def test_ce_lead_is_logged_without_a_gate_and_is_not_a_loss():
     labels = torch.stack([s.gt_sem_seg.data for s in batch]).squeeze(1)
     ces = [
         F.cross_entropy(
-            F.interpolate(x, labels.shape[-2:], mode='bilinear',
-                          align_corners=model.align_corners),
-            labels.long(), ignore_index=255) for x in (s_logits, t_logits)
+            F.interpolate(
+                x,
+                labels.shape[-2:],
+                mode='bilinear',
+                align_corners=model.align_corners),
+            labels.long(),
+            ignore_index=255) for x in (s_logits, t_logits)
     ]
     assert lead.item() == pytest.approx((ces[0] - ces[1]).item(), abs=1e-5)
     # mmengine logs it but does not add it to the optimised total
@@ -212,11 +225,15 @@ def test_ce_lead_is_logged_without_a_gate_and_is_not_a_loss():
 
 
 def test_detached_self_teacher_sends_no_gradient_into_the_student():
-    model = build(self_teacher=dict(
-        neck=dict(type='WeightedBiFPN', in_channels=[8] * 6, out_channels=8,
-                  num_layers=1, norm_cfg=dict(type='BN', momentum=0.01,
-                                              eps=1e-3)),
-        detach_input=True))
+    model = build(
+        self_teacher=dict(
+            neck=dict(
+                type='WeightedBiFPN',
+                in_channels=[8] * 6,
+                out_channels=8,
+                num_layers=1,
+                norm_cfg=dict(type='BN', momentum=0.01, eps=1e-3)),
+            detach_input=True))
     model.train()
     losses = model.loss(torch.randn(2, 3, 64, 48), samples())
     model.zero_grad()
@@ -239,16 +256,15 @@ def test_gate_state_is_training_only_and_resumes():
     assert not any(k.startswith('distill_gate') for k in student)
     again = build(gate=dict())
     again.load_state_dict(state)
-    assert math.isclose(again.distill_gate.lead_ema.item(), 0.042,
-                        rel_tol=1e-6)
+    assert math.isclose(
+        again.distill_gate.lead_ema.item(), 0.042, rel_tol=1e-6)
 
 
 def test_self_teacher_view_predicts_with_the_self_teacher_and_restores():
     model = build()
     model.eval()
     inputs = torch.randn(1, 3, 64, 48)
-    metas = [dict(img_shape=(64, 48), ori_shape=(64, 48),
-                  pad_shape=(64, 48))]
+    metas = [dict(img_shape=(64, 48), ori_shape=(64, 48), pad_shape=(64, 48))]
     with torch.no_grad():
         student = model.encode_decode(inputs, metas)
         with model.self_teacher_view():
@@ -256,8 +272,10 @@ def test_self_teacher_view_predicts_with_the_self_teacher_and_restores():
         again = model.encode_decode(inputs, metas)
         feats = model.extract_feat(inputs)
         _, t_logits = model.self_teacher(feats)
-        t_up = F.interpolate(t_logits, (64, 48), mode='bilinear',
-                             align_corners=model.align_corners)
+        t_up = F.interpolate(
+            t_logits, (64, 48),
+            mode='bilinear',
+            align_corners=model.align_corners)
     assert torch.equal(student, again)
     assert not torch.allclose(student, teacher)
     assert torch.allclose(teacher, t_up, atol=1e-5)
@@ -272,10 +290,10 @@ def test_kd_loss_averages_over_the_masked_in_pixels_by_hand():
     s = _logits([1., 0.], [0., 1.])
     t = _logits([0., 1.], [0., 1.])
     mask = torch.tensor([[[True, False]]])
-    kl0 = F.kl_div(F.log_softmax(s, 1), F.softmax(t, 1),
-                   reduction='none').sum(1)[0, 0, 0]
-    assert KDLoss(temperature=1.)(s, t, mask).item() == pytest.approx(
-        kl0.item())
+    kl0 = F.kl_div(
+        F.log_softmax(s, 1), F.softmax(t, 1), reduction='none').sum(1)[0, 0, 0]
+    assert KDLoss(temperature=1.)(s, t,
+                                  mask).item() == pytest.approx(kl0.item())
 
 
 def test_all_normalizer_counts_every_pixel_as_the_authors():
@@ -287,27 +305,38 @@ def test_all_normalizer_counts_every_pixel_as_the_authors():
     assert (labels == 255).any()
     results = {}
     for normalizer in ('all', 'valid'):
-        model = build(distill=dict(alpha=1.0, beta=0.0, kd_loss=dict(
-            type='KDLoss', temperature=1.0, normalizer=normalizer)))
+        model = build(
+            distill=dict(
+                alpha=1.0,
+                beta=0.0,
+                kd_loss=dict(
+                    type='KDLoss', temperature=1.0, normalizer=normalizer)))
         model.eval()  # no drop-connect / dropout draws
-        x = torch.randn(2, 3, 64, 48, generator=torch.Generator().manual_seed(4))
+        x = torch.randn(
+            2, 3, 64, 48, generator=torch.Generator().manual_seed(4))
         with torch.no_grad():
             losses = model.loss(x, batch)
             feats = model.extract_feat(x)
-            s_up, t_up = (F.interpolate(
-                logits, labels.shape[-2:], mode='bilinear',
-                align_corners=model.align_corners)
+            s_up, t_up = (
+                F.interpolate(
+                    logits,
+                    labels.shape[-2:],
+                    mode='bilinear',
+                    align_corners=model.align_corners)
                 for logits in (model.decode_head(feats),
                                model.self_teacher(feats)[1]))
-        kl = F.kl_div(F.log_softmax(s_up, 1), F.log_softmax(t_up, 1),
-                      reduction='none', log_target=True).sum(1)
+        kl = F.kl_div(
+            F.log_softmax(s_up, 1),
+            F.log_softmax(t_up, 1),
+            reduction='none',
+            log_target=True).sum(1)
         results[normalizer] = (losses['loss_kd'].item(), kl)
     loss_all, kl = results['all']
     assert loss_all == pytest.approx(kl.sum().item() / kl.numel(), rel=1e-4)
     loss_valid, kl = results['valid']
     valid = labels != 255
-    assert loss_valid == pytest.approx((kl * valid).sum().item() /
-                                       valid.sum().item(), rel=1e-4)
+    assert loss_valid == pytest.approx(
+        (kl * valid).sum().item() / valid.sum().item(), rel=1e-4)
 
 
 def test_partly_open_gate_scales_both_terms_by_the_factor():
@@ -320,9 +349,10 @@ def test_partly_open_gate_scales_both_terms_by_the_factor():
         model.train()
         model.distill_gate.lead_ema.fill_(ema)
         torch.manual_seed(11)
-        out[ema] = model.loss(torch.randn(2, 3, 64, 48,
-                                          generator=torch.Generator()
-                                          .manual_seed(5)), samples())
+        out[ema] = model.loss(
+            torch.randn(
+                2, 3, 64, 48, generator=torch.Generator().manual_seed(5)),
+            samples())
     assert out[0.05]['gate.factor'].item() == pytest.approx(0.5)
     for key in ('loss_kd', 'loss_feat'):
         assert out[0.05][key].item() == pytest.approx(

@@ -51,8 +51,8 @@ def c1_and_aspp_inputs(model):
 
 
 # -- DeepLabV3+'s c1 branch ----------------------------------------------
-@pytest.mark.parametrize('in_index', [(0, 1, 2, 3), (1, 0, 2, 3),
-                                      (3, 2, 1, 0), (2, 3, 0, 1)])
+@pytest.mark.parametrize('in_index', [(0, 1, 2, 3), (1, 0, 2, 3), (3, 2, 1, 0),
+                                      (2, 3, 0, 1)])
 def test_the_c1_branch_of_the_head_copy_reads_refined_level_0(
         in_index, logged):
     """The student's c1 branch reads extract_feat level 0 (its inputs[0]);
@@ -116,8 +116,8 @@ def test_without_level_0_the_c1_head_is_not_copied_and_the_log_says_why(
     assert type(model.self_teacher.decode_head).__name__ == 'SegformerHead'
     assert len(logged) == 1
     message = logged[0]
-    for part in ('aggregation head', 'DepthwiseSeparableASPPHead',
-                 'c1 branch', 'reads level 0', 'inputs[0]',
+    for part in ('aggregation head', 'DepthwiseSeparableASPPHead', 'c1 branch',
+                 'reads level 0', 'inputs[0]',
                  'add level 0 to self_teacher.in_index'):
         assert part in message, (part, message)
 
@@ -149,26 +149,35 @@ def test_the_student_head_probe_leaves_the_student_untouched():
 
 # -- PointRend -----------------------------------------------------------
 def test_pointrend_is_refused_at_build_naming_the_point_head():
-    cfg = Config.fromfile(osp.join(
-        osp.dirname(mmseg.__file__), '.mim', 'configs', '_base_', 'models',
-        'pointrend_r50.py'))
+    cfg = Config.fromfile(
+        osp.join(
+            osp.dirname(mmseg.__file__), '.mim', 'configs', '_base_', 'models',
+            'pointrend_r50.py'))
     replace_sync_bn(cfg.model)
-    cfg.model.update(type='FRSKDCascadeEncoderDecoder', pretrained=None,
-                     self_teacher=dict(in_index=(0, 1, 2, 3), channels=32))
+    cfg.model.update(
+        type='FRSKDCascadeEncoderDecoder',
+        pretrained=None,
+        self_teacher=dict(in_index=(0, 1, 2, 3), channels=32))
     init_default_scope('mmseg')
-    with pytest.raises(TypeError,
-                       match=r'does not support PointRend: decode_head\[1\] '
-                       r'is a PointHead .*not a dense map.*Supported are '
-                       r'cascades whose every stage predicts a dense map.*'
-                       r'OCRNet'):
+    with pytest.raises(
+            TypeError,
+            match=r'does not support PointRend: decode_head\[1\] '
+            r'is a PointHead .*not a dense map.*Supported are '
+            r'cascades whose every stage predicts a dense map.*'
+            r'OCRNet'):
         MODELS.build(cfg.model)
 
 
 def test_a_point_head_stage_in_any_cascade_is_refused():
     cfg = load_cfg('frskd_ocrnet_r18-tiny_digits.py')
     cfg.model.decode_head[1] = dict(
-        type='mmseg.PointHead', in_channels=[128], in_index=[3], channels=32,
-        num_fcs=1, num_classes=11, align_corners=False)
+        type='mmseg.PointHead',
+        in_channels=[128],
+        in_index=[3],
+        channels=32,
+        num_fcs=1,
+        num_classes=11,
+        align_corners=False)
     init_default_scope('mmseg')
     with pytest.raises(TypeError, match=r'decode_head\[1\] is a PointHead'):
         MODELS.build(cfg.model)
@@ -182,8 +191,11 @@ def build_cfg(cfg, seed=0):
 
 
 def student_state(model):
-    return {k: v for k, v in model.state_dict().items()
-            if not k.startswith(('self_teacher.', 'distill_losses.'))}
+    return {
+        k: v
+        for k, v in model.state_dict().items()
+        if not k.startswith(('self_teacher.', 'distill_losses.'))
+    }
 
 
 def test_a_cascade_student_runs_its_stages_as_mmseg_cascade_does():
@@ -200,8 +212,9 @@ def test_a_cascade_student_runs_its_stages_as_mmseg_cascade_does():
     assert model.decode_head[0].dropout is not None
     result = model.load_state_dict(stock.state_dict(), strict=False)
     assert not result.unexpected_keys
-    assert all(k.startswith(('self_teacher.', 'distill_losses.'))
-               for k in result.missing_keys)
+    assert all(
+        k.startswith(('self_teacher.', 'distill_losses.'))
+        for k in result.missing_keys)
 
     losses, calls = [], []
     for net in (stock, model):
@@ -225,16 +238,19 @@ def test_a_cascade_student_runs_its_stages_as_mmseg_cascade_does():
     assert calls[0] == calls[1] == [0, 0, 1]
 
     decode = {k for k in losses[0] if k.startswith('decode_')}
-    assert decode == {'decode_0.loss_ce', 'decode_0.acc_seg',
-                      'decode_1.loss_ce', 'decode_1.acc_seg'}
+    assert decode == {
+        'decode_0.loss_ce', 'decode_0.acc_seg', 'decode_1.loss_ce',
+        'decode_1.acc_seg'
+    }
     for key in decode:
         assert torch.equal(losses[0][key], losses[1][key]), key
     assert losses[1]['loss_kd'] == 0 and losses[1]['loss_feat'] == 0
 
     ours = student_state(model)
-    stats = [k for k in stock.state_dict()
-             if k.endswith(('running_mean', 'running_var',
-                            'num_batches_tracked'))]
+    stats = [
+        k for k in stock.state_dict()
+        if k.endswith(('running_mean', 'running_var', 'num_batches_tracked'))
+    ]
     assert any(k.startswith('decode_head.0.') for k in stats)
     for key in stats:
         assert torch.equal(stock.state_dict()[key], ours[key]), key

@@ -69,7 +69,8 @@ def samples(batch=2, all_ignored=False):
 
 
 def inputs(batch=2):
-    return torch.randn(batch, 3, H, W, generator=torch.Generator().manual_seed(2))
+    return torch.randn(
+        batch, 3, H, W, generator=torch.Generator().manual_seed(2))
 
 
 def grads(loss, params):
@@ -148,9 +149,14 @@ def test_inference_never_runs_the_self_teacher():
 
 
 @pytest.mark.parametrize('overrides, match', [
-    (dict(self_teacher=dict(
-        neck=dict(type='WeightedBiFPN', in_channels=[16] * 6,
-                  out_channels=8, num_layers=1, norm_cfg=NORM))),
+    (dict(
+        self_teacher=dict(
+            neck=dict(
+                type='WeightedBiFPN',
+                in_channels=[16] * 6,
+                out_channels=8,
+                num_layers=1,
+                norm_cfg=NORM))),
      r'in_channels must match .*expected \[8, 8, 8, 8, 8, 8\]'),
     (dict(distill=dict(alpha=-1.0)), r'distill.alpha must be >= 0'),
     (dict(distill=dict(beta=-0.5)), r'distill.beta must be >= 0'),
@@ -204,16 +210,18 @@ def test_inherited_self_teacher_trains_every_level_it_distils():
     assert not model.neck.last_layer_top_down  # the student stays EfficientDet
     losses = model.loss(inputs(), samples())
     sum(v for k, v in losses.items() if 'loss' in k).backward()
-    dead = [n for n, p in model.named_parameters()
-            if p.grad is None or not p.grad.abs().sum() > 0]
+    dead = [
+        n for n, p in model.named_parameters()
+        if p.grad is None or not p.grad.abs().sum() > 0
+    ]
     assert dead == []
 
 
 def test_bottom_up_last_self_teacher_layer_would_distil_random_features():
     """The defect the default fixes: with EfficientDet's bottom-up outputs in
     the last self-teacher layer, P3..P7 of that layer never train."""
-    cfg = frskd_cfg(self_teacher=dict(
-        neck=dict(num_layers=2, last_layer_top_down=False)))
+    cfg = frskd_cfg(
+        self_teacher=dict(neck=dict(num_layers=2, last_layer_top_down=False)))
     init_default_scope('mmseg')
     model = MODELS.build(cfg)
     losses = model.loss(inputs(), samples())
@@ -230,16 +238,16 @@ def test_at_compares_post_relu_features_by_default():
     torch.manual_seed(0)
     model = MODELS.build(frskd_cfg())
     torch.manual_seed(0)
-    raw = MODELS.build(frskd_cfg(distill=dict(
-        alpha=1.0, beta=50.0, feature_act=None)))
+    raw = MODELS.build(
+        frskd_cfg(distill=dict(alpha=1.0, beta=50.0, feature_act=None)))
     assert isinstance(model.feature_act, torch.nn.ReLU)
     x, s = inputs(), samples()
     torch.manual_seed(3)  # the same drop-connect draws in both passes
     feats = model.extract_feat(x)
     refined, _ = model.self_teacher(feats)
     at = model.distill_losses['feature']
-    expected = 50.0 * at([f.clamp(min=0) for f in feats],
-                         [f.clamp(min=0) for f in refined])
+    expected = 50.0 * at([f.clamp(min=0)
+                          for f in feats], [f.clamp(min=0) for f in refined])
     torch.manual_seed(3)
     assert model.loss(x, s)['loss_feat'].item() == pytest.approx(
         expected.item(), rel=1e-5)
