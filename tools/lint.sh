@@ -11,7 +11,7 @@ PATHS=(selfkd_seg selfkd_research tools tests configs demo setup.py)
 "$PY" -m flake8 "${PATHS[@]}"
 "$PY" -m isort --check-only --diff "${PATHS[@]}"
 "$PY" -m yapf --diff --recursive "${PATHS[@]}"
-"$PY" -m codespell selfkd_seg selfkd_research tools tests configs docs \
+"$(dirname "$PY")/codespell" selfkd_seg selfkd_research tools tests configs docs \
     demo README.md setup.py
 "$PY" tools/check_commit_subjects.py
 echo "lint: flake8, isort, yapf, codespell and commit subjects pass"
