@@ -5,7 +5,7 @@ from typing import Tuple
 import torch.nn as nn
 from mmcv.cnn import build_activation_layer
 
-from selfkd_seg.models.utils.distill import check_config_keys
+from selfkd_seg.models.utils.distill import check_config_keys, signature_keys
 from selfkd_seg.models.utils.private_rng import (PrivateRandomStream,
                                                  initialised_apart)
 from .weights import DistillWeights
@@ -64,6 +64,15 @@ class FRSKDMixin:
         }
         kd_cfg = dict(distill['kd_loss'])
         if distill.get('temperature') is not None:
+            kd_cls = registry.get(kd_cfg.get('type'))
+            if kd_cls is not None and 'temperature' not in signature_keys(
+                    kd_cls):
+                # CWDLoss / DISTLoss call theirs tau
+                raise ValueError(
+                    'distill.temperature is the temperature of KDLoss; '
+                    f"{kd_cfg.get('type')} takes none: set its own "
+                    f"(e.g. kd_loss=dict(type='{kd_cfg.get('type')}', "
+                    'tau=...))')
             kd_cfg['temperature'] = distill['temperature']
         for key, weight in (('kd_loss', 'alpha'), ('feature_loss', 'beta')):
             cfg = kd_cfg if key == 'kd_loss' else distill[key]

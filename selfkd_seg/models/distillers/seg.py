@@ -11,6 +11,8 @@ import torch.nn.functional as F
 from mmseg.models.utils import resize
 from torch import Tensor
 
+from selfkd_seg.models.losses.dense import match_spatial_size
+
 
 def neck_level_channels(model) -> Optional[List[int]]:
     """Channels of each output level of ``model.neck`` (None if unknown)."""
@@ -92,6 +94,24 @@ def pixel_ce_pair(student_logits: Tensor, teacher_logits: Tensor,
     return ces[0], ces[1]
 
 
+def _labels_at(labels: Tensor, size) -> Tensor:
+    """``(B, H, W)`` labels at ``size`` (nearest, as mmseg resizes labels)."""
+    if tuple(labels.shape[-2:]) == tuple(size):
+        return labels
+    return F.interpolate(
+        labels[:, None].float(), size=tuple(size),
+        mode='nearest')[:, 0].to(labels.dtype)
+
+
+def excludes_ignored(kd_loss: nn.Module) -> bool:
+    """Whether :func:`pixel_kd` masks the ``ignore_index`` pixels out for
+    ``kd_loss``: its ``exclude_ignored`` (:class:`CWDLoss`,
+    :class:`DISTLoss`), else ``KDLoss.normalizer != 'all'``."""
+    if hasattr(kd_loss, 'exclude_ignored'):
+        return bool(kd_loss.exclude_ignored)
+    return getattr(kd_loss, 'normalizer', 'valid') != 'all'
+
+
 def pixel_kd(
         kd_loss: nn.Module,
         student_logits: Tensor,
@@ -101,28 +121,54 @@ def pixel_kd(
         align_corners: bool,
         pixel_mask: Optional[Callable] = None
 ) -> Tuple[Tensor, Optional[Tensor]]:
-    """``kd_loss`` per pixel at the size of ``labels`` (``(B, H, W)``),
-    ignoring ``ignore_index`` (with ``KDLoss(normalizer='all')``, as the
-    FRSKD authors' code: every pixel counts, ignored ones included).
+    """``kd_loss`` per pixel, ignoring ``ignore_index`` (with
+    ``KDLoss(normalizer='all')``, as the FRSKD authors' code: every pixel
+    counts, ignored ones included).
+
+    Where: the loss's ``resolution`` attribute. ``'labels'`` (the default,
+    :class:`KDLoss`): both logits resized to the size of ``labels``
+    (``(B, H, W)``). ``'logits'`` (:class:`CWDLoss`, :class:`DISTLoss`, as
+    their authors): at the teacher logits' own size, the student's resized
+    to it when they differ by an integer factor (else a ``ValueError``
+    naming both shapes), the labels resized to it (nearest).
+
+    Which pixels: ``excludes_ignored(kd_loss)``; every pixel of the map
+    counts, the ignored ones included, when it is False.
 
     ``pixel_mask(labels, student, teacher, valid) -> keep`` (a gate's rule,
-    :meth:`DistillGate.pixel_mask`) keeps only some pixels, each weighing
-    what it weighs without it (``normalizer='valid'``: 1 / valid pixels,
-    not 1 / kept pixels; ``'all'``: 1 / all pixels), so ``alpha`` means the
-    same with and without a gate.
+    :meth:`DistillGate.pixel_mask`) keeps only some pixels (with a gate the
+    ignored pixels never count). For a per-pixel mean (``KDLoss``) each
+    kept pixel weighs what it weighs without the rule
+    (``normalizer='valid'``: 1 / valid pixels, not 1 / kept pixels;
+    ``'all'``: 1 / all pixels), so ``alpha`` means the same with and
+    without a gate. A loss that is no mean over pixels (``per_pixel``
+    False: CWD's spatial distributions, DIST's correlations) is computed
+    over the kept pixels and not rescaled.
 
     Returns:
         ``(loss, kept)``: ``kept`` is the fraction of the valid pixels kept
         (detached), None without ``pixel_mask``.
     """
-    student, teacher = (
-        resize(
-            x, labels.shape[-2:], mode='bilinear', align_corners=align_corners)
-        for x in (student_logits, teacher_logits))
-    normalizer = getattr(kd_loss, 'normalizer', 'valid')
-    if pixel_mask is None and normalizer == 'all':
-        # the FRSKD authors' DistillKL: every pixel, ignored ones included,
-        # summed and divided by B * H * W
+    resolution = getattr(kd_loss, 'resolution', 'labels')
+    if resolution == 'labels':
+        student, teacher = (
+            resize(
+                x,
+                labels.shape[-2:],
+                mode='bilinear',
+                align_corners=align_corners)
+            for x in (student_logits, teacher_logits))
+    elif resolution == 'logits':
+        teacher = teacher_logits
+        student = match_spatial_size(student_logits, teacher_logits,
+                                     type(kd_loss).__name__, align_corners)
+        labels = _labels_at(labels, teacher.shape[-2:])
+    else:
+        raise ValueError(f'{type(kd_loss).__name__}.resolution must be '
+                         f"'labels' or 'logits', got {resolution!r}")
+    if pixel_mask is None and not excludes_ignored(kd_loss):
+        # the FRSKD authors' DistillKL (KDLoss, normalizer='all'), the CWD
+        # and DIST authors' code: every pixel, ignored ones included
         return kd_loss(student, teacher), None
     valid = labels != ignore_index
     if pixel_mask is None:
@@ -130,7 +176,8 @@ def pixel_kd(
     keep = pixel_mask(labels, student.detach(), teacher.detach(), valid)
     kept = keep.sum() / valid.sum().clamp(min=1)
     loss = kd_loss(student, teacher, keep)
-    if normalizer == 'valid':
+    if getattr(kd_loss, 'per_pixel', True) and getattr(kd_loss, 'normalizer',
+                                                       'valid') == 'valid':
         # KDLoss divided by the kept pixels: back to the valid ones
         loss = loss * kept
     return loss, kept.detach()
