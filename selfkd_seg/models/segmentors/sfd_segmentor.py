@@ -83,8 +83,11 @@ class SFDSegmentor(TeacherStudentMixin, EncoderDecoder):
         """``teacher`` as a model config: a dict as given, or the ``model``
         of the config file it names (e.g. ``'mmseg::deeplabv3plus/...py'``
         or a path), without its data preprocessor (the teacher reads the
-        student's preprocessed batch) and without ``pretrained`` (its
-        weights come from ``teacher_ckpt``)."""
+        student's preprocessed batch) and without ``pretrained`` or a
+        backbone ``init_cfg`` of type ``Pretrained`` (mmseg's SegFormer
+        configs name their ImageNet MiT weights there): its weights come
+        from ``teacher_ckpt``, and a random test teacher downloads
+        nothing."""
         if not isinstance(teacher, str):
             return teacher
         cfg = get_config(teacher) if '::' in teacher else Config.fromfile(
@@ -92,6 +95,9 @@ class SFDSegmentor(TeacherStudentMixin, EncoderDecoder):
         model = cfg.model.to_dict()
         model.pop('data_preprocessor', None)
         model.pop('pretrained', None)
+        backbone = model.get('backbone') or {}
+        if (backbone.get('init_cfg') or {}).get('type') == 'Pretrained':
+            backbone.pop('init_cfg')
         return model
 
     def loss(self, inputs: Tensor, data_samples: SampleList) -> dict:
