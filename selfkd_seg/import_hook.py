@@ -26,7 +26,8 @@ library, and the hook does nothing until one of these modules is imported:
 ``mmengine.config.utils``
     mmengine resolves ``package::path`` configs only for the packages in
     its ``MODULE2PACKAGE``; ``selfkd_seg`` is added there, so
-    ``_base_ = ['selfkd_seg::toy/efficientdet_d0_toy.py']`` and
+    ``_base_ = ['selfkd_seg::frskd_seg/frskd_efficientdet-d0_240it_toy.py']``
+    and
     ``mmengine.hub.get_config('selfkd_seg::...')`` find the installed
     ``selfkd_seg/.mim/configs`` (:mod:`selfkd_seg.utils.configs`).
 ``mim.utils.utils``

@@ -47,7 +47,8 @@ def toy_voc_64(tmp_path_factory):
 
 @pytest.fixture
 def tiny_seg_cfg(toy_voc_64, tmp_path):
-    """Factory: tiny_seg_cfg('toy/frskd_d0_toy.py', max_iters=2) -> Config."""
+    """Factory: tiny_seg_cfg('frskd_seg/frskd_efficientdet-d0_240it_toy.py',
+    max_iters=2) -> Config."""
 
     def factory(name: str, max_iters: int = 2, work_dir: str = None):
         cfg = Config.fromfile(config_path(name))

@@ -11,8 +11,9 @@ import subprocess
 import sys
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
-SEG_CONFIG = osp.join(REPO, 'configs', 'toy', 'frskd_d0_toy.py')
-CLS_CONFIG = osp.join(REPO, 'configs', 'toy', 'frskd_cls_toy.py')
+SEG_CONFIG = osp.join(REPO, 'configs', 'frskd_seg',
+                      'frskd_efficientdet-d0_240it_toy.py')
+CLS_CONFIG = osp.join(REPO, 'configs', 'frskd_cls', 'frskd_wrn-10-1_4e_toy.py')
 # 2 iterations of a 1-layer BiFPN of width 16 on 64 px images
 SEG_OPTIONS = [
     'train_cfg.max_iters=2', 'train_cfg.val_interval=2',
@@ -110,7 +111,8 @@ def test_segmentation_without_mmpretrain(tmp_path, toy_voc_64):
         assert "selfkd_seg[cls]" in result[key], result
     assert "type='FRSKDClassifier' needs mmpretrain" in result[
         'build_classifier']
-    assert 'frskd_cls_toy.py is a mmpretrain config' in result['cls_config']
+    assert 'frskd_wrn-10-1_4e_toy.py is a mmpretrain config' in result[
+        'cls_config']
     assert result['mmpretrain_never_imported'], result
 
 

@@ -20,7 +20,7 @@ REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 # ../../tools and ../../model-index.yml), the README, the version
 INPUTS = ('setup.py', 'README.md', 'model-index.yml', 'selfkd_seg', 'configs',
           'tools')
-CONFIG = 'toy/efficientdet_d0_toy.py'
+CONFIG = 'efficientdet_seg/efficientdet-d0_240it_toy.py'
 
 
 @pytest.fixture(scope='module')

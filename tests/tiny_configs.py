@@ -84,11 +84,13 @@ def shrink_seg_cfg(cfg: Config,
 
 # method -> (toy config, 'seg' | 'cls')
 METHODS = {
-    'baseline': ('toy/efficientdet_d0_toy.py', 'seg'),
-    'frskd_seg': ('toy/frskd_d0_toy.py', 'seg'),
-    'frskd_cls': ('toy/frskd_cls_toy.py', 'cls'),
-    'sfd_seg': ('toy/sfd_seg_toy.py', 'seg'),
-    'sfd_cls': ('toy/sfd_cls_toy.py', 'cls'),
+    'baseline': ('efficientdet_seg/efficientdet-d0_240it_toy.py', 'seg'),
+    'frskd_seg': ('frskd_seg/frskd_efficientdet-d0_240it_toy.py', 'seg'),
+    'frskd_cls': ('frskd_cls/frskd_wrn-10-1_4e_toy.py', 'cls'),
+    'sfd_seg':
+    ('sfd_seg/sfd_efficientdet-d0-bifpn48_efficientdet-d0_240it_toy.py',
+     'seg'),
+    'sfd_cls': ('sfd_cls/sfd_resnet8x4_resnet8_20it_toy.py', 'cls'),
 }
 
 

@@ -27,13 +27,14 @@ Real handwritten digits (scikit-learn's copy of the UCI optical digits,
 val. At equal budget (same iterations / epochs, data, initialisation seed and
 recipe) and for every seed:
 
-- segmentation (``configs/digits/efficientdet_d0_digits.py`` vs
-  ``frskd_d0_digits.py`` vs ``frskd-gate_d0_digits.py``): narrowed
+- segmentation (``configs/efficientdet_seg/efficientdet-d0_360it_digits.py``
+  vs ``configs/frskd_seg/frskd_efficientdet-d0_360it_digits.py`` vs
+  ``frskd-gate_efficientdet-d0_360it_digits.py``): narrowed
   EfficientDet-d0 baseline vs FRSKD vs FRSKD with the lead gate, mIoU on
   the held-out scenes, in each ``--regime``: ``scratch`` (random init),
   ``converged`` (4x the iterations) or ``pretrained`` (the EfficientNet-B0
   backbone first trained as a digit classifier,
-  ``configs/digits/efficientnet-b0_digits_pretrain.py``, and loaded through
+  ``configs/frskd_cls/efficientnet-b0_12e_digits.py``, and loaded through
   the backbone's local-weights path); ``--ablation-regime`` adds FRSKD's
   ablations (KD only, AT only, beta 10, distillation from 1/3, self-teacher
   detached) in one regime. FRSKD runs also report the self-teacher's own
@@ -51,8 +52,9 @@ recipe) and for every seed:
   authors' network (``official-d0``) and mmseg's SegFormer head
   (``segformer-head``), ``--imagenet-iters`` iterations with 6
   validations; per-class IoU and the held-out lead in the tables;
-- classification (``configs/digits/wrn-10-1_digits.py`` vs
-  ``frskd_wrn-10-1_digits.py`` vs ``sfd_wrn-16-2_wrn-10-1_digits.py``): the
+- classification (``configs/frskd_cls/wrn-10-1_14e_digits.py`` vs
+  ``frskd_wrn-10-1_14e_digits.py`` vs
+  ``configs/sfd_cls/sfd_wrn-16-2_wrn-10-1_14e_digits.py``): the
   same WRN-10-1 student alone, with FRSKD, and with SFD from a WRN-16-2
   teacher that the script trains first (seed 0, same recipe), top-1 on the
   held-out digits.

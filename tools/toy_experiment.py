@@ -4,8 +4,9 @@
         [--seeds 0 1 2] [--max-iters N] [--data-root data/toy_voc]
 
 1. generates the toy VOC data (once; skipped when it is already there),
-2. trains ``configs/toy/efficientdet_d0_toy.py`` (baseline) and
-   ``configs/toy/frskd_d0_toy.py`` (FRSKD) with ``tools/train.py`` per seed,
+2. trains ``configs/efficientdet_seg/efficientdet-d0_240it_toy.py``
+   (baseline) and ``configs/frskd_seg/frskd_efficientdet-d0_240it_toy.py``
+   (FRSKD) with ``tools/train.py`` per seed,
 3. exports the FRSKD student and checks it gives the full model's
    predictions, and times inference of baseline vs exported student
    through mmseg's ``init_model`` + ``inference_model``,

@@ -5,9 +5,7 @@
 # Reported: top-1 of the LAST epoch on the held-out digits (no best-epoch
 # selection). tools/digits_experiment.py overrides max_epochs / milestones
 # together (--quick).
-_base_ = [
-    '../_base_/datasets/digits_cls.py', 'mmpretrain::_base_/default_runtime.py'
-]
+_base_ = ['./datasets/digits_cls.py', 'mmpretrain::_base_/default_runtime.py']
 default_scope = 'mmpretrain'
 custom_imports = dict(imports=['selfkd_seg'], allow_failed_imports=False)
 

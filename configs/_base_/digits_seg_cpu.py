@@ -2,7 +2,7 @@
 # scenes (datasets/digits_seg.py), selfkd_seg's runtime and the 360-iteration
 # schedule, with the loaders in the main process (small images: workers would
 # only compete with the model for the cores) and an infinite train sampler.
-# A config adds a model: configs/digits/efficientdet_d0_digits.py, or one of
+# A config adds a model: configs/efficientdet_seg/efficientdet-d0_360it_digits.py, or one of
 # mmseg's model fragments (configs/frskd_mmseg/*_digits.py).
 _base_ = [
     './datasets/digits_seg.py', './seg_runtime.py',

@@ -6,7 +6,7 @@
 # RSD with tau 0.995 -> 0.999.  A pair config sets the student backbone, the
 # head's in_channels, the teacher and teacher_ckpt.
 _base_ = [
-    '../_base_/datasets/cifar100_nodl.py',
+    './datasets/cifar100_nodl.py',
     'mmpretrain::_base_/default_runtime.py',
 ]
 custom_imports = dict(imports=['selfkd_seg'], allow_failed_imports=False)

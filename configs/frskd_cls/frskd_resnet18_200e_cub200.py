@@ -1,6 +1,6 @@
-# FRSKD (Ji et al., CVPR 2021) on CUB-200, ResNet-18: resnet18_cub200.py
+# FRSKD (Ji et al., CVPR 2021) on CUB-200, ResNet-18: resnet18_200e_cub200.py
 # plus the BiFPNc self-teacher of _base_/models/frskd_cls_bifpnc.py;
 # L = CE + CE(self-teacher) + alpha*KD(T=4) + beta*AT.
-_base_ = ['./resnet18_cub200.py', '../_base_/models/frskd_cls_bifpnc.py']
+_base_ = ['./resnet18_200e_cub200.py', '../_base_/models/frskd_cls_bifpnc.py']
 model = _base_.pop('frskd_cls_model')
 model.distill.update(alpha=1.0, beta=200.0)

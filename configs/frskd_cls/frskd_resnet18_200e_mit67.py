@@ -1,6 +1,6 @@
-# FRSKD (Ji et al., CVPR 2021) on MIT67, ResNet-18: resnet18_mit67.py
+# FRSKD (Ji et al., CVPR 2021) on MIT67, ResNet-18: resnet18_200e_mit67.py
 # plus the BiFPNc self-teacher of _base_/models/frskd_cls_bifpnc.py;
 # L = CE + CE(self-teacher) + alpha*KD(T=4) + beta*AT.
-_base_ = ['./resnet18_mit67.py', '../_base_/models/frskd_cls_bifpnc.py']
+_base_ = ['./resnet18_200e_mit67.py', '../_base_/models/frskd_cls_bifpnc.py']
 model = _base_.pop('frskd_cls_model')
 model.distill.update(alpha=1.0, beta=200.0)

@@ -1,6 +1,8 @@
-# FRSKD (Ji et al., CVPR 2021) on CIFAR-100, wrn16_2: wrn16_2_cifar100.py
+# FRSKD (Ji et al., CVPR 2021) on CIFAR-100, wrn16_2: wrn-16-2_200e_cifar100.py
 # plus the BiFPNc self-teacher of _base_/models/frskd_cls_bifpnc.py;
 # L = CE + CE(self-teacher) + alpha*KD(T=4) + beta*AT.
-_base_ = ['./wrn16_2_cifar100.py', '../_base_/models/frskd_cls_bifpnc.py']
+_base_ = [
+    './wrn-16-2_200e_cifar100.py', '../_base_/models/frskd_cls_bifpnc.py'
+]
 model = _base_.pop('frskd_cls_model')
 model.distill.update(alpha=2.0, beta=100.0)

@@ -1,6 +1,6 @@
 # Plain ResNet-18 on Stanford 40 Actions as class folders data/stanford40/{train,test}
-# (same recipe as resnet18_cub200.py).
-_base_ = ['./resnet18_cub200.py']
+# (same recipe as resnet18_200e_cub200.py).
+_base_ = ['./resnet18_200e_cub200.py']
 data_root = 'data/stanford40'
 num_classes = 40
 data_preprocessor = dict(num_classes=num_classes)

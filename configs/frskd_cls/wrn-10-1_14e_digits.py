@@ -1,8 +1,8 @@
 # Baseline student on the digits classification set: a WRN-10-1
 # (RepDistiller's WRN, 16/32/64 channels, one block per group), CE only.
-# The student of frskd_wrn-10-1_digits.py and sfd_wrn-16-2_wrn-10-1_digits.py:
+# The student of frskd_wrn-10-1_14e_digits.py and sfd_wrn-16-2_wrn-10-1_14e_digits.py:
 # their exported students load into this config strictly.
-_base_ = ['./cls_recipe.py']
+_base_ = ['../_base_/digits_cls_cpu.py']
 model = dict(
     type='ImageClassifier',
     backbone=dict(

@@ -1,11 +1,11 @@
 # Plain classification toy on a generated image folder (4 classes of 32x32
 # coloured shapes): a 10-layer WRN (3 stages of 16/32/64 channels, no norm in
 # the blocks), GAP and linear head, CE only. The baseline of
-# configs/toy/frskd_cls_toy.py (same data and schedule), whose exported
+# configs/frskd_cls/frskd_wrn-10-1_4e_toy.py (same data and schedule), whose exported
 # student (tools/export_student.py) loads into this config strictly;
 # tools/deployment/pytorch2onnx.py exports it to ONNX:
 #   python -m selfkd_research.synthetic_data.toy_cls data/toy_cls
-#   python tools/train.py configs/toy/wrn-10-1_cls_toy.py
+#   python tools/train.py configs/frskd_cls/wrn-10-1_4e_toy.py
 _base_ = ['mmpretrain::_base_/default_runtime.py']
 default_scope = 'mmpretrain'
 custom_imports = dict(imports=['selfkd_seg'], allow_failed_imports=False)

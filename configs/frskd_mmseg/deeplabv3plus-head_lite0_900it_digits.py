@@ -1,8 +1,8 @@
 # DeepLabV3+'s head (DepthwiseSeparableASPPHead: ASPP on stride 32, the c1
 # branch on stride 4) on the ImageNet EfficientNet-Lite0, mmseg's
 # EncoderDecoder, digits scenes in the paper's regime (data, split and
-# schedule of configs/digits/lite0_d0_digits.py).
-_base_ = ['../digits/lite0_d0_digits.py']
+# schedule of configs/efficientdet_seg/efficientdet-d0-lite0_900it_digits.py).
+_base_ = ['../efficientdet_seg/efficientdet-d0-lite0_900it_digits.py']
 norm_cfg = dict(type='BN', requires_grad=True, momentum=0.1)
 model = dict(
     neck=None,

@@ -1,9 +1,9 @@
 # FRSKD + the held-out lead gate (_base_/models/frskd_held_out_gate.py) on
-# frskd_bisenetv2-tiny_digits.py: the lead is measured on the 60 training scenes
+# frskd_bisenetv2-tiny_360it_digits.py: the lead is measured on the 60 training scenes
 # that every digits method holds out (_base_/digits_seg_cpu.py), every 1/3
 # of the 360 iterations, before the ramp starts.
 _base_ = [
-    './frskd_bisenetv2-tiny_digits.py',
+    './frskd_bisenetv2-tiny_360it_digits.py',
     '../_base_/models/frskd_held_out_gate.py'
 ]
 model = dict(gate=_base_.pop('held_out_gate'))

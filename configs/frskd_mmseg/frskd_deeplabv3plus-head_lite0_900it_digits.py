@@ -1,9 +1,10 @@
-# FRSKD on deeplabv3plus-head_lite0_digits.py through FRSKDEncoderDecoder: the
+# FRSKD on deeplabv3plus-head_lite0_900it_digits.py through FRSKDEncoderDecoder: the
 # self-teacher reads the 4 backbone levels, projected to 64 channels, 2 BiFPN
 # layers and a copy of the student's head; pixel KD (alpha 1, T 1) + AT
 # (beta 50), weights 0 for the first 2/3 of training, then ramped.
 _base_ = [
-    './deeplabv3plus-head_lite0_digits.py', '../_base_/models/frskd_mmseg.py'
+    './deeplabv3plus-head_lite0_900it_digits.py',
+    '../_base_/models/frskd_mmseg.py'
 ]
 model = dict(
     type='FRSKDEncoderDecoder',

@@ -1,8 +1,10 @@
-# FRSKD on segformer_mit-tiny_digits.py (the student, unchanged): the
+# FRSKD on segformer_mit-tiny_360it_digits.py (the student, unchanged): the
 # self-teacher reads levels (0, 1, 2, 3), projected to 32 channels, 2 BiFPN
 # layers and a copy of the student's head; pixel KD (alpha 1, T 1) + AT
 # (beta 50), weights 0 for the first 2/3 of the iterations, then ramped.
-_base_ = ['./segformer_mit-tiny_digits.py', '../_base_/models/frskd_mmseg.py']
+_base_ = [
+    './segformer_mit-tiny_360it_digits.py', '../_base_/models/frskd_mmseg.py'
+]
 model = dict(
     type='FRSKDEncoderDecoder',
     self_teacher=dict(in_index=(0, 1, 2, 3), channels=32))

@@ -1,8 +1,8 @@
 # An mmseg model family on the ImageNet EfficientNet-Lite0: mmseg's
 # EncoderDecoder with SegFormer's all-MLP head (SegformerHead) on the
 # backbone's strides 4..32, in the paper's regime on the digits scenes (data,
-# split and schedule of configs/digits/lite0_d0_digits.py).
-_base_ = ['../digits/lite0_d0_digits.py']
+# split and schedule of configs/efficientdet_seg/efficientdet-d0-lite0_900it_digits.py).
+_base_ = ['../efficientdet_seg/efficientdet-d0-lite0_900it_digits.py']
 norm_cfg = dict(type='BN', requires_grad=True, momentum=0.1)
 model = dict(
     neck=None,

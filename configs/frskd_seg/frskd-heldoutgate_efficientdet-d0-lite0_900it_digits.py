@@ -1,10 +1,10 @@
-# FRSKD + the held-out lead gate (beyond the paper) on lite0_d0_digits.py:
+# FRSKD + the held-out lead gate (beyond the paper) on efficientdet-d0-lite0_900it_digits.py:
 # KD only where the self-teacher is right; alpha, beta and the
 # self-teacher's gradient into the student scaled by clamp(lead / 1 mIoU,
 # 0, 1), the lead = self-teacher mIoU - student mIoU on the 60 held-out
 # training scenes (the baseline's HoldOutSplit), measured every 1/6 of
 # training. Closed (factor 0): the student trains exactly as the baseline.
-_base_ = './frskd_lite0_d0_digits.py'
+_base_ = './frskd_efficientdet-d0-lite0_900it_digits.py'
 model = dict(
     gate=dict(
         pixel='teacher_correct',

@@ -1,9 +1,9 @@
 # Toy FRSKD on the toy shapes written as COCO-format JSON (polygons, RLE,
 # crowd regions, overlaps, non-contiguous category ids):
 #   python tools/dataset_converters/make_toy_coco.py data/toy_coco
-# Same model and schedule as toy/frskd_d0_toy.py; SELFKD_TOY_COCO=/path
+# Same model and schedule as frskd_seg/frskd_efficientdet-d0_240it_toy.py; SELFKD_TOY_COCO=/path
 # overrides the data location.
-_base_ = './frskd_d0_toy.py'
+_base_ = './frskd_efficientdet-d0_240it_toy.py'
 data_root = '{{$SELFKD_TOY_COCO:data/toy_coco}}'
 toy_coco_dataset = dict(
     type='COCOSemanticDataset',

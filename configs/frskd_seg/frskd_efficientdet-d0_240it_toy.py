@@ -2,7 +2,7 @@
 # head, trained with the same budget and seed. FRSKD's schedule of the
 # distillation weights, scaled from epochs to iterations: weight 0 for the
 # first 2/3 of training, then the exp(-5(1-t)^2) ramp.
-_base_ = './efficientdet_d0_toy.py'
+_base_ = '../efficientdet_seg/efficientdet-d0_240it_toy.py'
 model = dict(
     type='FRSKDSegmentor',
     # 2 more layers of the student's BiFPN (its width, levels and norm),

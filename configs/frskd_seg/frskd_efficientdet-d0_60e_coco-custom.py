@@ -1,9 +1,9 @@
 # FRSKD on your own COCO-format data: the d0 baseline of
-# configs/efficientdet_seg/efficientdet_d0_coco_custom.py plus the 2-layer
+# configs/efficientdet_seg/efficientdet-d0_60e_coco-custom.py plus the 2-layer
 # BiFPN self-teacher, alpha 1 (pixel KD), beta 50 (AT), distillation weights
 # 0 for the first 2/3 of training and then ramped in (as the VOC recipe).
 # Set num_classes there (or here) to 1 + your number of categories.
-_base_ = '../efficientdet_seg/efficientdet_d0_coco_custom.py'
+_base_ = '../efficientdet_seg/efficientdet-d0_60e_coco-custom.py'
 model = dict(
     type='FRSKDSegmentor',
     # 2 more layers of the student's BiFPN (its width, levels and norm),

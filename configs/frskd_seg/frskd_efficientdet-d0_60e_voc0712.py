@@ -2,7 +2,7 @@
 # with its own head; alpha 1 (pixel KD, T 1), beta 50 (AT over all BiFPN
 # levels); distillation weights 0 for 40 epochs, then the sigmoid ramp to
 # full weight over the last 20 (the authors' code). Paper: 80.55 mIoU.
-_base_ = '../efficientdet_seg/efficientdet_d0_voc07_12_60e.py'
+_base_ = '../efficientdet_seg/efficientdet-d0_60e_voc0712.py'
 model = dict(
     type='FRSKDSegmentor',
     # 2 more layers of the student's BiFPN (its width, levels and norm),

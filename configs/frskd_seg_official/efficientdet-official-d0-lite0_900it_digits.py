@@ -1,10 +1,10 @@
 # The FRSKD authors' segmentation network (FRSKDSegBiFPN with its FPN, 3
 # layers, FRSKDSegHead; docs/frskd_official_network.md) on the ImageNet
 # EfficientNet-Lite0 in the paper's regime on the digits scenes: the data,
-# split and schedule of lite0_d0_digits.py. The backbone feeds the BiFPN as
+# split and schedule of efficientdet-d0-lite0_900it_digits.py. The backbone feeds the BiFPN as
 # the authors' code does (the layers entering each stride, no stem
 # activation, no drop-connect), head 64 wide for 2 CPU cores.
-_base_ = './lite0_d0_digits.py'
+_base_ = '../efficientdet_seg/efficientdet-d0-lite0_900it_digits.py'
 node_norm_cfg = dict(type='BN', requires_grad=True, momentum=0.1)
 fpn_norm_cfg = dict(type='BN', requires_grad=True, eps=1e-4, momentum=0.1)
 model = dict(

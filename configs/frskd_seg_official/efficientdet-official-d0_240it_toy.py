@@ -1,9 +1,9 @@
 # Toy baseline on the FRSKD authors' segmentation network (the one behind the
 # paper's Table 4, see _base_/models/frskd_official_d0_seg.py): the toy data,
-# schedule, seed and widths of efficientdet_d0_toy.py, the official network
+# schedule, seed and widths of efficientdet-d0_240it_toy.py, the official network
 # in place of the EfficientDet one.
-_base_ = './efficientdet_d0_toy.py'
-# BN momentum 0.1 everywhere (see efficientdet_d0_toy.py); eps as the code.
+_base_ = '../efficientdet_seg/efficientdet-d0_240it_toy.py'
+# BN momentum 0.1 everywhere (see efficientdet-d0_240it_toy.py); eps as the code.
 node_norm_cfg = dict(type='BN', requires_grad=True)
 fpn_norm_cfg = dict(type='BN', requires_grad=True, eps=1e-4)
 head_norm_cfg = dict(type='BN', requires_grad=True, eps=1e-4)

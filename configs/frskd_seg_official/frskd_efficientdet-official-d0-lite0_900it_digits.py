@@ -1,8 +1,8 @@
-# FRSKD with the authors' network (efficientdet-official_lite0_d0_digits.py):
+# FRSKD with the authors' network (efficientdet-official-d0-lite0_900it_digits.py):
 # 2 more FRSKDSegBiFPN layers (no FPN, last layer top-down) as the
 # self-teacher, alpha 1 (pixel KD, T 1), beta 50 (AT); weights 0 for 2/3 of
 # training, then the paper's ramp.
-_base_ = './efficientdet-official_lite0_d0_digits.py'
+_base_ = './efficientdet-official-d0-lite0_900it_digits.py'
 model = dict(
     type='FRSKDSegmentor',
     self_teacher=dict(

@@ -3,7 +3,7 @@
 # with its own head, trained with the same budget and seed. FRSKD's schedule
 # of the distillation weights, scaled from epochs to iterations: weight 0 for
 # the first 2/3 of training, then the exp(-5(1-t)^2) ramp.
-_base_ = './efficientdet-official_d0_toy.py'
+_base_ = './efficientdet-official-d0_240it_toy.py'
 model = dict(
     type='FRSKDSegmentor',
     self_teacher=dict(

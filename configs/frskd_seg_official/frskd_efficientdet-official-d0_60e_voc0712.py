@@ -7,7 +7,7 @@
 # sigmoid ramp to full weight over the last 20 (the authors' code).
 # Paper: 80.55 mIoU.
 # The features are already post-ReLU: distill.feature_act stays unset.
-_base_ = './efficientdet-official_d0_voc07_12_60e.py'
+_base_ = './efficientdet-official-d0_60e_voc0712.py'
 model = dict(
     type='FRSKDSegmentor',
     self_teacher=dict(

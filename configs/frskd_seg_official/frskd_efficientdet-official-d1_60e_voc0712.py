@@ -1,6 +1,6 @@
 # FRSKD (Table 4) on the authors' own network with EfficientNet-B1 (width 88).
 # Paper: 83.88 mIoU.
-_base_ = './frskd_efficientdet-official_d0_voc07_12_60e.py'
+_base_ = './frskd_efficientdet-official-d0_60e_voc0712.py'
 bifpn_channels = 88
 model = dict(
     # as _base_/models/frskd_official_d1_seg.py: B1 with the static padding

@@ -1,7 +1,7 @@
 # Attention-transfer baseline (Zagoruyko & Komodakis), RepDistiller's beta
 # 1000: AT between the post-ReLU outputs of all three stages (same sizes in
 # both nets), no integrator, no self-distillation.
-_base_ = './sfd_resnet32x4_resnet8x4_cifar100.py'
+_base_ = './sfd_resnet32x4_resnet8x4_240e_cifar100.py'
 model = dict(
     integrator=None,
     distill=dict(

@@ -1,7 +1,7 @@
 # FitNet baseline (Romero et al.), RepDistiller's beta 100: regress the
 # student's middle stage (128 ch, 16x16) onto the teacher's (post-ReLU); the
 # regressor lives in the loss (FitNetLoss). No integrator, no SD.
-_base_ = './sfd_resnet32x4_resnet8x4_cifar100.py'
+_base_ = './sfd_resnet32x4_resnet8x4_240e_cifar100.py'
 model = dict(
     integrator=None,
     distill=dict(

@@ -1,6 +1,6 @@
 # KD baseline (Hinton et al.), RepDistiller's weights: 0.1 CE + 0.9 KD, T=4.
 # No feature distillation, no integrator, no self-distillation.
-_base_ = './sfd_resnet32x4_resnet8x4_cifar100.py'
+_base_ = './sfd_resnet32x4_resnet8x4_240e_cifar100.py'
 model = dict(
     head=dict(loss=dict(loss_weight=0.1)),
     integrator=None,

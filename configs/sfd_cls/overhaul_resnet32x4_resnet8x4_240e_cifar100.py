@@ -2,7 +2,7 @@
 # distils every stage): 1x1 conv + BN connector on the student's pre-ReLU
 # feature, partial L2 to max(teacher pre-ReLU, BN margin), sum / batch /
 # 1000 with weight 1, teacher BN in train mode. No self-distillation.
-_base_ = './sfd_resnet32x4_resnet8x4_cifar100.py'
+_base_ = './sfd_resnet32x4_resnet8x4_240e_cifar100.py'
 model = dict(
     integrator=dict(_delete_=True, type='ConvBNConnector'),
     distill=dict(

@@ -1,5 +1,5 @@
 # SFD (RI + RSD) resnet110 -> resnet32 on CIFAR-100, paper Table 3. Paper: 74.14 top-1.
-_base_ = './sfd_cifar100_base.py'
+_base_ = '../_base_/sfd_cifar100.py'
 model = dict(
     backbone=dict(type='CIFARResNet', arch='resnet32'),
     head=dict(in_channels=64),

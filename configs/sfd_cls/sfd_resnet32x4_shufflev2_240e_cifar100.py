@@ -1,5 +1,5 @@
 # SFD (RI + RSD) resnet32x4 -> ShuffleV2 on CIFAR-100, paper Table 4. Paper: 77.94 top-1.
-_base_ = './sfd_cifar100_base.py'
+_base_ = '../_base_/sfd_cifar100.py'
 model = dict(
     backbone=dict(type='CIFARShuffleNetV2'),
     head=dict(in_channels=1024),

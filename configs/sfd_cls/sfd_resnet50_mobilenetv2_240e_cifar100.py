@@ -1,5 +1,5 @@
 # SFD (RI + RSD) ResNet50 -> MobileNetV2 on CIFAR-100, paper Table 4. Paper Table 4 reports this pair.
-_base_ = './sfd_cifar100_base.py'
+_base_ = '../_base_/sfd_cifar100.py'
 model = dict(
     backbone=dict(type='CIFARMobileNetV2', width_mult=0.5),
     head=dict(in_channels=1280),

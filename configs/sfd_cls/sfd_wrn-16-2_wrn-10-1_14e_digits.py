@@ -1,9 +1,9 @@
 # SFD on the digits student (WRN-10-1) from a trained WRN-16-2 teacher
-# (wrn-16-2_digits.py; tools/digits_experiment.py trains it first and sets
+# (wrn-16-2_14e_digits.py; tools/digits_experiment.py trains it first and sets
 # teacher_ckpt): the paper's SFD - RI integrator, OFD loss weight 3 on the
 # teacher's last-group pre-ReLU feature with the BN margin, no logit KD, RSD
 # after every epoch (tau 0.995 -> 0.999, random flip).
-_base_ = ['./wrn-10-1_digits.py']
+_base_ = ['../frskd_cls/wrn-10-1_14e_digits.py']
 gap = dict(type='GlobalAveragePooling')
 model = dict(
     type='SFDClassifier',

@@ -1,5 +1,5 @@
 # SFD (RI + RSD) wrn_40_2 -> ShuffleV1 on CIFAR-100, paper Table 4. Paper Table 4 reports this pair.
-_base_ = './sfd_cifar100_base.py'
+_base_ = '../_base_/sfd_cifar100.py'
 model = dict(
     backbone=dict(type='CIFARShuffleNetV1'),
     head=dict(in_channels=960),

@@ -1,5 +1,5 @@
 # SFD (RI + RSD) wrn_40_2 -> wrn_40_1 on CIFAR-100, paper Table 3. Paper: 75.14 top-1.
-_base_ = './sfd_cifar100_base.py'
+_base_ = '../_base_/sfd_cifar100.py'
 model = dict(
     backbone=dict(type='WideResNet', depth=40, widen_factor=1),
     head=dict(in_channels=64),

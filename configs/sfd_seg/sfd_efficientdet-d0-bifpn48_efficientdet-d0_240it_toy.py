@@ -2,7 +2,7 @@
 # wider toy teacher (BiFPN 48).  The teacher is RANDOM here
 # (allow_random_teacher=True) - only to exercise the plumbing; a real run
 # sets teacher_ckpt to a trained teacher.
-_base_ = './efficientdet_d0_toy.py'
+_base_ = '../efficientdet_seg/efficientdet-d0_240it_toy.py'
 toy_norm_cfg = dict(type='BN', requires_grad=True, momentum=0.01, eps=1e-3)
 model = dict(
     type='SFDSegmentor',

@@ -1,6 +1,6 @@
 # SFD for segmentation (our extension of the paper, which only does
 # classification): an EfficientDet-d1-size teacher (EfficientNet-B1, BiFPN 88)
-# trained with configs/efficientdet_seg/efficientdet_d1_voc07_12_60e.py
+# trained with configs/efficientdet_seg/efficientdet-d1_60e_voc0712.py
 # distils into the d0 student (B0, BiFPN 64) on VOC07+12.
 #   target Y: the teacher's finest BiFPN level P2 (stride 4, 88 ch; BiFPN
 #             outputs end in conv+BN with no activation -> pre-activation)
@@ -10,7 +10,7 @@
 # Train the teacher first, then set teacher_ckpt (or --cfg-options
 # model.teacher_ckpt=...).
 _base_ = [
-    '../efficientdet_seg/efficientdet_d0_voc07_12_60e.py',
+    '../efficientdet_seg/efficientdet-d0_60e_voc0712.py',
     '../_base_/models/efficientdet_d1_seg_teacher.py',
 ]
 model = dict(

@@ -50,18 +50,18 @@ CFG_DIR = osp.join(REPO, 'configs', 'frskd_cls')
 
 # (row name, config, paper params ratio, paper FLOPs ratio) -- Table 6.
 TABLE6 = [
-    ('BiFPN  128', 'frskd-bifpn128_wrn16_2_cifar100.py', 0.30, 0.67),
-    ('BiFPN  256', 'frskd-bifpn256_wrn16_2_cifar100.py', 0.97, 2.38),
-    ('BiFPNc 128', 'frskd-bifpnc128_wrn16_2_cifar100.py', 0.19, 0.21),
-    ('BiFPNc 256', 'frskd_wrn16_2_cifar100.py', 0.59, 0.68),
+    ('BiFPN  128', 'frskd-bifpn128_wrn-16-2_200e_cifar100.py', 0.30, 0.67),
+    ('BiFPN  256', 'frskd-bifpn256_wrn-16-2_200e_cifar100.py', 0.97, 2.38),
+    ('BiFPNc 128', 'frskd-bifpnc128_wrn-16-2_200e_cifar100.py', 0.19, 0.21),
+    ('BiFPNc 256', 'frskd_wrn-16-2_200e_cifar100.py', 0.59, 0.68),
 ]
 # classifier -> (baseline, FRSKD, FRSKD+SLA) configs
 TIMED = dict(
-    wrn16_2=('wrn16_2_cifar100.py', 'frskd_wrn16_2_cifar100.py',
-             'frskd-sla_wrn16_2_cifar100.py'),
-    cifar_resnet18=('cifar_resnet18_cifar100.py',
-                    'frskd_cifar_resnet18_cifar100.py',
-                    'frskd-sla_cifar_resnet18_cifar100.py'))
+    wrn16_2=('wrn-16-2_200e_cifar100.py', 'frskd_wrn-16-2_200e_cifar100.py',
+             'frskd-sla_wrn-16-2_200e_cifar100.py'),
+    cifar_resnet18=('cifar-resnet18_200e_cifar100.py',
+                    'frskd_cifar-resnet18_200e_cifar100.py',
+                    'frskd-sla_cifar-resnet18_200e_cifar100.py'))
 EXPLANATION = """\
 Notes on the comparison with Table 6:
 - "#channel" is the deepest level's width: BiFPN num_channels; BiFPNc

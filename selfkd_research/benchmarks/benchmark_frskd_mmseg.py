@@ -53,14 +53,14 @@ FAMILIES = dict(
         ocrnet=('ocrnet_hr18_4xb4-20k_voc12aug-512x512.py',
                 'frskd_ocrnet_hr18_4xb4-20k_voc12aug-512x512.py')),
     tiny=dict(
-        deeplabv3plus=('deeplabv3plus_r18-tiny_digits.py',
-                       'frskd_deeplabv3plus_r18-tiny_digits.py'),
-        segformer=('segformer_mit-tiny_digits.py',
-                   'frskd_segformer_mit-tiny_digits.py'),
-        bisenetv2=('bisenetv2-tiny_digits.py',
-                   'frskd_bisenetv2-tiny_digits.py'),
-        ocrnet=('ocrnet_r18-tiny_digits.py',
-                'frskd_ocrnet_r18-tiny_digits.py')))
+        deeplabv3plus=('deeplabv3plus_r18-tiny_360it_digits.py',
+                       'frskd_deeplabv3plus_r18-tiny_360it_digits.py'),
+        segformer=('segformer_mit-tiny_360it_digits.py',
+                   'frskd_segformer_mit-tiny_360it_digits.py'),
+        bisenetv2=('bisenetv2-tiny_360it_digits.py',
+                   'frskd_bisenetv2-tiny_360it_digits.py'),
+        ocrnet=('ocrnet_r18-tiny_360it_digits.py',
+                'frskd_ocrnet_r18-tiny_360it_digits.py')))
 
 
 def build(config: str, size, device: str = 'cpu'):

@@ -52,10 +52,10 @@ from selfkd_research.benchmarks.benchmark import (BenchmarkReport, RunOptions,
 from selfkd_seg.analysis.complexity import complexity_report
 
 PAIRS = dict(
-    d0=('configs/efficientdet_seg/efficientdet_d0_voc07_12_60e.py',
-        'configs/frskd_seg/frskd_efficientdet_d0_voc07_12_60e.py'),
-    d1=('configs/efficientdet_seg/efficientdet_d1_voc07_12_60e.py',
-        'configs/frskd_seg/frskd_efficientdet_d1_voc07_12_60e.py'))
+    d0=('configs/efficientdet_seg/efficientdet-d0_60e_voc0712.py',
+        'configs/frskd_seg/frskd_efficientdet-d0_60e_voc0712.py'),
+    d1=('configs/efficientdet_seg/efficientdet-d1_60e_voc0712.py',
+        'configs/frskd_seg/frskd_efficientdet-d1_60e_voc0712.py'))
 
 
 def build(config, size=None):

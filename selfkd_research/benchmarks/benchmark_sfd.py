@@ -50,20 +50,21 @@ from selfkd_research.benchmarks.benchmark import (REPO, BenchmarkReport,
 from selfkd_seg.analysis.complexity import CallableForward, count_flops
 from selfkd_seg.engine.hooks import SelfDistillHook
 
-DEFAULT_CONFIG = 'configs/sfd_cls/sfd_resnet32x4_resnet8x4_cifar100.py'
+DEFAULT_CONFIG = 'configs/sfd_cls/sfd_resnet32x4_resnet8x4_240e_cifar100.py'
 PAIRS = {
-    'resnet32x4 -> resnet8x4': 'sfd_resnet32x4_resnet8x4_cifar100.py',
-    'wrn_40_2 -> wrn_16_2': 'sfd_wrn-40-2_wrn-16-2_cifar100.py',
-    'resnet56 -> resnet20': 'sfd_resnet56_resnet20_cifar100.py',
+    'resnet32x4 -> resnet8x4': 'sfd_resnet32x4_resnet8x4_240e_cifar100.py',
+    'wrn_40_2 -> wrn_16_2': 'sfd_wrn-40-2_wrn-16-2_240e_cifar100.py',
+    'resnet56 -> resnet20': 'sfd_resnet56_resnet20_240e_cifar100.py',
 }
-SEG_CONFIG = 'configs/sfd_seg/sfd_efficientdet_d1-d0_voc07_12_60e.py'
+SEG_CONFIG = ('configs/sfd_seg/'
+              'sfd_efficientdet-d1_efficientdet-d0_60e_voc0712.py')
 INTEGRATORS = ('LayerwiseIntegration', 'AttentionIntegration',
                'ReceptiveFieldIntegration', 'ConvBNConnector')
 
 
 def kd_model_cfg(cfg) -> dict:
     """Logit KD with the same teacher (RepDistiller's 0.1 CE + 0.9 KD, T=4;
-    configs/sfd_cls/baseline_kd_*)."""
+    configs/sfd_cls/kd_*)."""
     model = copy.deepcopy(cfg.model.to_dict())
     model['head']['loss']['loss_weight'] = 0.1
     model.update(

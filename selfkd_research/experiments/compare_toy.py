@@ -9,11 +9,12 @@ the same budget, data order and initialisation seed through mmengine's
 training.  A toy, for plumbing and rough trends, not the papers' numbers.
 
 - ``frskd`` (``tools/analysis/compare_cls_toy.py``): plain classifier vs FRSKD
-  (vs FRSKD+SLA) on ``configs/toy/frskd_cls_toy.py`` with the chosen
-  backbone.  The self-teacher is dropped at test time, so the numbers compare
-  the same deployable architecture.
+  (vs FRSKD+SLA) on ``configs/frskd_cls/frskd_wrn-10-1_4e_toy.py`` with the
+  chosen backbone.  The self-teacher is dropped at test time, so the numbers
+  compare the same deployable architecture.
 - ``sfd`` (``tools/analysis/compare_sfd_toy.py``): trains the teacher of
-  ``configs/toy/sfd_cls_toy.py`` (resnet8x4), then its student (resnet8) as
+  ``configs/sfd_cls/sfd_resnet8x4_resnet8_20it_toy.py`` (resnet8x4), then its
+  student (resnet8) as
   ``student`` (CE), ``kd`` (0.1 CE + 0.9 KD, T=4, RepDistiller's recipe) and
   ``sfd`` (CE + 3 x OFD through the RI integrator, BN margin, RSD after every
   epoch; no logit KD).
@@ -39,13 +40,13 @@ BACKBONES = dict(
     wrn10_1=dict(depth=10, widen_factor=1),  # 16/32/64 channels
     wrn16_2=dict(depth=16, widen_factor=2),  # the paper's WRN-16-2
 )
-# comparison -> (toy config, methods, default methods, default epochs,
-# default threads)
+# comparison -> (toy config under configs/, methods, default methods,
+# default epochs, default threads)
 COMPARISONS = dict(
-    frskd=('frskd_cls_toy.py', ('baseline', 'frskd', 'frskd_sla'),
-           ['baseline', 'frskd'], 15, 1),
-    sfd=('sfd_cls_toy.py', ('student', 'kd', 'sfd'), ['student', 'kd',
-                                                      'sfd'], 30, 2))
+    frskd=('frskd_cls/frskd_wrn-10-1_4e_toy.py',
+           ('baseline', 'frskd', 'frskd_sla'), ['baseline', 'frskd'], 15, 1),
+    sfd=('sfd_cls/sfd_resnet8x4_resnet8_20it_toy.py', ('student', 'kd', 'sfd'),
+         ['student', 'kd', 'sfd'], 30, 2))
 
 
 def toy_classes(num_classes):
@@ -57,8 +58,7 @@ def toy_classes(num_classes):
 
 
 def _toy_cfg(kind, num_classes):
-    cfg = Config.fromfile(
-        osp.join(REPO, 'configs', 'toy', COMPARISONS[kind][0]))
+    cfg = Config.fromfile(osp.join(REPO, 'configs', COMPARISONS[kind][0]))
     cfg.model.head.num_classes = num_classes
     cfg.data_preprocessor.num_classes = num_classes
     return cfg

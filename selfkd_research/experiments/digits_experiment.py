@@ -20,6 +20,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Optional
 
+from selfkd_research import REPO
 # yapf: disable
 from selfkd_research.experiments.experiment import (cls_budget_options,
                                                     last_checkpoint, mean_std,
@@ -30,23 +31,29 @@ from selfkd_research.experiments.experiment import (cls_budget_options,
 
 # yapf: enable
 
-CONFIGS = osp.join('configs', 'digits')
+# the digits configs live in their algorithms' folders of configs/
+# (<method>_<model>_<schedule>_digits.py); the tables below name them by
+# file name, :func:`config_file` finds the folder
+CONFIG_DIRS = ('efficientdet_seg', 'frskd_seg', 'frskd_seg_official',
+               'frskd_cls', 'sfd_cls')
 # segmentation methods: (config, extra --cfg-options, distillation warm-up
 # as a fraction of training)
 SEG_METHODS = {
-    'baseline': ('efficientdet_d0_digits.py', (), None),
-    'FRSKD': ('frskd_d0_digits.py', (), 2 / 3),
-    'FRSKD+gate': ('frskd-gate_d0_digits.py', (), 2 / 3),
-    'FRSKD+held-out-gate': ('frskd-heldoutgate_d0_digits.py', (), 2 / 3),
+    'baseline': ('efficientdet-d0_360it_digits.py', (), None),
+    'FRSKD': ('frskd_efficientdet-d0_360it_digits.py', (), 2 / 3),
+    'FRSKD+gate': ('frskd-gate_efficientdet-d0_360it_digits.py', (), 2 / 3),
+    'FRSKD+held-out-gate':
+    ('frskd-heldoutgate_efficientdet-d0_360it_digits.py', (), 2 / 3),
     # KD only, on every labelled pixel, from the val-lead gate
     'KD+held-out-gate':
-    ('frskd-heldoutgate_d0_digits.py', ('model.distill.beta=0.0',
-                                        'model.gate.pixel=None'), 2 / 3),
+    ('frskd-heldoutgate_efficientdet-d0_360it_digits.py',
+     ('model.distill.beta=0.0', 'model.gate.pixel=None'), 2 / 3),
 }
 DEFAULT_SEG_METHODS = ('baseline', 'FRSKD', 'FRSKD+gate')
-# the segmentation models: the narrowed EfficientDet-d0 of configs/digits/
-# (every method above) and tiny instances of three of mmseg's own model
-# families (configs/frskd_mmseg/<stem>_digits.py, FRSKDEncoderDecoder)
+# the segmentation models: the narrowed EfficientDet-d0 of
+# configs/efficientdet_seg/ and configs/frskd_seg/ (every method above) and
+# tiny instances of three of mmseg's own model families
+# (configs/frskd_mmseg/<stem>_360it_digits.py, FRSKDEncoderDecoder)
 DEFAULT_SEG_MODEL = 'efficientdet-d0'
 MMSEG_CONFIGS = osp.join('configs', 'frskd_mmseg')
 MMSEG_MODELS = {
@@ -67,13 +74,16 @@ MMSEG_METHODS = {
 DEFAULT_MMSEG_METHODS = ('baseline', 'FRSKD', 'FRSKD+held-out-gate')
 # the issue-20 ablations of FRSKD (one regime, --ablation-regime)
 SEG_ABLATIONS = {
-    'KD only': ('frskd_d0_digits.py', ('model.distill.beta=0.0', ), 2 / 3),
-    'AT only': ('frskd_d0_digits.py', ('model.distill.alpha=0.0', ), 2 / 3),
-    'beta 10': ('frskd_d0_digits.py', ('model.distill.beta=10.0', ), 2 / 3),
-    'warm-up 1/3': ('frskd_d0_digits.py', (), 1 / 3),
+    'KD only': ('frskd_efficientdet-d0_360it_digits.py',
+                ('model.distill.beta=0.0', ), 2 / 3),
+    'AT only': ('frskd_efficientdet-d0_360it_digits.py',
+                ('model.distill.alpha=0.0', ), 2 / 3),
+    'beta 10': ('frskd_efficientdet-d0_360it_digits.py',
+                ('model.distill.beta=10.0', ), 2 / 3),
+    'warm-up 1/3': ('frskd_efficientdet-d0_360it_digits.py', (), 1 / 3),
     # detached: the student's levels only the self-teacher reads get no
     # gradient, so DDP must look for unused parameters
-    'detached': ('frskd_d0_digits.py',
+    'detached': ('frskd_efficientdet-d0_360it_digits.py',
                  ('model.self_teacher.detach_input=True',
                   'model_wrapper_cfg.find_unused_parameters=True'), 2 / 3),
 }
@@ -87,25 +97,29 @@ REGIMES = ('scratch', 'converged', 'pretrained', 'imagenet')
 # the imagenet regime: model -> method -> (config, --cfg-options)
 IMAGENET_MODELS = {
     'efficientdet-d0': {
-        'baseline': ('lite0_d0_digits.py', ()),
-        'FRSKD': ('frskd_lite0_d0_digits.py', ()),
-        'FRSKD+held-out-gate': ('frskd-heldoutgate_lite0_d0_digits.py', ()),
-        'KD only': ('frskd_lite0_d0_digits.py', ('model.distill.beta=0.0', )),
+        'baseline': ('efficientdet-d0-lite0_900it_digits.py', ()),
+        'FRSKD': ('frskd_efficientdet-d0-lite0_900it_digits.py', ()),
+        'FRSKD+held-out-gate':
+        ('frskd-heldoutgate_efficientdet-d0-lite0_900it_digits.py', ()),
+        'KD only': ('frskd_efficientdet-d0-lite0_900it_digits.py',
+                    ('model.distill.beta=0.0', )),
     },
     # the FRSKD authors' network (FRSKDSegBiFPN + FRSKDSegHead)
     'official-d0': {
-        'baseline': ('efficientdet-official_lite0_d0_digits.py', ()),
-        'FRSKD': ('frskd_efficientdet-official_lite0_d0_digits.py', ()),
-        'KD only': ('frskd_efficientdet-official_lite0_d0_digits.py',
+        'baseline': ('efficientdet-official-d0-lite0_900it_digits.py', ()),
+        'FRSKD': ('frskd_efficientdet-official-d0-lite0_900it_digits.py', ()),
+        'KD only': ('frskd_efficientdet-official-d0-lite0_900it_digits.py',
                     ('model.distill.beta=0.0', )),
     },
     # an mmseg family on the same backbone (FRSKDEncoderDecoder)
     'segformer-head': {
-        'baseline': ('configs/frskd_mmseg/segformer-head_lite0_digits.py', ()),
+        'baseline':
+        ('configs/frskd_mmseg/segformer-head_lite0_900it_digits.py', ()),
         'FRSKD':
-        ('configs/frskd_mmseg/frskd_segformer-head_lite0_digits.py', ()),
-        'KD only': ('configs/frskd_mmseg/frskd_segformer-head_lite0_digits.py',
-                    ('model.distill.beta=0.0', )),
+        ('configs/frskd_mmseg/frskd_segformer-head_lite0_900it_digits.py', ()),
+        'KD only':
+        ('configs/frskd_mmseg/frskd_segformer-head_lite0_900it_digits.py',
+         ('model.distill.beta=0.0', )),
     },
 }
 DEFAULT_IMAGENET_METHODS = {
@@ -117,11 +131,11 @@ IMAGENET_ITERS = 600
 # validations per imagenet run: the baseline's plateau and the lead curve
 IMAGENET_VAL_POINTS = 6
 SEG_MODELS += tuple(m for m in IMAGENET_MODELS if m != DEFAULT_SEG_MODEL)
-PRETRAIN_CONFIG = 'efficientnet-b0_digits_pretrain.py'
-CLS_RUNS = (('baseline', 'wrn-10-1_digits.py'), ('FRSKD',
-                                                 'frskd_wrn-10-1_digits.py'),
-            ('SFD', 'sfd_wrn-16-2_wrn-10-1_digits.py'))
-CLS_TEACHER = 'wrn-16-2_digits.py'
+PRETRAIN_CONFIG = 'efficientnet-b0_12e_digits.py'
+CLS_RUNS = (('baseline', 'wrn-10-1_14e_digits.py'),
+            ('FRSKD', 'frskd_wrn-10-1_14e_digits.py'),
+            ('SFD', 'sfd_wrn-16-2_wrn-10-1_14e_digits.py'))
+CLS_TEACHER = 'wrn-16-2_14e_digits.py'
 FULL = dict(seg_iters=360, cls_epochs=14)
 QUICK = dict(seg_iters=60, cls_epochs=2)
 CONVERGED_FACTOR = 4
@@ -154,20 +168,20 @@ def parse_args(argv=None):
         help='segmentation regimes (default scratch): scratch = --seg-iters '
         f'from random weights; converged = {CONVERGED_FACTOR}x --seg-iters; '
         'pretrained = --seg-iters from the EfficientNet-B0 backbone '
-        'pretrained as a digit classifier first (configs/digits/'
+        'pretrained as a digit classifier first (configs/frskd_cls/'
         f'{PRETRAIN_CONFIG}, once, seed 0); imagenet = the FRSKD paper\'s '
         'regime: --imagenet-iters from the ImageNet EfficientNet-Lite0 '
-        '(configs/digits/*lite0*), models ' + ', '.join(IMAGENET_MODELS))
+        '(configs/*/*lite0*_digits.py), models ' + ', '.join(IMAGENET_MODELS))
     parser.add_argument(
         '--seg-model',
         nargs='+',
         choices=SEG_MODELS,
         default=[DEFAULT_SEG_MODEL],
         help=f'segmentation models (default {DEFAULT_SEG_MODEL}, the '
-        'narrowed EfficientDet-d0 of configs/digits/); deeplabv3plus, '
+        'narrowed EfficientDet-d0 of configs/frskd_seg/); deeplabv3plus, '
         'segformer and bisenetv2 are tiny instances of mmseg\'s own model '
         'configs with FRSKD through FRSKDEncoderDecoder (configs/'
-        'frskd_mmseg/*_digits.py; scratch and converged regimes)')
+        'frskd_mmseg/*_360it_digits.py; scratch and converged regimes)')
     parser.add_argument(
         '--seg-methods',
         nargs='+',
@@ -332,6 +346,22 @@ def seg_iters(regime: str, args) -> int:
     return args.seg_iters * (CONVERGED_FACTOR if regime == 'converged' else 1)
 
 
+def config_file(name):
+    """The path (relative to the checkout) of a digits config: ``name``
+    itself if it has a folder, else the one folder of :data:`CONFIG_DIRS`
+    that holds it."""
+    if osp.dirname(name):
+        return name
+    found = [
+        osp.join('configs', d, name) for d in CONFIG_DIRS
+        if osp.isfile(osp.join(REPO, 'configs', d, name))
+    ]
+    if len(found) != 1:
+        raise FileNotFoundError(
+            f'{name}: in {len(found)} of configs/{{{",".join(CONFIG_DIRS)}}}')
+    return found[0]
+
+
 def train(task,
           name,
           config,
@@ -345,9 +375,8 @@ def train(task,
     work_dir = osp.join(args.work_dir, tag)
     cmd = [
         sys.executable, 'tools/train.py',
-        config if osp.dirname(config) else osp.join(CONFIGS, config),
-        '--work-dir', work_dir, '--cfg-options', f'randomness.seed={seed}',
-        *budget, *extra
+        config_file(config), '--work-dir', work_dir, '--cfg-options',
+        f'randomness.seed={seed}', *budget, *extra
     ]
     label = f'{task} {name} seed {seed}'
     log = osp.join(args.work_dir, f'{tag}.log')
@@ -453,7 +482,7 @@ def seg_job(regime,
     elif model in MMSEG_MODELS:
         config = osp.join(
             MMSEG_CONFIGS, f'{MMSEG_METHODS[name]}{MMSEG_MODELS[model]}'
-            '_digits.py')
+            '_360it_digits.py')
         # the EfficientDet method's config options (KD: beta 0, ...)
         extra = {**SEG_METHODS, **SEG_ABLATIONS}.get(name, (None, ()))[1]
         warmup = None if name == 'baseline' else 2 / 3

@@ -30,8 +30,8 @@ from selfkd_research.experiments.experiment import (REPO, last_checkpoint,
                                                     read_run, read_scalars,
                                                     run_tool, say)
 
-RUNS = (('baseline', 'configs/toy/efficientdet_d0_toy.py'),
-        ('FRSKD', 'configs/toy/frskd_d0_toy.py'))
+RUNS = (('baseline', 'configs/efficientdet_seg/efficientdet-d0_240it_toy.py'),
+        ('FRSKD', 'configs/frskd_seg/frskd_efficientdet-d0_240it_toy.py'))
 GAIN_EVIDENCE = ('docs/frskd_regimes.md (tools/digits_experiment.py: '
                  '3 seeds on real digit images)')
 

@@ -200,9 +200,9 @@ def build_inference_model(config: Union[str, Config],
                 f'parts ({", ".join(extra)}): the student alone is built '
                 'from the plain student config (the baseline config the '
                 'exported student loads into, e.g. '
-                'configs/toy/efficientdet_d0_toy.py for '
-                'configs/toy/frskd_d0_toy.py); the checkpoint may still be '
-                'the FRSKD/SFD training checkpoint')
+                'configs/efficientdet_seg/efficientdet-d0_240it_toy.py for '
+                'configs/frskd_seg/frskd_efficientdet-d0_240it_toy.py); the '
+                'checkpoint may still be the FRSKD/SFD training checkpoint')
     info = None
     if checkpoint is not None:
         info = load_student_weights(model, checkpoint, name)

@@ -6,7 +6,8 @@
     python tools/deployment/pytorch2onnx.py CONFIG CHECKPOINT --out model.onnx
 
 ``CONFIG`` is the plain student config (an mmseg ``EncoderDecoder`` or an
-mmpretrain ``ImageClassifier``, e.g. ``configs/toy/efficientdet_d0_toy.py``);
+mmpretrain ``ImageClassifier``, e.g.
+``configs/efficientdet_seg/efficientdet-d0_240it_toy.py``);
 ``CHECKPOINT`` is the student exported by ``tools/export_student.py``, a
 FRSKD/SFD training checkpoint (its training-only weights are split off) or a
 plain training checkpoint; the model is built by

@@ -7,13 +7,16 @@ installed package are named ``selfkd_seg::<path under configs/>``, the name
 mmengine resolves for OpenMMLab packages::
 
     from selfkd_seg.utils import get_config, get_config_path
-    get_config_path('selfkd_seg::toy/efficientdet_d0_toy.py')  # a file
-    cfg = get_config('selfkd_seg::toy/frskd_d0_toy.py')        # a Config
+    name = 'selfkd_seg::frskd_seg/frskd_efficientdet-d0_240it_toy.py'
+    get_config_path(name)  # a file
+    cfg = get_config(name)  # a Config
 
     # in a config of your own
-    _base_ = ['selfkd_seg::toy/frskd_d0_toy.py']
+    _base_ = ['selfkd_seg::frskd_seg/frskd_efficientdet-d0_240it_toy.py']
 
-    python tools/train.py selfkd_seg::toy/frskd_d0_toy.py    # also test.py
+    # also test.py
+    python tools/train.py \
+        selfkd_seg::frskd_seg/frskd_efficientdet-d0_240it_toy.py
 
 mmengine resolves ``package::path`` only for the packages listed in
 ``mmengine.config.utils.MODULE2PACKAGE``; ``import selfkd_seg`` (and, for
@@ -62,12 +65,13 @@ def package_config_dir(package: str = CONFIG_PACKAGE) -> str:
 def get_config_path(name: str) -> str:
     """The config file that ``name`` names.
 
-    ``name`` is ``'<package>::<path>'`` (``'selfkd_seg::toy/frskd_d0_toy.py'``,
-    or an OpenMMLab package's, e.g. ``'mmseg::_base_/default_runtime.py'``:
+    ``name`` is ``'<package>::<path>'``
+    (``'selfkd_seg::frskd_seg/frskd_efficientdet-d0_240it_toy.py'``, or an
+    OpenMMLab package's, e.g. ``'mmseg::_base_/default_runtime.py'``:
     ``<package>/.mim/configs/<path>``), ``'<path>'`` relative to selfkd_seg's
-    configs (``'toy/frskd_d0_toy.py'``) or an existing file, returned as it
-    is.  A missing config is a ``FileNotFoundError`` naming where it was
-    looked for.
+    configs (``'frskd_seg/frskd_efficientdet-d0_240it_toy.py'``) or an
+    existing file, returned as it is.  A missing config is a
+    ``FileNotFoundError`` naming where it was looked for.
     """
     if '::' not in name:
         if osp.isfile(name):

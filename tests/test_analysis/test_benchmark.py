@@ -28,8 +28,10 @@ def _runner_as_train_py_builds_it(cfg, name, work_dir):
     return runner, next(iter(runner.train_dataloader))
 
 
-@pytest.mark.parametrize('config',
-                         ['toy/frskd_d0_toy.py', 'toy/sfd_seg_toy.py'])
+@pytest.mark.parametrize('config', [
+    'frskd_seg/frskd_efficientdet-d0_240it_toy.py',
+    'sfd_seg/sfd_efficientdet-d0-bifpn48_efficientdet-d0_240it_toy.py'
+])
 def test_one_timed_step_equals_the_runners_train_step(tiny_seg_cfg, tmp_path,
                                                       config):
     cfg = tiny_seg_cfg(config, max_iters=2)
@@ -69,7 +71,7 @@ def test_one_timed_step_equals_the_runners_train_step(tiny_seg_cfg, tmp_path,
 def test_the_timed_step_uses_the_configs_wrapper_and_amp(tiny_seg_cfg):
     from selfkd_research.benchmarks.benchmark import runner_optim_wrapper
     from selfkd_seg.engine.optim_wrappers import AutocastOptimWrapper
-    cfg = tiny_seg_cfg('toy/efficientdet_d0_toy.py')
+    cfg = tiny_seg_cfg('efficientdet_seg/efficientdet-d0_240it_toy.py')
     cfg.optim_wrapper.accumulative_counts = 3
     model = build_model(cfg)
     wrapper = runner_optim_wrapper(model, cfg, RunOptions(amp='bf16'))

@@ -19,9 +19,11 @@ from selfkd_seg.engine.student_loading import CheckpointMismatchError
 pytest.importorskip('mmpretrain')
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-CLS_CFG = osp.join(REPO, 'configs', 'toy', 'wrn-10-1_cls_toy.py')
-FRSKD_CLS_CFG = osp.join(REPO, 'configs', 'toy', 'frskd_cls_toy.py')
-SEG_CFG = osp.join(REPO, 'configs', 'toy', 'efficientdet_d0_toy.py')
+CLS_CFG = osp.join(REPO, 'configs', 'frskd_cls', 'wrn-10-1_4e_toy.py')
+FRSKD_CLS_CFG = osp.join(REPO, 'configs', 'frskd_cls',
+                         'frskd_wrn-10-1_4e_toy.py')
+SEG_CFG = osp.join(REPO, 'configs', 'efficientdet_seg',
+                   'efficientdet-d0_240it_toy.py')
 # a narrower BiFPN and head: quicker to build
 SEG_SHRINK = {
     'model.neck.num_layers': 1,

@@ -10,9 +10,10 @@ from selfkd_seg.apis.config import (load_config, prepare_test_cfg,
                                     prepare_train_cfg, replace_sync_bn)
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-CIFAR_CFG = osp.join(REPO, 'configs', 'frskd_cls', 'frskd_wrn16_2_cifar100.py')
+CIFAR_CFG = osp.join(REPO, 'configs', 'frskd_cls',
+                     'frskd_wrn-16-2_200e_cifar100.py')
 SEG_CFG = osp.join(REPO, 'configs', 'frskd_seg',
-                   'frskd_efficientdet_d0_voc07_12_60e.py')
+                   'frskd_efficientdet-d0_60e_voc0712.py')
 
 
 def test_a_config_that_would_download_cifar_is_refused():

@@ -42,8 +42,10 @@ def demo_files(tiny_seg_cfg, toy_voc_64, tmp_path):
     files = dict(
         img=sorted(glob.glob(osp.join(toy_voc_64, 'JPEGImages', 'val_*.jpg')))
         [0])
-    for name, config in (('plain_cfg', 'toy/efficientdet_d0_toy.py'),
-                         ('frskd_cfg', 'toy/frskd_d0_toy.py')):
+    for name, config in (('plain_cfg',
+                          'efficientdet_seg/efficientdet-d0_240it_toy.py'),
+                         ('frskd_cfg',
+                          'frskd_seg/frskd_efficientdet-d0_240it_toy.py')):
         cfg = tiny_seg_cfg(config)
         files[name] = str(tmp_path / osp.basename(config))
         cfg.dump(files[name])

@@ -14,8 +14,8 @@ from mmengine.runner import Runner  # noqa: E402
 from mmpretrain.registry import MODELS  # noqa: E402
 
 ROOT = osp.join(osp.dirname(__file__), '..', '..', 'configs')
-CLS_CONFIGS = sorted(glob.glob(osp.join(
-    ROOT, 'frskd_cls', '*.py'))) + [osp.join(ROOT, 'toy', 'frskd_cls_toy.py')]
+# the papers' recipes, the toy pair and the digits classifiers
+CLS_CONFIGS = sorted(glob.glob(osp.join(ROOT, 'frskd_cls', '*.py')))
 
 
 @pytest.mark.parametrize('path', CLS_CONFIGS, ids=osp.basename)
@@ -40,7 +40,7 @@ def test_frskd_overhaul_loss_has_no_overhaul_divisor():
     with no /1000 (Overhaul's own loss has it): same beta, same strength."""
     cfg = Config.fromfile(
         osp.join(ROOT, 'frskd_cls',
-                 'frskd-overhaul_cifar_resnet18_cifar100.py'))
+                 'frskd-overhaul_cifar-resnet18_200e_cifar100.py'))
     model = MODELS.build(
         dict(cfg.model, data_preprocessor=cfg.get('data_preprocessor')))
     assert model.distill_losses['feat'].mul_factor == 1.0
@@ -57,9 +57,11 @@ def _expected_weights(name):
 
 
 @pytest.mark.parametrize(
-    'path', [
+    'path',
+    [
         p for p in CLS_CONFIGS
-        if osp.basename(p).startswith('frskd') and 'toy' not in p
+        if osp.basename(p).startswith('frskd') and not p.endswith(
+            ('_toy.py', '_digits.py'))  # the papers' recipes only
     ],
     ids=osp.basename)
 def test_frskd_weights_follow_the_paper(path):
@@ -70,7 +72,8 @@ def test_frskd_weights_follow_the_paper(path):
 
 def _tiny_run_cfg(tmp_path, augments=None):
     root = make_toy_cls(str(tmp_path / 'toy'), dict(train=2, val=1))
-    cfg = Config.fromfile(osp.join(ROOT, 'toy', 'frskd_cls_toy.py'))
+    cfg = Config.fromfile(
+        osp.join(ROOT, 'frskd_cls', 'frskd_wrn-10-1_4e_toy.py'))
     cfg.work_dir = str(tmp_path / 'work')
     for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         cfg[loader].dataset.data_root = root

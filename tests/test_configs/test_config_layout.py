@@ -1,10 +1,13 @@
-"""How configs/ is laid out: every config loads; SFD lives in
-configs/sfd_cls/ and configs/sfd_seg/ (no configs/sfd/); the FRSKD cls
-configs take their FRSKD block from configs/_base_/models/frskd_cls_bifpnc.py.
+"""How configs/ is laid out: every config loads; folders by algorithm as
+mmseg's (configs/<algorithm>/<method>_<model>_<schedule>_<data>.py, a README
+table in each); SFD lives in configs/sfd_cls/ and configs/sfd_seg/ (no
+configs/sfd/); the FRSKD cls configs take their FRSKD block from
+configs/_base_/models/frskd_cls_bifpnc.py.
 
 Config loading only (no model builds): fast."""
 import functools
 import glob
+import os
 import os.path as osp
 import re
 
@@ -76,11 +79,17 @@ def test_sfd_is_split_into_cls_and_seg_as_frskd():
             for p in glob.glob(osp.join(CONFIGS, d, '*.py'))}
         for d in ('sfd', 'sfd_cls', 'sfd_seg')
     }
-    assert names['sfd_seg'] == {'sfd_efficientdet_d1-d0_voc07_12_60e.py'}
-    assert 'sfd_cifar100_base.py' in names['sfd_cls']
-    assert all(
-        n.endswith('_cifar100.py') or n == 'sfd_cifar100_base.py'
-        for n in names['sfd_cls'])
+    assert 'sfd_efficientdet-d1_efficientdet-d0_60e_voc0712.py' in names[
+        'sfd_seg']
+    assert 'sfd_resnet32x4_resnet8x4_240e_cifar100.py' in names['sfd_cls']
+    # the shared CIFAR-100 recipe is a fragment of _base_
+    assert osp.isfile(osp.join(CONFIGS, '_base_', 'sfd_cifar100.py'))
+    for d in ('sfd_cls', 'sfd_seg'):
+        for n in names[d]:
+            model = load(osp.join(CONFIGS, d, n))['model']
+            # SFD, or a baseline a table of the paper puts beside it
+            assert model['type'] in ('SFDClassifier', 'SFDSegmentor',
+                                     'ImageClassifier'), n
     # one home per config: the old configs/sfd/ redirects are gone
     assert not names['sfd']
     assert not names['sfd_cls'] & names['sfd_seg']
@@ -102,8 +111,9 @@ def test_there_are_frskd_cls_configs_on_the_fragment():
     names = {_rel(p) for p in FRSKD_CLS}
     assert len(names) == 11
     assert {
-        'frskd_cls/frskd_resnet18_cub200.py',
-        'digits/frskd_wrn-10-1_digits.py', 'toy/frskd_cls_toy.py'
+        'frskd_cls/frskd_resnet18_200e_cub200.py',
+        'frskd_cls/frskd_wrn-10-1_14e_digits.py',
+        'frskd_cls/frskd_wrn-10-1_4e_toy.py'
     } <= names
 
 
@@ -131,7 +141,7 @@ def test_frskd_cls_config_is_its_baseline_plus_the_fragment(path):
 
 def test_frskd_cls_block_written_out():
     """One FRSKD cls config in full: catches a broken shared fragment."""
-    cfg = load(osp.join(CONFIGS, 'frskd_cls', 'frskd_resnet18_cub200.py'))
+    cfg = load(osp.join(CONFIGS, 'frskd_cls', 'frskd_resnet18_200e_cub200.py'))
     assert cfg['model'] == dict(
         type='FRSKDClassifier',
         backbone=dict(
@@ -153,3 +163,54 @@ def test_frskd_cls_block_written_out():
             beta=200.0,
             temperature=4.0,
             feature_loss=dict(type='ATLoss')))
+
+
+# -- mmseg's layout: configs/<algorithm>/<method>_<model>_<schedule>_<data>.py
+FOLDERS = sorted(
+    d for d in os.listdir(CONFIGS)
+    if d != '_base_' and osp.isdir(osp.join(CONFIGS, d)))
+
+
+def test_configs_are_by_algorithm_not_by_data_set():
+    assert FOLDERS
+    assert not {'toy', 'digits', 'voc', 'cifar', 'cityscapes'} & set(FOLDERS)
+    # every config in a folder of its algorithm, fragments in _base_ only
+    assert {osp.dirname(_rel(p)) for p in ALL} == set(FOLDERS)
+
+
+@pytest.mark.parametrize('folder', FOLDERS)
+def test_each_folder_has_a_readme_listing_exactly_its_configs(folder):
+    """tools/misc/config_readmes.py writes the table: one row per config."""
+    readme = osp.join(CONFIGS, folder, 'README.md')
+    assert osp.isfile(readme), 'run python tools/misc/config_readmes.py'
+    rows = re.findall(r'^\| \[([^]]+\.py)\]\(\1\) \|',
+                      open(readme, encoding='utf-8').read(), re.M)
+    assert len(rows) == len(set(rows))
+    assert set(rows) == {
+        osp.basename(p)
+        for p in glob.glob(osp.join(CONFIGS, folder, '*.py'))
+    }, 'run python tools/misc/config_readmes.py'
+
+
+def _schedule_parts(stem):
+    """The `360it`, `20k` (also inside mmseg's `4xb4-20k`) and `60e` parts
+    of a config's name."""
+    return {
+        tok
+        for part in stem.split('_')
+        for tok in part.split('-') if re.fullmatch(r'\d+(it|k|e)', tok)
+    }
+
+
+@pytest.mark.parametrize('path', ALL, ids=_rel)
+def test_name_carries_the_schedule(path):
+    """<method>[-variant]_<model>_<schedule>_<data>.py: the schedule part is
+    train_cfg's (iterations: `<N>it`, or `<N/1000>k` as mmseg; epochs:
+    `<N>e`)."""
+    train_cfg = load(path).get('train_cfg') or {}
+    if train_cfg.get('max_iters'):
+        n = train_cfg['max_iters']
+        expected = {f'{n}it'} | ({f'{n // 1000}k'} if n % 1000 == 0 else set())
+    else:
+        expected = {f"{train_cfg['max_epochs']}e"}
+    assert expected & _schedule_parts(osp.basename(path)[:-3]), expected

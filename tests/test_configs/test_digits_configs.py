@@ -11,11 +11,13 @@ import selfkd_seg  # noqa: F401
 from selfkd_seg.models.utils import strip_distill_only
 
 CONFIGS = osp.join(
-    osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))), 'configs',
-    'digits')
-PAIRS = [('efficientdet_d0_digits.py', 'frskd_d0_digits.py'),
-         ('wrn-10-1_digits.py', 'frskd_wrn-10-1_digits.py'),
-         ('wrn-10-1_digits.py', 'sfd_wrn-16-2_wrn-10-1_digits.py')]
+    osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))), 'configs')
+PAIRS = [('efficientdet_seg/efficientdet-d0_360it_digits.py',
+          'frskd_seg/frskd_efficientdet-d0_360it_digits.py'),
+         ('frskd_cls/wrn-10-1_14e_digits.py',
+          'frskd_cls/frskd_wrn-10-1_14e_digits.py'),
+         ('frskd_cls/wrn-10-1_14e_digits.py',
+          'sfd_cls/sfd_wrn-16-2_wrn-10-1_14e_digits.py')]
 
 
 def _build(name):
@@ -45,7 +47,9 @@ def test_exported_student_loads_strictly_into_the_baseline(baseline, method):
 
 
 def test_frskd_seg_schedule_is_the_papers_fractions():
-    cfg = Config.fromfile(osp.join(CONFIGS, 'frskd_d0_digits.py'))
+    cfg = Config.fromfile(
+        osp.join(CONFIGS, 'frskd_seg',
+                 'frskd_efficientdet-d0_360it_digits.py'))
     hook, lead = cfg.custom_hooks
     assert lead.type == 'SelfTeacherLeadHook'
     n = cfg.train_cfg.max_iters

@@ -20,18 +20,22 @@ from selfkd_seg.apis.config import replace_sync_bn
 from selfkd_seg.engine.checkpoint_io import last_checkpoint
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+# the VOC07+12 recipes of configs/frskd_seg_official/ (the folder also holds
+# the toy pair and the digits Lite0 pair)
 OFFICIAL = sorted(
-    glob.glob(osp.join(REPO, 'configs', 'frskd_seg_official', '*.py')))
+    glob.glob(
+        osp.join(REPO, 'configs', 'frskd_seg_official', '*_voc0712*.py')))
 TOY = [
-    osp.join(REPO, 'configs', 'toy', name)
-    for name in ('efficientdet-official_d0_toy.py', 'frskd-official_d0_toy.py')
+    osp.join(REPO, 'configs', 'frskd_seg_official', name)
+    for name in ('efficientdet-official-d0_240it_toy.py',
+                 'frskd_efficientdet-official-d0_240it_toy.py')
 ]
 # official config -> the EfficientDet config it must match outside `model`
 COUNTERPARTS = {
-    'efficientdet-official_{}_voc07_12_60e{}.py':
-    'efficientdet_seg/efficientdet_{}_voc07_12_60e{}.py',
-    'frskd_efficientdet-official_{}_voc07_12_60e{}.py':
-    'frskd_seg/frskd_efficientdet_{}_voc07_12_60e{}.py',
+    'efficientdet-official-{}_60e_voc0712{}.py':
+    'efficientdet_seg/efficientdet-{}_60e_voc0712{}.py',
+    'frskd_efficientdet-official-{}_60e_voc0712{}.py':
+    'frskd_seg/frskd_efficientdet-{}_60e_voc0712{}.py',
 }
 # keys allowed to differ from the EfficientDet counterpart
 MODEL_KEYS = {
@@ -58,7 +62,7 @@ def test_all_official_configs_exist():
     names = {osp.basename(p) for p in OFFICIAL}
     for pattern in COUNTERPARTS:
         for arch in ('d0', 'd1'):
-            for suffix in ('', '_eval512'):
+            for suffix in ('', '-eval512'):
                 assert pattern.format(arch, suffix) in names
 
 
@@ -68,10 +72,10 @@ def test_official_config_builds_the_official_network(path):
     cfg = Config.fromfile(path)
     model = build(cfg)
     name = osp.basename(path)
-    width = 88 if '_d1_' in name else (32 if 'toy' in name else 64)
+    width = 88 if '-d1_' in name else (32 if 'toy' in name else 64)
     backbone = model.backbone
     assert backbone.out_channels == (24, 40, 80, 320)
-    assert backbone._endpoint_blocks[1:] == ([2, 5, 8, 22] if '_d1_' in name
+    assert backbone._endpoint_blocks[1:] == ([2, 5, 8, 22] if '-d1_' in name
                                              else [1, 3, 5, 15])
     assert not backbone.stem_act and backbone._drop_connect_rate == 0
     assert type(model.neck).__name__ == 'FRSKDSegBiFPN'
@@ -98,7 +102,7 @@ def test_official_config_builds_the_official_network(path):
                          [(o.format(arch, suffix), f.format(arch, suffix))
                           for o, f in COUNTERPARTS.items()
                           for arch in ('d0', 'd1')
-                          for suffix in ('', '_eval512')])
+                          for suffix in ('', '-eval512')])
 def _as_efficientdet_pipeline(pipeline):
     """The official train pipeline with mmseg's two conventions put back:
     RandomCrop(cat_max_ratio=0.75) and 255-padded label maps."""
@@ -118,7 +122,7 @@ def _as_efficientdet_pipeline(pipeline):
                          [(o.format(arch, suffix), f.format(arch, suffix))
                           for o, f in COUNTERPARTS.items()
                           for arch in ('d0', 'd1')
-                          for suffix in ('', '_eval512')])
+                          for suffix in ('', '-eval512')])
 def test_only_the_network_differs_from_the_efficientdet_config(
         official, faithful):
     """Same data sets, schedule, evaluation and hooks: Table 4 like for like.
@@ -178,7 +182,7 @@ def _train_label_after_pipeline(config, tmp_path, pad_expected):
 def test_official_train_pipeline_pads_labels_with_0(arch, tmp_path):
     _train_label_after_pipeline(
         osp.join(REPO, 'configs', 'frskd_seg_official',
-                 f'frskd_efficientdet-official_{arch}_voc07_12_60e.py'),
+                 f'frskd_efficientdet-official-{arch}_60e_voc0712.py'),
         tmp_path,
         pad_expected=0)
 
@@ -186,7 +190,7 @@ def test_official_train_pipeline_pads_labels_with_0(arch, tmp_path):
 def test_efficientdet_train_pipeline_still_pads_labels_with_255(tmp_path):
     _train_label_after_pipeline(
         osp.join(REPO, 'configs', 'efficientdet_seg',
-                 'efficientdet_d0_voc07_12_60e.py'),
+                 'efficientdet-d0_60e_voc0712.py'),
         tmp_path,
         pad_expected=255)
 
@@ -197,7 +201,7 @@ def test_official_d1_with_static_padding_runs_on_any_input_size():
     lateral sizes and the prediction comes back at the input size."""
     cfg = Config.fromfile(
         osp.join(REPO, 'configs', 'frskd_seg_official',
-                 'efficientdet-official_d1_voc07_12_60e.py'))
+                 'efficientdet-official-d1_60e_voc0712.py'))
     model = build(cfg).eval()
     with torch.no_grad():
         for h, w in ((97, 131), (75, 50)):
@@ -213,7 +217,7 @@ def test_official_configs_set_the_authors_choices():
     for path in OFFICIAL:
         cfg = Config.fromfile(path)
         name = osp.basename(path)
-        size = 240 if '_d1_' in name else 224
+        size = 240 if '-d1_' in name else 224
         assert cfg.model.backbone.static_image_size == size
         assert cfg.fpn_head_bn_momentum == 0.1
         assert cfg.model.neck.fpn_norm_cfg.momentum == 0.1
@@ -229,17 +233,19 @@ def test_official_configs_set_the_authors_choices():
     for arch in ('d0', 'd1'):
         cfg = Config.fromfile(
             osp.join(REPO, 'configs', 'frskd_seg',
-                     f'frskd_efficientdet_{arch}_voc07_12_60e.py'))
+                     f'frskd_efficientdet-{arch}_60e_voc0712.py'))
         assert cfg.model.distill.kd_loss.get('normalizer', 'valid') == 'valid'
         assert 'static_image_size' not in cfg.model.backbone
 
 
 def test_toy_pair_differs_from_the_efficientdet_toy_only_in_the_network():
-    for ours, theirs in (('efficientdet-official_d0_toy.py',
-                          'efficientdet_d0_toy.py'),
-                         ('frskd-official_d0_toy.py', 'frskd_d0_toy.py')):
-        a = Config.fromfile(osp.join(REPO, 'configs', 'toy', ours)).to_dict()
-        b = Config.fromfile(osp.join(REPO, 'configs', 'toy', theirs)).to_dict()
+    for ours, theirs in (
+        ('frskd_seg_official/efficientdet-official-d0_240it_toy.py',
+         'efficientdet_seg/efficientdet-d0_240it_toy.py'),
+        ('frskd_seg_official/frskd_efficientdet-official-d0_240it_toy.py',
+         'frskd_seg/frskd_efficientdet-d0_240it_toy.py')):
+        a = Config.fromfile(osp.join(REPO, 'configs', ours)).to_dict()
+        b = Config.fromfile(osp.join(REPO, 'configs', theirs)).to_dict()
         for key in (set(a) | set(b)) - MODEL_KEYS:
             assert a.get(key) == b.get(key), (ours, key)
 
@@ -262,7 +268,7 @@ def test_frskd_official_every_parameter_gets_a_gradient():
     torch.manual_seed(0)
     cfg = Config.fromfile(
         osp.join(REPO, 'configs', 'frskd_seg_official',
-                 'frskd_efficientdet-official_d0_voc07_12_60e.py'))
+                 'frskd_efficientdet-official-d0_60e_voc0712.py'))
     model = build(cfg).train()
     from mmseg.structures import SegDataSample
     samples = []
@@ -295,7 +301,9 @@ def test_frskd_official_every_parameter_gets_a_gradient():
 def test_toy_frskd_official_trains_exports_and_loads_into_baseline(
         tiny_seg_cfg, tmp_path):
     work_dir = str(tmp_path / 'frskd')
-    cfg = tiny_seg_cfg('toy/frskd-official_d0_toy.py', work_dir=work_dir)
+    cfg = tiny_seg_cfg(
+        'frskd_seg_official/frskd_efficientdet-official-d0_240it_toy.py',
+        work_dir=work_dir)
     runner = Runner.from_cfg(cfg)
     runner.train()
     full = runner.model.eval()
@@ -305,7 +313,8 @@ def test_toy_frskd_official_trains_exports_and_loads_into_baseline(
     assert summary['dropped_modules'] == ['self_teacher']
 
     base_cfg = tiny_seg_cfg(
-        'toy/efficientdet-official_d0_toy.py', work_dir=work_dir)
+        'frskd_seg_official/efficientdet-official-d0_240it_toy.py',
+        work_dir=work_dir)
     plain = build(base_cfg)
     load_checkpoint(plain, exported, strict=True)  # no missing / unexpected
     plain.eval()

@@ -113,7 +113,8 @@ def test_a_bad_mask_stops_training_before_any_step(tmp_path, tiny_seg_cfg,
     data_root = str(tmp_path / 'data')
     bad = _poison_one_mask(toy_voc_64, data_root)
     cfg = tiny_seg_cfg(
-        'toy/efficientdet_d0_toy.py', work_dir=str(tmp_path / 'run'))
+        'efficientdet_seg/efficientdet-d0_240it_toy.py',
+        work_dir=str(tmp_path / 'run'))
     for split in ('train', 'val', 'test'):
         dataset = cfg[f'{split}_dataloader'].dataset
         dataset.data_root = data_root

@@ -34,13 +34,14 @@ def _split(cfg):
 
 def _baseline(tiny_seg_cfg, tmp_path, max_iters):
     return _split(
-        tiny_seg_cfg('toy/efficientdet_d0_toy.py', max_iters,
-                     str(tmp_path / 'baseline')))
+        tiny_seg_cfg('efficientdet_seg/efficientdet-d0_240it_toy.py',
+                     max_iters, str(tmp_path / 'baseline')))
 
 
 def _gated(tiny_seg_cfg, tmp_path, max_iters, interval, name='gated'):
     cfg = _split(
-        tiny_seg_cfg('toy/frskd_d0_toy.py', max_iters, str(tmp_path / name)))
+        tiny_seg_cfg('frskd_seg/frskd_efficientdet-d0_240it_toy.py', max_iters,
+                     str(tmp_path / name)))
     cfg.model.gate = dict(
         pixel='teacher_correct', lead_source='held_out', lead_margin=1.0)
     cfg.custom_hooks = [

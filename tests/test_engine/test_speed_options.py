@@ -106,7 +106,7 @@ def test_train_script_fast_path_end_to_end(tiny_seg_cfg, tmp_path):
 
     from selfkd_seg.engine.fast_path import FastPathHook, is_channels_last
     cfg = tiny_seg_cfg(
-        'toy/efficientdet_d0_toy.py',
+        'efficientdet_seg/efficientdet-d0_240it_toy.py',
         max_iters=2,
         work_dir=str(tmp_path / 'run'))
     path = str(tmp_path / 'cfg.py')

@@ -12,15 +12,17 @@ from mmengine.registry import init_default_scope
 def frskd_ckpt_and_plain_cfg(tmp_path, tiny_seg_cfg):
     from mmseg.registry import MODELS
     cfgs = {}
-    for name in ('frskd_d0_toy', 'efficientdet_d0_toy'):
-        cfg = tiny_seg_cfg(f'toy/{name}.py')
+    for name in ('frskd_seg/frskd_efficientdet-d0_240it_toy',
+                 'efficientdet_seg/efficientdet-d0_240it_toy'):
+        cfg = tiny_seg_cfg(f'{name}.py')
         cfg.model.backbone.pop('init_cfg', None)
         cfgs[name] = cfg
     init_default_scope('mmseg')
-    frskd = MODELS.build(cfgs['frskd_d0_toy'].model)
+    frskd = MODELS.build(
+        cfgs['frskd_seg/frskd_efficientdet-d0_240it_toy'].model)
     path = str(tmp_path / 'frskd_iter_2.pth')
     torch.save(dict(meta=dict(iter=2), state_dict=frskd.state_dict()), path)
-    return frskd, path, cfgs['efficientdet_d0_toy']
+    return frskd, path, cfgs['efficientdet_seg/efficientdet-d0_240it_toy']
 
 
 def _logged(monkeypatch):

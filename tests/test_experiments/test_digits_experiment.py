@@ -88,7 +88,7 @@ def test_mmseg_families_plan():
                     'segformer')
     assert gated['config'] == (
         'configs/frskd_mmseg/'
-        'frskd-heldoutgate_segformer_mit-tiny_digits.py')
+        'frskd-heldoutgate_segformer_mit-tiny_360it_digits.py')
     assert gated['task'] == 'seg-segformer-scratch'
     assert gated['tag'] == 'seg-segformer-scratch_frskd-held-out-gate_seed2'
     opts = _opts(gated['budget'])
@@ -97,14 +97,15 @@ def test_mmseg_families_plan():
     assert opts['custom_hooks.0.warmup'] == '600'
     base = seg_job('scratch', 'baseline', 0, args, {}, None, 'deeplabv3plus')
     assert base['config'] == ('configs/frskd_mmseg/'
-                              'deeplabv3plus_r18-tiny_digits.py')
+                              'deeplabv3plus_r18-tiny_360it_digits.py')
     assert 'custom_hooks.0.warmup' not in _opts(base['budget'])
     kd = seg_job('converged', 'KD+held-out-gate', 0, args, {}, None,
                  'bisenetv2')
     assert 'model.distill.beta=0.0' in kd['extra']
     assert _opts(kd['budget'])['train_cfg.max_iters'] == '3600'
     kd_only = seg_job('scratch', 'KD only', 0, args, {}, None, 'segformer')
-    assert kd_only['config'].endswith('/frskd_segformer_mit-tiny_digits.py')
+    assert kd_only['config'].endswith(
+        '/frskd_segformer_mit-tiny_360it_digits.py')
     assert kd_only['extra'] == ['model.distill.beta=0.0']
     # EfficientDet-d0 keeps its keys (earlier results.json stay readable)
     assert seg_job('scratch', 'FRSKD', 0, args, {}, None)['task'] == \
@@ -150,7 +151,8 @@ def test_imagenet_regime_plan():
     ]
     assert count_runs(args) == (4 + 2 + 2) * 3
     gate = seg_job('imagenet', 'FRSKD+held-out-gate', 1, args, {}, None)
-    assert gate['config'] == 'frskd-heldoutgate_lite0_d0_digits.py'
+    assert gate[
+        'config'] == 'frskd-heldoutgate_efficientdet-d0-lite0_900it_digits.py'
     assert gate['task'] == 'seg-imagenet'
     opts = _opts(gate['budget'])
     assert opts['train_cfg.max_iters'] == '600'
@@ -158,14 +160,14 @@ def test_imagenet_regime_plan():
     assert opts['custom_hooks.0.warmup'] == '400'
     assert 'custom_hooks.1.interval=100' in gate['extra']
     kd = seg_job('imagenet', 'KD only', 0, args, {}, None)
-    assert kd['config'] == 'frskd_lite0_d0_digits.py'
+    assert kd['config'] == 'frskd_efficientdet-d0-lite0_900it_digits.py'
     assert kd['extra'] == ['model.distill.beta=0.0']
     mmseg = seg_job('imagenet', 'FRSKD', 0, args, {}, None, 'segformer-head')
     assert mmseg['config'] == (
-        'configs/frskd_mmseg/frskd_segformer-head_lite0_digits.py')
+        'configs/frskd_mmseg/frskd_segformer-head_lite0_900it_digits.py')
     assert seg_job('imagenet', 'baseline', 0, args, {}, None,
                    'official-d0')['config'] == (
-                       'efficientdet-official_lite0_d0_digits.py')
+                       'efficientdet-official-d0-lite0_900it_digits.py')
     with pytest.raises(SystemExit):
         parse_args(['--regime', 'imagenet', '--seg-model', 'segformer'])
     with pytest.raises(SystemExit):

@@ -61,7 +61,10 @@ def test_a_silent_tool_gets_heartbeat_lines_and_a_failure_its_log(
 
 def test_a_real_training_prints_its_iterations(tiny_seg_cfg, tmp_path, capsys):
     work_dir = str(tmp_path / 'run')
-    cfg = tiny_seg_cfg('toy/frskd_d0_toy.py', max_iters=2, work_dir=work_dir)
+    cfg = tiny_seg_cfg(
+        'frskd_seg/frskd_efficientdet-d0_240it_toy.py',
+        max_iters=2,
+        work_dir=work_dir)
     cfg_file = str(tmp_path / 'tiny.py')
     cfg.dump(cfg_file)
     env = dict(
@@ -92,7 +95,8 @@ def test_the_job_pins_the_thread_count_of_every_tool(monkeypatch):
 
 
 def test_toy_budget_keeps_the_recipe_shape():
-    cfg = Config.fromfile(config_path('toy/efficientdet_d0_toy.py'))
+    cfg = Config.fromfile(
+        config_path('efficientdet_seg/efficientdet-d0_240it_toy.py'))
     assert cfg.train_cfg.max_iters == 240
     assert cfg.train_cfg.val_interval == 80  # 3 points of the mIoU curve
     assert cfg.default_hooks.logger.interval == 10
@@ -153,7 +157,7 @@ def test_same_seed_and_threads_give_bit_equal_weights(tiny_seg_cfg, tmp_path):
     same thread count -> the same weights, bit for bit, FRSKD included. A
     different thread count sums floats in another order: the baseline's
     weights then agree to 1e-5 relative after 3 steps."""
-    frskd = 'toy/frskd_d0_toy.py'
+    frskd = 'frskd_seg/frskd_efficientdet-d0_240it_toy.py'
     initial = {}
     first = _train(tiny_seg_cfg, frskd, 1, str(tmp_path / 'a'), initial)
     again = _train(tiny_seg_cfg, frskd, 1, str(tmp_path / 'b'))
@@ -161,7 +165,7 @@ def test_same_seed_and_threads_give_bit_equal_weights(tiny_seg_cfg, tmp_path):
     assert all(torch.equal(first[k], again[k]) for k in first)
     # training moved the weights (runs that did nothing would also match)
     assert _relative_difference(initial, first) > 1e-3
-    base = 'toy/efficientdet_d0_toy.py'
+    base = 'efficientdet_seg/efficientdet-d0_240it_toy.py'
     one = _train(tiny_seg_cfg, base, 1, str(tmp_path / 'd'))
     two = _train(tiny_seg_cfg, base, 2, str(tmp_path / 'e'))
     assert _relative_difference(one, two) < 1e-5

@@ -113,15 +113,17 @@ RENAMED = {'loss_at': 'loss_feat'}
 
 # name -> (config, kind, distill overrides)
 CASES = {
-    'frskd_seg': ('toy/frskd_d0_toy.py', 'seg', None),
-    'sfd_seg': ('toy/sfd_seg_toy.py', 'seg', None),
-    'frskd_cls': ('toy/frskd_cls_toy.py', 'cls', None),
-    'frskd_cls_ofd':
-    ('toy/frskd_cls_toy.py', 'cls', dict(feature_loss=dict(type='OFDLoss'))),
+    'frskd_seg': ('frskd_seg/frskd_efficientdet-d0_240it_toy.py', 'seg', None),
+    'sfd_seg':
+    ('sfd_seg/sfd_efficientdet-d0-bifpn48_efficientdet-d0_240it_toy.py', 'seg',
+     None),
+    'frskd_cls': ('frskd_cls/frskd_wrn-10-1_4e_toy.py', 'cls', None),
+    'frskd_cls_ofd': ('frskd_cls/frskd_wrn-10-1_4e_toy.py', 'cls',
+                      dict(feature_loss=dict(type='OFDLoss'))),
     'frskd_cls_ofd_running':
-    ('toy/frskd_cls_toy.py', 'cls',
+    ('frskd_cls/frskd_wrn-10-1_4e_toy.py', 'cls',
      dict(feature_loss=dict(type='OFDLoss'), margin='running')),
-    'sfd_cls': ('toy/sfd_cls_toy.py', 'cls', None),
+    'sfd_cls': ('sfd_cls/sfd_resnet8x4_resnet8_20it_toy.py', 'cls', None),
 }
 
 

@@ -45,7 +45,10 @@ def registered():
 def test_a_new_method_is_one_class_and_one_config(registered, toy_voc_64,
                                                   tmp_path):
     path = tmp_path / 'double_kd_d0_toy.py'
-    path.write_text(CONFIG.format(base=config_path('toy', 'frskd_d0_toy.py')))
+    path.write_text(
+        CONFIG.format(
+            base=config_path('frskd_seg',
+                             'frskd_efficientdet-d0_240it_toy.py')))
     cfg = shrink_seg_cfg(
         Config.fromfile(str(path)), toy_voc_64, str(tmp_path / 'work'), 2)
     cfg.randomness = dict(seed=0)

@@ -13,16 +13,16 @@ import selfkd_seg  # noqa: F401
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 PAIRS = [
-    ('configs/frskd_mmseg/deeplabv3plus_r18-tiny_digits.py',
-     'configs/frskd_mmseg/frskd_deeplabv3plus_r18-tiny_digits.py'),
-    ('configs/frskd_mmseg/segformer_mit-tiny_digits.py',
-     'configs/frskd_mmseg/frskd_segformer_mit-tiny_digits.py'),
-    ('configs/frskd_mmseg/ocrnet_r18-tiny_digits.py',
-     'configs/frskd_mmseg/frskd_ocrnet_r18-tiny_digits.py'),
-    ('configs/digits/efficientdet_d0_digits.py',
-     'configs/digits/frskd_d0_digits.py'),
-    ('configs/digits/wrn-10-1_digits.py',
-     'configs/digits/frskd_wrn-10-1_digits.py'),
+    ('configs/frskd_mmseg/deeplabv3plus_r18-tiny_360it_digits.py',
+     'configs/frskd_mmseg/frskd_deeplabv3plus_r18-tiny_360it_digits.py'),
+    ('configs/frskd_mmseg/segformer_mit-tiny_360it_digits.py',
+     'configs/frskd_mmseg/frskd_segformer_mit-tiny_360it_digits.py'),
+    ('configs/frskd_mmseg/ocrnet_r18-tiny_360it_digits.py',
+     'configs/frskd_mmseg/frskd_ocrnet_r18-tiny_360it_digits.py'),
+    ('configs/efficientdet_seg/efficientdet-d0_360it_digits.py',
+     'configs/frskd_seg/frskd_efficientdet-d0_360it_digits.py'),
+    ('configs/frskd_cls/wrn-10-1_14e_digits.py',
+     'configs/frskd_cls/frskd_wrn-10-1_14e_digits.py'),
 ]
 TRAINING_ONLY = ('self_teacher', 'distill_', 'data_preprocessor')
 

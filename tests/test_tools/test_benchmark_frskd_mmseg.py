@@ -18,7 +18,7 @@ def test_one_run_measures_time_and_memory_of_both_models(tmp_path, capsys):
         str(out)
     ])
     (row, ) = rows
-    assert row['frskd_config'] == 'frskd_segformer_mit-tiny_digits.py'
+    assert row['frskd_config'] == 'frskd_segformer_mit-tiny_360it_digits.py'
     assert row['self_teacher_params'] > 0 and row['student_params'] > 0
     assert row['baseline_s'] > 0 and row['frskd_s'] > 0
     assert row['time_ratio'] == pytest.approx(row['frskd_s'] /

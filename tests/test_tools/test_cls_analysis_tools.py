@@ -20,7 +20,7 @@ from selfkd_seg.analysis.attention import collect_attention  # noqa: E402
 from selfkd_seg.engine.student_loading import CheckpointMismatchError
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-TOY = osp.join(REPO, 'configs', 'toy', 'frskd_cls_toy.py')
+TOY = osp.join(REPO, 'configs', 'frskd_cls', 'frskd_wrn-10-1_4e_toy.py')
 
 
 def tool_main(script):
@@ -80,8 +80,8 @@ def test_complexity_tool_on_the_toy_classifier(capsys):
 def test_complexity_matches_table6_for_wrn16_2_bifpnc():
     """Paper Table 6, BiFPNc "#channel 256" (width 2 x 128): x0.59 / x0.68."""
     report = complexity.config_complexity(
-        osp.join(REPO, 'configs', 'frskd_cls', 'frskd_wrn16_2_cifar100.py'),
-        (32, 32))
+        osp.join(REPO, 'configs', 'frskd_cls',
+                 'frskd_wrn-16-2_200e_cifar100.py'), (32, 32))
     assert round(report['params_ratio'], 2) == 0.59
     assert round(report['flops_ratio'], 2) == 0.68
 

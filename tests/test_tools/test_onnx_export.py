@@ -22,9 +22,11 @@ from selfkd_seg.engine.student_loading import CheckpointMismatchError
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TOOL = osp.join(REPO, 'tools', 'deployment', 'pytorch2onnx.py')
-SEG_CFG = osp.join(REPO, 'configs', 'toy', 'efficientdet_d0_toy.py')
-CLS_CFG = osp.join(REPO, 'configs', 'toy', 'wrn-10-1_cls_toy.py')
-FRSKD_CLS_CFG = osp.join(REPO, 'configs', 'toy', 'frskd_cls_toy.py')
+SEG_CFG = osp.join(REPO, 'configs', 'efficientdet_seg',
+                   'efficientdet-d0_240it_toy.py')
+CLS_CFG = osp.join(REPO, 'configs', 'frskd_cls', 'wrn-10-1_4e_toy.py')
+FRSKD_CLS_CFG = osp.join(REPO, 'configs', 'frskd_cls',
+                         'frskd_wrn-10-1_4e_toy.py')
 # a narrower BiFPN and head: the EfficientNet-B0 backbone dominates tracing
 SEG_SHRINK = {
     'model.neck.num_layers': 1,
@@ -201,7 +203,7 @@ def test_wrong_checkpoint_names_file_and_keys(tmp_path, capsys):
     with pytest.raises(CheckpointMismatchError) as exc:
         student(SEG_CFG, ckpt, dict(SEG_SHRINK))
     text = str(exc.value)
-    assert 'cls_student.pth' in text and 'efficientdet_d0_toy.py' in text
+    assert 'cls_student.pth' in text and 'efficientdet-d0_240it_toy.py' in text
     assert 'missing from the checkpoint: backbone.' in text
     assert 'weights of the checkpoint are not in the model: ' in text
     # same keys, other shapes (5 classes instead of 4)

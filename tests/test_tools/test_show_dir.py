@@ -15,8 +15,9 @@ from selfkd_research.synthetic_data.toy_voc import make_toy_voc
 from selfkd_seg.apis.config import enable_test_visualization, prepare_test_cfg
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-CLS_TOY = osp.join(REPO, 'configs', 'toy', 'frskd_cls_toy.py')
-SEG_TOY = osp.join(REPO, 'configs', 'toy', 'efficientdet_d0_toy.py')
+CLS_TOY = osp.join(REPO, 'configs', 'frskd_cls', 'frskd_wrn-10-1_4e_toy.py')
+SEG_TOY = osp.join(REPO, 'configs', 'efficientdet_seg',
+                   'efficientdet-d0_240it_toy.py')
 
 
 def save_untrained(cfg, scope, path):
@@ -34,7 +35,8 @@ def test_seg_show_dir_paints_every_test_image(tiny_seg_cfg, tmp_path):
     images = sorted(glob.glob(osp.join(root, 'JPEGImages', 'val_*.jpg')))
     assert len(images) == 5
     cfg = tiny_seg_cfg(
-        'toy/efficientdet_d0_toy.py', work_dir=str(tmp_path / 'run'))
+        'efficientdet_seg/efficientdet-d0_240it_toy.py',
+        work_dir=str(tmp_path / 'run'))
     cfg.test_dataloader.dataset.data_root = root
     assert cfg.default_hooks.visualization.get('interval', 50) > 3
     ckpt = save_untrained(cfg, 'mmseg', str(tmp_path / 'seg.pth'))

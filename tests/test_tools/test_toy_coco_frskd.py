@@ -26,7 +26,8 @@ def toy_coco_64(tmp_path_factory):
 
 
 def test_frskd_toy_run_on_coco_data_then_browse(toy_coco_64, tmp_path, capsys):
-    config = osp.join(ROOT, 'configs', 'toy', 'frskd_d0_toy_coco.py')
+    config = osp.join(ROOT, 'configs', 'frskd_seg',
+                      'frskd_efficientdet-d0_240it_toy-coco.py')
     work_dir = str(tmp_path / 'run')
     cfg = shrink_seg_cfg(Config.fromfile(config), toy_coco_64, work_dir, 2)
     runner = Runner.from_cfg(cfg)

@@ -42,8 +42,10 @@ def _miou_by_hand(runner) -> float:
     return float((inter[present] / union[present]).mean() * 100)
 
 
-@pytest.mark.parametrize('config',
-                         ['toy/efficientdet_d0_toy.py', 'toy/frskd_d0_toy.py'])
+@pytest.mark.parametrize('config', [
+    'efficientdet_seg/efficientdet-d0_240it_toy.py',
+    'frskd_seg/frskd_efficientdet-d0_240it_toy.py'
+])
 def test_train_validate_save_and_resume(tiny_seg_cfg, tmp_path, config):
     work_dir = str(tmp_path / 'run')
     runner = train(tiny_seg_cfg(config, max_iters=2, work_dir=work_dir))
@@ -88,7 +90,8 @@ def test_checkpoint_serves_through_mmseg_inference_api(tiny_seg_cfg, tmp_path,
                                                        toy_voc_64):
     from mmseg.apis import inference_model, init_model, show_result_pyplot
     work_dir = str(tmp_path / 'run')
-    cfg = tiny_seg_cfg('toy/efficientdet_d0_toy.py', work_dir=work_dir)
+    cfg = tiny_seg_cfg(
+        'efficientdet_seg/efficientdet-d0_240it_toy.py', work_dir=work_dir)
     train(cfg)
     model = init_model(cfg, last_checkpoint(work_dir), device='cpu')
     assert model.dataset_meta['classes'][1] == 'circle'
@@ -118,14 +121,16 @@ def test_checkpoint_serves_through_mmseg_inference_api(tiny_seg_cfg, tmp_path,
 def test_export_round_trip(tiny_seg_cfg, tmp_path):
     from mmengine.registry import MODELS, init_default_scope
     work_dir = str(tmp_path / 'frskd')
-    cfg = tiny_seg_cfg('toy/frskd_d0_toy.py', work_dir=work_dir)
+    cfg = tiny_seg_cfg(
+        'frskd_seg/frskd_efficientdet-d0_240it_toy.py', work_dir=work_dir)
     runner = train(cfg)
     full = runner.model.eval()
     exported = str(tmp_path / 'student.pth')
     summary = export_student_checkpoint(last_checkpoint(work_dir), exported)
     assert summary['dropped_modules'] == ['self_teacher']
 
-    base_cfg = tiny_seg_cfg('toy/efficientdet_d0_toy.py', work_dir=work_dir)
+    base_cfg = tiny_seg_cfg(
+        'efficientdet_seg/efficientdet-d0_240it_toy.py', work_dir=work_dir)
     init_default_scope('mmseg')
     plain = MODELS.build(base_cfg.model)
     # strict: no missing and no unexpected keys
@@ -142,8 +147,13 @@ def test_export_round_trip(tiny_seg_cfg, tmp_path):
 
 def test_amp_flag_trains_with_bfloat16_autocast_on_cpu(tiny_seg_cfg, tmp_path):
     from selfkd_seg.apis.config import prepare_train_cfg
-    cfg = tiny_seg_cfg('toy/frskd_d0_toy.py', max_iters=1)
-    prepare_train_cfg(cfg, 'frskd_d0_toy.py', work_dir=str(tmp_path), amp=True)
+    cfg = tiny_seg_cfg(
+        'frskd_seg/frskd_efficientdet-d0_240it_toy.py', max_iters=1)
+    prepare_train_cfg(
+        cfg,
+        'frskd_efficientdet-d0_240it_toy.py',
+        work_dir=str(tmp_path),
+        amp=True)
     assert cfg.optim_wrapper.type == 'AutocastOptimWrapper'
     runner = train(cfg)
     loss = runner.message_hub.get_scalar('train/loss').current()
@@ -151,7 +161,7 @@ def test_amp_flag_trains_with_bfloat16_autocast_on_cpu(tiny_seg_cfg, tmp_path):
 
 
 def test_num_classes_mismatch_fails_before_training(tiny_seg_cfg):
-    cfg = tiny_seg_cfg('toy/frskd_d0_toy.py')
+    cfg = tiny_seg_cfg('frskd_seg/frskd_efficientdet-d0_240it_toy.py')
     cfg.model.decode_head.num_classes = 7
     runner = Runner.from_cfg(cfg)
     with pytest.raises(

@@ -25,8 +25,9 @@ from selfkd_research.synthetic_data.toy_voc import make_toy_voc
 from selfkd_seg.engine.checkpoint_io import last_checkpoint
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-SEG_CONFIG = osp.join(REPO, 'configs', 'toy', 'frskd_d0_toy.py')
-CLS_CONFIG = osp.join(REPO, 'configs', 'toy', 'frskd_cls_toy.py')
+SEG_CONFIG = osp.join(REPO, 'configs', 'frskd_seg',
+                      'frskd_efficientdet-d0_240it_toy.py')
+CLS_CONFIG = osp.join(REPO, 'configs', 'frskd_cls', 'frskd_wrn-10-1_4e_toy.py')
 # the model: a 1-layer BiFPN of width 16 (the self-teacher extends it)
 SEG_MODEL_CFG = {
     'model.neck.out_channels': 16,

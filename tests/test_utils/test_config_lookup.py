@@ -13,7 +13,7 @@ from selfkd_seg.utils import get_config, get_config_path
 
 CONFIGS = osp.join(
     osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))), 'configs')
-NAME = 'toy/efficientdet_d0_toy.py'
+NAME = 'efficientdet_seg/efficientdet-d0_240it_toy.py'
 
 
 def test_package_names_resolve_to_the_mim_configs():
@@ -44,8 +44,10 @@ def test_get_config_load_config_and_mmengine_hub():
 
 def test_base_configs_of_the_package(tmp_path):
     own = tmp_path / 'my_frskd.py'
-    own.write_text("_base_ = ['selfkd_seg::toy/frskd_d0_toy.py']\n"
-                   "train_cfg = dict(max_iters=7)\n")
+    own.write_text(
+        "_base_ = "
+        "['selfkd_seg::frskd_seg/frskd_efficientdet-d0_240it_toy.py']\n"
+        "train_cfg = dict(max_iters=7)\n")
     cfg = Config.fromfile(str(own))
     assert cfg.model.type == 'FRSKDSegmentor'
     assert cfg.train_cfg.max_iters == 7

@@ -86,7 +86,7 @@ torch.cuda.get_device_name() if torch.cuda.is_available() else "NO GPU")'
 
 SEG="tools/analysis/benchmark_frskd_seg.py --device cuda --batch 16
      --size 512 512 --steps 10 --warmup 3 --skip-flops-table"
-TOY="tools/train.py configs/toy/frskd_d0_toy.py"
+TOY="tools/train.py configs/frskd_seg/frskd_efficientdet-d0_240it_toy.py"
 # The tests that skip without a GPU ("needs a GPU"): run first, their
 # pytest summary goes into table.md (-rs names any skip: no CUDA there).
 GPU_TESTS="-m pytest -q -rs -p no:cacheprovider

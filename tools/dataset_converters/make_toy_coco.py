@@ -1,4 +1,4 @@
-"""Generate the toy shapes as COCO-format JSON (toy/frskd_d0_toy_coco.py).
+"""Generate the toy shapes as COCO-format JSON (configs/*/*_toy-coco.py).
 
 Usage::
 

@@ -1,6 +1,6 @@
 # The network of efficientdet_d1_seg.py as an SFD teacher: the model the
 # teacher checkpoint was trained with (configs/efficientdet_seg/
-# efficientdet_d1_voc07_12_60e.py; the checkpoint is loaded strictly), less
+# efficientdet-d1_60e_voc0712.py; the checkpoint is loaded strictly), less
 # what only training it needs: pretrained=None (the ImageNet weights are in
 # the checkpoint) and no data preprocessor (the student's feeds both).
 #

@@ -8,7 +8,7 @@
 # bases define ("Duplicate key is not allowed among bases"). A FRSKD config
 # lists both and merges the block into the classifier's model:
 #
-#   _base_ = ['./resnet18_cub200.py', '../_base_/models/frskd_cls_bifpnc.py']
+#   _base_ = ['./resnet18_200e_cub200.py', '../_base_/models/frskd_cls_bifpnc.py']
 #   model = _base_.pop('frskd_cls_model')  # pop: not left in the config
 #   model.distill.update(alpha=1.0, beta=200.0)
 frskd_cls_model = dict(

@@ -1,4 +1,4 @@
-# The digits segmentation schedule (configs/digits/efficientdet_d0_digits.py,
+# The digits segmentation schedule (configs/efficientdet_seg/efficientdet-d0_360it_digits.py,
 # configs/frskd_mmseg/*_digits.py, through ../digits_seg_cpu.py): 360
 # iterations, SGD lr 0.05 momentum 0.9 wd 5e-4 with a 50-iteration linear
 # warm-up, lr x0.1 at 2/3, gradient value clipping 2.0, one validation and

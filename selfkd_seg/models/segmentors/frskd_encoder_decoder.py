@@ -106,7 +106,7 @@ class FRSKDCascadeEncoderDecoder(FRSKDSegMixin, CascadeEncoderDecoder):
     are the baseline's. PointRend is refused at build (its point head gives
     no dense last-stage logits).
 
-    Example (``configs/frskd_mmseg/frskd_ocrnet_r18-tiny_digits.py``)::
+    Example (``configs/frskd_mmseg/frskd_ocrnet_r18-tiny_360it_digits.py``)::
 
         _base_ = ['mmseg::ocrnet/ocrnet_hr18_4xb4-80k_ade20k-512x512.py']
         model = dict(type='FRSKDCascadeEncoderDecoder',

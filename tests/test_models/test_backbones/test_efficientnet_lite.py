@@ -141,7 +141,8 @@ def test_lite0_under_mmseg_heads_through_frskd_encoder_decoder(head):
         osp.dirname(__file__), '..', '..', '..', 'configs', 'frskd_mmseg')
     init_default_scope('mmseg')
     models = []
-    for name in (f'frskd_{head}_lite0_digits.py', f'{head}_lite0_digits.py'):
+    for name in (f'frskd_{head}_lite0_900it_digits.py',
+                 f'{head}_lite0_900it_digits.py'):
         cfg = Config.fromfile(osp.join(configs, name)).model
         torch.manual_seed(0)
         model = MODELS.build(cfg)

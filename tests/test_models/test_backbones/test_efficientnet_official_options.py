@@ -181,7 +181,7 @@ def authors_features(model, x, image_size, blocks):
 def _official_backbone_cfg(arch):
     """The backbone of the official d0 (b0) / d1 (b1) config."""
     from mmengine.config import Config
-    name = f'efficientdet-official_d{arch[1]}_voc07_12_60e.py'
+    name = f'efficientdet-official-d{arch[1]}_60e_voc0712.py'
     cfg = Config.fromfile(
         osp.join(REPO, 'configs', 'frskd_seg_official', name)).model.backbone
     cfg = {k: v for k, v in cfg.items() if k != 'type'}

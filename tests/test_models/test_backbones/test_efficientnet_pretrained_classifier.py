@@ -1,5 +1,5 @@
 """The pretrained regime's path: a B0 trained as an mmpretrain classifier
-(configs/digits/efficientnet-b0_digits_pretrain.py) is the seg backbone's
+(configs/frskd_cls/efficientnet-b0_12e_digits.py) is the seg backbone's
 local weights file (issue 20)."""
 import os.path as osp
 
@@ -11,8 +11,9 @@ from mmengine.registry import init_default_scope
 import selfkd_seg  # noqa: F401
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.dirname(__file__))))
-PRETRAIN = osp.join(REPO, 'configs/digits/efficientnet-b0_digits_pretrain.py')
-SEG = osp.join(REPO, 'configs/digits/efficientdet_d0_digits.py')
+PRETRAIN = osp.join(REPO, 'configs/frskd_cls/efficientnet-b0_12e_digits.py')
+SEG = osp.join(REPO,
+               'configs/efficientdet_seg/efficientdet-d0_360it_digits.py')
 
 
 def _classifier(arch='b0'):

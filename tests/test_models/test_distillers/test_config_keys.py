@@ -37,18 +37,22 @@ def _build(name, scope, **overrides):
 
 
 @pytest.mark.parametrize('name, scope, option, expected', [
-    ('toy/frskd_d0_toy.py', 'mmseg', 'model.distill.alpah',
+    ('frskd_seg/frskd_efficientdet-d0_240it_toy.py', 'mmseg',
+     'model.distill.alpah',
      "FRSKDSegmentor distill: unknown key 'alpah' (did you mean 'alpha'?)"),
-    ('toy/frskd_d0_toy.py', 'mmseg', 'model.self_teacher.nek',
+    ('frskd_seg/frskd_efficientdet-d0_240it_toy.py', 'mmseg',
+     'model.self_teacher.nek',
      "FRSKDSegmentor self_teacher: unknown key 'nek' (did you mean "
      "'neck'?)"),
-    ('toy/frskd_cls_toy.py', 'mmpretrain', 'model.distill.temprature',
+    ('frskd_cls/frskd_wrn-10-1_4e_toy.py', 'mmpretrain',
+     'model.distill.temprature',
      "FRSKDClassifier distill: unknown key 'temprature' (did you mean "
      "'temperature'?)"),
-    ('toy/sfd_seg_toy.py', 'mmseg', 'model.distill.alpah',
+    ('sfd_seg/sfd_efficientdet-d0-bifpn48_efficientdet-d0_240it_toy.py',
+     'mmseg', 'model.distill.alpah',
      "SFDSegmentor distill: unknown key 'alpah'"),
-    ('toy/sfd_cls_toy.py', 'mmpretrain', 'model.distill.alpah',
-     "SFDClassifier distill: unknown key 'alpah'"),
+    ('sfd_cls/sfd_resnet8x4_resnet8_20it_toy.py', 'mmpretrain',
+     'model.distill.alpah', "SFDClassifier distill: unknown key 'alpah'"),
 ])
 def test_a_typo_in_a_distill_option_is_an_error(name, scope, option, expected):
     with pytest.raises(KeyError) as err:

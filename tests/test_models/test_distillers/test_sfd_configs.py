@@ -1,6 +1,7 @@
 """The SFD configs load and say what the paper says."""
 import glob
 import os.path as osp
+import re
 
 import pytest
 from mmengine.config import Config
@@ -9,17 +10,20 @@ import selfkd_seg  # noqa: F401
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.dirname(__file__))))
 CIFAR = sorted(glob.glob(osp.join(ROOT, 'configs/sfd_cls/*_cifar100.py')))
-STUDENTS = [p for p in CIFAR if osp.basename(p).startswith('student_')]
+# <method>[-variant]_<teacher>_<student>_240e_cifar100.py: SFD (sfd-<ablation>
+# for Table 1) or a baseline method; the plain students name no method
+METHOD = re.compile(r'(sfd|sfd-[a-z]+-[a-z]+|kd|at|fitnet|overhaul)_')
+STUDENTS = [p for p in CIFAR if not METHOD.match(osp.basename(p))]
 CIFAR = [p for p in CIFAR if p not in STUDENTS]
+BASELINES = ('kd', 'at', 'fitnet', 'overhaul')
 
 
 def test_there_are_pairs_ablations_and_baselines():
     names = [osp.basename(f) for f in CIFAR]
     assert sum(n.startswith('sfd_') for n in names) >= 13
-    assert sum(n.startswith('ablation_') for n in names) == 9
-    assert {'kd', 'at', 'fitnet', 'overhaul'
-            } <= {n.split('_')[1]
-                  for n in names if n.startswith('baseline_')}
+    assert sum(n.startswith('sfd-') for n in names) == 9  # the ablations
+    assert set(BASELINES) <= {n.split('_')[0] for n in names}
+    assert len(STUDENTS) == 3
 
 
 @pytest.mark.parametrize('path', CIFAR, ids=osp.basename)
@@ -41,14 +45,14 @@ def test_cifar_config(path):
         assert cfg.model.distill.loss.loss_weight == 3.0
         assert hooks == ['SelfDistillHook']
         assert cfg.custom_hooks[0].random_flip
-    if name.startswith('baseline_'):
+    if name.split('_')[0] in BASELINES:
         assert hooks == []
 
 
 def test_seg_config_teacher_matches_the_d1_model():
     cfg = Config.fromfile(
-        osp.join(ROOT,
-                 'configs/sfd_seg/sfd_efficientdet_d1-d0_voc07_12_60e.py'))
+        osp.join(ROOT, 'configs', 'sfd_seg',
+                 'sfd_efficientdet-d1_efficientdet-d0_60e_voc0712.py'))
     d1 = Config.fromfile(
         osp.join(ROOT, 'configs/_base_/models/efficientdet_d1_seg.py'))
     expected = d1.model.to_dict()
@@ -72,7 +76,7 @@ def test_exported_sfd_student_loads_into_the_student_config(path):
     assert student.model.type == 'ImageClassifier'
     assert student.custom_hooks == []
     assert student.train_cfg.max_epochs == 240
-    name = osp.basename(path)[len('student_'):]
+    name = osp.basename(path)  # <student>_240e_cifar100.py
     pair = [
         p for p in CIFAR
         if osp.basename(p).startswith('sfd_') and p.endswith('_' + name)
@@ -89,7 +93,8 @@ def test_complexity_tool_on_an_sfd_config():
     random teacher."""
     from selfkd_seg.analysis.complexity import config_complexity
     report = config_complexity(
-        osp.join(ROOT, 'configs/sfd_cls/sfd_resnet56_resnet20_cifar100.py'),
+        osp.join(ROOT,
+                 'configs/sfd_cls/sfd_resnet56_resnet20_240e_cifar100.py'),
         (32, 32))
     # RepDistiller's resnet20 / resnet56 on CIFAR-100: 0.28 M / 0.86 M
     assert abs(report['student_params'] / 1e6 - 0.278) < 0.005

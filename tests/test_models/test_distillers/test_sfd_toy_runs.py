@@ -29,7 +29,8 @@ def _image_folder(root, per_class=4, classes=4):
 
 
 def _cls_cfg(tmp_path, max_iters):
-    cfg = Config.fromfile(osp.join(ROOT, 'configs/toy/sfd_cls_toy.py'))
+    cfg = Config.fromfile(
+        osp.join(ROOT, 'configs/sfd_cls/sfd_resnet8x4_resnet8_20it_toy.py'))
     for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         cfg[loader].dataset.data_root = str(tmp_path / 'data')
     cfg.work_dir = str(tmp_path / 'work')
@@ -86,7 +87,9 @@ def test_seg_toy_model_step_and_predict():
     from mmengine.structures import PixelData
     from mmseg.registry import MODELS
     from mmseg.structures import SegDataSample
-    cfg = Config.fromfile(osp.join(ROOT, 'configs/toy/sfd_seg_toy.py'))
+    cfg = Config.fromfile(
+        osp.join(ROOT, 'configs', 'sfd_seg',
+                 'sfd_efficientdet-d0-bifpn48_efficientdet-d0_240it_toy.py'))
     model = MODELS.build(cfg.model)
     model.init_weights()
     model.train()
@@ -130,7 +133,9 @@ def _seg_teacher_ckpt(teacher_cfg, path):
 
 def _sfd_seg_cfg(tiny_seg_cfg, work_dir, teacher_ckpt, max_iters):
     cfg = tiny_seg_cfg(
-        'toy/sfd_seg_toy.py', max_iters=max_iters, work_dir=work_dir)
+        'sfd_seg/sfd_efficientdet-d0-bifpn48_efficientdet-d0_240it_toy.py',
+        max_iters=max_iters,
+        work_dir=work_dir)
     cfg.model.teacher_ckpt = teacher_ckpt
     cfg.model.allow_random_teacher = False
     # RSD every iteration: snapshot after iter 1, blends after 2, 3, ...
@@ -213,7 +218,8 @@ def test_seg_toy_train_val_resume_export(tiny_seg_cfg, tmp_path):
     assert summary['dropped_modules'] == ['integrator', 'margin_estimator']
     init_default_scope('mmseg')
     from mmseg.registry import MODELS
-    plain_cfg = tiny_seg_cfg('toy/efficientdet_d0_toy.py', work_dir=work_dir)
+    plain_cfg = tiny_seg_cfg(
+        'efficientdet_seg/efficientdet-d0_240it_toy.py', work_dir=work_dir)
     plain = MODELS.build(plain_cfg.model)
     load_checkpoint(plain, exported, strict=True)
     sfd = resumed.model.eval()

@@ -23,16 +23,18 @@ from selfkd_seg.apis.export import export_student_checkpoint
 REPO = osp.dirname(
     osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 CONFIGS = osp.join(REPO, 'configs', 'frskd_mmseg')
+# the SFD pairs of mmseg models (load_cfg takes a full path too)
+SFD_CONFIGS = osp.join(REPO, 'configs', 'sfd_seg')
 SIZE = 64
 # family -> (baseline config, head type the self-teacher copies, levels)
 FAMILIES = {
-    'deeplabv3plus': ('deeplabv3plus_r18-tiny_digits.py',
+    'deeplabv3plus': ('deeplabv3plus_r18-tiny_360it_digits.py',
                       'DepthwiseSeparableASPPHead', [0, 1, 2, 3]),
     'segformer':
-    ('segformer_mit-tiny_digits.py', 'SegformerHead', [0, 1, 2, 3]),
-    'bisenetv2': ('bisenetv2-tiny_digits.py', 'FCNHead', [0, 2, 3, 4]),
+    ('segformer_mit-tiny_360it_digits.py', 'SegformerHead', [0, 1, 2, 3]),
+    'bisenetv2': ('bisenetv2-tiny_360it_digits.py', 'FCNHead', [0, 2, 3, 4]),
     # a cascade (FRSKDCascadeEncoderDecoder): the first stage's head
-    'ocrnet': ('ocrnet_r18-tiny_digits.py', 'FCNHead', [0, 1, 2]),
+    'ocrnet': ('ocrnet_r18-tiny_360it_digits.py', 'FCNHead', [0, 1, 2]),
 }
 
 
@@ -262,7 +264,7 @@ def test_levels_are_sorted_finest_first_for_the_bifpn():
     sees them finest first, the refined levels come back in config order.
     Its FCN head reads a middle level, so the default self-teacher head is
     the aggregation head (with every level on its path)."""
-    model = build('frskd_bisenetv2-tiny_digits.py', in_index=None)
+    model = build('frskd_bisenetv2-tiny_360it_digits.py', in_index=None)
     assert model.self_teacher.in_index == [0, 1, 2, 3, 4]
     assert model.self_teacher.order == [1, 0, 2, 3, 4]
     assert type(model.self_teacher.decode_head).__name__ == 'SegformerHead'
@@ -275,10 +277,11 @@ def test_levels_are_sorted_finest_first_for_the_bifpn():
 
 
 def test_a_head_on_the_finest_level_gets_a_top_down_last_layer():
-    model = build('frskd_bisenetv2-tiny_digits.py')  # FCN head on level 0
+    model = build(
+        'frskd_bisenetv2-tiny_360it_digits.py')  # FCN head on level 0
     assert model.self_teacher.order[0] == 0
     assert model.self_teacher.neck.last_layer_top_down is True
-    deeplab = build('frskd_deeplabv3plus_r18-tiny_digits.py')  # reads C5
+    deeplab = build('frskd_deeplabv3plus_r18-tiny_360it_digits.py')  # reads C5
     assert deeplab.self_teacher.neck.last_layer_top_down is False
     # the ASPP head copy takes the common width on both of its inputs
     assert deeplab.self_teacher.decode_head.in_channels == 32
@@ -288,7 +291,7 @@ def test_a_head_on_the_finest_level_gets_a_top_down_last_layer():
 
 def test_aggregate_head_on_request():
     model = build(
-        'frskd_deeplabv3plus_r18-tiny_digits.py',
+        'frskd_deeplabv3plus_r18-tiny_360it_digits.py',
         decode_head='aggregate',
         channels=16)
     head = model.self_teacher.decode_head
@@ -308,11 +311,13 @@ def test_aggregate_head_on_request():
 def test_bad_levels_are_refused_naming_the_model_levels(
         in_index, error, match):
     with pytest.raises(error, match=match):
-        build('frskd_deeplabv3plus_r18-tiny_digits.py', in_index=in_index)
+        build(
+            'frskd_deeplabv3plus_r18-tiny_360it_digits.py', in_index=in_index)
 
 
 def test_negative_levels_count_from_the_end():
-    model = build('frskd_segformer_mit-tiny_digits.py', in_index=(-2, -1))
+    model = build(
+        'frskd_segformer_mit-tiny_360it_digits.py', in_index=(-2, -1))
     assert model.self_teacher.in_index == [2, 3]
     # the student's head reads levels 0..3: not all refined -> aggregation
     assert type(model.self_teacher.decode_head).__name__ == 'SegformerHead'
@@ -322,7 +327,7 @@ def test_a_typo_in_self_teacher_is_refused():
     with pytest.raises(
             KeyError, match="'chanels' \\(did you mean "
             "'channels'\\?\\)"):
-        build('frskd_segformer_mit-tiny_digits.py', chanels=16)
+        build('frskd_segformer_mit-tiny_360it_digits.py', chanels=16)
 
 
 def test_an_explicit_head_that_leaves_levels_untrained_is_refused():
@@ -334,10 +339,10 @@ def test_an_explicit_head_that_leaves_levels_untrained_is_refused():
         num_convs=1,
         num_classes=11)
     with pytest.raises(ValueError, match='never train'):
-        build('frskd_segformer_mit-tiny_digits.py', decode_head=head)
+        build('frskd_segformer_mit-tiny_360it_digits.py', decode_head=head)
     with pytest.raises(ValueError, match='num_classes must equal'):
         build(
-            'frskd_segformer_mit-tiny_digits.py',
+            'frskd_segformer_mit-tiny_360it_digits.py',
             decode_head=dict(head, in_index=0, num_classes=3))
 
 
@@ -347,7 +352,10 @@ def test_sfd_between_two_mmseg_configs_trains_and_exports(tmp_path):
     levels' channels come from probes, every student and integrator
     parameter trains, the teacher stays frozen and out of the checkpoint,
     and the exported student serves in the stock student config."""
-    cfg = load_cfg('sfd_deeplabv3plus_r18-tiny_segformer_digits.py')
+    cfg = load_cfg(
+        osp.join(
+            SFD_CONFIGS,
+            'sfd_deeplabv3plus_r18-tiny_segformer_mit-tiny_360it_digits.py'))
     assert isinstance(cfg.model.teacher, str)
     cfg.model.update(teacher_ckpt=None, allow_random_teacher=True)
     init_default_scope('mmseg')
@@ -377,7 +385,7 @@ def test_sfd_between_two_mmseg_configs_trains_and_exports(tmp_path):
     torch.save(dict(state_dict=model.state_dict(), meta={}), ckpt)
     student_ckpt = str(tmp_path / 'student.pth')
     export_student_checkpoint(ckpt, student_ckpt)
-    stock = load_cfg('segformer_mit-tiny_digits.py')
+    stock = load_cfg('segformer_mit-tiny_360it_digits.py')
     init_default_scope('mmseg')
     plain = MODELS.build(stock.model)
     state = torch.load(student_ckpt, map_location='cpu', weights_only=True)
@@ -397,7 +405,7 @@ def test_sfd_between_two_mmseg_configs_trains_and_exports(tmp_path):
 
 # -- cascades (OCRNet) ---------------------------------------------------
 def test_a_cascade_distils_its_last_stage_and_keeps_mmseg_loss_names():
-    model = build('frskd_ocrnet_r18-tiny_digits.py')
+    model = build('frskd_ocrnet_r18-tiny_360it_digits.py')
     # the self-teacher's FCN head counts its CE fully (the last stage's
     # loss_decode), the student's first stage stays an auxiliary at 0.4
     assert model.self_teacher.decode_head.loss_decode.loss_weight == 1.0
@@ -446,11 +454,11 @@ def test_a_cascade_distils_its_last_stage_and_keeps_mmseg_loss_names():
 
 def test_cascade_and_single_head_students_name_the_right_class():
     init_default_scope('mmseg')
-    cascade = load_cfg('frskd_ocrnet_r18-tiny_digits.py')
+    cascade = load_cfg('frskd_ocrnet_r18-tiny_360it_digits.py')
     cascade.model.type = 'FRSKDEncoderDecoder'
     with pytest.raises(TypeError, match="type='FRSKDCascadeEncoderDecoder'"):
         MODELS.build(cascade.model)
-    single = load_cfg('frskd_segformer_mit-tiny_digits.py')
+    single = load_cfg('frskd_segformer_mit-tiny_360it_digits.py')
     single.model.type = 'FRSKDCascadeEncoderDecoder'
     single.model.num_stages = 2
     with pytest.raises(TypeError, match='list of that many decode_head'):

@@ -17,7 +17,7 @@ from test_frskd_encoder_decoder import SIZE, batch, build, load_cfg
 from selfkd_seg.apis.config import replace_sync_bn
 from selfkd_seg.models.self_teachers import LevelPlan, plans
 
-DEEPLAB = 'frskd_deeplabv3plus_r18-tiny_digits.py'
+DEEPLAB = 'frskd_deeplabv3plus_r18-tiny_360it_digits.py'
 
 
 @pytest.fixture
@@ -140,7 +140,8 @@ def test_a_copy_that_would_read_other_levels_is_refused(monkeypatch, logged):
 def test_the_student_head_probe_leaves_the_student_untouched():
     """The build's gradient probe of the student head (eval mode) moves
     no BN statistics, leaves no gradients and restores train mode."""
-    plain, model = build('deeplabv3plus_r18-tiny_digits.py'), build(DEEPLAB)
+    plain, model = build('deeplabv3plus_r18-tiny_360it_digits.py'), build(
+        DEEPLAB)
     assert model.training and model.decode_head.training
     for key, value in plain.state_dict().items():
         assert torch.equal(value, model.state_dict()[key]), key
@@ -169,7 +170,7 @@ def test_pointrend_is_refused_at_build_naming_the_point_head():
 
 
 def test_a_point_head_stage_in_any_cascade_is_refused():
-    cfg = load_cfg('frskd_ocrnet_r18-tiny_digits.py')
+    cfg = load_cfg('frskd_ocrnet_r18-tiny_360it_digits.py')
     cfg.model.decode_head[1] = dict(
         type='mmseg.PointHead',
         in_channels=[128],
@@ -204,9 +205,9 @@ def test_a_cascade_student_runs_its_stages_as_mmseg_cascade_does():
     the student's decode losses, BN running statistics and gradients are
     mmseg's CascadeEncoderDecoder's, bit for bit (its first stage runs twice,
     for its loss and for the OCR head's input; dropout 0.1 stays on)."""
-    stock = build_cfg(load_cfg('ocrnet_r18-tiny_digits.py'))
+    stock = build_cfg(load_cfg('ocrnet_r18-tiny_360it_digits.py'))
     assert type(stock).__name__ == 'CascadeEncoderDecoder'
-    cfg = load_cfg('frskd_ocrnet_r18-tiny_digits.py', detach_input=True)
+    cfg = load_cfg('frskd_ocrnet_r18-tiny_360it_digits.py', detach_input=True)
     cfg.model.distill = dict(alpha=0., beta=0.)
     model = build_cfg(cfg)
     assert model.decode_head[0].dropout is not None
