@@ -75,7 +75,8 @@ FOOTER = ('Results, where this project measured them, are in the documents '
           'recipes keep mmseg\'s own name); `docs/config_renames.md` maps '
           'the names before that layout to these.')
 # documents that name configs without reporting on them
-NOT_RESULTS = ('docs/config_renames.md', )
+# documents that name configs without reporting results for them
+NOT_RESULTS = ('docs/config_renames.md', 'docs/cwd_dist.md')
 
 
 def config_folders():
