@@ -70,6 +70,9 @@ MMSEG_METHODS = {
     'FRSKD+held-out-gate': 'frskd-heldoutgate_',
     'KD+held-out-gate': 'frskd-heldoutgate_',
     'KD only': 'frskd_',
+    # FRSKD with CWD / DIST as its soft-label term (issue 32; SegFormer)
+    'FRSKD-CWD': 'frskd-cwd_',
+    'FRSKD-DIST': 'frskd-dist_',
 }
 DEFAULT_MMSEG_METHODS = ('baseline', 'FRSKD', 'FRSKD+held-out-gate')
 # the issue-20 ablations of FRSKD (one regime, --ablation-regime)
@@ -300,11 +303,24 @@ def parse_args(argv=None):
                         **SEG_ABLATIONS
                     })
             bad = [m for m in args.seg_methods if m not in known]
+            if model in MMSEG_MODELS and not bad:
+                # a method has a config for some families only
+                bad = [
+                    m for m in args.seg_methods
+                    if not osp.exists(mmseg_config(m, model))
+                ]
             if bad:
                 parser.error(f'--seg-model {model} has no method '
                              f'{", ".join(bad)} (it has: '
                              f'{", ".join(known)})')
     return args
+
+
+def mmseg_config(method: str, model: str) -> str:
+    """The config of ``method`` on the mmseg family ``model``."""
+    return osp.join(
+        MMSEG_CONFIGS, f'{MMSEG_METHODS[method]}{MMSEG_MODELS[model]}'
+        '_360it_digits.py')
 
 
 def seg_methods(model: str, args, regime: str = 'scratch') -> list:
@@ -480,9 +496,7 @@ def seg_job(regime,
         config, extra = IMAGENET_MODELS[model][name]
         warmup = None if name == 'baseline' else 2 / 3
     elif model in MMSEG_MODELS:
-        config = osp.join(
-            MMSEG_CONFIGS, f'{MMSEG_METHODS[name]}{MMSEG_MODELS[model]}'
-            '_360it_digits.py')
+        config = mmseg_config(name, model)
         # the EfficientDet method's config options (KD: beta 0, ...)
         extra = {**SEG_METHODS, **SEG_ABLATIONS}.get(name, (None, ()))[1]
         warmup = None if name == 'baseline' else 2 / 3

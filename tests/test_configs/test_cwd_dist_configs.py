@@ -1,4 +1,5 @@
-"""The CWD / DIST configs (configs/cwd_dist/, issue 32): every one loads
+"""The CWD / DIST configs (issue 32: configs/cwd/, configs/dist/ and the
+compositions in configs/frskd_mmseg/, configs/sfd_seg/): every one loads
 and builds without downloads (ImageNet weights and teacher checkpoints
 off), the recipes say what the papers say, the composition configs only add
 the logit term to their base, and the student of a zoo pair is mmseg's
@@ -17,9 +18,25 @@ from selfkd_seg.apis.config import replace_sync_bn
 from selfkd_seg.models.utils import strip_distill_only
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-FOLDER = osp.join(REPO, 'configs', 'cwd_dist')
-CONFIGS = sorted(glob.glob(osp.join(FOLDER, '*.py')))
+# the algorithm folder of each kind of config
+FOLDERS = {
+    'cwd_': 'cwd',
+    'dist_': 'dist',
+    'frskd-cwd_': 'frskd_mmseg',
+    'frskd-dist_': 'frskd_mmseg',
+    'sfd-cwd_': 'sfd_seg',
+    'sfd-dist_': 'sfd_seg'
+}
+CONFIGS = sorted(
+    p for prefix, folder in FOLDERS.items()
+    for p in glob.glob(osp.join(REPO, 'configs', folder, prefix + '*.py')))
 NAMES = [osp.basename(p) for p in CONFIGS]
+
+
+def path_of(name):
+    return next(p for p in CONFIGS if osp.basename(p) == name)
+
+
 ZOO = {
     'cwd_pspnet_r101-d8_pspnet_r18-d8_4xb2-80k_cityscapes-512x1024.py':
     ('pspnet/pspnet_r18-d8_4xb2-80k_cityscapes-512x1024.py',
@@ -105,14 +122,16 @@ class _nothing:
 
 def test_the_folder_has_the_recipes_and_the_compositions():
     assert set(ZOO) | set(COMPOSED) == set(NAMES)
-    readme = open(osp.join(FOLDER, 'README.md'), encoding='utf-8').read()
     for name in NAMES:
+        readme = open(
+            osp.join(osp.dirname(path_of(name)), 'README.md'),
+            encoding='utf-8').read()
         assert f'[{name}]({name})' in readme
 
 
 @pytest.mark.parametrize('name', NAMES)
 def test_config_loads_and_builds_without_downloads(name, no_downloads):
-    cfg = Config.fromfile(osp.join(FOLDER, name))
+    cfg = Config.fromfile(path_of(name))
     assert cfg.default_scope == 'mmseg'
     assert 'selfkd_seg' in cfg.custom_imports.imports
     model = build_offline(cfg)
@@ -125,7 +144,7 @@ def test_config_loads_and_builds_without_downloads(name, no_downloads):
 @pytest.mark.parametrize('name', list(ZOO))
 def test_zoo_pair_is_mmsegs_student_and_teacher(name):
     student_cfg, teacher_cfg, ckpt_stem = ZOO[name]
-    cfg = Config.fromfile(osp.join(FOLDER, name))
+    cfg = Config.fromfile(path_of(name))
     stock = get_config('mmseg::' + student_cfg)
     model = _unscoped(cfg.model.to_dict())
     assert model.pop('type') == 'SFDSegmentor'
@@ -160,14 +179,15 @@ def test_teacher_checkpoint_from_a_local_file(monkeypatch, tmp_path):
     name = 'cwd_pspnet_r101-d8_pspnet_r18-d8_4xb2-80k_cityscapes-512x1024.py'
     path = str(tmp_path / 'teacher.pth')
     monkeypatch.setenv('SELFKD_TEACHER', path)
-    assert Config.fromfile(osp.join(FOLDER, name)).model.teacher_ckpt == path
+    assert Config.fromfile(path_of(name)).model.teacher_ckpt == path
 
 
 @pytest.mark.parametrize('name', list(COMPOSED))
 def test_composition_config_adds_only_the_logit_term(name):
     base, key, loss = COMPOSED[name]
-    cfg = Config.fromfile(osp.join(FOLDER, name)).to_dict()
-    base_cfg = Config.fromfile(osp.normpath(osp.join(FOLDER, base))).to_dict()
+    cfg = Config.fromfile(path_of(name)).to_dict()
+    base_cfg = Config.fromfile(
+        osp.normpath(osp.join(osp.dirname(path_of(name)), base))).to_dict()
     model, base_model = cfg.pop('model'), base_cfg.pop('model')
     distill = dict(model.pop('distill'))
     base_distill = dict(base_model.pop('distill', None) or {})
@@ -181,7 +201,7 @@ def test_composition_config_adds_only_the_logit_term(name):
 
 @pytest.mark.parametrize('name', [n for n in NAMES if n.startswith('frskd-')])
 def test_frskd_composition_builds_the_self_teacher_with_the_loss(name):
-    model = build_offline(Config.fromfile(osp.join(FOLDER, name)))
+    model = build_offline(Config.fromfile(path_of(name)))
     kd = model.distill_losses['kd']
     assert type(kd).__name__ == COMPOSED[name][2]['type']
     assert type(model.distill_losses['feature']).__name__ == 'ATLoss'
@@ -196,7 +216,7 @@ def test_exported_student_is_the_stock_mmseg_model(name, no_downloads):
     strictly into mmseg's own config of the student and predicts the
     same."""
     from mmseg.registry import MODELS
-    model = build_offline(Config.fromfile(osp.join(FOLDER, name)))
+    model = build_offline(Config.fromfile(path_of(name)))
     stock = get_config('mmseg::' + ZOO[name][0])
     replace_sync_bn(stock.model)
     stock.model.pretrained = None
@@ -216,7 +236,7 @@ def test_cross_architecture_logits_have_the_same_size(no_downloads):
     position for position, no resize."""
     name = ('cwd_segformer_mit-b2_deeplabv3plus_r18-d8_4xb2-80k_cityscapes-'
             '512x1024.py')
-    model = build_offline(Config.fromfile(osp.join(FOLDER, name)))
+    model = build_offline(Config.fromfile(path_of(name)))
     assert type(model.teacher.backbone).__name__ == 'MixVisionTransformer'
     # mmseg's config names ImageNet MiT weights; the teacher's come from
     # teacher_ckpt (a random test teacher downloads nothing)

@@ -219,3 +219,23 @@ def test_reuse_finds_only_runs_finished_at_this_budget(tmp_path):
     # a run of another length is not this one
     assert _finished_run(str(run), str(log),
                          ['train_cfg.max_iters=900']) is None
+
+
+def test_cwd_and_dist_soft_label_terms_run_where_their_configs_exist():
+    """FRSKD-CWD / FRSKD-DIST (issue 32) have SegFormer configs only: the
+    plan points at them, and another family is refused at parse time."""
+    from selfkd_research.experiments.digits_experiment import (mmseg_config,
+                                                               seg_plan)
+    args = parse_args([
+        '--tasks', 'seg', '--seg-model', 'segformer', '--seg-methods',
+        'baseline', 'FRSKD-CWD', 'FRSKD-DIST'
+    ])
+    assert [m for _, _, methods in seg_plan(args)
+            for m in methods] == ['baseline', 'FRSKD-CWD', 'FRSKD-DIST']
+    assert mmseg_config('FRSKD-DIST', 'segformer').endswith(
+        'frskd_mmseg/frskd-dist_segformer_mit-tiny_360it_digits.py')
+    with pytest.raises(SystemExit):
+        parse_args([
+            '--tasks', 'seg', '--seg-model', 'deeplabv3plus', '--seg-methods',
+            'baseline', 'FRSKD-CWD'
+        ])

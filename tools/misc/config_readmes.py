@@ -25,6 +25,14 @@ sys.path.append(ROOT)
 # what each folder holds (the README's first paragraph; a folder not listed
 # keeps the paragraph its README has)
 ABOUT = {
+    'cwd':
+    'CWD (channel-wise distillation, Shu et al., ICCV 2021) on mmseg model-zoo '
+    'teacher/student pairs through SFDSegmentor: the paper\'s PSPNet-R101 -> '
+    'PSPNet-R18 recipe and a cross-architecture pair (docs/cwd_dist.md).',
+    'dist':
+    'DIST (relation distillation, Huang et al., NeurIPS 2022) on mmseg '
+    'model-zoo pairs through SFDSegmentor: DeepLabV3-R101 -> DeepLabV3-R18 '
+    '(docs/cwd_dist.md).',
     'efficientdet_seg':
     'The EfficientDet-style segmentation baselines (EfficientNet + weighted '
     'BiFPN + FRSKD segmentation head, no self-teacher): PASCAL VOC 07+12 '
