@@ -26,8 +26,8 @@ sys.path.append(ROOT)
 # keeps the paragraph its README has)
 ABOUT = {
     'cwd':
-    'CWD (channel-wise distillation, Shu et al., ICCV 2021) on mmseg model-zoo '
-    'teacher/student pairs through SFDSegmentor: the paper\'s PSPNet-R101 -> '
+    'CWD (channel-wise distillation, Shu et al., ICCV 2021) on mmseg '
+    'model-zoo teacher/student pairs through SFDSegmentor: the paper\'s PSPNet-R101 -> '
     'PSPNet-R18 recipe and a cross-architecture pair (docs/cwd_dist.md).',
     'dist':
     'DIST (relation distillation, Huang et al., NeurIPS 2022) on mmseg '
