@@ -27,8 +27,9 @@ sys.path.append(ROOT)
 ABOUT = {
     'cwd':
     'CWD (channel-wise distillation, Shu et al., ICCV 2021) on mmseg '
-    'model-zoo teacher/student pairs through SFDSegmentor: the paper\'s PSPNet-R101 -> '
-    'PSPNet-R18 recipe and a cross-architecture pair (docs/cwd_dist.md).',
+    'model-zoo teacher/student pairs through SFDSegmentor: the paper\'s '
+    'PSPNet-R101 -> PSPNet-R18 recipe and a cross-architecture pair '
+    '(docs/cwd_dist.md).',
     'dist':
     'DIST (relation distillation, Huang et al., NeurIPS 2022) on mmseg '
     'model-zoo pairs through SFDSegmentor: DeepLabV3-R101 -> DeepLabV3-R18 '
