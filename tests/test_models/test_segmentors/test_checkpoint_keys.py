@@ -3,8 +3,9 @@ wrote before the self-teacher became a composed part (issue 31), so
 checkpoints of FRSKDEncoderDecoder, FRSKDCascadeEncoderDecoder and gated
 runs load strictly. ``tests/data/frskd_seg_checkpoint_keys_v0.json.gz`` was
 written by the pre-issue-31 code (keys and shapes of each config's model,
-in order); FRSKDSegmentor's weights and outputs are also checked by
-``test_legacy_checkpoints.py``."""
+in order; its config paths renamed with the config layout,
+docs/config_renames.md); FRSKDSegmentor's weights and outputs are also
+checked by ``test_legacy_checkpoints.py``."""
 import gzip
 import json
 import os.path as osp
