@@ -6,8 +6,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from selfkd_seg.registry import MODELS
-from .dense import (RESOLUTIONS, Maps, check_mask, check_pair, level_pairs,
-                    match_spatial_size)
+from .dense import (Maps, check_mask, check_pair, level_pairs,
+                    match_spatial_size, set_dense_options)
 
 # a masked-out position's logit: exp() of it is exactly 0 in float32, and,
 # unlike -inf, it keeps 0 * (log p_t - log p_s) finite
@@ -85,15 +85,7 @@ class CWDLoss(nn.Module):
                  resolution: str = 'logits',
                  exclude_ignored: bool = False):
         super().__init__()
-        if not tau > 0:
-            raise ValueError(f'CWDLoss: tau must be > 0, got {tau}')
-        if resolution not in RESOLUTIONS:
-            raise ValueError(f'CWDLoss: resolution must be one of '
-                             f'{RESOLUTIONS}, got {resolution!r}')
-        self.tau = float(tau)
-        self.loss_weight = loss_weight
-        self.resolution = resolution
-        self.exclude_ignored = bool(exclude_ignored)
+        set_dense_options(self, tau, loss_weight, resolution, exclude_ignored)
 
     def forward(self,
                 student: Maps,

@@ -109,3 +109,19 @@ def check_mask(mask: Tensor, expected: Sequence[int], name: str) -> Tensor:
         raise ValueError(f'{name}: the mask has shape {tuple(mask.shape)}, '
                          f'expected {tuple(expected)}')
     return mask.bool()
+
+
+def set_dense_options(loss, tau: float, loss_weight: float, resolution: str,
+                      exclude_ignored: bool) -> None:
+    """Check and set the options every dense distillation loss
+    (:class:`CWDLoss`, :class:`DISTLoss`) shares; errors name the loss."""
+    name = type(loss).__name__
+    if not tau > 0:
+        raise ValueError(f'{name}: tau must be > 0, got {tau}')
+    if resolution not in RESOLUTIONS:
+        raise ValueError(f'{name}: resolution must be one of '
+                         f'{RESOLUTIONS}, got {resolution!r}')
+    loss.tau = float(tau)
+    loss.loss_weight = loss_weight
+    loss.resolution = resolution
+    loss.exclude_ignored = bool(exclude_ignored)

@@ -6,8 +6,8 @@ import torch
 import torch.nn as nn
 
 from selfkd_seg.registry import MODELS
-from .dense import (RESOLUTIONS, Maps, check_mask, check_pair, level_pairs,
-                    match_spatial_size)
+from .dense import (Maps, check_mask, check_pair, level_pairs,
+                    match_spatial_size, set_dense_options)
 
 
 def pearson_rows(a: torch.Tensor,
@@ -87,20 +87,12 @@ class DISTLoss(nn.Module):
                  resolution: str = 'logits',
                  exclude_ignored: bool = False):
         super().__init__()
-        if not tau > 0:
-            raise ValueError(f'DISTLoss: tau must be > 0, got {tau}')
+        set_dense_options(self, tau, loss_weight, resolution, exclude_ignored)
         if beta < 0 or gamma < 0:
             raise ValueError(f'DISTLoss: beta and gamma must be >= 0, got '
                              f'{beta} and {gamma}')
-        if resolution not in RESOLUTIONS:
-            raise ValueError(f'DISTLoss: resolution must be one of '
-                             f'{RESOLUTIONS}, got {resolution!r}')
         self.beta = float(beta)
         self.gamma = float(gamma)
-        self.tau = float(tau)
-        self.loss_weight = loss_weight
-        self.resolution = resolution
-        self.exclude_ignored = bool(exclude_ignored)
 
     def forward(self,
                 student: Maps,
