@@ -106,6 +106,10 @@ IMAGENET_MODELS = {
         ('frskd-heldoutgate_efficientdet-d0-lite0_900it_digits.py', ()),
         'KD only': ('frskd_efficientdet-d0-lite0_900it_digits.py',
                     ('model.distill.beta=0.0', )),
+        # CWD / DIST as the soft-label term (issue 32)
+        'FRSKD-CWD': ('frskd-cwd_efficientdet-d0-lite0_900it_digits.py', ()),
+        'FRSKD-DIST': ('frskd-dist_efficientdet-d0-lite0_900it_digits.py',
+                       ()),
     },
     # the FRSKD authors' network (FRSKDSegBiFPN + FRSKDSegHead)
     'official-d0': {
