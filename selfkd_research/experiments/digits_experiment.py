@@ -75,6 +75,23 @@ MMSEG_METHODS = {
     'FRSKD-DIST': 'frskd-dist_',
 }
 DEFAULT_MMSEG_METHODS = ('baseline', 'FRSKD', 'FRSKD+held-out-gate')
+# teacher-student methods on the SegFormer family (issue 32): the student
+# segformer_mit-tiny_360it_digits.py distilled from the larger
+# TS_TEACHER_CONFIG, trained first (seed 0, TS_TEACHER_FACTOR x
+# --seg-iters), for the whole training (no warm-up)
+TS_CONFIGS = osp.join('configs', 'sfd_seg')
+TS_METHODS = {
+    'KD': 'kd_',
+    'CWD': 'cwd_',
+    'DIST': 'dist_',
+    'SFD': 'sfd_',
+    'SFD+CWD': 'sfd-cwd_',
+    'SFD+DIST': 'sfd-dist_',
+}
+TS_MODEL = 'segformer'
+TS_TEACHER_CONFIG = osp.join(TS_CONFIGS,
+                             'segformer-bifpn_mit-tiny_360it_digits.py')
+TS_TEACHER_FACTOR = 2
 # the issue-20 ablations of FRSKD (one regime, --ablation-regime)
 SEG_ABLATIONS = {
     'KD only': ('frskd_efficientdet-d0_360it_digits.py',
@@ -108,8 +125,7 @@ IMAGENET_MODELS = {
                     ('model.distill.beta=0.0', )),
         # CWD / DIST as the soft-label term (issue 32)
         'FRSKD-CWD': ('frskd-cwd_efficientdet-d0-lite0_900it_digits.py', ()),
-        'FRSKD-DIST': ('frskd-dist_efficientdet-d0-lite0_900it_digits.py',
-                       ()),
+        'FRSKD-DIST': ('frskd-dist_efficientdet-d0-lite0_900it_digits.py', ()),
     },
     # the FRSKD authors' network (FRSKDSegBiFPN + FRSKDSegHead)
     'official-d0': {
@@ -193,12 +209,21 @@ def parse_args(argv=None):
         '--seg-methods',
         nargs='+',
         choices=tuple(
-            dict.fromkeys((*SEG_METHODS, *MMSEG_METHODS, *SEG_ABLATIONS))),
+            dict.fromkeys(
+                (*SEG_METHODS, *MMSEG_METHODS, *SEG_ABLATIONS, *TS_METHODS))),
         default=None,
         help='default: ' + ' '.join(DEFAULT_SEG_METHODS) + ' for '
         f'{DEFAULT_SEG_MODEL}, ' + ' '.join(DEFAULT_MMSEG_METHODS) +
         ' for the mmseg models (an ablation name runs it in every '
-        '--regime)')
+        '--regime); the teacher-student methods ' + ', '.join(TS_METHODS) +
+        f' are {TS_MODEL}\'s (scratch regime): its student distilled from '
+        f'{TS_TEACHER_CONFIG}, trained first')
+    parser.add_argument(
+        '--seg-teacher',
+        default=None,
+        help='checkpoint of the teacher of the teacher-student methods '
+        '(default: train it first, seed 0, '
+        f'{TS_TEACHER_FACTOR}x the students\' iterations)')
     parser.add_argument(
         '--ablation-regime',
         choices=REGIMES,
@@ -301,17 +326,19 @@ def parse_args(argv=None):
             if args.regime == ['imagenet']:
                 known = IMAGENET_MODELS[model]
             else:
-                known = (
-                    MMSEG_METHODS if model in MMSEG_MODELS else {
-                        **SEG_METHODS,
-                        **SEG_ABLATIONS
-                    })
+                known = ({
+                    **MMSEG_METHODS,
+                    **(TS_METHODS if model == TS_MODEL else {})
+                } if model in MMSEG_MODELS else {
+                    **SEG_METHODS,
+                    **SEG_ABLATIONS
+                })
             bad = [m for m in args.seg_methods if m not in known]
             if model in MMSEG_MODELS and not bad:
                 # a method has a config for some families only
                 bad = [
-                    m for m in args.seg_methods
-                    if not osp.exists(mmseg_config(m, model))
+                    m for m in args.seg_methods if m not in TS_METHODS
+                    and not osp.exists(mmseg_config(m, model))
                 ]
             if bad:
                 parser.error(f'--seg-model {model} has no method '
@@ -322,6 +349,10 @@ def parse_args(argv=None):
 
 def mmseg_config(method: str, model: str) -> str:
     """The config of ``method`` on the mmseg family ``model``."""
+    if method in TS_METHODS:
+        return osp.join(
+            TS_CONFIGS, f'{TS_METHODS[method]}segformer-bifpn_'
+            f'{MMSEG_MODELS[model]}_360it_digits.py')
     return osp.join(
         MMSEG_CONFIGS, f'{MMSEG_METHODS[method]}{MMSEG_MODELS[model]}'
         '_360it_digits.py')
@@ -494,11 +525,18 @@ def seg_job(regime,
             args,
             env,
             pretrained=None,
-            model=DEFAULT_SEG_MODEL):
-    """One segmentation run of a model's regime: train()'s kwargs."""
+            model=DEFAULT_SEG_MODEL,
+            teacher=None):
+    """One segmentation run of a model's regime: train()'s kwargs
+    (``teacher``: the checkpoint of the teacher-student methods)."""
     if regime == 'imagenet':
         config, extra = IMAGENET_MODELS[model][name]
         warmup = None if name == 'baseline' else 2 / 3
+    elif model in MMSEG_MODELS and name in TS_METHODS:
+        # teacher-student: distillation from the first iteration
+        config = mmseg_config(name, model)
+        extra = [f'model.teacher_ckpt={teacher}']
+        warmup = None
     elif model in MMSEG_MODELS:
         config = mmseg_config(name, model)
         # the EfficientDet method's config options (KD: beta 0, ...)
@@ -681,7 +719,35 @@ def count_runs(args) -> int:
         runs += 1  # the backbone's pretraining
     if 'cls' in args.tasks:
         runs += len(CLS_RUNS) * seeds + 1  # + the SFD teacher
+    if uses_seg_teacher(plan) and not args.seg_teacher:
+        runs += 1  # the teacher of the teacher-student methods
     return runs
+
+
+def uses_seg_teacher(plan) -> bool:
+    """Whether a part of the plan runs a teacher-student method."""
+    return any(name in TS_METHODS for _, _, methods in plan
+               for name in methods)
+
+
+def train_seg_teacher(args, env) -> dict:
+    """Train the teacher of the teacher-student methods (seed 0,
+    :data:`TS_TEACHER_FACTOR` x ``--seg-iters``, 3 validations)."""
+    iters = TS_TEACHER_FACTOR * args.seg_iters
+    result = train(
+        'seg-teacher',
+        'segformer-bifpn',
+        TS_TEACHER_CONFIG,
+        0,
+        args,
+        env,
+        budget=seg_budget_options(iters, False, val_points=SEG_VAL_POINTS),
+        tag='seg-teacher_segformer-bifpn_seed0')
+    result['iters'] = iters
+    say(f"[digits] teacher of the teacher-student methods: mIoU "
+        f"{result['metric']:.2f} after {iters} iterations, "
+        f"{result['checkpoint']}")
+    return result
 
 
 def pretrain_backbone(args, env) -> str:
@@ -734,7 +800,7 @@ def main(argv=None):
     # run here); SFD runs start once the teacher is trained, the pretrained
     # regime once the backbone is.
     env['OMP_NUM_THREADS'] = str(args.threads)
-    results, teacher, pretrained = {}, {}, {}
+    results, teacher, pretrained, seg_teacher = {}, {}, {}, {}
     plan = seg_plan(args)
 
     def job(task, name, config, seed):
@@ -748,17 +814,22 @@ def main(argv=None):
 
     def seg(model, regime, name, seed):
         spec = seg_job(regime, name, seed, args, env,
-                       pretrained.get('checkpoint'), model)
+                       pretrained.get('checkpoint'), model,
+                       seg_teacher.get('checkpoint'))
         results[(spec['task'], name, seed)] = train(**spec)
 
     first, after_teacher, after_pretrain = [], [], []
+    after_seg_teacher = []
     for seed in args.seeds:  # longest first within each group
         if 'cls' in args.tasks:
             first.append((job, ('cls', 'FRSKD', CLS_RUNS[1][1], seed)))
         for model, regime, methods in plan:
             group = after_pretrain if regime == 'pretrained' else first
             group += [(seg, (model, regime, name, seed))
-                      for name in methods[::-1]]
+                      for name in methods[::-1] if name not in TS_METHODS]
+            after_seg_teacher += [(seg, (model, regime, name, seed))
+                                  for name in methods[::-1]
+                                  if name in TS_METHODS]
         if 'cls' in args.tasks:
             first.append((job, ('cls', 'baseline', CLS_RUNS[0][1], seed)))
             after_teacher.append((job, ('cls', 'SFD', CLS_RUNS[2][1], seed)))
@@ -776,7 +847,17 @@ def main(argv=None):
         cls_teacher = (
             pool.submit(job, 'cls', 'teacher', CLS_TEACHER, 0)
             if after_teacher else None)
+        ts_teacher = None
+        if after_seg_teacher and args.seg_teacher:
+            seg_teacher.update(
+                checkpoint=osp.abspath(args.seg_teacher), metric=None)
+            first += after_seg_teacher
+        elif after_seg_teacher:
+            ts_teacher = pool.submit(train_seg_teacher, args, env)
         pending = [pool.submit(fn, *fn_args) for fn, fn_args in first]
+        if ts_teacher is not None:
+            seg_teacher.update(ts_teacher.result())
+            pending += [pool.submit(fn, *a) for fn, a in after_seg_teacher]
         if pretrain is not None:
             pretrained.update(pretrain.result())
             pending += [pool.submit(fn, *a) for fn, a in after_pretrain]
@@ -817,6 +898,14 @@ def main(argv=None):
         parts.append(f'segmentation {model} {regime} '
                      f'{seg_iters(regime, args)} iterations (batch 8, '
                      f'{crops} crops)')
+    if seg_teacher.get('metric') is not None:
+        parts.append(
+            f"teacher of {', '.join(TS_METHODS)}: {TS_TEACHER_CONFIG}, "
+            f"seed 0, {seg_teacher['iters']} iterations, mIoU "
+            f"{seg_teacher['metric']:.2f} "
+            f"({seg_teacher['iter_time']:.3f} s/iter)")
+    elif seg_teacher:
+        parts.append(f"teacher from {seg_teacher['checkpoint']}")
     if pretrained.get('metric') is not None:
         parts.append(f"backbone pretrained as a digit classifier: top-1 "
                      f"{pretrained['metric']:.2f}")
@@ -854,7 +943,8 @@ def main(argv=None):
                 seg_plan=[[m, r, list(ms)] for m, r, ms in plan],
                 seg_iters=args.seg_iters,
                 cls_epochs=args.cls_epochs,
-                pretrained=pretrained or None),
+                pretrained=pretrained or None,
+                seg_teacher=seg_teacher or None),
             f,
             indent=1)
     return summary

@@ -14,11 +14,18 @@ import torch.nn as nn
 from torch import Tensor
 
 from selfkd_seg.models.utils.distill import check_config_keys
+from selfkd_seg.models.utils.private_rng import (PrivateRandomStream,
+                                                 initialised_apart)
 from selfkd_seg.models.utils.teacher import (build_teacher,
                                              register_teacher_state_hooks,
                                              set_teacher_mode)
 from .margins import MarginProvider
 from .weights import DistillWeights
+
+# the teacher-student attributes that only training uses, in the order
+# they are built
+TRAINING_ONLY_PARTS = ('teacher', 'integrator', 'margin_estimator',
+                       'distill_losses', 'distill_weights')
 
 
 def _normalize_indices(indices, num: int, what: str) -> tuple:
@@ -81,19 +88,44 @@ class TeacherStudentMixin:
         """Split the teacher-student arguments off the student's."""
         return {k: kwargs.pop(k) for k in cls.TEACHER_ARGS if k in kwargs}
 
-    def _init_distillation(self,
-                           *,
-                           teacher: dict,
-                           registry,
-                           student_channels: Optional[Sequence[int]],
-                           teacher_channels_fn: Callable,
-                           teacher_ckpt: Optional[str] = None,
-                           integrator: Optional[dict] = dict(
-                               type='ReceptiveFieldIntegration'),
-                           distill: Optional[dict] = None,
-                           teacher_norm_eval: bool = True,
-                           save_teacher: bool = False,
-                           allow_random_teacher: bool = False) -> dict:
+    def _init_distillation(self, **kwargs) -> dict:
+        """Build the training-only parts (:meth:`_build_distillation`'s
+        arguments) under a random stream of their own
+        (:class:`PrivateRandomStream`): building them draws nothing from the
+        global generators, so the student is constructed and initialised
+        (:meth:`init_weights`) exactly as the plain model of the same seed,
+        and a same-seed comparison with the baseline starts from the same
+        weights. Returns the merged distill cfg."""
+        # named after the library class the model is: a user's subclass
+        # draws as the class it extends
+        library_class = next((c for c in type(self).__mro__
+                              if c.__module__.startswith('selfkd_seg.')),
+                             type(self))
+        self.distill_rng = PrivateRandomStream(
+            f'{library_class.__name__}.distillation')
+        with self.distill_rng.build():
+            return self._build_distillation(**kwargs)
+
+    def init_weights(self) -> None:
+        """The student's initialisation of the plain model; the
+        training-only parts (integrator, losses; the teacher is loaded)
+        initialised apart (:func:`initialised_apart`)."""
+        with initialised_apart(self, TRAINING_ONLY_PARTS, self.distill_rng):
+            super().init_weights()
+
+    def _build_distillation(self,
+                            *,
+                            teacher: dict,
+                            registry,
+                            student_channels: Optional[Sequence[int]],
+                            teacher_channels_fn: Callable,
+                            teacher_ckpt: Optional[str] = None,
+                            integrator: Optional[dict] = dict(
+                                type='ReceptiveFieldIntegration'),
+                            distill: Optional[dict] = None,
+                            teacher_norm_eval: bool = True,
+                            save_teacher: bool = False,
+                            allow_random_teacher: bool = False) -> dict:
         """Build the training-only parts; returns the merged distill cfg."""
         check_config_keys(distill, self.DEFAULT_DISTILL,
                           f'{type(self).__name__} distill')

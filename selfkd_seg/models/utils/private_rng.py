@@ -18,7 +18,7 @@ the uninterrupted one without any state in the checkpoint.
 """
 import zlib
 from contextlib import contextmanager
-from typing import Optional
+from typing import Optional, Sequence, Union
 
 import torch
 
@@ -105,26 +105,34 @@ class PrivateRandomStream:
 
 
 @contextmanager
-def initialised_apart(model: torch.nn.Module, name: str,
+def initialised_apart(model: torch.nn.Module, names: Union[str, Sequence[str]],
                       stream: PrivateRandomStream):
     """Around ``model.init_weights()`` (mmengine ``BaseModule``): inside,
-    the child ``name`` is out of the module tree (neither its own
-    ``init_weights`` nor an ``init_cfg`` of ``model`` reaches it); on exit
-    it is back in its place and initialised within ``stream``. The rest of
+    the children ``names`` (one name or several; absent ones are skipped)
+    are out of the module tree (neither their own ``init_weights`` nor an
+    ``init_cfg`` of ``model`` reaches them); on exit they are back in their
+    places and initialised, in that order, within ``stream``. The rest of
     the model is initialised, and the global generators end, exactly as if
-    the child did not exist. A child without mmengine's ``init_weights``
-    keeps its construction-time weights."""
+    the children did not exist. A child without mmengine's ``init_weights``
+    (or already initialised: ``is_init``) keeps its weights."""
+    if isinstance(names, str):
+        names = (names, )
     modules = model._modules
     order = list(modules)
-    part = modules.pop(name)
+    parts = {n: modules.pop(n) for n in names if n in modules}
     try:
         yield
     finally:
         rest = dict(modules)
         modules.clear()
         for key in order:
-            modules[key] = part if key == name else rest.pop(key)
+            modules[key] = parts[key] if key in parts else rest.pop(key)
         modules.update(rest)  # anything added meanwhile, after
-    if hasattr(part, 'init_weights') and not getattr(part, 'is_init', False):
+    todo = [
+        part for part in parts.values() if hasattr(part, 'init_weights')
+        and not getattr(part, 'is_init', False)
+    ]
+    if todo:
         with stream.build(phase=1):
-            part.init_weights()
+            for part in todo:
+                part.init_weights()
