@@ -38,11 +38,15 @@ def main(argv=None) -> dict:
     except (ValueError, FileExistsError, FileNotFoundError) as err:
         sys.stderr.write(f'export_student.py: error: {err}\n')
         sys.exit(2)
+    if summary['dropped_keys']:
+        dropped = (f"dropped {summary['dropped_keys']} tensors "
+                   f"({summary['dropped_params'] / 1e6:.3f}M values) of "
+                   f"{', '.join(summary['dropped_modules'])}")
+    else:  # a logit-only teacher-student checkpoint: the student alone
+        dropped = 'nothing to drop (a logit-only distiller saves the ' \
+            'student alone)'
     print(f"wrote {args.out}: {summary['kept_keys']} student tensors "
-          f"({summary['student_params'] / 1e6:.3f}M values); dropped "
-          f"{summary['dropped_keys']} tensors "
-          f"({summary['dropped_params'] / 1e6:.3f}M values) of "
-          f"{', '.join(summary['dropped_modules'])}")
+          f"({summary['student_params'] / 1e6:.3f}M values); {dropped}")
     return summary
 
 

@@ -5,9 +5,9 @@
 # the frozen teacher the model of DeepLabV3 R101-D8, loaded from
 # SELFKD_TEACHER or else mmseg's released checkpoint of that config. DIST on
 # the logits with the authors' defaults: beta 1, gamma 1, no temperature
-# (tau 1), weight 1, at the logits' own size, every pixel a sample. The
-# authors also distil the auxiliary head's logits (weight 0.4); this
-# distiller distils the decode head only.
+# (tau 1), weight 1, at the logits' own size, every pixel a sample, and
+# 0.4 x DIST between the auxiliary FCN heads' logits (distill.kd_aux), as
+# the authors' train_kd.py does.
 _base_ = ['mmseg::deeplabv3/deeplabv3_r18-d8_4xb2-80k_cityscapes-512x1024.py']
 custom_imports = dict(imports=['selfkd_seg'], allow_failed_imports=False)
 model = dict(
@@ -21,4 +21,6 @@ model = dict(
         loss=None,
         margin=None,
         kd=dict(
-            type='DISTLoss', beta=1.0, gamma=1.0, tau=1.0, loss_weight=1.0)))
+            type='DISTLoss', beta=1.0, gamma=1.0, tau=1.0, loss_weight=1.0),
+        kd_aux=dict(
+            type='DISTLoss', beta=1.0, gamma=1.0, tau=1.0, loss_weight=0.4)))

@@ -2,8 +2,10 @@
 (``tools/export_student.py`` is its command line)."""
 import io
 import os.path as osp
+from typing import Optional
 
 import torch
+from mmengine.config import Config
 
 from selfkd_seg.engine.checkpoint_io import atomic_write_bytes
 from selfkd_seg.engine.student_loading import read_state_dict
@@ -30,6 +32,40 @@ def check_output_path(src: str, dst: str, force: bool = False) -> None:
             'replace it, or choose another output file')
 
 
+def checkpoint_model_type(ckpt: dict) -> Optional[str]:
+    """``model.type`` of the config an mmengine runner saved in the
+    checkpoint's ``meta['cfg']`` (text), or None if there is none."""
+    text = (ckpt.get('meta') or {}).get('cfg')
+    if not isinstance(text, str):
+        return None
+    try:
+        cfg = Config.fromstring(text, file_format='.py')
+    except Exception:  # noqa: BLE001  (an unreadable config: type unknown)
+        return None
+    model = cfg.get('model')
+    return model.get('type') if isinstance(model, dict) else None
+
+
+def is_logit_only_distiller(model_type: Optional[str]) -> bool:
+    """Whether ``model_type`` is a teacher-student distiller: with a logit
+    term only (KD, CWD, DIST: no integrator, no trainable loss) and the
+    teacher left out of checkpoints (``save_teacher=False``), its
+    checkpoints hold the student's weights and nothing else."""
+    if not model_type:
+        return False
+    from selfkd_seg.models.distillers.teacher_student import \
+        TeacherStudentMixin
+    from selfkd_seg.registry import MODELS
+    try:
+        cls = MODELS.get(model_type)
+    except Exception:  # noqa: BLE001
+        cls = None
+    if cls is None:
+        from mmseg.registry import MODELS as SEG_MODELS
+        cls = SEG_MODELS.get(model_type)
+    return isinstance(cls, type) and issubclass(cls, TeacherStudentMixin)
+
+
 def export_student_checkpoint(src: str, dst: str, force: bool = False) -> dict:
     """Drop self-teacher / teacher / integrator weights from ``src``.
 
@@ -38,9 +74,15 @@ def export_student_checkpoint(src: str, dst: str, force: bool = False) -> dict:
     loads strictly into the plain student config (``EncoderDecoder`` or
     ``ImageClassifier``).  Optimizer, scheduler and hook states are dropped.
 
+    A teacher-student checkpoint with a logit term only (KD, CWD, DIST
+    through ``SFDSegmentor`` / ``SFDClassifier``: no integrator, teacher not
+    saved) holds the student alone; it is recognised by the model type in
+    its saved config and exported as it is.
+
     Returns a summary dict (kept/dropped key counts and parameter counts).
-    Raises ``ValueError`` if ``src`` holds no training-only weights (it is
-    not a distillation checkpoint, or was exported already) or if ``dst`` is
+    Raises ``ValueError`` if ``src`` holds no training-only weights and is
+    no such checkpoint (it is not a distillation checkpoint, or was
+    exported already) or if ``dst`` is
     ``src``, and ``FileExistsError`` if ``dst`` exists and ``force`` is
     False (:func:`check_output_path`).
     """
@@ -49,10 +91,13 @@ def export_student_checkpoint(src: str, dst: str, force: bool = False) -> dict:
     check_output_path(src, dst, force)
     ckpt, state_dict = read_state_dict(src)
     student, dropped = split_student_state_dict(state_dict)
-    if not dropped:
+    model_type = checkpoint_model_type(ckpt)
+    if not dropped and not is_logit_only_distiller(model_type):
         raise ValueError(
             f'{src} has no training-only weights (none of the top-level '
-            f'modules {DISTILL_ONLY_PREFIXES}): it is not a FRSKD/SFD '
+            f'modules {DISTILL_ONLY_PREFIXES}) and its model '
+            f'({model_type or "type not recorded"}) is no distiller whose '
+            'checkpoints can lack them: it is not a FRSKD/SFD/KD '
             'checkpoint, or the student was exported already')
     meta = dict(ckpt.get('meta', {}) or {})
     meta = {

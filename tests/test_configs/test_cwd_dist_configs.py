@@ -19,16 +19,19 @@ from selfkd_seg.models.utils import strip_distill_only
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 # the algorithm folder of each kind of config
-FOLDERS = {
-    'cwd_': 'cwd',
-    'dist_': 'dist',
-    'frskd-cwd_': 'frskd_mmseg',
-    'frskd-dist_': 'frskd_mmseg',
-    'sfd-cwd_': 'sfd_seg',
-    'sfd-dist_': 'sfd_seg'
-}
+FOLDERS = (
+    ('cwd_', 'cwd'),
+    ('dist_', 'dist'),
+    ('frskd-cwd_', 'frskd_mmseg'),
+    ('frskd-dist_', 'frskd_mmseg'),
+    ('sfd-cwd_', 'sfd_seg'),
+    ('sfd-dist_', 'sfd_seg'),
+    # the teacher-student table on the digits scenes (logit-only students)
+    ('cwd_', 'sfd_seg'),
+    ('dist_', 'sfd_seg'),
+)
 CONFIGS = sorted(
-    p for prefix, folder in FOLDERS.items()
+    p for prefix, folder in FOLDERS
     for p in glob.glob(osp.join(REPO, 'configs', folder, prefix + '*.py')))
 NAMES = [osp.basename(p) for p in CONFIGS]
 
@@ -54,7 +57,22 @@ ZOO = {
 SFD_DIGITS = ('../sfd_seg/'
               'sfd_deeplabv3plus_r18-tiny_segformer_mit-tiny_360it_digits.py')
 FRSKD_DIGITS = '../frskd_mmseg/frskd_segformer_mit-tiny_360it_digits.py'
+# the digits teacher-student table: SFD (its feature term) and KD (the
+# logit-only base) with the larger SegFormer+BiFPN teacher
+SFD_BIFPN = ('../sfd_seg/'
+             'sfd_segformer-bifpn_segformer_mit-tiny_360it_digits.py')
+KD_BIFPN = '../sfd_seg/kd_segformer-bifpn_segformer_mit-tiny_360it_digits.py'
+CWD_LOGITS = dict(type='CWDLoss', tau=4.0, loss_weight=3.0)
+DIST_LOGITS = dict(type='DISTLoss', loss_weight=1.0)
 COMPOSED = {
+    'sfd-cwd_segformer-bifpn_segformer_mit-tiny_360it_digits.py':
+    (SFD_BIFPN, 'kd', CWD_LOGITS),
+    'sfd-dist_segformer-bifpn_segformer_mit-tiny_360it_digits.py':
+    (SFD_BIFPN, 'kd', DIST_LOGITS),
+    'cwd_segformer-bifpn_segformer_mit-tiny_360it_digits.py': (KD_BIFPN, 'kd',
+                                                               CWD_LOGITS),
+    'dist_segformer-bifpn_segformer_mit-tiny_360it_digits.py': (KD_BIFPN, 'kd',
+                                                                DIST_LOGITS),
     'sfd-cwd_deeplabv3plus_r18-tiny_segformer_mit-tiny_360it_digits.py':
     (SFD_DIGITS, 'kd', dict(type='CWDLoss', tau=4.0, loss_weight=3.0)),
     'sfd-dist_deeplabv3plus_r18-tiny_segformer_mit-tiny_360it_digits.py':
@@ -171,6 +189,9 @@ def test_zoo_pair_is_mmsegs_student_and_teacher(name):
     else:
         assert distill['kd'] == dict(
             type='DISTLoss', beta=1.0, gamma=1.0, tau=1.0, loss_weight=1.0)
+        # and 0.4 x DIST on the auxiliary heads' logits (train_kd.py)
+        assert distill['kd_aux'] == dict(
+            type='DISTLoss', beta=1.0, gamma=1.0, tau=1.0, loss_weight=0.4)
     assert cfg.train_cfg.max_iters == 80000
     assert tuple(cfg.crop_size) == (512, 1024)
 
@@ -191,6 +212,8 @@ def test_composition_config_adds_only_the_logit_term(name):
     model, base_model = cfg.pop('model'), base_cfg.pop('model')
     distill = dict(model.pop('distill'))
     base_distill = dict(base_model.pop('distill', None) or {})
+    # the logit term is added, or (KD's pixel KL) replaced
+    base_distill.pop(key, None)
     assert distill.pop(key) == loss
     if name.startswith('frskd-'):
         assert distill.pop('alpha') == (3.0 if 'cwd' in name else 1.0)

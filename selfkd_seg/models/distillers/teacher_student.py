@@ -63,6 +63,8 @@ class TeacherStudentMixin:
     - ``loss_weight`` of ``loss`` / ``kd``: the term's weight, kept in
       ``distill_weights`` (``feature`` / ``kd``) and not in the loss module.
     - ``kd``: logit distillation loss config (e.g. ``KDLoss``) or ``None``.
+    - ``kd_aux`` (segmentation): the same on the auxiliary heads' logits
+      (DIST's recipe: 0.4 x DIST there), or ``None``.
     - ``student_stages`` / ``teacher_stages``: which feature levels are
       used.  With an integrator, the student stages are its inputs and
       ``teacher_stages`` must name the single target level; without one,
@@ -207,8 +209,9 @@ class TeacherStudentMixin:
         # each term's weight is its loss config's loss_weight, taken out of
         # the loss so that it lives (and is scheduled) in one place
         losses, weights = {}, {}
-        for name, key in (('feature', 'loss'), ('kd', 'kd')):
-            if distill[key] is not None:
+        for name, key in (('feature', 'loss'), ('kd', 'kd'), ('kd_aux',
+                                                              'kd_aux')):
+            if distill.get(key) is not None:
                 cfg = dict(distill[key])
                 weights[name] = cfg.pop('loss_weight', 1.0)
                 losses[name] = registry.build(cfg)

@@ -2,6 +2,7 @@
 from typing import Union
 
 import torch
+import torch.nn as nn
 from mmengine.config import Config
 from mmengine.hub import get_config
 from mmseg.models.segmentors import EncoderDecoder
@@ -39,6 +40,8 @@ class SFDSegmentor(TeacherStudentMixin, EncoderDecoder):
         loss_feat      w * L_distill(g(student levels), max(Y, m))
         loss_kd        pixel KD(student || teacher logits)    (optional; label
                        resolution, ignore_index excluded)
+        loss_kd_aux    the same between the auxiliary heads'
+                       logits (optional, ``distill.kd_aux``)
 
     Teacher and student read the same preprocessed batch (the student's
     ``data_preprocessor``).  The teacher is frozen, runs under no_grad, stays
@@ -65,6 +68,7 @@ class SFDSegmentor(TeacherStudentMixin, EncoderDecoder):
         loss=dict(type='OFDLoss', loss_weight=3.0),
         margin='running',
         kd=None,
+        kd_aux=None,
         student_stages=(0, ),
         teacher_stages=(0, ))
 
@@ -77,6 +81,8 @@ class SFDSegmentor(TeacherStudentMixin, EncoderDecoder):
             student_channels=level_channels(self),
             teacher_channels_fn=level_channels,
             **distillation)
+        if 'kd_aux' in self.distill_losses:
+            self._check_auxiliary_pairs()
 
     @staticmethod
     def teacher_model_config(teacher: Union[ConfigType, str]) -> dict:
@@ -100,6 +106,35 @@ class SFDSegmentor(TeacherStudentMixin, EncoderDecoder):
             backbone.pop('init_cfg')
         return model
 
+    @staticmethod
+    def _auxiliary_heads(model) -> list:
+        """``(loss prefix, head)`` of each auxiliary head of ``model``
+        (mmseg's prefixes: ``aux`` for one, ``aux_{i}`` for a list)."""
+        if not getattr(model, 'with_auxiliary_head', False):
+            return []
+        heads = model.auxiliary_head
+        if isinstance(heads, nn.ModuleList):
+            return [(f'aux_{i}', h) for i, h in enumerate(heads)]
+        return [('aux', heads)]
+
+    def _check_auxiliary_pairs(self) -> None:
+        """``distill.kd_aux`` pairs the student's auxiliary heads with the
+        teacher's, one to one, with the same classes."""
+        student = self._auxiliary_heads(self)
+        teacher = self._auxiliary_heads(self.teacher)
+        if not student or len(student) != len(teacher):
+            raise ValueError(
+                'distill.kd_aux distils the auxiliary heads\' logits: the '
+                f'student has {len(student)} auxiliary head(s), the teacher '
+                f'{len(teacher)}; both need the same number (>= 1), or set '
+                'distill.kd_aux=None')
+        for (name, s), (_, t) in zip(student, teacher):
+            if s.out_channels != t.out_channels:
+                raise ValueError(
+                    f'distill.kd_aux: student {name} head predicts '
+                    f'{s.out_channels} classes, the teacher\'s '
+                    f'{t.out_channels}')
+
     def loss(self, inputs: Tensor, data_samples: SampleList) -> dict:
         feats = self.extract_feat(inputs)
         logits = self.decode_head(feats)
@@ -108,7 +143,18 @@ class SFDSegmentor(TeacherStudentMixin, EncoderDecoder):
             for k, v in self.decode_head.loss_by_feat(logits,
                                                       data_samples).items()
         }
-        if self.with_auxiliary_head:
+        kd_aux = 'kd_aux' in self.distill_losses
+        aux_logits = []
+        if self.with_auxiliary_head and kd_aux:
+            # mmseg's auxiliary losses, keeping the logits for kd_aux
+            for name, head in self._auxiliary_heads(self):
+                aux_logits.append(head(feats))
+                losses.update({
+                    f'{name}.{k}': v
+                    for k, v in head.loss_by_feat(aux_logits[-1],
+                                                  data_samples).items()
+                })
+        elif self.with_auxiliary_head:
             losses.update(
                 self._auxiliary_head_forward_train(feats, data_samples))
 
@@ -116,6 +162,16 @@ class SFDSegmentor(TeacherStudentMixin, EncoderDecoder):
             teacher_feats = self.teacher.extract_feat(inputs)
             teacher_logits = self.teacher.decode_head(teacher_feats) \
                 if 'kd' in self.distill_losses else None
+            teacher_aux_logits = [
+                head(teacher_feats)
+                for _, head in self._auxiliary_heads(self.teacher)
+            ] if kd_aux else []
+        if kd_aux:
+            labels = seg_labels(data_samples)
+            losses['loss_kd_aux'] = self.distill_weights['kd_aux'] * sum(
+                pixel_kd(self.distill_losses['kd_aux'], s, t, labels,
+                         self.decode_head.ignore_index, self.align_corners)[0]
+                for s, t in zip(aux_logits, teacher_aux_logits))
 
         if 'feature' in self.distill_losses:
             losses['loss_feat'] = self.feature_distill_loss(

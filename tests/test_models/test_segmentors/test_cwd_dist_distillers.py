@@ -469,3 +469,77 @@ def test_sfd_cwd_student_exports_to_the_plain_model():
     x = torch.randn(1, 3, 64, 64)
     with torch.no_grad():
         assert torch.equal(plain(x, mode='tensor'), model(x, mode='tensor'))
+
+
+# ------------------------------------------------- the auxiliary heads' term
+def _with_aux(model_cfg, in_channels):
+    return dict(
+        model_cfg,
+        auxiliary_head=_fcn(
+            in_channels,
+            in_index=2,
+            loss_decode=dict(type='CrossEntropyLoss', loss_weight=0.4)))
+
+
+def test_dist_on_the_auxiliary_heads_as_the_authors():
+    """DIST's recipe: the decode heads' logits (weight 1) plus 0.4 x DIST
+    between the auxiliary heads' logits; the student's auxiliary CE is
+    mmseg's (same value and key as without kd_aux)."""
+    dist = dict(type='DISTLoss')
+    teacher = _with_aux(_psp_teacher(), 64)
+    kwargs = dict(
+        teacher=teacher,
+        integrator=None,
+        auxiliary_head=_fcn(
+            32,
+            in_index=2,
+            loss_decode=dict(type='CrossEntropyLoss', loss_weight=0.4)))
+    model = build_sfd(
+        distill=dict(
+            loss=None,
+            margin=None,
+            kd=dict(dist, loss_weight=1.0),
+            kd_aux=dict(dist, loss_weight=0.4)),
+        **kwargs)
+    assert model.distill_weights['kd_aux'] == 0.4
+    losses = _step_and_check(
+        model, {'decode.loss_ce', 'aux.loss_ce', 'loss_kd', 'loss_kd_aux'})
+    model.eval()
+    x, batch = _seg_batch()
+    losses = model.loss(x, batch)
+    with torch.no_grad():
+        t_feats = model.teacher.extract_feat(x)
+        s_feats = model.extract_feat(x)
+        expected = 0.4 * DISTLoss()(model.auxiliary_head(s_feats),
+                                    model.teacher.auxiliary_head(t_feats))
+    assert losses['loss_kd_aux'].item() == pytest.approx(
+        expected.item(), rel=1e-5)
+    # the auxiliary CE as mmseg computes it without kd_aux
+    plain = build_sfd(
+        distill=dict(loss=None, margin=None, kd=dict(dist)), **kwargs)
+    plain.load_state_dict(model.state_dict())
+    plain.eval()
+    assert plain.loss(x, batch)['aux.loss_ce'].item() == pytest.approx(
+        losses['aux.loss_ce'].item(), rel=1e-6)
+
+
+def test_kd_aux_needs_auxiliary_heads_on_both_sides():
+    kd_aux = dict(type='DISTLoss')
+    with pytest.raises(ValueError, match='student has 0 auxiliary head'):
+        build_sfd(
+            teacher=_with_aux(_psp_teacher(), 64),
+            integrator=None,
+            distill=dict(loss=None, margin=None, kd_aux=kd_aux))
+    with pytest.raises(ValueError, match='the teacher 0'):
+        build_sfd(
+            integrator=None,
+            auxiliary_head=_fcn(32, in_index=2),
+            distill=dict(loss=None, margin=None, kd_aux=kd_aux))
+    teacher = _with_aux(_psp_teacher(), 64)
+    teacher['auxiliary_head']['num_classes'] = NUM_CLASSES + 1
+    with pytest.raises(ValueError, match='predicts 4 classes.*5'):
+        build_sfd(
+            teacher=teacher,
+            integrator=None,
+            auxiliary_head=_fcn(32, in_index=2),
+            distill=dict(loss=None, margin=None, kd_aux=kd_aux))
