@@ -878,7 +878,11 @@ def main(argv=None):
     if 'cls' in args.tasks:
         tasks.append(('cls', 'top-1', [name for name, _ in CLS_RUNS]))
     lines, summary = summary_table(results, tasks, args.seeds)
-    if plan:
+    self_teachers = any(results[(seg_task(model, regime), method,
+                                 s)]['self_teacher'] is not None
+                        for model, regime, methods in plan
+                        for method in methods for s in args.seeds)
+    if self_teachers:
         lines += [
             '', 'The self-teacher (FRSKD runs): its own val mIoU at '
             'the end, its lead over the student, the train CE lead '
@@ -887,6 +891,7 @@ def main(argv=None):
             'each validation (iteration: lead).', ''
         ]
         lines += lead_table(results, plan, args.seeds)
+    if plan:
         lines += curve_tables(results, plan, args.seeds)
     minutes = (time.perf_counter() - started) / 60
     machine = (f'{platform.machine()}, {os.cpu_count()} CPU cores, '

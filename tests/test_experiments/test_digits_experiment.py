@@ -239,3 +239,59 @@ def test_cwd_and_dist_soft_label_terms_run_where_their_configs_exist():
             '--tasks', 'seg', '--seg-model', 'deeplabv3plus', '--seg-methods',
             'baseline', 'FRSKD-CWD'
         ])
+
+
+def test_teacher_student_methods_plan(tmp_path):
+    """The teacher-student table (issue 32): SegFormer's student distilled
+    from the SegFormer+BiFPN teacher, whose checkpoint goes to every run;
+    distillation from the first iteration (no FRSKD warm-up); the teacher
+    is trained first (one more run) unless --seg-teacher names it."""
+    from selfkd_research.experiments.digits_experiment import (
+        TS_METHODS, count_runs, mmseg_config, seg_plan, uses_seg_teacher)
+    argv = [
+        '--tasks', 'seg', '--seg-model', 'segformer', '--seg-iters', '900',
+        '--seg-methods', 'baseline', *TS_METHODS, '--work-dir',
+        str(tmp_path)
+    ]
+    args = parse_args(argv)
+    assert uses_seg_teacher(seg_plan(args))
+    assert count_runs(args) == 7 * 3 + 1
+    teacher = str(tmp_path / 'teacher.pth')
+    open(teacher, 'w').close()
+    assert count_runs(parse_args(argv + ['--seg-teacher', teacher])) == 21
+    for name, prefix in TS_METHODS.items():
+        job = seg_job(
+            'scratch', name, 1, args, {}, model='segformer', teacher=teacher)
+        assert job['config'] == mmseg_config(name, 'segformer')
+        assert job['config'].endswith(
+            f'sfd_seg/{prefix}segformer-bifpn_segformer_mit-tiny_360it_'
+            'digits.py')
+        assert f'model.teacher_ckpt={teacher}' in job['extra']
+        opts = _opts(job['budget'])
+        assert opts['train_cfg.max_iters'] == '900'
+        assert not any(k.startswith('custom_hooks') for k in opts)
+    # the students' baseline is the plain SegFormer
+    assert seg_job(
+        'scratch', 'baseline', 1, args, {},
+        model='segformer')['config'].endswith(
+            'frskd_mmseg/segformer_mit-tiny_360it_digits.py')
+    with pytest.raises(SystemExit):  # another family has no such table
+        parse_args([
+            '--tasks', 'seg', '--seg-model', 'deeplabv3plus', '--seg-methods',
+            'baseline', 'SFD+DIST'
+        ])
+
+
+def test_d0_cwd_and_dist_soft_label_terms_in_the_imagenet_regime():
+    args = parse_args([
+        '--tasks', 'seg', '--regime', 'imagenet', '--seg-model',
+        'efficientdet-d0', '--seg-methods', 'baseline', 'FRSKD-CWD',
+        'FRSKD-DIST'
+    ])
+    for name in ('FRSKD-CWD', 'FRSKD-DIST'):
+        job = seg_job('imagenet', name, 0, args, {})
+        assert job['config'] == (f'frskd-{name[6:].lower()}_efficientdet-'
+                                 'd0-lite0_900it_digits.py')
+        # FRSKD's schedule: warm-up 2/3 of the 600 iterations, then ramp
+        opts = _opts(job['budget'])
+        assert opts['custom_hooks.0.warmup'] == '400'
