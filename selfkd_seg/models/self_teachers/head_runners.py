@@ -30,18 +30,49 @@ def is_head(head_cfg: dict, cls: type) -> bool:
     return found is not None and issubclass(found, cls)
 
 
+def check_dense_head(head_cfg: dict, owner: str, where: str) -> None:
+    """Refuse, before it is built, a head that predicts no dense logit map.
+
+    FRSKD's self-teacher copies the student's head and distils its logits:
+    it needs mmseg's per-pixel interface (``BaseDecodeHead``:
+    ``forward(feats)`` -> ``(N, C, H, W)`` logits,
+    ``loss_by_feat(logits, data_samples)``). Mask-classification heads
+    (``Mask2FormerHead``, ``MaskFormerHead``: queries with a class and a
+    mask each) have neither; without mmdet installed mmseg registers them
+    as plain modules, and building one fails with an unrelated TypeError.
+    """
+    from mmseg.models.decode_heads.decode_head import BaseDecodeHead
+    cls = head_class(head_cfg) if isinstance(head_cfg, dict) else None
+    if cls is None or issubclass(cls, BaseDecodeHead):
+        return
+    name = cls.__name__
+    mask_cls = 'Mask' in name and 'Former' in name
+    kind = ('a mask-classification head (queries that each predict a class '
+            'and a mask)' if mask_cls else 'not an mmseg BaseDecodeHead')
+    raise TypeError(
+        f'{owner} does not support {where} of type {name}: it is {kind}, '
+        'with no forward(feats) -> per-pixel logits and no '
+        'loss_by_feat(logits, data_samples), which the self-teacher (a copy '
+        'of the head) and pixel KD need. Use a per-pixel decode head (e.g. '
+        'UPerHead, FCNHead, SegformerHead) for FRSKD' +
+        (' (and mmseg\'s MaskFormer/Mask2Former heads need mmdet: pip '
+         'install mmdet)' if mask_cls else ''))
+
+
 class SingleHeadRunner:
     """One decode head (mmseg's ``EncoderDecoder``): CE as
     ``decode.loss_*``, its logits are the ones distilled."""
 
     def check_student(self, student_cfg: dict, owner: str) -> None:
-        """Refuse, before anything is built, a cascade student."""
+        """Refuse, before anything is built, a cascade student and a head
+        without dense logits (:func:`check_dense_head`)."""
         if 'num_stages' in student_cfg or isinstance(
                 student_cfg.get('decode_head'), (list, tuple)):
             raise TypeError(
                 f'{owner} got a cascade student (num_stages / a list of '
                 'decode heads, as mmseg\'s CascadeEncoderDecoder, e.g. '
                 'OCRNet): use type=\'FRSKDCascadeEncoderDecoder\'')
+        check_dense_head(student_cfg.get('decode_head'), owner, 'decode_head')
 
     def loss(self, model, feats: Sequence[Tensor],
              data_samples: SampleList) -> Tuple[Tensor, Dict[str, Tensor]]:
@@ -101,6 +132,7 @@ class CascadeHeadRunner(SingleHeadRunner):
                 f'decode_head of type {type(heads).__name__}; a single head '
                 'is FRSKDEncoderDecoder\'s')
         for i, head in enumerate(heads):
+            check_dense_head(head, owner, f'decode_head[{i}]')
             if is_head(head, PointHead) or head.get('type') == 'PointHead':
                 raise TypeError(
                     f'{owner} does not support PointRend: '

@@ -266,3 +266,28 @@ def test_a_cascade_student_runs_its_stages_as_mmseg_cascade_does():
         assert (param.grad is None) == (want is None), name
         if want is not None:
             assert torch.equal(param.grad, want), name
+
+
+# -- mask-classification heads (issue 33) ----------------------------------
+@pytest.mark.parametrize('zoo', [
+    'mask2former/mask2former_r50_8xb2-90k_cityscapes-512x1024.py',
+    'maskformer/maskformer_r50-d32_8xb2-160k_ade20k-512x512.py'
+])
+def test_mask_classification_heads_are_refused_at_build_naming_why(zoo):
+    """mmseg's MaskFormer / Mask2Former heads predict (class, mask) pairs
+    per query, not a dense logit map: refused before anything is built,
+    with the reason, not mmseg's unrelated TypeError (without mmdet they
+    are plain modules)."""
+    cfg = Config.fromfile(
+        osp.join(osp.dirname(mmseg.__file__), '.mim', 'configs', zoo))
+    replace_sync_bn(cfg.model)
+    cfg.model.update(
+        type='FRSKDEncoderDecoder',
+        self_teacher=dict(in_index=(0, 1, 2, 3), channels=32))
+    init_default_scope('mmseg')
+    with pytest.raises(
+            TypeError,
+            match=r'FRSKDEncoderDecoder does not support decode_head of type '
+            r'Mask(2)?FormerHead: it is a mask-classification head .*'
+            r'no forward\(feats\) -> per-pixel logits.*pip install mmdet'):
+        MODELS.build(cfg.model)
