@@ -214,6 +214,17 @@ class LevelPlan:
         where = (f'the student\'s extract_feat ({source}) gives {num} '
                  f'level{"s" if num != 1 else ""} [{described}] at the '
                  'probe size')
+        if num < 2:
+            raise ValueError(
+                'FRSKD\'s self-teacher refines at least 2 feature levels '
+                f'with a BiFPN, and {where} (the probe runs in eval mode). '
+                'Single-level models (e.g. ERFNet) are not supported by '
+                f'{type(model).__name__}, nor yet models that return more '
+                'levels in training mode only (PIDNet, DDRNet). For such a '
+                'model distil from a trained teacher instead: SFDSegmentor '
+                'with a logit term (KD, CWD or DIST: configs/sfd_seg/, '
+                'docs/segmentation_distillation.md) needs no levels; or give '
+                'it a neck that outputs several levels')
         if in_index is None:
             in_index = list(range(num))
         elif isinstance(in_index, int):

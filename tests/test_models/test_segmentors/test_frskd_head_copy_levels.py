@@ -291,3 +291,34 @@ def test_mask_classification_heads_are_refused_at_build_naming_why(zoo):
             r'Mask(2)?FormerHead: it is a mask-classification head .*'
             r'no forward\(feats\) -> per-pixel logits.*pip install mmdet'):
         MODELS.build(cfg.model)
+
+
+# -- models with one level at the probe (issue 33) -------------------------
+def _zoo(path):
+    return Config.fromfile(
+        osp.join(osp.dirname(mmseg.__file__), '.mim', 'configs', path))
+
+
+@pytest.mark.parametrize(
+    'zoo', [
+        '_base_/models/erfnet_fcn.py',
+        'ddrnet/ddrnet_23-slim_in1k-pre_2xb6-120k_cityscapes-1024x1024.py',
+        'pidnet/pidnet-s_2xb6-120k_1024x1024-cityscapes.py'
+    ],
+    ids=['erfnet', 'ddrnet', 'pidnet'])
+def test_one_level_at_the_probe_is_refused_saying_what_to_use(zoo):
+    """ERFNet has one feature level; DDRNet and PIDNet return one in eval
+    mode (more in training only). The refusal says so and names the
+    teacher-student way instead of only 'at least 2 levels'."""
+    cfg = _zoo(zoo)
+    replace_sync_bn(cfg.model)
+    cfg.model.backbone.pop('init_cfg', None)  # no ImageNet download
+    cfg.model.update(
+        type='FRSKDEncoderDecoder', pretrained=None, self_teacher=dict())
+    init_default_scope('mmseg')
+    with pytest.raises(
+            ValueError,
+            match=r'refines at least 2 feature levels .* gives 1 level .*'
+            r'Single-level models \(e\.g\. ERFNet\) are not supported .*'
+            r'PIDNet, DDRNet.*SFDSegmentor with a logit term'):
+        MODELS.build(cfg.model)
