@@ -219,12 +219,13 @@ class LevelPlan:
                 'FRSKD\'s self-teacher refines at least 2 feature levels '
                 f'with a BiFPN, and {where} (the probe runs in eval mode). '
                 'Single-level models (e.g. ERFNet) are not supported by '
-                f'{type(model).__name__}, nor yet models that return more '
-                'levels in training mode only (PIDNet, DDRNet). For such a '
-                'model distil from a trained teacher instead: SFDSegmentor '
-                'with a logit term (KD, CWD or DIST: configs/sfd_seg/, '
-                'docs/segmentation_distillation.md) needs no levels; or give '
-                'it a neck that outputs several levels')
+                f'{type(model).__name__}: distil such a model from a trained '
+                'teacher instead (SFDSegmentor with a logit term, KD, CWD or '
+                'DIST: configs/sfd_seg/, docs/segmentation_distillation.md; '
+                'it needs no levels), or give it a neck that outputs several '
+                'levels. Models that return more levels in training mode '
+                'only (PIDNet, DDRNet: their heads also return tuples in '
+                'training) are supported by neither yet')
         if in_index is None:
             in_index = list(range(num))
         elif isinstance(in_index, int):

@@ -4,6 +4,7 @@ head reads (DeepLabV3+'s c1 branch reads inputs[0] whatever in_index says),
 PointRend is refused at build, and a cascade student runs its stages call
 for call as mmseg's CascadeEncoderDecoder (same losses, same BN
 statistics)."""
+import copy
 import os.path as osp
 
 import mmseg
@@ -309,7 +310,8 @@ def _zoo(path):
 def test_one_level_at_the_probe_is_refused_saying_what_to_use(zoo):
     """ERFNet has one feature level; DDRNet and PIDNet return one in eval
     mode (more in training only). The refusal says so and names the
-    teacher-student way instead of only 'at least 2 levels'."""
+    teacher-student way for a single-level model (which works: the test
+    below) instead of only 'at least 2 levels'."""
     cfg = _zoo(zoo)
     replace_sync_bn(cfg.model)
     cfg.model.backbone.pop('init_cfg', None)  # no ImageNet download
@@ -320,5 +322,44 @@ def test_one_level_at_the_probe_is_refused_saying_what_to_use(zoo):
             ValueError,
             match=r'refines at least 2 feature levels .* gives 1 level .*'
             r'Single-level models \(e\.g\. ERFNet\) are not supported .*'
-            r'PIDNet, DDRNet.*SFDSegmentor with a logit term'):
+            r'SFDSegmentor with a logit term.*training mode only \(PIDNet, '
+            r'DDRNet.*supported by neither yet'):
         MODELS.build(cfg.model)
+
+
+def test_a_single_level_student_distils_through_sfd_segmentor():
+    """What the refusal advises for ERFNet: SFDSegmentor with a logit term
+    (DIST here) builds and trains it; every student parameter gets a
+    gradient, the teacher none."""
+    from mmengine.structures import PixelData
+    from mmseg.structures import SegDataSample
+    cfg = _zoo('_base_/models/erfnet_fcn.py')
+    replace_sync_bn(cfg.model)
+    student = cfg.model.to_dict()
+    student.pop('data_preprocessor')
+    student.update(
+        type='SFDSegmentor',
+        teacher=copy.deepcopy(student),
+        teacher_ckpt=None,
+        allow_random_teacher=True,
+        integrator=None,
+        distill=dict(loss=None, margin=None, kd=dict(type='DISTLoss')))
+    init_default_scope('mmseg')
+    torch.manual_seed(0)
+    with pytest.warns(UserWarning, match='randomly initialised'):
+        model = MODELS.build(student)
+    samples = []
+    for _ in range(2):
+        sample = SegDataSample(
+            gt_sem_seg=PixelData(data=torch.randint(0, 19, (1, 32, 32))))
+        sample.set_metainfo(
+            dict(img_shape=(32, 32), ori_shape=(32, 32), pad_shape=(32, 32)))
+        samples.append(sample)
+    losses = model.loss(torch.randn(2, 3, 32, 32), samples)
+    assert {'decode.loss_ce', 'loss_kd'} <= set(losses)
+    sum(v for k, v in losses.items() if 'loss' in k).backward()
+    assert [
+        n for n, p in model.named_parameters()
+        if p.requires_grad and not n.startswith('teacher.') and p.grad is None
+    ] == []
+    assert all(p.grad is None for p in model.teacher.parameters())
