@@ -150,24 +150,37 @@ def test_the_student_head_probe_leaves_the_student_untouched():
 
 
 # -- PointRend -----------------------------------------------------------
-def test_pointrend_is_refused_at_build_naming_the_point_head():
-    cfg = Config.fromfile(
-        osp.join(
-            osp.dirname(mmseg.__file__), '.mim', 'configs', '_base_', 'models',
-            'pointrend_r50.py'))
+def _zoo(path):
+    """One of mmseg's own configs."""
+    return Config.fromfile(
+        osp.join(osp.dirname(mmseg.__file__), '.mim', 'configs', path))
+
+
+def _zoo_frskd(path, segmentor='FRSKDEncoderDecoder', **self_teacher):
+    """The model of an mmseg zoo config as a FRSKD segmentor (BN, no
+    ImageNet download), the default scope made current."""
+    cfg = _zoo(path)
     replace_sync_bn(cfg.model)
+    cfg.model.backbone.pop('init_cfg', None)
     cfg.model.update(
-        type='FRSKDCascadeEncoderDecoder',
-        pretrained=None,
-        self_teacher=dict(in_index=(0, 1, 2, 3), channels=32))
+        type=segmentor, pretrained=None, self_teacher=self_teacher)
     init_default_scope('mmseg')
+    return cfg.model
+
+
+def test_pointrend_is_refused_at_build_naming_the_point_head():
+    model = _zoo_frskd(
+        '_base_/models/pointrend_r50.py',
+        'FRSKDCascadeEncoderDecoder',
+        in_index=(0, 1, 2, 3),
+        channels=32)
     with pytest.raises(
             TypeError,
             match=r'does not support PointRend: decode_head\[1\] '
             r'is a PointHead .*not a dense map.*Supported are '
             r'cascades whose every stage predicts a dense map.*'
             r'OCRNet'):
-        MODELS.build(cfg.model)
+        MODELS.build(model)
 
 
 def test_a_point_head_stage_in_any_cascade_is_refused():
@@ -279,25 +292,16 @@ def test_mask_classification_heads_are_refused_at_build_naming_why(zoo):
     per query, not a dense logit map: refused before anything is built,
     with the reason, not mmseg's unrelated TypeError (without mmdet they
     are plain modules)."""
-    cfg = Config.fromfile(
-        osp.join(osp.dirname(mmseg.__file__), '.mim', 'configs', zoo))
-    replace_sync_bn(cfg.model)
-    cfg.model.update(
-        type='FRSKDEncoderDecoder',
-        self_teacher=dict(in_index=(0, 1, 2, 3), channels=32))
-    init_default_scope('mmseg')
+    model = _zoo_frskd(zoo, in_index=(0, 1, 2, 3), channels=32)
     with pytest.raises(
             TypeError,
             match=r'FRSKDEncoderDecoder does not support decode_head of type '
             r'Mask(2)?FormerHead: it is a mask-classification head .*'
             r'no forward\(feats\) -> per-pixel logits.*pip install mmdet'):
-        MODELS.build(cfg.model)
+        MODELS.build(model)
 
 
 # -- models with one level at the probe (issue 33) -------------------------
-def _zoo(path):
-    return Config.fromfile(
-        osp.join(osp.dirname(mmseg.__file__), '.mim', 'configs', path))
 
 
 @pytest.mark.parametrize(
@@ -312,19 +316,14 @@ def test_one_level_at_the_probe_is_refused_saying_what_to_use(zoo):
     mode (more in training only). The refusal says so and names the
     teacher-student way for a single-level model (which works: the test
     below) instead of only 'at least 2 levels'."""
-    cfg = _zoo(zoo)
-    replace_sync_bn(cfg.model)
-    cfg.model.backbone.pop('init_cfg', None)  # no ImageNet download
-    cfg.model.update(
-        type='FRSKDEncoderDecoder', pretrained=None, self_teacher=dict())
-    init_default_scope('mmseg')
+    model = _zoo_frskd(zoo)
     with pytest.raises(
             ValueError,
             match=r'refines at least 2 feature levels .* gives 1 level .*'
             r'Single-level models \(e\.g\. ERFNet\) are not supported .*'
             r'SFDSegmentor with a logit term.*training mode only \(PIDNet, '
             r'DDRNet.*supported by neither yet'):
-        MODELS.build(cfg.model)
+        MODELS.build(model)
 
 
 def test_a_single_level_student_distils_through_sfd_segmentor():
