@@ -7,7 +7,8 @@ from mmcv.cnn import build_activation_layer
 
 from selfkd_seg.models.utils.distill import check_config_keys, signature_keys
 from selfkd_seg.models.utils.private_rng import (PrivateRandomStream,
-                                                 initialised_apart)
+                                                 initialised_apart,
+                                                 part_stream)
 from .weights import DistillWeights
 
 # One ``distill`` schema for FRSKD segmentation and classification.
@@ -89,13 +90,7 @@ class FRSKDMixin:
     def _new_self_teacher_rng(self) -> PrivateRandomStream:
         """The self-teacher's random stream; create it once the student is
         built, before the self-teacher."""
-        # named after the library class the model is: a user's subclass
-        # (a new method on FRSKDSegmentor) draws as the class it extends
-        library_class = next((c for c in type(self).__mro__
-                              if c.__module__.startswith('selfkd_seg.')),
-                             type(self))
-        self.self_teacher_rng = PrivateRandomStream(
-            f'{library_class.__name__}.self_teacher')
+        self.self_teacher_rng = part_stream(self, 'self_teacher')
         return self.self_teacher_rng
 
     def init_weights(self) -> None:

@@ -14,8 +14,7 @@ import torch.nn as nn
 from torch import Tensor
 
 from selfkd_seg.models.utils.distill import check_config_keys
-from selfkd_seg.models.utils.private_rng import (PrivateRandomStream,
-                                                 initialised_apart)
+from selfkd_seg.models.utils.private_rng import initialised_apart, part_stream
 from selfkd_seg.models.utils.teacher import (build_teacher,
                                              register_teacher_state_hooks,
                                              set_teacher_mode)
@@ -93,18 +92,12 @@ class TeacherStudentMixin:
     def _init_distillation(self, **kwargs) -> dict:
         """Build the training-only parts (:meth:`_build_distillation`'s
         arguments) under a random stream of their own
-        (:class:`PrivateRandomStream`): building them draws nothing from the
+        (:func:`part_stream`): building them draws nothing from the
         global generators, so the student is constructed and initialised
         (:meth:`init_weights`) exactly as the plain model of the same seed,
         and a same-seed comparison with the baseline starts from the same
         weights. Returns the merged distill cfg."""
-        # named after the library class the model is: a user's subclass
-        # draws as the class it extends
-        library_class = next((c for c in type(self).__mro__
-                              if c.__module__.startswith('selfkd_seg.')),
-                             type(self))
-        self.distill_rng = PrivateRandomStream(
-            f'{library_class.__name__}.distillation')
+        self.distill_rng = part_stream(self, 'distillation')
         with self.distill_rng.build():
             return self._build_distillation(**kwargs)
 

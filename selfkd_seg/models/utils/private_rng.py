@@ -104,6 +104,17 @@ class PrivateRandomStream:
         return f'{type(self).__name__}(name={self.name!r})'
 
 
+def part_stream(model: torch.nn.Module, part: str) -> PrivateRandomStream:
+    """The stream of ``model``'s training-only ``part``, named
+    ``<library class>.<part>``: the first selfkd_seg class in the model's
+    MRO, so a user's subclass (a new method on a library segmentor) draws
+    as the class it extends."""
+    library_class = next((c for c in type(model).__mro__
+                          if c.__module__.startswith('selfkd_seg.')),
+                         type(model))
+    return PrivateRandomStream(f'{library_class.__name__}.{part}')
+
+
 @contextmanager
 def initialised_apart(model: torch.nn.Module, names: Union[str, Sequence[str]],
                       stream: PrivateRandomStream):
